@@ -1,0 +1,321 @@
+//! Configuration: TOML file, `KABAR_<SECTION>__<KEY>` environment overrides, and an embedded
+//! default that needs no file. Unknown keys and invalid values stop start-up with a clear reason.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::phone::PhoneNumber;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+/// The embedded default: everything local, the simulator on, no provider.
+pub const DEFAULT_TOML: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+public_url = "http://127.0.0.1:8080"
+data_dir = "./data"
+
+[content]
+flows = "./flows"
+locales = "./locales"
+
+[simulator]
+enabled = true
+
+[helpdesk]
+timezone = "Asia/Jakarta"
+hours = "Mon-Fri 08:00-16:00"
+"#;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub content: ContentConfig,
+    pub twilio: Option<TwilioConfig>,
+    /// Reserved for the WhatsApp Cloud API channel (parsed so configs stay valid).
+    pub whatsapp: Option<toml::Table>,
+    /// Reserved for the Android SMS gateway channel.
+    pub gateway: Option<toml::Table>,
+    #[serde(default)]
+    pub simulator: SimulatorConfig,
+    #[serde(default)]
+    pub helpdesk: HelpdeskConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The URL providers call; signatures are computed over it.
+    #[serde(default = "default_public_url")]
+    pub public_url: url::Url,
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentConfig {
+    #[serde(default = "default_flows")]
+    pub flows: PathBuf,
+    #[serde(default = "default_locales")]
+    pub locales: PathBuf,
+}
+
+impl Default for ContentConfig {
+    fn default() -> Self {
+        ContentConfig {
+            flows: default_flows(),
+            locales: default_locales(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwilioConfig {
+    pub account_sid: String,
+    pub auth_token: String,
+    /// The sender number (E.164); or use `messaging_service_sid`.
+    pub from: Option<PhoneNumber>,
+    pub messaging_service_sid: Option<String>,
+    /// The WhatsApp sender, if different from `from` (sent as `whatsapp:<number>`).
+    pub whatsapp_from: Option<PhoneNumber>,
+    #[serde(default = "default_twilio_api")]
+    pub api_base: url::Url,
+    /// Messages per second Twilio accepts from this account.
+    #[serde(default = "default_twilio_tps")]
+    pub tps: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatorConfig {
+    #[serde(default)]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpdeskConfig {
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default = "default_hours")]
+    pub hours: String,
+}
+
+impl Default for HelpdeskConfig {
+    fn default() -> Self {
+        HelpdeskConfig {
+            timezone: default_timezone(),
+            hours: default_hours(),
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_public_url() -> url::Url {
+    url::Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable!())
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./data")
+}
+fn default_flows() -> PathBuf {
+    PathBuf::from("./flows")
+}
+fn default_locales() -> PathBuf {
+    PathBuf::from("./locales")
+}
+fn default_twilio_api() -> url::Url {
+    url::Url::parse("https://api.twilio.com").unwrap_or_else(|_| unreachable!())
+}
+fn default_twilio_tps() -> u32 {
+    10
+}
+fn default_timezone() -> String {
+    "Asia/Jakarta".into()
+}
+fn default_hours() -> String {
+    "Mon-Fri 08:00-16:00".into()
+}
+
+impl Config {
+    /// Loads `file` (or the embedded default) and applies `KABAR_*` overrides from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let (origin, text) = match file {
+            Some(path) => (
+                path.display().to_string(),
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?,
+            ),
+            None => ("(embedded default)".to_string(), DEFAULT_TOML.to_string()),
+        };
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            origin: origin.clone(),
+            message: describe_toml_error(&text, &e),
+        })?;
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("KABAR_") else {
+                continue;
+            };
+            let Some((section, key)) = rest.split_once("__") else {
+                continue; // KABAR_CONFIG and friends
+            };
+            let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(section_table) = entry.as_table_mut() else {
+                return Err(ConfigError::Invalid {
+                    origin: name,
+                    message: format!("{section} is not a section"),
+                });
+            };
+            section_table.insert(key, env_value(&value));
+        }
+        let config: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: format!("{origin} with KABAR_* overrides"),
+                    message: e.message().to_string(),
+                })?;
+        config.validate(&origin)?;
+        Ok(config)
+    }
+
+    fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            origin: origin.to_string(),
+            message,
+        };
+        if !matches!(self.server.public_url.scheme(), "http" | "https") {
+            return Err(invalid(
+                "server.public_url must be an http:// or https:// URL".into(),
+            ));
+        }
+        if let Some(t) = &self.twilio {
+            if t.from.is_none() && t.messaging_service_sid.is_none() {
+                return Err(invalid(
+                    "twilio needs `from` (a phone number) or `messaging_service_sid`".into(),
+                ));
+            }
+            if t.tps == 0 {
+                return Err(invalid("twilio.tps must be at least 1".into()));
+            }
+            if t.account_sid.is_empty() || t.auth_token.is_empty() {
+                return Err(invalid("twilio.account_sid and twilio.auth_token must be set".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Environment values are text; small plain numbers and booleans are read as such so that
+/// `KABAR_TWILIO__TPS=5` works, while phone numbers (`+62…`, `0812…`) stay text.
+fn env_value(value: &str) -> toml::Value {
+    let plain_number = !value.is_empty()
+        && value.len() <= 9
+        && value.bytes().all(|b| b.is_ascii_digit())
+        && (value == "0" || !value.starts_with('0'));
+    if plain_number {
+        if let Ok(i) = value.parse::<i64>() {
+            return toml::Value::Integer(i);
+        }
+    }
+    match value {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(value.to_string()),
+    }
+}
+
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => format!(
+            "line {}: {}",
+            crate::i18n::line_of(text, span.start),
+            e.message()
+        ),
+        None => e.message().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn embedded_default_runs_locally_with_the_simulator() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.server.data_dir, PathBuf::from("./data"));
+        assert!(c.simulator.enabled);
+        assert!(c.twilio.is_none());
+    }
+
+    #[test]
+    fn env_overrides_set_and_add_keys() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("KABAR_SERVER__LISTEN", "127.0.0.1:9999"),
+                ("KABAR_TWILIO__ACCOUNT_SID", "AC1"),
+                ("KABAR_TWILIO__AUTH_TOKEN", "secret"),
+                ("KABAR_TWILIO__FROM", "+6281100000000"),
+                ("KABAR_TWILIO__TPS", "5"),
+                ("KABAR_CONFIG", "ignored.toml"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.listen.port(), 9999);
+        let t = c.twilio.unwrap();
+        assert_eq!(t.tps, 5);
+        assert_eq!(t.auth_token, "secret");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_with_the_reason() {
+        let e = Config::load(None, env(&[("KABAR_SERVER__LISTN", "x")])).unwrap_err();
+        assert!(e.to_string().contains("listn"), "{e}");
+        let e = Config::load(None, env(&[("KABAR_SERVER__LISTEN", "nowhere")])).unwrap_err();
+        assert!(e.to_string().contains("listen") || e.to_string().contains("address"), "{e}");
+        let e = Config::load(
+            None,
+            env(&[
+                ("KABAR_TWILIO__ACCOUNT_SID", "AC1"),
+                ("KABAR_TWILIO__AUTH_TOKEN", "t"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("messaging_service_sid"), "{e}");
+    }
+}

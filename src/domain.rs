@@ -1,0 +1,229 @@
+//! The records kabar keeps. How they are encoded and keyed is the store's business.
+
+use serde::{Deserialize, Serialize};
+
+use crate::flow::model::ContactField;
+use crate::i18n::Lang;
+use crate::phone::PhoneNumber;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = u64;
+
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The route a message took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    /// SMS through Twilio.
+    TwilioSms,
+    /// WhatsApp through Twilio (`whatsapp:+…` addresses).
+    TwilioWhatsapp,
+    /// The web phone simulator.
+    Simulator,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::TwilioSms, Channel::TwilioWhatsapp, Channel::Simulator];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::TwilioSms => "twilio-sms",
+            Channel::TwilioWhatsapp => "twilio-whatsapp",
+            Channel::Simulator => "simulator",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Contact {
+    pub phone: PhoneNumber,
+    pub language: Option<Lang>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub case_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Asked not to receive notices (STOP), or the provider reported the number opted out.
+    #[serde(default)]
+    pub opted_out: bool,
+    pub created_at: Millis,
+    pub last_inbound_at: Option<Millis>,
+    /// Replies go back on the channel the person last used.
+    pub last_channel: Option<Channel>,
+}
+
+impl Contact {
+    pub fn new(phone: PhoneNumber, now: Millis) -> Contact {
+        Contact {
+            phone,
+            language: None,
+            city: None,
+            case_id: None,
+            name: None,
+            opted_out: false,
+            created_at: now,
+            last_inbound_at: None,
+            last_channel: None,
+        }
+    }
+
+    pub fn set_field(&mut self, field: ContactField, value: String) {
+        let slot = match field {
+            ContactField::City => &mut self.city,
+            ContactField::CaseId => &mut self.case_id,
+            ContactField::Name => &mut self.name,
+        };
+        *slot = Some(value).filter(|v| !v.is_empty());
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+/// Delivery status of a message. Inbound messages are `Received`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageStatus {
+    Received,
+    /// In the outbox, not yet accepted by the provider.
+    Queued,
+    /// Accepted by the provider.
+    Accepted,
+    Sent,
+    Delivered,
+    Read,
+    Undelivered,
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageStatus::Received => "received",
+            MessageStatus::Queued => "queued",
+            MessageStatus::Accepted => "accepted",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Delivered => "delivered",
+            MessageStatus::Read => "read",
+            MessageStatus::Undelivered => "undelivered",
+            MessageStatus::Failed => "failed",
+        }
+    }
+
+    /// How far along delivery is; a late callback never moves a status backwards.
+    pub fn rank(self) -> u8 {
+        match self {
+            MessageStatus::Received | MessageStatus::Queued => 0,
+            MessageStatus::Accepted => 1,
+            MessageStatus::Sent => 2,
+            MessageStatus::Delivered | MessageStatus::Undelivered | MessageStatus::Failed => 3,
+            MessageStatus::Read => 4,
+        }
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
+pub enum Author {
+    /// The person texting us.
+    Contact,
+    /// The flows.
+    Bot,
+    /// A staff member or interpreter, by user name.
+    User(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: u64,
+    pub phone: PhoneNumber,
+    pub direction: Direction,
+    pub channel: Channel,
+    pub author: Author,
+    pub text: String,
+    /// The provider's id (Twilio MessageSid, …) once known.
+    pub external_id: Option<String>,
+    pub status: MessageStatus,
+    pub error: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A message waiting to be accepted by its provider.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub message_id: u64,
+    pub channel: Channel,
+    pub to: PhoneNumber,
+    pub text: String,
+    pub attempts: u32,
+    pub next_attempt_at: Millis,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TicketStatus {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: u64,
+    pub phone: PhoneNumber,
+    pub language: Lang,
+    pub topic: String,
+    pub status: TicketStatus,
+    pub opened_at: Millis,
+    /// Since when the person has been waiting for a human answer.
+    pub waiting_since: Option<Millis>,
+    /// The conversation: messages before the escalation and every one after it.
+    pub message_ids: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Interpreter,
+    Supervisor,
+    Staff,
+    Admin,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "interpreter" => Ok(Role::Interpreter),
+            "supervisor" => Ok(Role::Supervisor),
+            "staff" => Ok(Role::Staff),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "unknown role {other:?}: use interpreter, supervisor, staff or admin"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub role: Role,
+    pub languages: Vec<Lang>,
+    /// argon2 PHC string.
+    pub password_hash: String,
+    pub created_at: Millis,
+}

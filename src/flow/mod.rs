@@ -1,0 +1,10 @@
+//! Conversation flows: the data staff write (`model`), its validation (`load`) and the pure
+//! engine that runs it (`engine`).
+
+pub mod engine;
+pub mod load;
+pub mod model;
+pub mod render;
+
+pub use engine::{Effect, Engine, Input, Reply, Session, State};
+pub use model::{Flows, Target};

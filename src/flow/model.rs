@@ -1,0 +1,185 @@
+//! The flows as staff write them (`flows/*.toml`) and as the engine runs them.
+//!
+//! A flow file is a set of named nodes; the flow's id is the file name. Every text is a message
+//! id from `locales/`, never words. Example:
+//!
+//! ```toml
+//! start = "menu"
+//! [nodes.menu]
+//! kind = "menu"
+//! say = "main-menu"
+//! options = [{ label = "main-menu-payments", goto = "payments" }]
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// A flow file exactly as written, with positions for error messages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowFile {
+    pub start: Spanned<String>,
+    pub nodes: BTreeMap<String, Spanned<NodeSpec>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeKind {
+    /// Says `say` followed by the numbered `options`, then waits for a number.
+    Menu,
+    /// Says `say`, then goes to `next` (or back to the main menu, quietly).
+    Say,
+    /// Says `say`, waits for free text, validates it, keeps it as `save`, goes to `next`.
+    Ask,
+    /// Opens a ticket with `topic` and hands the conversation to a person.
+    Escalate,
+    /// Sets a contact field (`field`) to `value` (text, or `$var` for a saved answer).
+    Set,
+    /// Goes to another flow (`flow`) or node.
+    Goto,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    pub kind: NodeKind,
+    pub say: Option<Spanned<String>>,
+    #[serde(default)]
+    pub options: Vec<OptionSpec>,
+    pub next: Option<Spanned<String>>,
+    pub save: Option<String>,
+    pub validate: Option<Validate>,
+    pub invalid: Option<Spanned<String>>,
+    pub topic: Option<String>,
+    pub field: Option<ContactField>,
+    pub value: Option<String>,
+    pub flow: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionSpec {
+    pub label: Spanned<String>,
+    pub goto: Spanned<String>,
+}
+
+/// What free-text answers an `ask` node accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validate {
+    /// Any text of 1 to 500 characters.
+    Text,
+    /// Digits only (any script), 1 to 20 of them; saved as ASCII digits.
+    Number,
+}
+
+/// Contact fields a flow may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactField {
+    City,
+    CaseId,
+    Name,
+}
+
+/// A node address: flow id and node id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Target {
+    pub flow: String,
+    pub node: String,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.flow, self.node)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MenuOption {
+    pub label: String,
+    pub goto: Target,
+}
+
+/// A validated node, ready for the engine.
+#[derive(Debug, Clone)]
+pub enum Node {
+    Menu {
+        say: String,
+        options: Vec<MenuOption>,
+    },
+    Say {
+        say: String,
+        next: Option<Target>,
+    },
+    Ask {
+        say: String,
+        save: String,
+        validate: Validate,
+        invalid: Option<String>,
+        next: Target,
+    },
+    Escalate {
+        topic: String,
+        say: Option<String>,
+    },
+    Set {
+        field: ContactField,
+        value: String,
+        next: Target,
+    },
+    Goto {
+        next: Target,
+    },
+}
+
+impl Node {
+    /// The nodes this node can lead to.
+    pub fn targets(&self) -> Vec<&Target> {
+        match self {
+            Node::Menu { options, .. } => options.iter().map(|o| &o.goto).collect(),
+            Node::Say { next, .. } => next.iter().collect(),
+            Node::Ask { next, .. } | Node::Set { next, .. } | Node::Goto { next } => vec![next],
+            Node::Escalate { .. } => vec![],
+        }
+    }
+
+    /// Nodes that wait for the person's next message.
+    pub fn waits(&self) -> bool {
+        matches!(self, Node::Menu { .. } | Node::Ask { .. })
+    }
+}
+
+/// All flows, validated. The main menu is `main.<start>`.
+#[derive(Debug, Clone, Default)]
+pub struct Flows {
+    pub flows: BTreeMap<String, Flow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub start: String,
+    pub nodes: BTreeMap<String, Node>,
+}
+
+impl Flows {
+    pub const MAIN: &'static str = "main";
+
+    pub fn node(&self, target: &Target) -> Option<&Node> {
+        self.flows.get(&target.flow)?.nodes.get(&target.node)
+    }
+
+    pub fn main_menu(&self) -> Target {
+        let start = self
+            .flows
+            .get(Self::MAIN)
+            .map(|f| f.start.clone())
+            .unwrap_or_default();
+        Target {
+            flow: Self::MAIN.to_string(),
+            node: start,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Input normalisation: what a person typed, folded so that keywords and numbers match
+//! whatever keyboard they used. The original text is always kept for humans.
+
+/// Maps any decimal digit people use here (ASCII, Arabic-Indic, Persian, Ethiopic ፩–፱) to ASCII.
+pub fn fold_digit(c: char) -> Option<char> {
+    let d = match c {
+        '0'..='9' => c as u32 - '0' as u32,
+        '\u{0660}'..='\u{0669}' => c as u32 - 0x0660,
+        '\u{06F0}'..='\u{06F9}' => c as u32 - 0x06F0,
+        // Ethiopic has no zero: ፩ (U+1369) is one … ፱ (U+1371) is nine.
+        '\u{1369}'..='\u{1371}' => c as u32 - 0x1369 + 1,
+        _ => return None,
+    };
+    char::from_digit(d, 10)
+}
+
+fn is_harakat_or_tatweel(c: char) -> bool {
+    matches!(c, '\u{0640}' | '\u{064B}'..='\u{0652}' | '\u{0670}')
+}
+
+/// Folds Arabic letter variants to their Persian forms (ي ى → ی, ك → ک) so that either keyboard
+/// matches, alef with hamza or madda to bare alef (people often type it bare), and strips
+/// tatweel and harakat.
+fn fold_letter(c: char) -> Option<char> {
+    if is_harakat_or_tatweel(c) {
+        return None;
+    }
+    Some(match c {
+        '\u{064A}' | '\u{0649}' => '\u{06CC}',
+        '\u{0643}' => '\u{06A9}',
+        'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+        _ => c,
+    })
+}
+
+/// Normalises a message for matching: digits to ASCII, letters folded, lower case, whitespace
+/// collapsed, surrounding punctuation and symbols removed. ZWNJ is treated as a space.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        let c = match fold_digit(c) {
+            Some(d) => d,
+            None => match fold_letter(c) {
+                Some(l) => l,
+                None => continue,
+            },
+        };
+        if c.is_whitespace() || c == '\u{200C}' {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_string()
+}
+
+/// The number a person sent, if the whole message (after normalisation) is a number.
+pub fn parse_number(text: &str) -> Option<u32> {
+    let n = normalize(text);
+    if n.is_empty() || n.len() > 9 || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_of_every_script_become_ascii() {
+        assert_eq!(normalize("٣"), "3");
+        assert_eq!(normalize("۴۵"), "45");
+        assert_eq!(normalize("፩"), "1");
+        assert_eq!(normalize("፱"), "9");
+        assert_eq!(parse_number(" ۲. "), Some(2));
+        assert_eq!(parse_number("١٢٣٤"), Some(1234));
+        assert_eq!(parse_number("12a"), None);
+        assert_eq!(parse_number(""), None);
+    }
+
+    #[test]
+    fn arabic_and_persian_letters_fold_both_ways() {
+        // كمك typed on an Arabic keyboard matches کمک typed on a Persian one.
+        assert_eq!(normalize("كمك"), normalize("کمک"));
+        assert_eq!(normalize("زبان ي"), normalize("زبان ی"));
+        assert_eq!(normalize("موسى"), "موسی");
+        assert_eq!(normalize("ابدأ"), normalize("ابدا"));
+        // tatweel and harakat are stripped
+        assert_eq!(normalize("مـنـو"), "منو");
+        assert_eq!(normalize("مَنُو"), "منو");
+    }
+
+    #[test]
+    fn case_spaces_and_surrounding_punctuation_are_ignored() {
+        assert_eq!(normalize("  MENU!! "), "menu");
+        assert_eq!(normalize("«منو»"), "منو");
+        assert_eq!(normalize("main   menu."), "main menu");
+        assert_eq!(normalize("می\u{200C}خواهم"), "می خواهم");
+        assert_eq!(normalize("?!"), "");
+    }
+}

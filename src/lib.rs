@@ -1,0 +1,152 @@
+//! kabar: an SMS and WhatsApp helpdesk that answers refugees and asylum seekers in their own
+//! language. A message travels: channel (webhook) → store (durable) → processor (flow engine)
+//! → outbox → channel (provider).
+
+pub mod channel;
+pub mod config;
+pub mod domain;
+pub mod flow;
+pub mod helpdesk;
+pub mod i18n;
+pub mod metrics;
+pub mod outbox;
+pub mod phone;
+pub mod processor;
+pub mod store;
+pub mod web;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::channel::Channels;
+use crate::config::Config;
+use crate::flow::Flows;
+use crate::i18n::{LocaleError, Localizer};
+use crate::metrics::Metrics;
+use crate::outbox::{Backoff, Dispatcher};
+use crate::processor::Processor;
+use crate::store::{Store, StoreError};
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("locales are invalid:\n{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Locales(Vec<LocaleError>),
+    #[error(transparent)]
+    Flows(#[from] flow::load::FlowErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(reqwest::Error),
+}
+
+/// Loads and validates locales and flows.
+pub fn load_content(config: &Config) -> Result<(Localizer, Flows), StartError> {
+    let localizer = Localizer::load(&config.content.locales).map_err(StartError::Locales)?;
+    let flows = flow::load::load(&config.content.flows, &localizer)?;
+    Ok((localizer, flows))
+}
+
+/// Everything a running kabar is made of. Built by `main` and by the tests.
+pub struct App {
+    pub config: Arc<Config>,
+    pub store: Arc<Store>,
+    pub metrics: Arc<Metrics>,
+    pub channels: Channels,
+    pub dispatcher: Dispatcher,
+    pub processor: Arc<Processor>,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl App {
+    pub fn build(config: Config) -> Result<App, StartError> {
+        App::build_with(config, Backoff::default())
+    }
+
+    /// Like [`build`](Self::build) with a custom retry policy (tests use short delays).
+    pub fn build_with(config: Config, backoff: Backoff) -> Result<App, StartError> {
+        let (localizer, flows) = load_content(&config)?;
+        let store = Arc::new(Store::open(&config.server.data_dir)?);
+        let metrics = Arc::new(Metrics::new());
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("kabar/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(StartError::Http)?;
+        let channels = Channels {
+            twilio: config.twilio.clone().map(|t| {
+                channel::twilio::TwilioSender::new(t, &config.server.public_url, http.clone())
+            }),
+            simulator: config
+                .simulator
+                .enabled
+                .then(channel::simulator::Simulator::new),
+        };
+        let dispatcher = Dispatcher::new(store.clone(), channels.clone(), metrics.clone(), backoff);
+        let processor = Processor::new(
+            store.clone(),
+            Arc::new(flows),
+            Arc::new(localizer),
+            dispatcher.clone(),
+        );
+        let (shutdown_tx, _) = watch::channel(false);
+        Ok(App {
+            config: Arc::new(config),
+            store,
+            metrics,
+            channels,
+            dispatcher,
+            processor,
+            shutdown_tx,
+        })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        web::router(web::AppState {
+            config: self.config.clone(),
+            store: self.store.clone(),
+            processor: self.processor.clone(),
+            channels: self.channels.clone(),
+            metrics: self.metrics.clone(),
+            shutdown: self.shutdown_tx.subscribe(),
+        })
+    }
+
+    /// Serves until `stop` resolves, then shuts down gracefully: in-flight requests finish,
+    /// live streams end, sends in flight record their outcome, the store is flushed.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let resumed = self.processor.resume_pending().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read pending messages");
+            0
+        });
+        if resumed > 0 {
+            tracing::info!(contacts = resumed, "answering messages stored before the restart");
+        }
+        let dispatcher = tokio::spawn(
+            self.dispatcher
+                .clone()
+                .run(self.shutdown_tx.subscribe()),
+        );
+        let router = self.router();
+        let shutdown_tx = self.shutdown_tx.clone();
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                stop.await;
+                tracing::info!("shutting down: finishing requests in flight");
+                let _ = shutdown_tx.send(true);
+            })
+            .await;
+        let _ = self.shutdown_tx.send(true);
+        let _ = dispatcher.await;
+        if let Err(e) = self.store.close() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+        tracing::info!("stopped");
+        result
+    }
+}

@@ -1,0 +1,261 @@
+//! The `kabar` command line.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use kabar::config::Config;
+use kabar::domain::{Role, User, now_ms};
+use kabar::i18n::Lang;
+use kabar::store::Store;
+use kabar::web::auth;
+
+#[derive(Parser)]
+#[command(name = "kabar", version, about = "SMS and WhatsApp helpdesk for refugees, in their own language")]
+struct Cli {
+    /// Configuration file (TOML). Without it, the embedded default: data in ./data, listening
+    /// on 127.0.0.1:8080, simulator on. Every key can be overridden as KABAR_<SECTION>__<KEY>.
+    #[arg(long, global = true, env = "KABAR_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Validate flows and locales; print per-locale coverage.
+    Check,
+    /// Manage staff and interpreter accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: Role,
+        /// Languages the user works in, comma-separated (e.g. fa-AF,so).
+        #[arg(long, value_delimiter = ',')]
+        languages: Vec<Lang>,
+        /// Read the password from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API bearer token for a user; prints the token on the last line.
+    Create { name: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sled=warn,hyper=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kabar: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Check => check(&config),
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    languages,
+                    password_stdin: _,
+                },
+        } => add_user(&config, name, role, languages),
+        Command::Token {
+            command: TokenCommand::Create { name },
+        } => create_token(&config, &name),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kabar: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn serve(config: Config) -> CliResult {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listen = config.server.listen;
+        let app = kabar::App::build(config)?;
+        first_admin(&app.store)?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let simulator = app.config.simulator.enabled;
+        println!("kabar listening on http://{listen}");
+        if simulator {
+            println!("phone simulator: http://{listen}/simulator");
+        }
+        app.run(listener, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// On a fresh store, creates `admin` with a random password and prints it once.
+fn first_admin(store: &Store) -> CliResult {
+    if !store.users()?.is_empty() {
+        return Ok(());
+    }
+    let password = auth::new_token().replace("kbr_", "");
+    let user = User {
+        name: "admin".into(),
+        role: Role::Admin,
+        languages: Lang::ALL.to_vec(),
+        password_hash: auth::hash_password(&password).map_err(|e| e.to_string())?,
+        created_at: now_ms(),
+    };
+    store.add_user(&user)?;
+    store.flush()?;
+    println!("first login: user admin, password {password}");
+    println!("(shown once; add more users with `kabar user add`)");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+fn check(config: &Config) -> CliResult {
+    let localizer = match kabar::i18n::Localizer::load(&config.content.locales) {
+        Ok(l) => l,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            return Err(format!("{} problem(s) in locales", errors.len()).into());
+        }
+    };
+    let reference = localizer.ids(Lang::English);
+    println!("locale coverage (against en, {} messages):", reference.len());
+    let mut missing_total = 0;
+    for lang in Lang::ALL {
+        let ids = localizer.ids(lang);
+        let missing: Vec<_> = reference.difference(&ids).collect();
+        let extra: Vec<_> = ids.difference(&reference).collect();
+        missing_total += missing.len();
+        println!(
+            "  {:<6} {:>3}/{} {}{}",
+            lang.tag(),
+            reference.len() - missing.len(),
+            reference.len(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!("missing: {}", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+            },
+            if extra.is_empty() {
+                String::new()
+            } else {
+                format!(" not in en: {}", extra.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+            }
+        );
+    }
+    match kabar::flow::load::load(&config.content.flows, &localizer) {
+        Ok(flows) => {
+            let nodes: usize = flows.flows.values().map(|f| f.nodes.len()).sum();
+            println!("flows: {} flows, {nodes} nodes, all reachable", flows.flows.len());
+        }
+        Err(e) => {
+            for p in &e.0 {
+                eprintln!("{p}");
+            }
+            return Err(format!("{} problem(s) in flows", e.0.len()).into());
+        }
+    }
+    if missing_total > 0 {
+        return Err(format!("{missing_total} message(s) missing in some locale").into());
+    }
+    println!("ok");
+    Ok(())
+}
+
+fn add_user(config: &Config, name: String, role: Role, languages: Vec<Lang>) -> CliResult {
+    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_alphanumeric() || "._-".contains(c)) {
+        return Err("user names are 1-64 letters, digits, '.', '_' or '-'".into());
+    }
+    if role == Role::Interpreter && languages.is_empty() {
+        return Err("an interpreter needs --languages (e.g. --languages fa-AF,fa)".into());
+    }
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.chars().count() < 10 {
+        return Err("the password must have at least 10 characters".into());
+    }
+    let store = Store::open(&config.server.data_dir)?;
+    let user = User {
+        name: name.clone(),
+        role,
+        languages,
+        password_hash: auth::hash_password(password).map_err(|e| e.to_string())?,
+        created_at: now_ms(),
+    };
+    store.add_user(&user)?;
+    store.flush()?;
+    println!("user {name} added");
+    Ok(())
+}
+
+fn create_token(config: &Config, name: &str) -> CliResult {
+    let store = Store::open(&config.server.data_dir)?;
+    if store.user(name)?.is_none() {
+        return Err(format!("no user named {name:?}; add one with `kabar user add`").into());
+    }
+    let token = auth::new_token();
+    store.add_token(&auth::token_hash(&token), name)?;
+    store.flush()?;
+    eprintln!("token for {name} (shown once; keep it secret):");
+    println!("{token}");
+    Ok(())
+}

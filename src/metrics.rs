@@ -1,0 +1,119 @@
+//! Prometheus metrics: messages by channel and status, outbox depth, webhook latency.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MessageLabels {
+    pub channel: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+    pub code: u16,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms … ~4 s
+    Histogram::new(exponential_buckets(0.00025, 2.0, 15))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub messages_in: Family<MessageLabels, Counter>,
+    pub messages_out: Family<MessageLabels, Counter>,
+    pub outbox_depth: Gauge,
+    pub inbox_depth: Gauge,
+    pub webhook_seconds: HistogramFamily,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("kabar");
+        let messages_in = Family::<MessageLabels, Counter>::default();
+        let messages_out = Family::<MessageLabels, Counter>::default();
+        let outbox_depth = Gauge::default();
+        let inbox_depth = Gauge::default();
+        let webhook_seconds: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "messages_in",
+            "Inbound messages by channel and outcome (stored, duplicate)",
+            messages_in.clone(),
+        );
+        registry.register(
+            "messages_out",
+            "Outbound send attempts by channel and result (accepted, retry, failed, opted-out)",
+            messages_out.clone(),
+        );
+        registry.register(
+            "outbox_depth",
+            "Messages waiting in the outbox for their provider",
+            outbox_depth.clone(),
+        );
+        registry.register(
+            "inbox_depth",
+            "Inbound messages stored but not yet answered",
+            inbox_depth.clone(),
+        );
+        registry.register(
+            "webhook_duration_seconds",
+            "Time from webhook request to acknowledgement",
+            webhook_seconds.clone(),
+        );
+        Metrics {
+            registry,
+            messages_in,
+            messages_out,
+            outbox_depth,
+            inbox_depth,
+            webhook_seconds,
+        }
+    }
+
+    pub fn inbound(&self, channel: &str, status: &str) {
+        self.messages_in
+            .get_or_create(&MessageLabels {
+                channel: channel.into(),
+                status: status.into(),
+            })
+            .inc();
+    }
+
+    pub fn outbound(&self, channel: &str, status: &str) {
+        self.messages_out
+            .get_or_create(&MessageLabels {
+                channel: channel.into(),
+                status: status.into(),
+            })
+            .inc();
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}

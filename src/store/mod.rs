@@ -1,0 +1,698 @@
+//! Storage: the only module that knows keys and encodings. One sled tree, keys by prefix:
+//!
+//! | prefix | key | value |
+//! |---|---|---|
+//! | `c/` | phone | Contact |
+//! | `s/` | phone | Session |
+//! | `m/` | message id (16 hex) | MessageRecord |
+//! | `h/` | phone `/` message id | () — a contact's history in order |
+//! | `x/` | channel `/` provider id | message id — dedupe and status look-up |
+//! | `i/` | phone `/` sequence | message id — inbound messages not yet processed |
+//! | `o/` | message id | OutboxItem |
+//! | `t/` | ticket id | Ticket |
+//! | `to/` | phone | id of the contact's open ticket |
+//! | `u/` | user name | User |
+//! | `k/` | sha256(token) hex | user name |
+//!
+//! Values are JSON. Every operation that changes several keys is one sled transaction, and a
+//! caller that must not lose it awaits [`Store::durable`] (group commit) before acknowledging.
+
+mod commit;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
+
+use crate::domain::*;
+use crate::flow::Session;
+use crate::i18n::Lang;
+use crate::phone::PhoneNumber;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the data folder {0} is in use by another kabar process (is `kabar serve` running?). \
+         Stop the server first, or make the change through its web API"
+    )]
+    Locked(PathBuf),
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("stored record {key} cannot be read: {source}")]
+    Corrupt {
+        key: String,
+        source: serde_json::Error,
+    },
+    #[error("cannot encode record: {0}")]
+    Encode(serde_json::Error),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+impl From<UnabortableTransactionError> for StoreError {
+    fn from(e: UnabortableTransactionError) -> Self {
+        match e {
+            UnabortableTransactionError::Storage(e) => StoreError::Sled(e),
+            UnabortableTransactionError::Conflict => StoreError::Conflict("transaction conflict".into()),
+        }
+    }
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(e: TransactionError<StoreError>) -> Self {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled(e),
+        }
+    }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(StoreError::Encode)
+}
+
+fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        source,
+    })
+}
+
+fn tx_get<T: DeserializeOwned>(tx: &TransactionalTree, key: &str) -> TxResult<Option<T>> {
+    match tx.get(key.as_bytes())? {
+        Some(bytes) => decode(key.as_bytes(), &bytes)
+            .map(Some)
+            .map_err(ConflictableTransactionError::Abort),
+        None => Ok(None),
+    }
+}
+
+fn tx_put<T: Serialize>(tx: &TransactionalTree, key: &str, value: &T) -> TxResult<()> {
+    let bytes = encode(value).map_err(ConflictableTransactionError::Abort)?;
+    tx.insert(key.as_bytes(), bytes)?;
+    Ok(())
+}
+
+mod keys {
+    use crate::domain::Channel;
+    use crate::phone::PhoneNumber;
+
+    pub fn contact(p: &PhoneNumber) -> String {
+        format!("c/{p}")
+    }
+    pub fn session(p: &PhoneNumber) -> String {
+        format!("s/{p}")
+    }
+    pub fn message(id: u64) -> String {
+        format!("m/{id:016x}")
+    }
+    pub fn history(p: &PhoneNumber, id: u64) -> String {
+        format!("h/{p}/{id:016x}")
+    }
+    pub fn history_prefix(p: &PhoneNumber) -> String {
+        format!("h/{p}/")
+    }
+    pub fn external(channel: Channel, external_id: &str) -> String {
+        // Twilio SMS and WhatsApp share one id space (MessageSid).
+        let space = match channel {
+            Channel::TwilioSms | Channel::TwilioWhatsapp => "twilio",
+            Channel::Simulator => "simulator",
+        };
+        format!("x/{space}/{external_id}")
+    }
+    pub fn inbox(p: &PhoneNumber, seq: u64) -> String {
+        format!("i/{p}/{seq:016x}")
+    }
+    pub fn inbox_prefix(p: &PhoneNumber) -> String {
+        format!("i/{p}/")
+    }
+    pub fn outbox(id: u64) -> String {
+        format!("o/{id:016x}")
+    }
+    pub fn ticket(id: u64) -> String {
+        format!("t/{id:016x}")
+    }
+    pub fn open_ticket(p: &PhoneNumber) -> String {
+        format!("to/{p}")
+    }
+    pub fn user(name: &str) -> String {
+        format!("u/{name}")
+    }
+    pub fn token(hash: &str) -> String {
+        format!("k/{hash}")
+    }
+}
+
+/// An inbound message as a channel parsed it.
+#[derive(Debug, Clone)]
+pub struct NewInbound {
+    pub channel: Channel,
+    pub from: PhoneNumber,
+    pub text: String,
+    /// The provider's id, used to drop retries of the same message.
+    pub external_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboundOutcome {
+    Stored { message_id: u64 },
+    Duplicate { message_id: u64 },
+}
+
+/// One inbound message waiting to be processed.
+#[derive(Debug, Clone)]
+pub struct PendingInbound {
+    inbox_key: String,
+    pub message: MessageRecord,
+}
+
+/// What processing one inbound message changes, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct StepWrite {
+    pub session: Session,
+    pub contact: Contact,
+    pub replies: Vec<String>,
+    pub channel: Channel,
+    pub ticket: TicketChange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketChange {
+    None,
+    /// Add the message to the open ticket, if there is one.
+    Attach,
+    /// Open a ticket with this topic (with the conversation so far) or add to the open one.
+    Open { topic: String, language: Lang },
+}
+
+/// What a provider's status report changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusUpdate {
+    Updated(MessageRecord),
+    /// Known message, but the report is older than what we have.
+    Stale,
+    Unknown,
+}
+
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+    commit: commit::GroupCommit,
+    /// Serialises inbound writes per contact so that sequence order is commit order.
+    contact_locks: Vec<Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+const LOCK_STRIPES: usize = 64;
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. Fails with [`StoreError::Locked`] when another
+    /// process has it open.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        let path = dir.join("kabar.sled");
+        let db = match sled::Config::new().path(&path).open() {
+            Ok(db) => db,
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.to_string().contains("lock") =>
+            {
+                return Err(StoreError::Locked(dir.to_path_buf()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let tree = db.open_tree("kabar")?;
+        let commit = commit::GroupCommit::start(db.clone());
+        Ok(Store {
+            db,
+            tree,
+            commit,
+            contact_locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+        })
+    }
+
+    /// Waits until everything written so far is on disk (group commit).
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        self.commit.durable().await
+    }
+
+    /// Flushes now (command-line tools, shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Stops the group-commit thread after a final flush.
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.commit.stop();
+        self.flush()
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        match self.tree.get(key.as_bytes())? {
+            Some(bytes) => decode(key.as_bytes(), &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn scan<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, StoreError> {
+        self.tree
+            .scan_prefix(prefix.as_bytes())
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    fn lock_for(&self, phone: &PhoneNumber) -> std::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        phone.hash(&mut h);
+        let stripe = (h.finish() as usize) % LOCK_STRIPES;
+        // A poisoned lock only means another writer panicked; the data is in sled, not here.
+        self.contact_locks[stripe]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    // ---- health ----
+
+    /// Writes and reads back a marker: the store accepts writes.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let now = now_ms().to_be_bytes();
+        self.tree.insert("meta/healthz", &now)?;
+        self.durable().await
+    }
+
+    // ---- inbound ----
+
+    /// Stores an inbound message, its dedupe key and its inbox entry in one transaction, unless
+    /// the provider already delivered it. Await [`durable`](Self::durable) before acknowledging.
+    pub fn record_inbound(&self, inbound: &NewInbound) -> Result<InboundOutcome, StoreError> {
+        let _guard = self.lock_for(&inbound.from);
+        let message_id = self.db.generate_id()?;
+        let seq = self.db.generate_id()?;
+        let now = now_ms();
+        let outcome = self.tree.transaction(|tx| {
+            let dedupe = keys::external(inbound.channel, &inbound.external_id);
+            if let Some(existing) = tx.get(dedupe.as_bytes())? {
+                let id = existing
+                    .as_ref()
+                    .try_into()
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                return Ok(InboundOutcome::Duplicate { message_id: id });
+            }
+            let record = MessageRecord {
+                id: message_id,
+                phone: inbound.from.clone(),
+                direction: Direction::In,
+                channel: inbound.channel,
+                author: Author::Contact,
+                text: inbound.text.clone(),
+                external_id: Some(inbound.external_id.clone()),
+                status: MessageStatus::Received,
+                error: None,
+                created_at: now,
+                updated_at: now,
+            };
+            tx_put(tx, &keys::message(message_id), &record)?;
+            tx.insert(
+                keys::history(&inbound.from, message_id).as_bytes(),
+                &[] as &[u8],
+            )?;
+            tx.insert(dedupe.as_bytes(), &message_id.to_be_bytes())?;
+            tx.insert(
+                keys::inbox(&inbound.from, seq).as_bytes(),
+                &message_id.to_be_bytes(),
+            )?;
+            let contact_key = keys::contact(&inbound.from);
+            let mut contact: Contact = tx_get(tx, &contact_key)?
+                .unwrap_or_else(|| Contact::new(inbound.from.clone(), now));
+            contact.last_inbound_at = Some(now);
+            contact.last_channel = Some(inbound.channel);
+            tx_put(tx, &contact_key, &contact)?;
+            Ok(InboundOutcome::Stored { message_id })
+        })?;
+        Ok(outcome)
+    }
+
+    /// Contacts with inbound messages not yet processed (after a restart).
+    pub fn contacts_with_pending(&self) -> Result<BTreeSet<PhoneNumber>, StoreError> {
+        let mut phones = BTreeSet::new();
+        for kv in self.tree.scan_prefix(b"i/") {
+            let (k, _) = kv?;
+            let key = String::from_utf8_lossy(&k);
+            if let Some(phone) = key
+                .strip_prefix("i/")
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|p| PhoneNumber::parse(p).ok())
+            {
+                phones.insert(phone);
+            }
+        }
+        Ok(phones)
+    }
+
+    /// The oldest unprocessed inbound message of `phone`.
+    pub fn next_pending(&self, phone: &PhoneNumber) -> Result<Option<PendingInbound>, StoreError> {
+        let Some(kv) = self
+            .tree
+            .scan_prefix(keys::inbox_prefix(phone).as_bytes())
+            .next()
+        else {
+            return Ok(None);
+        };
+        let (k, v) = kv?;
+        let inbox_key = String::from_utf8_lossy(&k).into_owned();
+        let id = v.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+        match self.get::<MessageRecord>(&keys::message(id))? {
+            Some(message) => Ok(Some(PendingInbound { inbox_key, message })),
+            None => {
+                // An inbox entry without its message cannot be processed; drop it loudly.
+                tracing::error!(inbox_key, "inbox entry without message; dropped");
+                self.tree.remove(k)?;
+                Ok(None)
+            }
+        }
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.tree.scan_prefix(b"i/").count()
+    }
+
+    /// Writes the result of processing `pending` and removes it from the inbox, atomically.
+    /// Returns the ids of the replies queued in the outbox.
+    pub fn apply_step(
+        &self,
+        pending: &PendingInbound,
+        write: &StepWrite,
+    ) -> Result<Vec<u64>, StoreError> {
+        let phone = &pending.message.phone;
+        let reply_ids = (0..write.replies.len())
+            .map(|_| self.db.generate_id())
+            .collect::<Result<Vec<_>, _>>()?;
+        let ticket_id = self.db.generate_id()?;
+        // A new ticket starts with the conversation so far (the history index, committed earlier).
+        let history = match write.ticket {
+            TicketChange::Open { .. } => self.history_ids(phone)?,
+            _ => Vec::new(),
+        };
+        let now = now_ms();
+        self.tree.transaction(|tx| {
+            if tx.remove(pending.inbox_key.as_bytes())?.is_none() {
+                // Already processed (a second worker got here first): change nothing.
+                return Ok(Vec::new());
+            }
+            tx_put(tx, &keys::session(phone), &write.session)?;
+            tx_put(tx, &keys::contact(phone), &write.contact)?;
+            let mut queued = Vec::new();
+            for (text, &id) in write.replies.iter().zip(&reply_ids) {
+                let record = MessageRecord {
+                    id,
+                    phone: phone.clone(),
+                    direction: Direction::Out,
+                    channel: write.channel,
+                    author: Author::Bot,
+                    text: text.clone(),
+                    external_id: None,
+                    status: MessageStatus::Queued,
+                    error: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                tx_put(tx, &keys::message(id), &record)?;
+                tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
+                let item = OutboxItem {
+                    message_id: id,
+                    channel: write.channel,
+                    to: phone.clone(),
+                    text: text.clone(),
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_error: None,
+                };
+                tx_put(tx, &keys::outbox(id), &item)?;
+                queued.push(id);
+            }
+            let open_key = keys::open_ticket(phone);
+            let open: Option<u64> = tx_get(tx, &open_key)?;
+            let mut ticket: Option<Ticket> = match open {
+                Some(id) => tx_get(tx, &keys::ticket(id))?,
+                None => None,
+            };
+            match (&write.ticket, &mut ticket) {
+                (TicketChange::None, _) | (TicketChange::Attach, None) => {}
+                (TicketChange::Attach | TicketChange::Open { .. }, Some(t)) => {
+                    t.message_ids.push(pending.message.id);
+                    t.message_ids.extend(&queued);
+                    t.waiting_since.get_or_insert(now);
+                }
+                (TicketChange::Open { topic, language }, None) => {
+                    let mut message_ids = history.clone();
+                    message_ids.extend(&queued);
+                    ticket = Some(Ticket {
+                        id: ticket_id,
+                        phone: phone.clone(),
+                        language: *language,
+                        topic: topic.clone(),
+                        status: TicketStatus::Open,
+                        opened_at: now,
+                        waiting_since: Some(now),
+                        message_ids,
+                    });
+                    tx_put(tx, &open_key, &ticket_id)?;
+                }
+            }
+            if let Some(t) = &ticket {
+                tx_put(tx, &keys::ticket(t.id), t)?;
+            }
+            Ok(queued)
+        })
+        .map_err(StoreError::from)
+    }
+
+    /// Message ids of a contact's history, oldest first.
+    fn history_ids(&self, phone: &PhoneNumber) -> Result<Vec<u64>, StoreError> {
+        let prefix = keys::history_prefix(phone);
+        let mut ids = Vec::new();
+        for kv in self.tree.scan_prefix(prefix.as_bytes()) {
+            let (k, _) = kv?;
+            if let Some(id) = std::str::from_utf8(&k[prefix.len()..])
+                .ok()
+                .and_then(|h| u64::from_str_radix(h, 16).ok())
+            {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    // ---- contacts and sessions ----
+
+    pub fn contact(&self, phone: &PhoneNumber) -> Result<Option<Contact>, StoreError> {
+        self.get(&keys::contact(phone))
+    }
+
+    pub fn session(&self, phone: &PhoneNumber) -> Result<Session, StoreError> {
+        Ok(self.get(&keys::session(phone))?.unwrap_or_default())
+    }
+
+    pub fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool) -> Result<(), StoreError> {
+        let key = keys::contact(phone);
+        self.tree.transaction(|tx| {
+            if let Some(mut c) = tx_get::<Contact>(tx, &key)? {
+                c.opted_out = opted_out;
+                tx_put(tx, &key, &c)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    // ---- messages ----
+
+    pub fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
+        self.get(&keys::message(id))
+    }
+
+    /// A contact's messages, oldest first.
+    pub fn history(&self, phone: &PhoneNumber) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.history_ids(phone)? {
+            if let Some(m) = self.message(id)? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies a provider status report to the message it names, never moving it backwards.
+    pub fn update_status_by_external(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        status: MessageStatus,
+        error: Option<String>,
+    ) -> Result<StatusUpdate, StoreError> {
+        let Some(bytes) = self.tree.get(keys::external(channel, external_id).as_bytes())? else {
+            return Ok(StatusUpdate::Unknown);
+        };
+        let id = bytes.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+        let key = keys::message(id);
+        let now = now_ms();
+        let update = self.tree.transaction(|tx| {
+            let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? else {
+                return Ok(StatusUpdate::Unknown);
+            };
+            if status.rank() < m.status.rank() {
+                return Ok(StatusUpdate::Stale);
+            }
+            m.status = status;
+            if error.is_some() {
+                m.error = error.clone();
+            }
+            m.updated_at = now;
+            tx_put(tx, &key, &m)?;
+            Ok(StatusUpdate::Updated(m))
+        })?;
+        Ok(update)
+    }
+
+    // ---- outbox ----
+
+    pub fn outbox(&self) -> Result<Vec<OutboxItem>, StoreError> {
+        self.scan("o/")
+    }
+
+    pub fn outbox_depth(&self) -> usize {
+        self.tree.scan_prefix(b"o/").count()
+    }
+
+    /// The provider accepted the message: it leaves the outbox and gets the provider's id.
+    pub fn outbox_accepted(
+        &self,
+        item: &OutboxItem,
+        external_id: &str,
+        status: MessageStatus,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.tree.transaction(|tx| {
+            tx.remove(keys::outbox(item.message_id).as_bytes())?;
+            let key = keys::message(item.message_id);
+            if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
+                m.external_id = Some(external_id.to_string());
+                // A status callback may have arrived before the API answered.
+                if status.rank() >= m.status.rank() {
+                    m.status = status;
+                }
+                m.updated_at = now;
+                tx_put(tx, &key, &m)?;
+            }
+            tx.insert(
+                keys::external(item.channel, external_id).as_bytes(),
+                &item.message_id.to_be_bytes(),
+            )?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// A failed attempt that will be retried at `next_attempt_at`.
+    pub fn outbox_retry(&self, item: &OutboxItem) -> Result<(), StoreError> {
+        self.tree.transaction(|tx| {
+            // Only if still queued (it may have been cancelled meanwhile).
+            if tx.get(keys::outbox(item.message_id).as_bytes())?.is_some() {
+                tx_put(tx, &keys::outbox(item.message_id), item)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// The message will not be sent: it leaves the outbox, marked failed with the reason.
+    pub fn outbox_failed(&self, item: &OutboxItem, reason: &str) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.tree.transaction(|tx| {
+            tx.remove(keys::outbox(item.message_id).as_bytes())?;
+            let key = keys::message(item.message_id);
+            if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
+                m.status = MessageStatus::Failed;
+                m.error = Some(reason.to_string());
+                m.updated_at = now;
+                tx_put(tx, &key, &m)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    // ---- tickets ----
+
+    pub fn tickets(&self) -> Result<Vec<Ticket>, StoreError> {
+        self.scan("t/")
+    }
+
+    pub fn open_ticket_of(&self, phone: &PhoneNumber) -> Result<Option<Ticket>, StoreError> {
+        match self.get::<u64>(&keys::open_ticket(phone))? {
+            Some(id) => self.get(&keys::ticket(id)),
+            None => Ok(None),
+        }
+    }
+
+    // ---- users and tokens ----
+
+    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        self.get(&keys::user(name))
+    }
+
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.scan("u/")
+    }
+
+    /// Adds a user; fails if the name is taken.
+    pub fn add_user(&self, user: &User) -> Result<(), StoreError> {
+        let key = keys::user(&user.name);
+        let bytes = encode(user)?;
+        match self
+            .tree
+            .compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(bytes))?
+        {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::Conflict(format!(
+                "a user named {:?} already exists",
+                user.name
+            ))),
+        }
+    }
+
+    /// Stores a token by its hash for `user`.
+    pub fn add_token(&self, token_hash: &str, user: &str) -> Result<(), StoreError> {
+        self.tree
+            .insert(keys::token(token_hash).as_bytes(), encode(&user)?)?;
+        Ok(())
+    }
+
+    /// The user a token hash belongs to.
+    pub fn token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        match self.get::<String>(&keys::token(token_hash))? {
+            Some(name) => self.user(&name),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The JSON API for staff and interpreters. Errors are `{error, detail}`.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use crate::domain::{Millis, TicketStatus, User, now_ms};
+use crate::helpdesk::can_see;
+
+#[derive(Serialize)]
+struct ApiError<'a> {
+    error: &'a str,
+    detail: &'a str,
+}
+
+pub fn error(status: StatusCode, error: &str, detail: &str) -> Response {
+    (status, Json(ApiError { error, detail })).into_response()
+}
+
+/// The user behind a bearer token, or a 401 response.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<User, Response> {
+    match super::auth::bearer_user(&state.store, headers) {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err((
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Bearer")],
+            Json(serde_json::json!({
+                "error": "unauthorized",
+                "detail": "send Authorization: Bearer <token>; create one with `kabar token create NAME`"
+            })),
+        )
+            .into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot check token");
+            Err(error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again"))
+        }
+    }
+}
+
+fn rfc3339(ms: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(ms as i64)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+pub struct TicketQuery {
+    status: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TicketView {
+    id: u64,
+    phone: String,
+    language: String,
+    topic: String,
+    status: TicketStatus,
+    opened_at: String,
+    waiting_since: Option<String>,
+    waiting_seconds: Option<u64>,
+    messages: usize,
+}
+
+/// `GET /api/tickets[?status=open|closed|all]`: the tickets the caller may see, oldest waiting first.
+pub async fn tickets(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<TicketQuery>,
+) -> Response {
+    let user = match authenticate(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let wanted = match query.status.as_deref().unwrap_or("open") {
+        "open" => Some(TicketStatus::Open),
+        "closed" => Some(TicketStatus::Closed),
+        "all" => None,
+        other => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad status",
+                &format!("status {other:?}: use open, closed or all"),
+            );
+        }
+    };
+    let mut tickets = match state.store.tickets() {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list tickets");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
+        }
+    };
+    tickets.retain(|t| wanted.is_none_or(|w| t.status == w) && can_see(&user, t));
+    tickets.sort_by_key(|t| (t.waiting_since.unwrap_or(u64::MAX), t.id));
+    let now = now_ms();
+    let views: Vec<TicketView> = tickets
+        .into_iter()
+        .map(|t| TicketView {
+            id: t.id,
+            phone: t.phone.to_string(),
+            language: t.language.tag().to_string(),
+            topic: t.topic,
+            status: t.status,
+            opened_at: rfc3339(t.opened_at),
+            waiting_since: t.waiting_since.map(rfc3339),
+            waiting_seconds: t.waiting_since.map(|w| now.saturating_sub(w) / 1000),
+            messages: t.message_ids.len(),
+        })
+        .collect();
+    Json(views).into_response()
+}
+
+/// `GET /api/openapi.json`
+pub async fn openapi() -> Response {
+    Json(serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "kabar API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Helpdesk API for staff and interpreters. Authenticate with `Authorization: Bearer <token>` (kabar token create NAME)."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "detail"],
+                          "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}},
+                "Ticket": {"type": "object",
+                    "required": ["id", "phone", "language", "topic", "status", "opened_at"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "phone": {"type": "string", "description": "E.164"},
+                        "language": {"type": "string", "enum": ["en", "fa-AF", "fa", "so", "ar", "ti"]},
+                        "topic": {"type": "string"},
+                        "status": {"type": "string", "enum": ["open", "closed"]},
+                        "opened_at": {"type": "string", "format": "date-time"},
+                        "waiting_since": {"type": "string", "format": "date-time", "nullable": true},
+                        "waiting_seconds": {"type": "integer", "nullable": true},
+                        "messages": {"type": "integer"}
+                    }}
+            }
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/tickets": {"get": {
+                "summary": "Tickets the caller may see, oldest waiting first",
+                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "closed", "all"], "default": "open"}}],
+                "responses": {
+                    "200": {"description": "tickets", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}}}},
+                    "400": {"description": "bad query", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "401": {"description": "missing or wrong token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                }}}
+        }
+    }))
+    .into_response()
+}

@@ -1,0 +1,141 @@
+//! HTTP: provider webhooks, the JSON API, the simulator and operations endpoints.
+
+pub mod api;
+pub mod auth;
+pub mod simulator;
+pub mod webhooks;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::channel::Channels;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::processor::Processor;
+use crate::store::Store;
+
+/// Webhook bodies larger than this are refused with 413 (DESIGN §2).
+pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<Store>,
+    pub processor: Arc<Processor>,
+    pub channels: Channels,
+    pub metrics: Arc<Metrics>,
+    /// Turns true when the server begins shutting down (ends live streams).
+    pub shutdown: watch::Receiver<bool>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let webhooks = Router::new()
+        .route("/webhooks/twilio", post(webhooks::twilio_inbound))
+        .route("/webhooks/twilio/status", post(webhooks::twilio_status))
+        .layer(RequestBodyLimitLayer::new(WEBHOOK_BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), track_latency));
+    let mut app = Router::new()
+        .merge(webhooks)
+        .route("/", get(index))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/tickets", get(api::tickets))
+        .route("/api/openapi.json", get(api::openapi));
+    if state.config.simulator.enabled {
+        app = app.merge(simulator::routes());
+    }
+    app.fallback(not_found)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(14),
+        ))
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
+
+/// Records webhook latency per route and status code.
+async fn track_latency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let start = Instant::now();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .webhook_seconds
+        .get_or_create(&crate::metrics::RouteLabels {
+            route,
+            code: response.status().as_u16(),
+        })
+        .observe(start.elapsed().as_secs_f64());
+    response
+}
+
+async fn index(State(state): State<AppState>) -> Html<String> {
+    let simulator = state.config.simulator.enabled;
+    Html(
+        maud::html! {
+            (maud::DOCTYPE)
+            html lang="en" {
+                head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { "kabar" } }
+                body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem" {
+                    h1 { "kabar" }
+                    p { "A helpdesk by SMS and WhatsApp for refugees and asylum seekers, in Dari, Farsi, Somali, Arabic, Tigrinya and English." }
+                    ul {
+                        @if simulator { li { a href="/simulator" { "Phone simulator" } " — try the conversation flows without a provider." } }
+                        li { a href="/api/openapi.json" { "API description" } " — tickets and more, with a bearer token from " code { "kabar token create" } "." }
+                        li { a href="/healthz" { "Health" } " and " a href="/metrics" { "metrics" } "." }
+                    }
+                }
+            }
+        }
+        .into_string(),
+    )
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.check_writable().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: store not writable");
+            (StatusCode::SERVICE_UNAVAILABLE, "store not writable\n").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .metrics
+        .outbox_depth
+        .set(state.store.outbox_depth() as i64);
+    state
+        .metrics
+        .inbox_depth
+        .set(state.store.pending_count() as i64);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    api::error(StatusCode::NOT_FOUND, "not found", "no such page or route")
+}
