@@ -1,0 +1,338 @@
+//! End to end on port 0 with a fake Twilio API: one conversation per locale, status callbacks,
+//! retries, ordering, restarts.
+
+mod common;
+
+use common::*;
+use kabar::domain::{Direction, MessageStatus, Role};
+use kabar::i18n::{Lang, Localizer};
+use kabar::phone::PhoneNumber;
+
+/// A first message in each language, as a person might write it.
+fn greeting(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Dari => "سلام، پیسه ماهوار کی میایه؟",
+        Lang::Farsi => "سلام، پول ماهانه کی میاد؟ ممنون",
+        Lang::Somali => "Salaan, waxaan rabaa caawimaad",
+        Lang::Arabic => "مرحبا، هل يمكنكم المساعدة في الدفعة الشهرية؟",
+        Lang::Tigrinya => "ሰላም፡ ሓገዝ ይደሊ ኣለኹ",
+        Lang::English => "Hello, I need help",
+    }
+}
+
+fn text(l: &Localizer, lang: Lang, id: &str) -> String {
+    l.text(lang, id, &[]).unwrap_or_else(|| panic!("{id} in {lang}"))
+}
+
+/// The number in front of `name` in a numbered menu ("3. Soomaali").
+fn number_of(menu: &str, name: &str) -> u32 {
+    menu.lines()
+        .find_map(|line| {
+            let (n, rest) = line.split_once(". ")?;
+            (rest.trim() == name).then(|| n.parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("{name:?} not in menu:\n{menu}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_conversation_per_locale_reaches_a_person() {
+    let app = spawn_app().await;
+    let l = localizer();
+    let admin = app.token_for("admin", Role::Admin, Lang::ALL.to_vec());
+    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+        let phone = format!("+628120000100{i}");
+        let mut seen = 0;
+        let mut next = |n: usize| {
+            seen += n;
+            seen
+        };
+
+        // First contact: the language menu, with the detected language first.
+        app.sms(&phone, greeting(lang)).await;
+        let got = app.twilio.wait_for(&phone, next(1)).await;
+        let menu = &got[0].body;
+        assert!(menu.starts_with(&text(&l, lang, "language-menu")), "{lang}: {menu}");
+        assert_eq!(number_of(menu, &text(&l, lang, "language-name")), 1, "{lang} detected first");
+        for other in Lang::ALL {
+            number_of(menu, &text(&l, other, "language-name"));
+        }
+        assert_eq!(got[0].from.as_deref(), Some(OUR_NUMBER));
+        assert!(got[0].status_callback.as_deref().unwrap().ends_with("/webhooks/twilio/status"));
+
+        // Choose the language with this locale's digits: welcome, then the main menu.
+        app.sms(&phone, &local_digit(lang, 1)).await;
+        let got = app.twilio.wait_for(&phone, next(2)).await;
+        assert_eq!(got[1].body, text(&l, lang, "welcome"), "{lang}");
+        assert!(got[2].body.starts_with(&text(&l, lang, "main-menu")), "{lang}");
+        assert!(got[2].body.contains(&text(&l, lang, "main-menu-payments")));
+
+        // A topic, then back to the menu with 0.
+        app.sms(&phone, &local_digit(lang, 1)).await;
+        let got = app.twilio.wait_for(&phone, next(1)).await;
+        assert_eq!(got[3].body, text(&l, lang, "payments-info"), "{lang}");
+        app.sms(&phone, &local_digit(lang, 0)).await;
+        let got = app.twilio.wait_for(&phone, next(1)).await;
+        assert!(got[4].body.starts_with(&text(&l, lang, "main-menu")), "{lang}");
+
+        // Ask for a person with this language's own word.
+        let agent_word = text(&l, lang, "keyword-agent");
+        let agent_word = agent_word.split([',', '،']).next().unwrap().trim();
+        app.sms(&phone, agent_word).await;
+        let got = app.twilio.wait_for(&phone, next(1)).await;
+        assert_eq!(got[5].body, text(&l, lang, "human-waiting"), "{lang}");
+
+        // In human mode the bot is quiet; the message joins the ticket.
+        app.sms(&phone, "?").await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(app.twilio.delivered_to(&phone).len(), 6, "{lang}: bot stays quiet");
+
+        let tickets = app.tickets(&admin).await;
+        let ticket = tickets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["phone"] == phone.as_str())
+            .unwrap_or_else(|| panic!("{lang}: ticket listed: {tickets}"));
+        assert_eq!(ticket["language"], lang.tag());
+        assert_eq!(ticket["topic"], "general");
+        assert_eq!(ticket["status"], "open");
+        assert!(ticket["waiting_since"].as_str().unwrap().ends_with('Z'));
+        // The conversation so far plus the quiet message: 6 in, 6 out... all attached.
+        assert_eq!(ticket["messages"], 12, "{lang}: {ticket}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_callback_updates_the_stored_status() {
+    let app = spawn_app().await;
+    let phone = "+6281200000201";
+    app.sms(phone, "hello").await;
+    let sent = app.twilio.wait_for(phone, 1).await;
+    let sid = sent[0].sid.clone().unwrap();
+    let p = PhoneNumber::parse(phone).unwrap();
+    let out = |app: &TestApp| {
+        app.store
+            .history(&p)
+            .unwrap()
+            .into_iter()
+            .find(|m| m.direction == Direction::Out)
+            .unwrap()
+    };
+    // The API answer may be recorded just after the fake saw the request.
+    for _ in 0..50 {
+        if out(&app).external_id.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(out(&app).external_id.as_deref(), Some(sid.as_str()));
+    assert_eq!(out(&app).status, MessageStatus::Accepted);
+    for (status, want) in [
+        ("sent", MessageStatus::Sent),
+        ("delivered", MessageStatus::Delivered),
+        // a late "sent" never moves a delivered message back
+        ("sent", MessageStatus::Delivered),
+    ] {
+        let params: Vec<(String, String)> = [
+            ("MessageSid", sid.as_str()),
+            ("MessageStatus", status),
+            ("AccountSid", ACCOUNT_SID),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let r = app.post_twilio("/webhooks/twilio/status", &params).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(out(&app).status, want);
+    }
+    // A failure report carries Twilio's error code.
+    let params: Vec<(String, String)> = [
+        ("MessageSid", "SMunknown"),
+        ("MessageStatus", "failed"),
+        ("ErrorCode", "30003"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let r = app.post_twilio("/webhooks/twilio/status", &params).await;
+    assert_eq!(r.status(), 200, "unknown message: acknowledged, nothing changes");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limited_send_is_retried_and_delivered_once() {
+    let app = spawn_app().await;
+    app.twilio.script(&[(
+        429,
+        r#"{"code":20429,"message":"Too Many Requests","more_info":"https://www.twilio.com/docs/errors/20429","status":429}"#,
+    )]);
+    let phone = "+6281200000301";
+    app.sms(phone, "hello").await;
+    let accepted = app.twilio.wait_for(phone, 1).await;
+    assert_eq!(accepted.len(), 1);
+    let attempts: Vec<_> = app
+        .twilio
+        .received()
+        .into_iter()
+        .filter(|m| m.to == phone)
+        .collect();
+    assert_eq!(attempts.len(), 2, "one 429, one 201");
+    assert_eq!(attempts[0].body, attempts[1].body);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.twilio.delivered_to(phone).len(), 1, "never sent twice");
+    assert_eq!(app.store.outbox_depth(), 0);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carrier_opt_out_and_bad_numbers_fail_without_retry() {
+    let app = spawn_app().await;
+    app.twilio.script(&[(
+        400,
+        r#"{"code":21610,"message":"Attempt to send to unsubscribed recipient","more_info":"https://www.twilio.com/docs/errors/21610","status":400}"#,
+    )]);
+    let phone = "+6281200000401";
+    app.sms(phone, "hello").await;
+    let p = PhoneNumber::parse(phone).unwrap();
+    for _ in 0..100 {
+        if app.store.contact(&p).unwrap().unwrap().opted_out {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(app.store.contact(&p).unwrap().unwrap().opted_out);
+    let out: Vec<_> = app
+        .store
+        .history(&p)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.direction == Direction::Out)
+        .collect();
+    assert_eq!(out[0].status, MessageStatus::Failed);
+    assert!(out[0].error.as_deref().unwrap().contains("21610"));
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        app.twilio.received().iter().filter(|m| m.to == phone).count(),
+        1,
+        "no retry after 21610"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_arriving_together_are_answered_in_arrival_order() {
+    let app = spawn_app().await;
+    let l = localizer();
+    let phone = "+6281200000501";
+    app.sms(phone, "hello").await;
+    app.twilio.wait_for(phone, 1).await;
+    app.sms(phone, "1").await; // English, detected and listed first
+    app.twilio.wait_for(phone, 3).await;
+    // Two choices at the same moment: payments (1) and, from the quiet main menu, schooling (2).
+    let params_a = inbound_params(&app.next_sid(), phone, "1");
+    let params_b = inbound_params(&app.next_sid(), phone, "2");
+    let (a, b) = tokio::join!(
+        app.post_twilio("/webhooks/twilio", &params_a),
+        app.post_twilio("/webhooks/twilio", &params_b)
+    );
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    let got = app.twilio.wait_for(phone, 5).await;
+    let p = PhoneNumber::parse(phone).unwrap();
+    let inbound: Vec<String> = app
+        .store
+        .history(&p)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.direction == Direction::In)
+        .map(|m| m.text)
+        .collect();
+    // Whichever was stored first is answered first.
+    let expected: Vec<String> = inbound[2..]
+        .iter()
+        .map(|t| match t.as_str() {
+            "1" => text(&l, Lang::English, "payments-info"),
+            _ => text(&l, Lang::English, "schooling-info"),
+        })
+        .collect();
+    assert_eq!(vec![got[3].body.clone(), got[4].body.clone()], expected);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_delivery_is_answered_once() {
+    let app = spawn_app().await;
+    let phone = "+6281200000601";
+    let params = inbound_params(&app.next_sid(), phone, "hello");
+    for _ in 0..3 {
+        let r = app.post_twilio("/webhooks/twilio", &params).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), "<Response/>");
+    }
+    app.twilio.wait_for(phone, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.twilio.delivered_to(phone).len(), 1);
+    let p = PhoneNumber::parse(phone).unwrap();
+    assert_eq!(
+        app.store
+            .history(&p)
+            .unwrap()
+            .iter()
+            .filter(|m| m.direction == Direction::In)
+            .count(),
+        1
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_survives_a_restart() {
+    // Twilio is down (503) while the person writes; kabar is restarted; then Twilio is back.
+    let twilio = FakeTwilio::start().await;
+    let down = r#"{"code":20500,"message":"Internal Server Error","status":500}"#;
+    twilio.script(&[(503, down), (503, down), (503, down), (503, down), (503, down), (503, down)]);
+    let app = spawn_app_with(twilio.clone(), tempfile::tempdir().unwrap()).await;
+    let phone = "+6281200000701";
+    app.sms(phone, "hello").await;
+    // Let it fail at least once, then stop with the reply still queued.
+    for _ in 0..100 {
+        if twilio.received().iter().any(|m| m.to == phone) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let data = app.stop().await;
+    let app = spawn_app_with(twilio.clone(), data).await;
+    let got = twilio.wait_for(phone, 1).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].body.contains("English"), "the language menu: {}", got[0].body);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_need_a_valid_token() {
+    let app = spawn_app().await;
+    let r = app.http.get(app.url("/api/tickets")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+    let r = app
+        .http
+        .get(app.url("/api/tickets"))
+        .bearer_auth("kbr_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let token = app.token_for("ana", Role::Interpreter, vec![Lang::Somali]);
+    let r = app
+        .http
+        .get(app.url("/api/tickets?status=bogus"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(app.tickets(&token).await, serde_json::json!([]));
+    app.stop().await;
+}
