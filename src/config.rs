@@ -225,7 +225,9 @@ impl Config {
                 return Err(invalid("twilio.tps must be at least 1".into()));
             }
             if t.account_sid.is_empty() || t.auth_token.is_empty() {
-                return Err(invalid("twilio.account_sid and twilio.auth_token must be set".into()));
+                return Err(invalid(
+                    "twilio.account_sid and twilio.auth_token must be set".into(),
+                ));
             }
         }
         Ok(())
@@ -307,7 +309,10 @@ mod tests {
         let e = Config::load(None, env(&[("KABAR_SERVER__LISTN", "x")])).unwrap_err();
         assert!(e.to_string().contains("listn"), "{e}");
         let e = Config::load(None, env(&[("KABAR_SERVER__LISTEN", "nowhere")])).unwrap_err();
-        assert!(e.to_string().contains("listen") || e.to_string().contains("address"), "{e}");
+        assert!(
+            e.to_string().contains("listen") || e.to_string().contains("address"),
+            "{e}"
+        );
         let e = Config::load(
             None,
             env(&[

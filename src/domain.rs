@@ -29,7 +29,11 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::TwilioSms, Channel::TwilioWhatsapp, Channel::Simulator];
+    pub const ALL: [Channel; 3] = [
+        Channel::TwilioSms,
+        Channel::TwilioWhatsapp,
+        Channel::Simulator,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

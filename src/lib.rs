@@ -125,13 +125,12 @@ impl App {
             0
         });
         if resumed > 0 {
-            tracing::info!(contacts = resumed, "answering messages stored before the restart");
+            tracing::info!(
+                contacts = resumed,
+                "answering messages stored before the restart"
+            );
         }
-        let dispatcher = tokio::spawn(
-            self.dispatcher
-                .clone()
-                .run(self.shutdown_tx.subscribe()),
-        );
+        let dispatcher = tokio::spawn(self.dispatcher.clone().run(self.shutdown_tx.subscribe()));
         let router = self.router();
         let shutdown_tx = self.shutdown_tx.clone();
         let result = axum::serve(listener, router)

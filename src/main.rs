@@ -13,7 +13,11 @@ use kabar::store::Store;
 use kabar::web::auth;
 
 #[derive(Parser)]
-#[command(name = "kabar", version, about = "SMS and WhatsApp helpdesk for refugees, in their own language")]
+#[command(
+    name = "kabar",
+    version,
+    about = "SMS and WhatsApp helpdesk for refugees, in their own language"
+)]
 struct Cli {
     /// Configuration file (TOML). Without it, the embedded default: data in ./data, listening
     /// on 127.0.0.1:8080, simulator on. Every key can be overridden as KABAR_<SECTION>__<KEY>.
@@ -177,7 +181,10 @@ fn check(config: &Config) -> CliResult {
         }
     };
     let reference = localizer.ids(Lang::English);
-    println!("locale coverage (against en, {} messages):", reference.len());
+    println!(
+        "locale coverage (against en, {} messages):",
+        reference.len()
+    );
     let mut missing_total = 0;
     for lang in Lang::ALL {
         let ids = localizer.ids(lang);
@@ -192,19 +199,36 @@ fn check(config: &Config) -> CliResult {
             if missing.is_empty() {
                 String::new()
             } else {
-                format!("missing: {}", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "missing: {}",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             },
             if extra.is_empty() {
                 String::new()
             } else {
-                format!(" not in en: {}", extra.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+                format!(
+                    " not in en: {}",
+                    extra
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
         );
     }
     match kabar::flow::load::load(&config.content.flows, &localizer) {
         Ok(flows) => {
             let nodes: usize = flows.flows.values().map(|f| f.nodes.len()).sum();
-            println!("flows: {} flows, {nodes} nodes, all reachable", flows.flows.len());
+            println!(
+                "flows: {} flows, {nodes} nodes, all reachable",
+                flows.flows.len()
+            );
         }
         Err(e) => {
             for p in &e.0 {
@@ -221,7 +245,12 @@ fn check(config: &Config) -> CliResult {
 }
 
 fn add_user(config: &Config, name: String, role: Role, languages: Vec<Lang>) -> CliResult {
-    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_alphanumeric() || "._-".contains(c)) {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "._-".contains(c))
+    {
         return Err("user names are 1-64 letters, digits, '.', '_' or '-'".into());
     }
     if role == Role::Interpreter && languages.is_empty() {

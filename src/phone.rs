@@ -15,7 +15,9 @@ pub struct PhoneNumber(String);
 pub enum PhoneError {
     #[error("phone number is empty")]
     Empty,
-    #[error("phone number {0:?} has characters other than digits, spaces, dashes, dots and brackets")]
+    #[error(
+        "phone number {0:?} has characters other than digits, spaces, dashes, dots and brackets"
+    )]
     BadCharacter(String),
     #[error(
         "phone number {0:?} is not in international form: write +<country><number>, e.g. +6281234567890"
@@ -71,7 +73,15 @@ impl PhoneNumber {
 
     /// The number with most digits hidden, for logs (`+62812…90`).
     pub fn redacted(&self) -> String {
-        let keep_end: String = self.0.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+        let keep_end: String = self
+            .0
+            .chars()
+            .rev()
+            .take(2)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         format!("{}…{keep_end}", &self.0[..self.0.len().min(4)])
     }
 }
@@ -110,13 +120,25 @@ mod tests {
             ("+93 70 123 4567", "+93701234567"),
             ("۰۸۱۲۳۴۵۶۷۸۹۰", "+6281234567890"),
         ] {
-            assert_eq!(PhoneNumber::parse(input).map(|p| p.0), Ok(want.into()), "{input}");
+            assert_eq!(
+                PhoneNumber::parse(input).map(|p| p.0),
+                Ok(want.into()),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn rejects_what_is_not_a_number() {
-        for input in ["", "abc", "+0123456789", "+12", "+1234567890123456", "12345", "+62 81x"] {
+        for input in [
+            "",
+            "abc",
+            "+0123456789",
+            "+12",
+            "+1234567890123456",
+            "12345",
+            "+62 81x",
+        ] {
             assert!(PhoneNumber::parse(input).is_err(), "{input}");
         }
     }

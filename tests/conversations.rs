@@ -21,7 +21,8 @@ fn greeting(lang: Lang) -> &'static str {
 }
 
 fn text(l: &Localizer, lang: Lang, id: &str) -> String {
-    l.text(lang, id, &[]).unwrap_or_else(|| panic!("{id} in {lang}"))
+    l.text(lang, id, &[])
+        .unwrap_or_else(|| panic!("{id} in {lang}"))
 }
 
 /// The number in front of `name` in a numbered menu ("3. Soomaali").
@@ -51,19 +52,35 @@ async fn one_conversation_per_locale_reaches_a_person() {
         app.sms(&phone, greeting(lang)).await;
         let got = app.twilio.wait_for(&phone, next(1)).await;
         let menu = &got[0].body;
-        assert!(menu.starts_with(&text(&l, lang, "language-menu")), "{lang}: {menu}");
-        assert_eq!(number_of(menu, &text(&l, lang, "language-name")), 1, "{lang} detected first");
+        assert!(
+            menu.starts_with(&text(&l, lang, "language-menu")),
+            "{lang}: {menu}"
+        );
+        assert_eq!(
+            number_of(menu, &text(&l, lang, "language-name")),
+            1,
+            "{lang} detected first"
+        );
         for other in Lang::ALL {
             number_of(menu, &text(&l, other, "language-name"));
         }
         assert_eq!(got[0].from.as_deref(), Some(OUR_NUMBER));
-        assert!(got[0].status_callback.as_deref().unwrap().ends_with("/webhooks/twilio/status"));
+        assert!(
+            got[0]
+                .status_callback
+                .as_deref()
+                .unwrap()
+                .ends_with("/webhooks/twilio/status")
+        );
 
         // Choose the language with this locale's digits: welcome, then the main menu.
         app.sms(&phone, &local_digit(lang, 1)).await;
         let got = app.twilio.wait_for(&phone, next(2)).await;
         assert_eq!(got[1].body, text(&l, lang, "welcome"), "{lang}");
-        assert!(got[2].body.starts_with(&text(&l, lang, "main-menu")), "{lang}");
+        assert!(
+            got[2].body.starts_with(&text(&l, lang, "main-menu")),
+            "{lang}"
+        );
         assert!(got[2].body.contains(&text(&l, lang, "main-menu-payments")));
 
         // A topic, then back to the menu with 0.
@@ -72,7 +89,10 @@ async fn one_conversation_per_locale_reaches_a_person() {
         assert_eq!(got[3].body, text(&l, lang, "payments-info"), "{lang}");
         app.sms(&phone, &local_digit(lang, 0)).await;
         let got = app.twilio.wait_for(&phone, next(1)).await;
-        assert!(got[4].body.starts_with(&text(&l, lang, "main-menu")), "{lang}");
+        assert!(
+            got[4].body.starts_with(&text(&l, lang, "main-menu")),
+            "{lang}"
+        );
 
         // Ask for a person with this language's own word.
         let agent_word = text(&l, lang, "keyword-agent");
@@ -84,7 +104,11 @@ async fn one_conversation_per_locale_reaches_a_person() {
         // In human mode the bot is quiet; the message joins the ticket.
         app.sms(&phone, "?").await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        assert_eq!(app.twilio.delivered_to(&phone).len(), 6, "{lang}: bot stays quiet");
+        assert_eq!(
+            app.twilio.delivered_to(&phone).len(),
+            6,
+            "{lang}: bot stays quiet"
+        );
 
         let tickets = app.tickets(&admin).await;
         let ticket = tickets
@@ -156,7 +180,11 @@ async fn status_callback_updates_the_stored_status() {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let r = app.post_twilio("/webhooks/twilio/status", &params).await;
-    assert_eq!(r.status(), 200, "unknown message: acknowledged, nothing changes");
+    assert_eq!(
+        r.status(),
+        200,
+        "unknown message: acknowledged, nothing changes"
+    );
     app.stop().await;
 }
 
@@ -213,7 +241,11 @@ async fn carrier_opt_out_and_bad_numbers_fail_without_retry() {
     assert!(out[0].error.as_deref().unwrap().contains("21610"));
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(
-        app.twilio.received().iter().filter(|m| m.to == phone).count(),
+        app.twilio
+            .received()
+            .iter()
+            .filter(|m| m.to == phone)
+            .count(),
         1,
         "no retry after 21610"
     );
@@ -290,7 +322,14 @@ async fn outbox_survives_a_restart() {
     // Twilio is down (503) while the person writes; kabar is restarted; then Twilio is back.
     let twilio = FakeTwilio::start().await;
     let down = r#"{"code":20500,"message":"Internal Server Error","status":500}"#;
-    twilio.script(&[(503, down), (503, down), (503, down), (503, down), (503, down), (503, down)]);
+    twilio.script(&[
+        (503, down),
+        (503, down),
+        (503, down),
+        (503, down),
+        (503, down),
+        (503, down),
+    ]);
     let app = spawn_app_with(twilio.clone(), tempfile::tempdir().unwrap()).await;
     let phone = "+6281200000701";
     app.sms(phone, "hello").await;
@@ -305,7 +344,11 @@ async fn outbox_survives_a_restart() {
     let app = spawn_app_with(twilio.clone(), data).await;
     let got = twilio.wait_for(phone, 1).await;
     assert_eq!(got.len(), 1);
-    assert!(got[0].body.contains("English"), "the language menu: {}", got[0].body);
+    assert!(
+        got[0].body.contains("English"),
+        "the language menu: {}",
+        got[0].body
+    );
     app.stop().await;
 }
 

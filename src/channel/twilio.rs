@@ -130,7 +130,10 @@ pub fn parse_inbound(params: &[(String, String)]) -> Result<NewInbound, WebhookE
         .filter(|s| !s.is_empty())
         .ok_or(WebhookError::Missing("MessageSid"))?;
     if sid.len() > 64 || !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(WebhookError::Invalid("MessageSid", "not a Twilio SID".into()));
+        return Err(WebhookError::Invalid(
+            "MessageSid",
+            "not a Twilio SID".into(),
+        ));
     }
     let from = param(params, "From").ok_or(WebhookError::Missing("From"))?;
     let (channel, phone) = parse_address(from).map_err(|e| WebhookError::Invalid("From", e))?;
@@ -232,7 +235,10 @@ impl TwilioSender {
         };
         let mut form = vec![("To", address(&item.to)), ("Body", item.text.clone())];
         let from = if whatsapp {
-            self.config.whatsapp_from.as_ref().or(self.config.from.as_ref())
+            self.config
+                .whatsapp_from
+                .as_ref()
+                .or(self.config.from.as_ref())
         } else {
             self.config.from.as_ref()
         };
@@ -307,7 +313,12 @@ impl TwilioSender {
 }
 
 /// Maps a Twilio error to what the outbox should do (DESIGN §3).
-pub fn classify(http: u16, code: Option<u32>, reason: String, after: Option<Duration>) -> SendOutcome {
+pub fn classify(
+    http: u16,
+    code: Option<u32>,
+    reason: String,
+    after: Option<Duration>,
+) -> SendOutcome {
     match code {
         Some(21610) => SendOutcome::OptedOut { reason },
         Some(20429) => SendOutcome::Retry { reason, after },
@@ -355,9 +366,24 @@ mod tests {
             compute_signature("12345", url, &params),
             "RSOYDt4T1cUTdK1PDd93/VVr8B8="
         );
-        assert!(verify("12345", url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-        assert!(!verify("12345", url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8"));
-        assert!(!verify("54321", url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        assert!(verify(
+            "12345",
+            url,
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
+        assert!(!verify(
+            "12345",
+            url,
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8"
+        ));
+        assert!(!verify(
+            "54321",
+            url,
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
     }
 
     #[test]
@@ -365,29 +391,66 @@ mod tests {
         let params = p(&[("Body", "hi")]);
         let signed_with_port =
             compute_signature("t", "https://mycompany.com:443/myapp.php?foo=1", &params);
-        assert!(verify("t", "https://mycompany.com/myapp.php?foo=1", &params, &signed_with_port));
+        assert!(verify(
+            "t",
+            "https://mycompany.com/myapp.php?foo=1",
+            &params,
+            &signed_with_port
+        ));
         let signed_without = compute_signature("t", "https://mycompany.com/myapp.php", &params);
-        assert!(verify("t", "https://mycompany.com:443/myapp.php", &params, &signed_without));
+        assert!(verify(
+            "t",
+            "https://mycompany.com:443/myapp.php",
+            &params,
+            &signed_without
+        ));
         assert_eq!(
             url_variants("http://[::1]:8080/x"),
-            ["http://[::1]/x".to_string(), "http://[::1]:8080/x".to_string()]
+            [
+                "http://[::1]/x".to_string(),
+                "http://[::1]:8080/x".to_string()
+            ]
         );
         assert_eq!(
             url_variants("http://example.org"),
-            ["http://example.org".to_string(), "http://example.org:80".to_string()]
+            [
+                "http://example.org".to_string(),
+                "http://example.org:80".to_string()
+            ]
         );
     }
 
     #[test]
     fn errors_map_to_outbox_decisions() {
         let r = || "r".to_string();
-        assert!(matches!(classify(400, Some(21610), r(), None), SendOutcome::OptedOut { .. }));
-        assert!(matches!(classify(429, Some(20429), r(), None), SendOutcome::Retry { .. }));
-        assert!(matches!(classify(429, None, r(), None), SendOutcome::Retry { .. }));
-        assert!(matches!(classify(503, None, r(), None), SendOutcome::Retry { .. }));
-        assert!(matches!(classify(400, Some(21211), r(), None), SendOutcome::Failed { .. }));
-        assert!(matches!(classify(400, Some(21614), r(), None), SendOutcome::Failed { .. }));
-        assert!(matches!(classify(400, Some(63016), r(), None), SendOutcome::Failed { .. }));
+        assert!(matches!(
+            classify(400, Some(21610), r(), None),
+            SendOutcome::OptedOut { .. }
+        ));
+        assert!(matches!(
+            classify(429, Some(20429), r(), None),
+            SendOutcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(429, None, r(), None),
+            SendOutcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(503, None, r(), None),
+            SendOutcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(400, Some(21211), r(), None),
+            SendOutcome::Failed { .. }
+        ));
+        assert!(matches!(
+            classify(400, Some(21614), r(), None),
+            SendOutcome::Failed { .. }
+        ));
+        assert!(matches!(
+            classify(400, Some(63016), r(), None),
+            SendOutcome::Failed { .. }
+        ));
     }
 
     #[test]

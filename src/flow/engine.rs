@@ -87,13 +87,21 @@ pub enum Reply {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    Reply { lang: Lang, reply: Reply },
+    Reply {
+        lang: Lang,
+        reply: Reply,
+    },
     SetLanguage(Lang),
-    SetField { field: ContactField, value: String },
+    SetField {
+        field: ContactField,
+        value: String,
+    },
     OptOut,
     OptIn,
     /// Open a ticket (or reuse the open one) with this topic; the message joins it.
-    Escalate { topic: String },
+    Escalate {
+        topic: String,
+    },
     /// The message belongs to the open ticket (human mode).
     AttachToTicket,
 }
@@ -424,7 +432,10 @@ fn accept(validate: Validate, text: &str) -> Option<String> {
         }
         Validate::Number => {
             let n = normalize(text);
-            let digits: String = n.chars().filter(|c| !matches!(c, ' ' | '-' | '/')).collect();
+            let digits: String = n
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-' | '/'))
+                .collect();
             (!digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit()))
                 .then_some(digits)
         }

@@ -123,7 +123,9 @@ fn resolve(
                 flow: f.into(),
                 node: n.into(),
             }),
-            Some(_) => Err(format!("goes to {name:?}, but flow {f:?} has no node {n:?}")),
+            Some(_) => Err(format!(
+                "goes to {name:?}, but flow {f:?} has no node {n:?}"
+            )),
             None => Err(format!("goes to {name:?}, but there is no flow {f:?}")),
         };
     }

@@ -6,15 +6,51 @@ use super::normalize::normalize;
 
 /// Words that tell Dari from Farsi (everyday vocabulary that differs, DESIGN §4).
 const DARI_WORDS: &[&str] = &[
-    "پیسه", "مکتب", "تشکر", "داکتر", "شفاخانه", "بلی", "تلفون", "استم", "هستم", "چطور",
+    "پیسه",
+    "مکتب",
+    "تشکر",
+    "داکتر",
+    "شفاخانه",
+    "بلی",
+    "تلفون",
+    "استم",
+    "هستم",
+    "چطور",
 ];
 const FARSI_WORDS: &[&str] = &[
-    "پول", "مدرسه", "ممنون", "مرسی", "دکتر", "بیمارستان", "بله", "تلفن", "چطوری", "هستید",
+    "پول",
+    "مدرسه",
+    "ممنون",
+    "مرسی",
+    "دکتر",
+    "بیمارستان",
+    "بله",
+    "تلفن",
+    "چطوری",
+    "هستید",
 ];
 /// Words that are Somali and not English.
 const SOMALI_WORDS: &[&str] = &[
-    "waxaan", "maxaa", "lacag", "lacagta", "iskuul", "salaan", "mahadsanid", "haa", "maya", "waa",
-    "iyo", "ma", "aan", "caawimaad", "nabad", "subax", "fiid", "sidee", "tahay", "wax",
+    "waxaan",
+    "maxaa",
+    "lacag",
+    "lacagta",
+    "iskuul",
+    "salaan",
+    "mahadsanid",
+    "haa",
+    "maya",
+    "waa",
+    "iyo",
+    "ma",
+    "aan",
+    "caawimaad",
+    "nabad",
+    "subax",
+    "fiid",
+    "sidee",
+    "tahay",
+    "wax",
 ];
 
 /// Detects the language of `text`, or `None` when there is nothing to go on.
@@ -52,9 +88,17 @@ pub fn detect(text: &str) -> Option<Lang> {
         let farsi = count(FARSI_WORDS);
         if dari + farsi + persian_marks > 0 || has_persian_only_letters(text) {
             // Most Persian speakers here are Afghan: Dari unless Farsi words outnumber.
-            return Some(if farsi > dari { Lang::Farsi } else { Lang::Dari });
+            return Some(if farsi > dari {
+                Lang::Farsi
+            } else {
+                Lang::Dari
+            });
         }
-        return Some(if is_arabic(text, &words) { Lang::Arabic } else { Lang::Dari });
+        return Some(if is_arabic(text, &words) {
+            Lang::Arabic
+        } else {
+            Lang::Dari
+        });
     }
     if count(SOMALI_WORDS) > 0 || looks_somali(&folded) {
         return Some(Lang::Somali);
@@ -71,12 +115,17 @@ fn is_arabic(text: &str, words: &[&str]) -> bool {
     text.contains('ة')
         || text.contains('ي')
         || text.contains('ك')
-        || words.iter().any(|w| w.starts_with("ال") || *w == "في" || *w == "هل")
+        || words
+            .iter()
+            .any(|w| w.starts_with("ال") || *w == "في" || *w == "هل")
 }
 
 /// Somali spelling: doubled vowels and the letters x, c, dh used in ways English rarely does.
 fn looks_somali(folded: &str) -> bool {
-    let doubled = ["aa", "ii", "uu"].iter().filter(|d| folded.contains(*d)).count();
+    let doubled = ["aa", "ii", "uu"]
+        .iter()
+        .filter(|d| folded.contains(*d))
+        .count();
     let marks = folded
         .split_whitespace()
         .filter(|w| w.contains('x') || w.starts_with("dh") || w.contains("aa"))

@@ -208,11 +208,13 @@ impl Localizer {
 
 /// The line on which message `id` is defined (`id =` at the start of a line).
 fn definition_line(source: &str, id: &str) -> Option<usize> {
-    source.lines().position(|line| {
-        line.strip_prefix(id)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    })
-    .map(|i| i + 1)
+    source
+        .lines()
+        .position(|line| {
+            line.strip_prefix(id)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
 }
 
 fn load_locale(dir: &Path, lang: Lang) -> Result<Locale, Vec<LocaleError>> {

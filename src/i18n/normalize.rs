@@ -56,8 +56,7 @@ pub fn normalize(text: &str) -> String {
         }
         out.extend(c.to_lowercase());
     }
-    out.trim_matches(|c: char| !c.is_alphanumeric())
-        .to_string()
+    out.trim_matches(|c: char| !c.is_alphanumeric()).to_string()
 }
 
 /// The number a person sent, if the whole message (after normalisation) is a number.

@@ -216,7 +216,11 @@ impl Dispatcher {
             }
             SendOutcome::OptedOut { reason } => {
                 inner.metrics.outbound(channel, "opted-out");
-                tracing::info!(message_id = item.message_id, channel, "recipient opted out at the carrier");
+                tracing::info!(
+                    message_id = item.message_id,
+                    channel,
+                    "recipient opted out at the carrier"
+                );
                 inner
                     .store
                     .set_opted_out(&item.to, true)
@@ -232,4 +236,3 @@ impl Dispatcher {
         self.wake();
     }
 }
-

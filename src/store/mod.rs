@@ -60,7 +60,9 @@ impl From<UnabortableTransactionError> for StoreError {
     fn from(e: UnabortableTransactionError) -> Self {
         match e {
             UnabortableTransactionError::Storage(e) => StoreError::Sled(e),
-            UnabortableTransactionError::Conflict => StoreError::Conflict("transaction conflict".into()),
+            UnabortableTransactionError::Conflict => {
+                StoreError::Conflict("transaction conflict".into())
+            }
         }
     }
 }
@@ -191,7 +193,10 @@ pub enum TicketChange {
     /// Add the message to the open ticket, if there is one.
     Attach,
     /// Open a ticket with this topic (with the conversation so far) or add to the open one.
-    Open { topic: String, language: Lang },
+    Open {
+        topic: String,
+        language: Lang,
+    },
 }
 
 /// What a provider's status report changed.
@@ -228,8 +233,7 @@ impl Store {
         let db = match sled::Config::new().path(&path).open() {
             Ok(db) => db,
             Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock
-                    || e.to_string().contains("lock") =>
+                if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") =>
             {
                 return Err(StoreError::Locked(dir.to_path_buf()));
             }
@@ -414,77 +418,78 @@ impl Store {
             _ => Vec::new(),
         };
         let now = now_ms();
-        self.tree.transaction(|tx| {
-            if tx.remove(pending.inbox_key.as_bytes())?.is_none() {
-                // Already processed (a second worker got here first): change nothing.
-                return Ok(Vec::new());
-            }
-            tx_put(tx, &keys::session(phone), &write.session)?;
-            tx_put(tx, &keys::contact(phone), &write.contact)?;
-            let mut queued = Vec::new();
-            for (text, &id) in write.replies.iter().zip(&reply_ids) {
-                let record = MessageRecord {
-                    id,
-                    phone: phone.clone(),
-                    direction: Direction::Out,
-                    channel: write.channel,
-                    author: Author::Bot,
-                    text: text.clone(),
-                    external_id: None,
-                    status: MessageStatus::Queued,
-                    error: None,
-                    created_at: now,
-                    updated_at: now,
-                };
-                tx_put(tx, &keys::message(id), &record)?;
-                tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
-                let item = OutboxItem {
-                    message_id: id,
-                    channel: write.channel,
-                    to: phone.clone(),
-                    text: text.clone(),
-                    attempts: 0,
-                    next_attempt_at: now,
-                    last_error: None,
-                };
-                tx_put(tx, &keys::outbox(id), &item)?;
-                queued.push(id);
-            }
-            let open_key = keys::open_ticket(phone);
-            let open: Option<u64> = tx_get(tx, &open_key)?;
-            let mut ticket: Option<Ticket> = match open {
-                Some(id) => tx_get(tx, &keys::ticket(id))?,
-                None => None,
-            };
-            match (&write.ticket, &mut ticket) {
-                (TicketChange::None, _) | (TicketChange::Attach, None) => {}
-                (TicketChange::Attach | TicketChange::Open { .. }, Some(t)) => {
-                    t.message_ids.push(pending.message.id);
-                    t.message_ids.extend(&queued);
-                    t.waiting_since.get_or_insert(now);
+        self.tree
+            .transaction(|tx| {
+                if tx.remove(pending.inbox_key.as_bytes())?.is_none() {
+                    // Already processed (a second worker got here first): change nothing.
+                    return Ok(Vec::new());
                 }
-                (TicketChange::Open { topic, language }, None) => {
-                    let mut message_ids = history.clone();
-                    message_ids.extend(&queued);
-                    ticket = Some(Ticket {
-                        id: ticket_id,
+                tx_put(tx, &keys::session(phone), &write.session)?;
+                tx_put(tx, &keys::contact(phone), &write.contact)?;
+                let mut queued = Vec::new();
+                for (text, &id) in write.replies.iter().zip(&reply_ids) {
+                    let record = MessageRecord {
+                        id,
                         phone: phone.clone(),
-                        language: *language,
-                        topic: topic.clone(),
-                        status: TicketStatus::Open,
-                        opened_at: now,
-                        waiting_since: Some(now),
-                        message_ids,
-                    });
-                    tx_put(tx, &open_key, &ticket_id)?;
+                        direction: Direction::Out,
+                        channel: write.channel,
+                        author: Author::Bot,
+                        text: text.clone(),
+                        external_id: None,
+                        status: MessageStatus::Queued,
+                        error: None,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    tx_put(tx, &keys::message(id), &record)?;
+                    tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
+                    let item = OutboxItem {
+                        message_id: id,
+                        channel: write.channel,
+                        to: phone.clone(),
+                        text: text.clone(),
+                        attempts: 0,
+                        next_attempt_at: now,
+                        last_error: None,
+                    };
+                    tx_put(tx, &keys::outbox(id), &item)?;
+                    queued.push(id);
                 }
-            }
-            if let Some(t) = &ticket {
-                tx_put(tx, &keys::ticket(t.id), t)?;
-            }
-            Ok(queued)
-        })
-        .map_err(StoreError::from)
+                let open_key = keys::open_ticket(phone);
+                let open: Option<u64> = tx_get(tx, &open_key)?;
+                let mut ticket: Option<Ticket> = match open {
+                    Some(id) => tx_get(tx, &keys::ticket(id))?,
+                    None => None,
+                };
+                match (&write.ticket, &mut ticket) {
+                    (TicketChange::None, _) | (TicketChange::Attach, None) => {}
+                    (TicketChange::Attach | TicketChange::Open { .. }, Some(t)) => {
+                        t.message_ids.push(pending.message.id);
+                        t.message_ids.extend(&queued);
+                        t.waiting_since.get_or_insert(now);
+                    }
+                    (TicketChange::Open { topic, language }, None) => {
+                        let mut message_ids = history.clone();
+                        message_ids.extend(&queued);
+                        ticket = Some(Ticket {
+                            id: ticket_id,
+                            phone: phone.clone(),
+                            language: *language,
+                            topic: topic.clone(),
+                            status: TicketStatus::Open,
+                            opened_at: now,
+                            waiting_since: Some(now),
+                            message_ids,
+                        });
+                        tx_put(tx, &open_key, &ticket_id)?;
+                    }
+                }
+                if let Some(t) = &ticket {
+                    tx_put(tx, &keys::ticket(t.id), t)?;
+                }
+                Ok(queued)
+            })
+            .map_err(StoreError::from)
     }
 
     /// Message ids of a contact's history, oldest first.
@@ -550,10 +555,17 @@ impl Store {
         status: MessageStatus,
         error: Option<String>,
     ) -> Result<StatusUpdate, StoreError> {
-        let Some(bytes) = self.tree.get(keys::external(channel, external_id).as_bytes())? else {
+        let Some(bytes) = self
+            .tree
+            .get(keys::external(channel, external_id).as_bytes())?
+        else {
             return Ok(StatusUpdate::Unknown);
         };
-        let id = bytes.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+        let id = bytes
+            .as_ref()
+            .try_into()
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
         let key = keys::message(id);
         let now = now_ms();
         let update = self.tree.transaction(|tx| {

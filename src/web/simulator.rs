@@ -63,7 +63,11 @@ async fn send(State(state): State<AppState>, Json(request): Json<SendRequest>) -
     };
     let text = request.text.trim();
     if text.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "empty message", "type a message first");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "empty message",
+            "type a message first",
+        );
     }
     if text.chars().count() > MAX_TEXT {
         return error(
@@ -117,7 +121,11 @@ async fn events(State(state): State<AppState>, Query(q): Query<PhoneQuery>) -> R
         Err(r) => return r,
     };
     let Some(simulator) = state.channels.simulator.clone() else {
-        return error(StatusCode::NOT_FOUND, "simulator off", "the simulator is not enabled");
+        return error(
+            StatusCode::NOT_FOUND,
+            "simulator off",
+            "the simulator is not enabled",
+        );
     };
     let receiver = simulator.subscribe();
     let shutdown = state.shutdown.clone();

@@ -26,12 +26,13 @@ fn refuse(e: &WebhookError) -> Response {
 
 /// The URL Twilio signed: the configured public URL plus the path and query it called.
 fn signed_url(state: &AppState, uri: &OriginalUri) -> String {
-    let base = state.config.server.public_url.as_str().trim_end_matches('/');
-    let path = uri
-        .0
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
+    let base = state
+        .config
+        .server
+        .public_url
+        .as_str()
+        .trim_end_matches('/');
+    let path = uri.0.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     format!("{base}{path}")
 }
 
@@ -43,14 +44,23 @@ fn verified_params(
     body: &[u8],
 ) -> Result<twilio::Params, Response> {
     let Some(sender) = &state.channels.twilio else {
-        return Err((StatusCode::NOT_FOUND, "the Twilio channel is not configured\n").into_response());
+        return Err((
+            StatusCode::NOT_FOUND,
+            "the Twilio channel is not configured\n",
+        )
+            .into_response());
     };
     let params = twilio::parse_form(body).map_err(|e| refuse(&e))?;
     let signature = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| refuse(&WebhookError::MissingSignature))?;
-    if !twilio::verify(sender.auth_token(), &signed_url(state, uri), &params, signature) {
+    if !twilio::verify(
+        sender.auth_token(),
+        &signed_url(state, uri),
+        &params,
+        signature,
+    ) {
         tracing::warn!("Twilio webhook with a wrong signature refused");
         return Err(refuse(&WebhookError::BadSignature));
     }
@@ -80,7 +90,11 @@ pub async fn accept_inbound(state: &AppState, inbound: NewInbound) -> Result<Res
     let outcome = state.store.record_inbound(&inbound).map_err(|e| {
         tracing::error!(error = %e, channel, "cannot store inbound message");
         // The provider retries on 5xx: the message is not lost.
-        (StatusCode::SERVICE_UNAVAILABLE, "cannot store the message now; retry\n").into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cannot store the message now; retry\n",
+        )
+            .into_response()
     })?;
     state.store.durable().await.map_err(|e| {
         tracing::error!(error = %e, "cannot make inbound message durable");

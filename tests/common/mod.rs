@@ -178,8 +178,14 @@ pub fn test_config(addr: SocketAddr, data: &std::path::Path, twilio: SocketAddr)
         ("KABAR_SERVER__LISTEN", addr.to_string()),
         ("KABAR_SERVER__PUBLIC_URL", format!("http://{addr}")),
         ("KABAR_SERVER__DATA_DIR", data.display().to_string()),
-        ("KABAR_CONTENT__FLOWS", manifest_dir().join("flows").display().to_string()),
-        ("KABAR_CONTENT__LOCALES", manifest_dir().join("locales").display().to_string()),
+        (
+            "KABAR_CONTENT__FLOWS",
+            manifest_dir().join("flows").display().to_string(),
+        ),
+        (
+            "KABAR_CONTENT__LOCALES",
+            manifest_dir().join("locales").display().to_string(),
+        ),
         ("KABAR_TWILIO__ACCOUNT_SID", ACCOUNT_SID.into()),
         ("KABAR_TWILIO__AUTH_TOKEN", AUTH_TOKEN.into()),
         ("KABAR_TWILIO__FROM", OUR_NUMBER.into()),
@@ -250,7 +256,10 @@ impl TestApp {
     }
 
     pub fn next_sid(&self) -> String {
-        format!("SM{:032x}", self.sids.fetch_add(1, Ordering::SeqCst) + 0xabc000)
+        format!(
+            "SM{:032x}",
+            self.sids.fetch_add(1, Ordering::SeqCst) + 0xabc000
+        )
     }
 
     /// Posts signed form params to a Twilio webhook path.

@@ -1,0 +1,308 @@
+//! The command line as staff use it: check, user add, token create, and the one-process rule.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::manifest_dir;
+
+fn kabar(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kabar"));
+    cmd.args(args)
+        .env("KABAR_SERVER__DATA_DIR", data)
+        .env("KABAR_CONTENT__FLOWS", manifest_dir().join("flows"))
+        .env("KABAR_CONTENT__LOCALES", manifest_dir().join("locales"))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("kabar runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn check_reports_coverage_for_every_locale() {
+    let data = tempfile::tempdir().unwrap();
+    let out = kabar(data.path(), &["check"], None);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    for tag in ["fa-AF", "fa ", "so", "ar", "ti", "en"] {
+        assert!(stdout.contains(&format!("  {tag}")), "{tag} in {stdout}");
+    }
+    assert!(stdout.contains("all reachable"));
+}
+
+/// Copies the repository's flows and locales so a test can break them.
+fn content_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["flows", "locales"] {
+        copy_dir(&manifest_dir().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn check_in(content: &Path) -> Output {
+    let data = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_kabar"))
+        .arg("check")
+        .env("KABAR_SERVER__DATA_DIR", data.path())
+        .env("KABAR_CONTENT__FLOWS", content.join("flows"))
+        .env("KABAR_CONTENT__LOCALES", content.join("locales"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_names_file_line_and_problem() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // (file, text to append, expected file in message, expected problem)
+        (
+            "flows/main.toml",
+            "\n[nodes.lost]\nkind = \"say\"\nsay = \"welcome\"\n",
+            "main.toml:19",
+            "cannot be reached",
+        ),
+        (
+            "flows/payments.toml",
+            "\n[nodes.more]\nkind = \"say\"\nsay = \"payments-info\"\nnext = \"nowhere\"\n",
+            "payments.toml:11",
+            "\"nowhere\"",
+        ),
+        (
+            "flows/schooling.toml",
+            "\n[nodes.extra]\nkind = \"say\"\nsay = \"no-such-message\"\n",
+            "schooling.toml:10",
+            "missing in locale",
+        ),
+        ("locales/ti/main.ftl", "\nbroken = {\n", "main.ftl", ""),
+        (
+            "flows/return.toml",
+            "\n[nodes.info2]\nkind = \"dance\"\n",
+            "return.toml:9",
+            "unknown variant",
+        ),
+    ];
+    for (file, append, want_place, want_problem) in cases {
+        let content = content_copy();
+        let path = content.path().join(file);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(append.as_bytes()).unwrap();
+        let out = check_in(content.path());
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{file}: check must fail");
+        assert!(
+            stderr.contains(want_place),
+            "{file}: {want_place} in {stderr}"
+        );
+        assert!(
+            stderr.contains(want_problem),
+            "{file}: {want_problem} in {stderr}"
+        );
+    }
+}
+
+#[test]
+fn check_flags_a_message_missing_in_one_locale() {
+    let content = content_copy();
+    let path = content.path().join("locales/so/main.ftl");
+    let kept: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("return-info"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&path, kept).unwrap();
+    let out = check_in(content.path());
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!out.status.success());
+    assert!(all.contains("return-info"), "{all}");
+    assert!(all.contains("so"), "{all}");
+}
+
+#[test]
+fn users_and_tokens_are_created_from_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let out = kabar(
+        data.path(),
+        &[
+            "user",
+            "add",
+            "amina",
+            "--role",
+            "interpreter",
+            "--languages",
+            "fa-AF,so",
+            "--password-stdin",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let again = kabar(
+        data.path(),
+        &[
+            "user",
+            "add",
+            "amina",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ],
+        Some("another password 123\n"),
+    );
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("already exists"));
+
+    let short = kabar(
+        data.path(),
+        &["user", "add", "bo", "--role", "staff", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!short.status.success());
+    assert!(text(&short.stderr).contains("at least 10"));
+
+    let bad_lang = kabar(
+        data.path(),
+        &[
+            "user",
+            "add",
+            "cy",
+            "--role",
+            "interpreter",
+            "--languages",
+            "xx",
+            "--password-stdin",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(!bad_lang.status.success());
+    assert!(text(&bad_lang.stderr).contains("unknown language"));
+
+    let token = kabar(data.path(), &["token", "create", "amina"], None);
+    assert!(token.status.success(), "{}", text(&token.stderr));
+    let token = text(&token.stdout).lines().last().unwrap().to_string();
+    assert!(token.starts_with("kbr_"));
+
+    let nobody = kabar(data.path(), &["token", "create", "nobody"], None);
+    assert!(!nobody.status.success());
+    assert!(text(&nobody.stderr).contains("no user named"));
+
+    // The token works against the running server; while it runs, the CLI says why it can't write.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_kabar"))
+        .arg("serve")
+        .env("KABAR_SERVER__DATA_DIR", data.path())
+        .env("KABAR_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("KABAR_CONTENT__FLOWS", manifest_dir().join("flows"))
+        .env("KABAR_CONTENT__LOCALES", manifest_dir().join("locales"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let result = rt.block_on(async {
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let with = http
+            .get(format!("{base}/api/tickets"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        let without = http
+            .get(format!("{base}/api/tickets"))
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        (with, without)
+    });
+    let locked = kabar(
+        data.path(),
+        &[
+            "user",
+            "add",
+            "dawit",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ],
+        Some("a long enough password\n"),
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(result.0.ok(), Some(200));
+    assert_eq!(result.1.ok(), Some(401));
+    assert!(!locked.status.success());
+    let stderr = text(&locked.stderr);
+    assert!(
+        stderr.contains("in use by another kabar process"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_configuration_stops_with_a_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("kabar.toml");
+    std::fs::write(&config, "[server]\nlisten = \"127.0.0.1:0\"\nlistne = 1\n").unwrap();
+    let out = kabar(
+        data.path(),
+        &["--config", config.to_str().unwrap(), "check"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("listne"),
+        "{}",
+        text(&out.stderr)
+    );
+    let missing = kabar(
+        data.path(),
+        &["--config", "/nonexistent/kabar.toml", "check"],
+        None,
+    );
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("cannot read config file"));
+}
