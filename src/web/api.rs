@@ -11,13 +11,27 @@ use crate::domain::{Millis, TicketStatus, User, now_ms};
 use crate::helpdesk::can_see;
 
 #[derive(Serialize)]
-struct ApiError<'a> {
+struct ErrorBody<'a> {
     error: &'a str,
     detail: &'a str,
 }
 
 pub fn error(status: StatusCode, error: &str, detail: &str) -> Response {
-    (status, Json(ApiError { error, detail })).into_response()
+    (status, Json(ErrorBody { error, detail })).into_response()
+}
+
+/// An API error as a value (small, unlike a `Response`), rendered as `{error, detail}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub detail: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error(self.status, self.error, &self.detail)
+    }
 }
 
 /// The user behind a bearer token, or a 401 response.

@@ -16,7 +16,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::api::error;
+use super::api::{ApiError, error};
 use crate::domain::{Channel, Direction};
 use crate::phone::PhoneNumber;
 use crate::store::NewInbound;
@@ -51,15 +51,18 @@ struct Bubble {
     status: String,
 }
 
-fn parse_phone(raw: &str) -> Result<PhoneNumber, Response> {
-    PhoneNumber::parse(raw)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, "bad phone number", &e.to_string()))
+fn parse_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse(raw).map_err(|e| ApiError {
+        status: StatusCode::BAD_REQUEST,
+        error: "bad phone number",
+        detail: e.to_string(),
+    })
 }
 
 async fn send(State(state): State<AppState>, Json(request): Json<SendRequest>) -> Response {
     let phone = match parse_phone(&request.phone) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let text = request.text.trim();
     if text.is_empty() {
@@ -93,7 +96,7 @@ async fn send(State(state): State<AppState>, Json(request): Json<SendRequest>) -
 async fn history(State(state): State<AppState>, Query(q): Query<PhoneQuery>) -> Response {
     let phone = match parse_phone(&q.phone) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match state.store.history(&phone) {
         Ok(messages) => Json(
@@ -118,7 +121,7 @@ async fn history(State(state): State<AppState>, Query(q): Query<PhoneQuery>) -> 
 async fn events(State(state): State<AppState>, Query(q): Query<PhoneQuery>) -> Response {
     let phone = match parse_phone(&q.phone) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(simulator) = state.channels.simulator.clone() else {
         return error(

@@ -16,12 +16,25 @@ fn twiml_ok() -> Response {
     ([(header::CONTENT_TYPE, "text/xml")], TWIML_EMPTY).into_response()
 }
 
-fn refuse(e: &WebhookError) -> Response {
+/// A refused webhook: status and a one-line reason for the provider's logs.
+pub struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
+    }
+}
+
+fn refusal(e: &WebhookError) -> Refusal {
     let status = match e {
         WebhookError::MissingSignature | WebhookError::BadSignature => StatusCode::FORBIDDEN,
         _ => StatusCode::BAD_REQUEST,
     };
-    (status, format!("{e}\n")).into_response()
+    Refusal(status, format!("{e}\n"))
+}
+
+fn refuse(e: &WebhookError) -> Response {
+    refusal(e).into_response()
 }
 
 /// The URL Twilio signed: the configured public URL plus the path and query it called.
@@ -42,19 +55,18 @@ fn verified_params(
     uri: &OriginalUri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<twilio::Params, Response> {
+) -> Result<twilio::Params, Refusal> {
     let Some(sender) = &state.channels.twilio else {
-        return Err((
+        return Err(Refusal(
             StatusCode::NOT_FOUND,
-            "the Twilio channel is not configured\n",
-        )
-            .into_response());
+            "the Twilio channel is not configured\n".into(),
+        ));
     };
-    let params = twilio::parse_form(body).map_err(|e| refuse(&e))?;
+    let params = twilio::parse_form(body).map_err(|e| refusal(&e))?;
     let signature = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| refuse(&WebhookError::MissingSignature))?;
+        .ok_or_else(|| refusal(&WebhookError::MissingSignature))?;
     if !twilio::verify(
         sender.auth_token(),
         &signed_url(state, uri),
@@ -62,7 +74,7 @@ fn verified_params(
         signature,
     ) {
         tracing::warn!("Twilio webhook with a wrong signature refused");
-        return Err(refuse(&WebhookError::BadSignature));
+        return Err(refusal(&WebhookError::BadSignature));
     }
     Ok(params)
 }
@@ -75,7 +87,7 @@ pub async fn twilio_inbound(
 ) -> Response {
     let params = match verified_params(&state, &uri, &headers, &body) {
         Ok(p) => p,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let inbound = match twilio::parse_inbound(&params) {
         Ok(i) => i,
@@ -122,7 +134,7 @@ pub async fn twilio_status(
 ) -> Response {
     let params = match verified_params(&state, &uri, &headers, &body) {
         Ok(p) => p,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let (sid, status, error) = match twilio::parse_status(&params) {
         Ok(s) => s,
