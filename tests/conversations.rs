@@ -379,3 +379,67 @@ async fn tickets_need_a_valid_token() {
     assert_eq!(app.tickets(&token).await, serde_json::json!([]));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulator_replies_arrive_live() {
+    let app = spawn_app().await;
+    let page = app.http.get(app.url("/simulator")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("EventSource"));
+
+    let phone = "+6281200000801";
+    let mut events = app
+        .http
+        .get(app.url(&format!("/simulator/events?phone=%2B{}", &phone[1..])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    let r = app
+        .http
+        .post(app.url("/simulator/send"))
+        .json(&serde_json::json!({"phone": phone, "text": "ሰላም"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !seen.contains("ትግርኛ") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("a reply arrives live")
+            .unwrap()
+            .expect("stream open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: reply"), "{seen}");
+    // The reply is in the history the page loads, and nothing went to Twilio.
+    let history: serde_json::Value = app
+        .http
+        .get(app.url(&format!("/simulator/history?phone=%2B{}", &phone[1..])))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert!(app.twilio.received().is_empty());
+    // Bad input gets a reason.
+    let r = app
+        .http
+        .post(app.url("/simulator/send"))
+        .json(&serde_json::json!({"phone": "12", "text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("12"));
+    // Shutting down with a live stream open still finishes (streams end on shutdown).
+    tokio::time::timeout(std::time::Duration::from_secs(10), app.stop())
+        .await
+        .expect("graceful shutdown with an open event stream");
+    drop(events);
+}

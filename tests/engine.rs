@@ -32,7 +32,13 @@ impl Chat {
             flows: &self.flows,
             localizer: &self.localizer,
         };
-        let (session, effects) = engine.step(&self.session, &Input { text, lang: self.lang });
+        let (session, effects) = engine.step(
+            &self.session,
+            &Input {
+                text,
+                lang: self.lang,
+            },
+        );
         self.session = session;
         for e in &effects {
             if let Effect::SetLanguage(l) = e {
@@ -69,7 +75,10 @@ fn two_misunderstandings_offer_a_person() {
     let mut chat = Chat::new();
     chat.send("hello");
     chat.send("1");
-    assert_eq!(replies(&chat.send("banana")), ["not-understood", "main-menu"]);
+    assert_eq!(
+        replies(&chat.send("banana")),
+        ["not-understood", "main-menu"]
+    );
     assert_eq!(replies(&chat.send("what?")), ["offer-human"]);
     let effects = chat.send("1");
     assert_eq!(replies(&effects), ["human-waiting"]);
@@ -86,7 +95,10 @@ fn a_good_answer_resets_the_count() {
     chat.send("1");
     chat.send("banana");
     assert_eq!(replies(&chat.send("2")), ["schooling-info"]);
-    assert_eq!(replies(&chat.send("banana")), ["not-understood", "main-menu"]);
+    assert_eq!(
+        replies(&chat.send("banana")),
+        ["not-understood", "main-menu"]
+    );
 }
 
 #[test]
@@ -126,7 +138,11 @@ fn stop_and_start_work_everywhere_and_keep_the_place() {
     let effects = chat.send("STOP");
     assert!(effects.contains(&Effect::OptOut));
     assert_eq!(replies(&effects), ["stopped"]);
-    assert_eq!(chat.session.state, State::New, "stop does not start a conversation");
+    assert_eq!(
+        chat.session.state,
+        State::New,
+        "stop does not start a conversation"
+    );
     chat.send("hello");
     chat.send("1");
     let before = chat.session.state.clone();

@@ -110,8 +110,16 @@ fn flow_messages_fit_in_two_sms_segments() {
         }
         let s = count(&text);
         if matches!(lang, Lang::English | Lang::Somali) {
-            assert_eq!(s.encoding, Encoding::Gsm7, "{lang} {id} must stay GSM-7: {text}");
+            assert_eq!(
+                s.encoding,
+                Encoding::Gsm7,
+                "{lang} {id} must stay GSM-7: {text}"
+            );
         }
-        assert!(s.segments <= 2, "{lang} {id}: {} segments: {text}", s.segments);
+        assert!(
+            s.segments <= 2,
+            "{lang} {id}: {} segments: {text}",
+            s.segments
+        );
     }
 }
