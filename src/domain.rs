@@ -57,6 +57,9 @@ pub struct Contact {
     /// Asked not to receive notices (STOP), or the provider reported the number opted out.
     #[serde(default)]
     pub opted_out: bool,
+    /// When the person agreed to the privacy notice.
+    #[serde(default)]
+    pub consent_at: Option<Millis>,
     pub created_at: Millis,
     pub last_inbound_at: Option<Millis>,
     /// Replies go back on the channel the person last used.
@@ -72,17 +75,22 @@ impl Contact {
             case_id: None,
             name: None,
             opted_out: false,
+            consent_at: None,
             created_at: now,
             last_inbound_at: None,
             last_channel: None,
         }
     }
 
-    pub fn set_field(&mut self, field: ContactField, value: String) {
+    pub fn set_field(&mut self, field: ContactField, value: String, now: Millis) {
         let slot = match field {
             ContactField::City => &mut self.city,
             ContactField::CaseId => &mut self.case_id,
             ContactField::Name => &mut self.name,
+            ContactField::Consent => {
+                self.consent_at.get_or_insert(now);
+                return;
+            }
         };
         *slot = Some(value).filter(|v| !v.is_empty());
     }
@@ -196,6 +204,26 @@ pub struct Ticket {
     pub waiting_since: Option<Millis>,
     /// The conversation: messages before the escalation and every one after it.
     pub message_ids: Vec<u64>,
+    /// Protection cases: shown first, to supervisors.
+    #[serde(default)]
+    pub urgent: bool,
+    /// Answers the flow collected (case number, child's age, …).
+    #[serde(default)]
+    pub details: std::collections::BTreeMap<String, String>,
+    /// Further requests made while the ticket was open (e.g. data deletion).
+    #[serde(default)]
+    pub also: Vec<String>,
+}
+
+/// One city's next payment, as staff import it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PaymentEntry {
+    pub city: String,
+    pub next_payment_date: chrono::NaiveDate,
+    /// For staff (shown in the API, not sent to people: it is written in one language).
+    #[serde(default)]
+    pub note: Option<String>,
+    pub updated_at: Millis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

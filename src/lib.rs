@@ -8,6 +8,7 @@ pub mod domain;
 pub mod flow;
 pub mod helpdesk;
 pub mod i18n;
+pub mod import;
 pub mod metrics;
 pub mod outbox;
 pub mod phone;

@@ -43,6 +43,41 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Import contacts staff keep.
+    Contacts {
+        #[command(subcommand)]
+        command: ContactsCommand,
+    },
+    /// The payment schedule the payment flow reads (next date per city).
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContactsCommand {
+    /// Import a CSV with the columns phone,language,city,case_id,name (all but phone optional).
+    /// Every row is checked first; nothing is imported if any row is invalid.
+    Import {
+        file: PathBuf,
+        /// Import the valid rows and report the invalid ones instead of importing nothing.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PaymentsCommand {
+    /// Import a CSV with the columns city,next_payment_date[,note]; dates as 2026-12-05 or
+    /// 05/12/2026. Cities already in the schedule are updated, others added.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Print the schedule.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -98,6 +133,15 @@ fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Create { name },
         } => create_token(&config, &name),
+        Command::Contacts {
+            command: ContactsCommand::Import { file, skip_invalid },
+        } => import_contacts(&config, &file, skip_invalid),
+        Command::Payments {
+            command: PaymentsCommand::Import { file, skip_invalid },
+        } => import_payments(&config, &file, skip_invalid),
+        Command::Payments {
+            command: PaymentsCommand::List,
+        } => list_payments(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -286,5 +330,91 @@ fn create_token(config: &Config, name: &str) -> CliResult {
     store.flush()?;
     eprintln!("token for {name} (shown once; keep it secret):");
     println!("{token}");
+    Ok(())
+}
+
+/// Prints row errors; refuses the import when there are any, unless `skip_invalid`.
+fn check_rows(errors: &[kabar::import::RowError], skip_invalid: bool) -> CliResult {
+    const SHOWN: usize = 100;
+    for e in errors.iter().take(SHOWN) {
+        eprintln!("{e}");
+    }
+    if errors.len() > SHOWN {
+        eprintln!("… and {} more", errors.len() - SHOWN);
+    }
+    if !errors.is_empty() && !skip_invalid {
+        return Err(format!(
+            "{} invalid row(s); nothing was imported. Fix them, or use --skip-invalid to import the valid rows",
+            errors.len()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn open_csv(file: &std::path::Path) -> Result<std::fs::File, Box<dyn std::error::Error>> {
+    std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()).into())
+}
+
+fn import_contacts(config: &Config, file: &std::path::Path, skip_invalid: bool) -> CliResult {
+    let parsed = kabar::import::parse_contacts(std::io::BufReader::new(open_csv(file)?))?;
+    check_rows(&parsed.errors, skip_invalid)?;
+    let store = Store::open(&config.server.data_dir)?;
+    let total = parsed.rows.len();
+    let mut new = 0;
+    // Batches keep each transaction small; progress shows on large files.
+    for (i, batch) in parsed.rows.chunks(1000).enumerate() {
+        new += store.upsert_contacts(batch)?;
+        if total > 1000 {
+            eprintln!("imported {}/{total}", (i * 1000 + batch.len()).min(total));
+        }
+    }
+    store.flush()?;
+    println!(
+        "imported {total} contact(s): {new} new, {} updated{}",
+        total - new,
+        if parsed.errors.is_empty() {
+            String::new()
+        } else {
+            format!("; skipped {} invalid row(s)", parsed.errors.len())
+        }
+    );
+    Ok(())
+}
+
+fn import_payments(config: &Config, file: &std::path::Path, skip_invalid: bool) -> CliResult {
+    let parsed = kabar::import::parse_payments(std::io::BufReader::new(open_csv(file)?))?;
+    check_rows(&parsed.errors, skip_invalid)?;
+    let store = Store::open(&config.server.data_dir)?;
+    let entries = kabar::import::payment_entries(&parsed.rows, now_ms());
+    store.upsert_payments(&entries)?;
+    store.flush()?;
+    println!(
+        "payment schedule: {} cit{} updated{}",
+        entries.len(),
+        if entries.len() == 1 { "y" } else { "ies" },
+        if parsed.errors.is_empty() {
+            String::new()
+        } else {
+            format!("; skipped {} invalid row(s)", parsed.errors.len())
+        }
+    );
+    Ok(())
+}
+
+fn list_payments(config: &Config) -> CliResult {
+    let store = Store::open(&config.server.data_dir)?;
+    let entries = store.payments()?;
+    if entries.is_empty() {
+        println!("no payment dates yet; import them with `kabar payments import FILE.csv`");
+    }
+    for e in entries {
+        println!(
+            "{},{},{}",
+            e.city,
+            e.next_payment_date,
+            e.note.unwrap_or_default()
+        );
+    }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::domain::Contact;
 use crate::flow::render::render_text;
-use crate::flow::{Effect, Engine, Flows, Input};
+use crate::flow::{Effect, Engine, Facts, Flows, Input};
 use crate::i18n::{Lang, Localizer};
 use crate::outbox::Dispatcher;
 use crate::phone::PhoneNumber;
@@ -102,6 +102,18 @@ impl Processor {
         }
     }
 
+    /// The data flows may show, read at answer time so staff updates apply at once.
+    fn facts(&self) -> Result<Facts, StoreError> {
+        let schedule = self.store.payments()?;
+        Ok(Facts {
+            cities: schedule.iter().map(|e| e.city.clone()).collect(),
+            payment_dates: schedule
+                .into_iter()
+                .map(|e| (e.city, e.next_payment_date.format("%d/%m/%Y").to_string()))
+                .collect(),
+        })
+    }
+
     async fn process(&self, pending: &PendingInbound) -> Result<(), StoreError> {
         let message = &pending.message;
         let mut contact = self
@@ -109,6 +121,7 @@ impl Processor {
             .contact(&message.phone)?
             .unwrap_or_else(|| Contact::new(message.phone.clone(), message.created_at));
         let session = self.store.session(&message.phone)?;
+        let facts = self.facts()?;
         let engine = Engine {
             flows: &self.flows,
             localizer: &self.localizer,
@@ -118,8 +131,12 @@ impl Processor {
             &Input {
                 text: &message.text,
                 lang: contact.language,
+                consented: contact.consent_at.is_some(),
+                city: contact.city.as_deref(),
+                facts: &facts,
             },
         );
+        let now = crate::domain::now_ms();
         let mut replies = Vec::new();
         let mut ticket = TicketChange::None;
         for effect in effects {
@@ -128,13 +145,23 @@ impl Processor {
                     replies.push(render_text(&self.localizer, lang, &reply))
                 }
                 Effect::SetLanguage(lang) => contact.language = Some(lang),
-                Effect::SetField { field, value } => contact.set_field(field, value),
+                Effect::SetField { field, value } => contact.set_field(field, value, now),
                 Effect::OptOut => contact.opted_out = true,
                 Effect::OptIn => contact.opted_out = false,
-                Effect::Escalate { topic } => {
+                Effect::Escalate {
+                    topic,
+                    urgent,
+                    handoff: _,
+                    details,
+                } => {
+                    if urgent {
+                        tracing::warn!(contact = %message.phone.redacted(), "protection concern: urgent ticket for a supervisor");
+                    }
                     ticket = TicketChange::Open {
                         topic,
                         language: contact.language.unwrap_or(Lang::English),
+                        urgent,
+                        details,
                     }
                 }
                 Effect::AttachToTicket => {

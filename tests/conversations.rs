@@ -73,24 +73,35 @@ async fn one_conversation_per_locale_reaches_a_person() {
                 .ends_with("/webhooks/twilio/status")
         );
 
-        // Choose the language with this locale's digits: welcome, then the main menu.
+        // Choose the language with this locale's digits: the privacy notice comes first.
         app.sms(&phone, &local_digit(lang, 1)).await;
-        let got = app.twilio.wait_for(&phone, next(2)).await;
-        assert_eq!(got[1].body, text(&l, lang, "welcome"), "{lang}");
+        let got = app.twilio.wait_for(&phone, next(1)).await;
         assert!(
-            got[2].body.starts_with(&text(&l, lang, "main-menu")),
+            got[1].body.starts_with(&text(&l, lang, "consent-notice")),
             "{lang}"
         );
-        assert!(got[2].body.contains(&text(&l, lang, "main-menu-payments")));
-
+        app.sms(&phone, &local_digit(lang, 1)).await;
+        let got = app.twilio.wait_for(&phone, next(2)).await;
+        assert_eq!(got[2].body, text(&l, lang, "welcome"), "{lang}");
+        assert!(
+            got[3].body.starts_with(&text(&l, lang, "main-menu")),
+            "{lang}"
+        );
+        assert!(got[3].body.contains(&text(&l, lang, "main-menu-payments")));
         // A topic, then back to the menu with 0.
         app.sms(&phone, &local_digit(lang, 1)).await;
         let got = app.twilio.wait_for(&phone, next(1)).await;
-        assert_eq!(got[3].body, text(&l, lang, "payments-info"), "{lang}");
+        assert!(
+            got[4].body.starts_with(&text(&l, lang, "payments-menu")),
+            "{lang}"
+        );
+        app.sms(&phone, &local_digit(lang, 3)).await;
+        let got = app.twilio.wait_for(&phone, next(1)).await;
+        assert_eq!(got[5].body, text(&l, lang, "payments-rules"), "{lang}");
         app.sms(&phone, &local_digit(lang, 0)).await;
         let got = app.twilio.wait_for(&phone, next(1)).await;
         assert!(
-            got[4].body.starts_with(&text(&l, lang, "main-menu")),
+            got[6].body.starts_with(&text(&l, lang, "main-menu")),
             "{lang}"
         );
 
@@ -99,14 +110,14 @@ async fn one_conversation_per_locale_reaches_a_person() {
         let agent_word = agent_word.split([',', '،']).next().unwrap().trim();
         app.sms(&phone, agent_word).await;
         let got = app.twilio.wait_for(&phone, next(1)).await;
-        assert_eq!(got[5].body, text(&l, lang, "human-waiting"), "{lang}");
+        assert_eq!(got[7].body, text(&l, lang, "human-waiting"), "{lang}");
 
         // In human mode the bot is quiet; the message joins the ticket.
         app.sms(&phone, "?").await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         assert_eq!(
             app.twilio.delivered_to(&phone).len(),
-            6,
+            8,
             "{lang}: bot stays quiet"
         );
 
@@ -121,8 +132,8 @@ async fn one_conversation_per_locale_reaches_a_person() {
         assert_eq!(ticket["topic"], "general");
         assert_eq!(ticket["status"], "open");
         assert!(ticket["waiting_since"].as_str().unwrap().ends_with('Z'));
-        // The conversation so far plus the quiet message: 6 in, 6 out... all attached.
-        assert_eq!(ticket["messages"], 12, "{lang}: {ticket}");
+        // The whole conversation so far (7 in, 8 out) plus the message sent while waiting.
+        assert_eq!(ticket["messages"], 16, "{lang}: {ticket}");
     }
     app.stop().await;
 }
@@ -260,16 +271,18 @@ async fn messages_arriving_together_are_answered_in_arrival_order() {
     app.sms(phone, "hello").await;
     app.twilio.wait_for(phone, 1).await;
     app.sms(phone, "1").await; // English, detected and listed first
-    app.twilio.wait_for(phone, 3).await;
-    // Two choices at the same moment: payments (1) and, from the quiet main menu, schooling (2).
-    let params_a = inbound_params(&app.next_sid(), phone, "1");
-    let params_b = inbound_params(&app.next_sid(), phone, "2");
+    app.twilio.wait_for(phone, 2).await;
+    app.sms(phone, "1").await; // agree to the privacy notice
+    app.twilio.wait_for(phone, 4).await;
+    // Two messages at the same moment whose answers don't depend on each other's effect.
+    let params_a = inbound_params(&app.next_sid(), phone, "privacy");
+    let params_b = inbound_params(&app.next_sid(), phone, "delete");
     let (a, b) = tokio::join!(
         app.post_twilio("/webhooks/twilio", &params_a),
         app.post_twilio("/webhooks/twilio", &params_b)
     );
     assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
-    let got = app.twilio.wait_for(phone, 5).await;
+    let got = app.twilio.wait_for(phone, 7).await;
     let p = PhoneNumber::parse(phone).unwrap();
     let inbound: Vec<String> = app
         .store
@@ -279,15 +292,19 @@ async fn messages_arriving_together_are_answered_in_arrival_order() {
         .filter(|m| m.direction == Direction::In)
         .map(|m| m.text)
         .collect();
-    // Whichever was stored first is answered first.
-    let expected: Vec<String> = inbound[2..]
-        .iter()
-        .map(|t| match t.as_str() {
-            "1" => text(&l, Lang::English, "payments-info"),
-            _ => text(&l, Lang::English, "schooling-info"),
-        })
-        .collect();
-    assert_eq!(vec![got[3].body.clone(), got[4].body.clone()], expected);
+    // Whichever was stored first is answered first, and its answer is sent first.
+    let mut expected = Vec::new();
+    for t in &inbound[3..] {
+        match t.as_str() {
+            "privacy" => {
+                expected.push(text(&l, Lang::English, "privacy-info"));
+                expected.push(text(&l, Lang::English, "privacy-rights"));
+            }
+            _ => expected.push(text(&l, Lang::English, "delete-requested")),
+        }
+    }
+    let bodies: Vec<String> = got[4..].iter().map(|m| m.body.clone()).collect();
+    assert_eq!(bodies, expected);
     app.stop().await;
 }
 

@@ -4,7 +4,8 @@ mod common;
 
 use common::*;
 use kabar::flow::engine::GENERAL_TOPIC;
-use kabar::flow::{Effect, Engine, Flows, Input, Reply, Session, State};
+use kabar::flow::model::ContactField;
+use kabar::flow::{Effect, Engine, Facts, Flows, Input, Reply, Session, State};
 use kabar::i18n::{Lang, Localizer};
 
 struct Chat {
@@ -12,18 +13,41 @@ struct Chat {
     flows: Flows,
     session: Session,
     lang: Option<Lang>,
+    consented: bool,
+    city: Option<String>,
+    facts: Facts,
 }
 
 impl Chat {
     fn new() -> Chat {
         let localizer = localizer();
         let flows = kabar::flow::load::load(&manifest_dir().join("flows"), &localizer).unwrap();
+        let mut facts = Facts::default();
+        for (city, date) in [("Makassar", "05/12/2026"), ("Medan", "08/12/2026")] {
+            facts.cities.push(city.into());
+            facts.payment_dates.insert(city.into(), date.into());
+        }
+        facts.cities.push("Kupang".into()); // in the list, no date yet
         Chat {
             localizer,
             flows,
             session: Session::default(),
             lang: None,
+            consented: false,
+            city: None,
+            facts,
         }
+    }
+
+    /// A person who chose `lang` and agreed to the privacy notice, at the main menu.
+    fn at_main_menu(lang: Lang) -> Chat {
+        let mut chat = Chat::new();
+        chat.lang = Some(lang);
+        chat.consented = true;
+        chat.session.state = State::At {
+            at: chat.flows.main_menu(),
+        };
+        chat
     }
 
     /// Sends `text`; returns the effects and applies language changes like the processor does.
@@ -32,17 +56,27 @@ impl Chat {
             flows: &self.flows,
             localizer: &self.localizer,
         };
-        let (session, effects) = engine.step(
-            &self.session,
-            &Input {
-                text,
-                lang: self.lang,
-            },
-        );
+        let input = Input {
+            text,
+            lang: self.lang,
+            consented: self.consented,
+            city: self.city.as_deref(),
+            facts: &self.facts,
+        };
+        let (session, effects) = engine.step(&self.session, &input);
         self.session = session;
         for e in &effects {
-            if let Effect::SetLanguage(l) = e {
-                self.lang = Some(*l);
+            match e {
+                Effect::SetLanguage(l) => self.lang = Some(*l),
+                Effect::SetField {
+                    field: ContactField::Consent,
+                    ..
+                } => self.consented = true,
+                Effect::SetField {
+                    field: ContactField::City,
+                    value,
+                } => self.city = Some(value.clone()),
+                _ => {}
             }
         }
         effects
@@ -54,7 +88,7 @@ fn replies(effects: &[Effect]) -> Vec<String> {
         .iter()
         .filter_map(|e| match e {
             Effect::Reply {
-                reply: Reply::Text { id },
+                reply: Reply::Text { id, .. },
                 ..
             } => Some(id.clone()),
             Effect::Reply {
@@ -65,16 +99,63 @@ fn replies(effects: &[Effect]) -> Vec<String> {
                 reply: Reply::LanguageMenu { .. },
                 ..
             } => Some("language-menu".into()),
+            Effect::Reply {
+                reply: Reply::Choices { header, .. },
+                ..
+            } => Some(header.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Language chosen (English) and privacy notice agreed: at the main menu.
+fn english_at_menu() -> Chat {
+    let mut chat = Chat::new();
+    chat.send("hello");
+    assert_eq!(replies(&chat.send("1")), ["consent-notice"]);
+    assert_eq!(replies(&chat.send("1")), ["welcome", "main-menu"]);
+    chat
+}
+
+fn escalations(effects: &[Effect]) -> Vec<(String, bool, bool)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Escalate {
+                topic,
+                urgent,
+                handoff,
+                ..
+            } => Some((topic.clone(), *urgent, *handoff)),
             _ => None,
         })
         .collect()
 }
 
 #[test]
-fn two_misunderstandings_offer_a_person() {
+fn nothing_is_asked_before_the_person_agrees() {
     let mut chat = Chat::new();
     chat.send("hello");
-    chat.send("1");
+    assert_eq!(replies(&chat.send("1")), ["consent-notice"]);
+    // "Tell me more" shows the privacy details and comes back to the notice.
+    assert_eq!(
+        replies(&chat.send("2")),
+        ["privacy-info", "privacy-rights", "consent-notice"]
+    );
+    // The menu keyword and topic words don't skip the notice.
+    assert_eq!(replies(&chat.send("menu")), ["consent-notice"]);
+    assert_eq!(
+        replies(&chat.send("when will I be resettled")),
+        ["not-understood", "consent-notice"]
+    );
+    assert!(!chat.consented);
+    assert_eq!(replies(&chat.send("1")), ["welcome", "main-menu"]);
+    assert!(chat.consented);
+}
+
+#[test]
+fn two_misunderstandings_offer_a_person() {
+    let mut chat = english_at_menu();
     assert_eq!(
         replies(&chat.send("banana")),
         ["not-understood", "main-menu"]
@@ -82,19 +163,19 @@ fn two_misunderstandings_offer_a_person() {
     assert_eq!(replies(&chat.send("what?")), ["offer-human"]);
     let effects = chat.send("1");
     assert_eq!(replies(&effects), ["human-waiting"]);
-    assert!(effects.contains(&Effect::Escalate {
-        topic: GENERAL_TOPIC.into()
-    }));
+    assert_eq!(
+        escalations(&effects),
+        [(GENERAL_TOPIC.to_string(), false, true)]
+    );
     assert!(matches!(chat.session.state, State::Human { .. }));
 }
 
 #[test]
 fn a_good_answer_resets_the_count() {
-    let mut chat = Chat::new();
-    chat.send("hello");
-    chat.send("1");
+    let mut chat = english_at_menu();
     chat.send("banana");
-    assert_eq!(replies(&chat.send("2")), ["schooling-info"]);
+    assert_eq!(replies(&chat.send("2")), ["schooling-menu"]);
+    assert_eq!(replies(&chat.send("1")), ["schooling-children"]);
     assert_eq!(
         replies(&chat.send("banana")),
         ["not-understood", "main-menu"]
@@ -102,10 +183,8 @@ fn a_good_answer_resets_the_count() {
 }
 
 #[test]
-fn language_can_be_changed_any_time_without_a_second_welcome() {
-    let mut chat = Chat::new();
-    chat.send("hello");
-    assert_eq!(replies(&chat.send("1")), ["welcome", "main-menu"]);
+fn language_can_be_changed_any_time_without_asking_consent_again() {
+    let mut chat = english_at_menu();
     assert_eq!(chat.lang, Some(Lang::English));
     assert_eq!(replies(&chat.send("LANGUAGE")), ["language-menu"]);
     // English is listed first now; "Soomaali" typed by name works too.
@@ -118,10 +197,7 @@ fn language_can_be_changed_any_time_without_a_second_welcome() {
 
 #[test]
 fn keywords_match_whatever_keyboard_was_used() {
-    let mut chat = Chat::new();
-    chat.send("سلام");
-    chat.send("۱"); // Dari, detected first
-    assert_eq!(chat.lang, Some(Lang::Dari));
+    let mut chat = Chat::at_main_menu(Lang::Dari);
     // کارمند typed with the Arabic kaf and a tatweel still means "a person".
     let effects = chat.send("«كارمـند»");
     assert_eq!(replies(&effects), ["human-waiting"]);
@@ -143,13 +219,151 @@ fn stop_and_start_work_everywhere_and_keep_the_place() {
         State::New,
         "stop does not start a conversation"
     );
-    chat.send("hello");
+    let mut chat = english_at_menu();
     chat.send("1");
     let before = chat.session.state.clone();
     let effects = chat.send("start");
     assert!(effects.contains(&Effect::OptIn));
     assert_eq!(replies(&effects), ["started"]);
     assert_eq!(chat.session.state, before);
+}
+
+#[test]
+fn privacy_and_delete_work_from_anywhere() {
+    let mut chat = english_at_menu();
+    chat.send("3");
+    assert_eq!(
+        replies(&chat.send("Privacy")),
+        ["privacy-info", "privacy-rights"]
+    );
+    assert_eq!(
+        replies(&chat.send("1")),
+        ["payments-menu"],
+        "back at the main menu"
+    );
+    let effects = chat.send("delete");
+    assert_eq!(replies(&effects), ["delete-requested"]);
+    assert_eq!(
+        escalations(&effects),
+        [("data-deletion".to_string(), false, false)],
+        "a ticket for staff; the bot carries on"
+    );
+    assert!(!matches!(chat.session.state, State::Human { .. }));
+}
+
+#[test]
+fn safeguarding_words_reach_a_supervisor_from_anywhere() {
+    // Before any language, in the middle of a question, and in human mode.
+    for setup in 0..3 {
+        let mut chat = match setup {
+            0 => Chat::new(),
+            1 => {
+                let mut c = english_at_menu();
+                c.send("5");
+                c.send("3"); // describing a housing problem
+                c
+            }
+            _ => {
+                let mut c = english_at_menu();
+                c.send("agent");
+                c
+            }
+        };
+        let effects = chat.send("my husband beat me last night");
+        assert_eq!(replies(&effects), ["safeguarding-reply"], "setup {setup}");
+        assert_eq!(
+            escalations(&effects),
+            [("protection".to_string(), true, true)],
+            "setup {setup}"
+        );
+    }
+    // Words from another locale count too, and whole words only for Latin script.
+    let mut chat = Chat::at_main_menu(Lang::Somali);
+    assert_eq!(
+        replies(&chat.send("I want to kill myself")),
+        ["safeguarding-reply"]
+    );
+    let mut chat = english_at_menu();
+    assert_eq!(
+        replies(&chat.send("grapes")),
+        ["not-understood", "main-menu"]
+    );
+}
+
+#[test]
+fn payment_date_comes_from_the_schedule_for_the_persons_city() {
+    let mut chat = english_at_menu();
+    chat.send("1");
+    assert_eq!(replies(&chat.send("1")), ["payments-city"]);
+    let effects = chat.send("2"); // Medan
+    assert_eq!(chat.city.as_deref(), Some("Medan"));
+    let date = effects.iter().find_map(|e| match e {
+        Effect::Reply {
+            reply: Reply::Text { id, args },
+            ..
+        } if id == "payments-date" => Some(args.clone()),
+        _ => None,
+    });
+    let args = date.expect("payments-date");
+    assert_eq!(args["city"], "Medan");
+    assert_eq!(args["date"], "08/12/2026");
+    // Remembered: the next time no city question.
+    chat.send("0");
+    chat.send("1");
+    assert_eq!(replies(&chat.send("1")), ["payments-date"]);
+    // A city without a date yet gets an honest answer.
+    let mut chat = english_at_menu();
+    chat.send("1");
+    chat.send("1");
+    assert_eq!(replies(&chat.send("kupang")), ["payments-date-unknown"]);
+}
+
+#[test]
+fn a_case_number_in_any_digits_opens_a_payments_ticket_after_two_tries_at_most() {
+    let mut chat = english_at_menu();
+    chat.send("1");
+    assert_eq!(replies(&chat.send("2")), ["payments-case"]);
+    assert_eq!(
+        replies(&chat.send("I don't know")),
+        ["payments-case-invalid"]
+    );
+    let effects = chat.send("۱۲۳-۴۵۶");
+    assert_eq!(replies(&effects), ["payments-problem-sent"]);
+    let details = effects.iter().find_map(|e| match e {
+        Effect::Escalate { topic, details, .. } if topic == "payments" => Some(details.clone()),
+        _ => None,
+    });
+    assert_eq!(details.unwrap()["case_number"], "123456");
+    assert!(effects.contains(&Effect::SetField {
+        field: ContactField::CaseId,
+        value: "123456".into()
+    }));
+    // Two wrong answers: a person is offered, and takes the payments topic.
+    let mut chat = english_at_menu();
+    chat.send("1");
+    chat.send("2");
+    chat.send("x");
+    assert_eq!(replies(&chat.send("y")), ["offer-human"]);
+    assert_eq!(
+        escalations(&chat.send("1")),
+        [("payments".to_string(), false, true)]
+    );
+}
+
+#[test]
+fn schooling_registration_records_the_childs_age() {
+    let mut chat = english_at_menu();
+    chat.send("2");
+    assert_eq!(replies(&chat.send("5")), ["schooling-register-who"]);
+    assert_eq!(replies(&chat.send("1")), ["schooling-child-age"]);
+    assert_eq!(replies(&chat.send("40")), ["schooling-child-age-invalid"]);
+    let effects = chat.send("፰");
+    assert_eq!(replies(&effects), ["schooling-registered"]);
+    let details = effects.iter().find_map(|e| match e {
+        Effect::Escalate { details, .. } => Some(details.clone()),
+        _ => None,
+    });
+    assert_eq!(details.unwrap()["child_age"], "8");
 }
 
 #[test]
@@ -182,6 +396,65 @@ fn an_unknown_choice_at_the_language_menu_shows_it_again() {
     chat.send("hello");
     assert_eq!(replies(&chat.send("9")), ["language-menu"]);
     assert_eq!(chat.lang, None);
-    assert_eq!(replies(&chat.send("2")), ["welcome", "main-menu"]);
+    assert_eq!(replies(&chat.send("2")), ["consent-notice"]);
     assert_eq!(chat.lang, Some(Lang::Dari), "English first, then Dari");
+}
+
+#[derive(serde::Deserialize)]
+struct Fixture {
+    case: Vec<Case>,
+}
+
+#[derive(serde::Deserialize)]
+struct Case {
+    text: String,
+    expect: String,
+}
+
+/// Free text in every language reaches the right place from the main menu (fixtures written
+/// with the translations, tests/fixtures/routing/<tag>.toml).
+#[test]
+fn free_text_routing_in_every_language() {
+    let dir = manifest_dir().join("tests/fixtures/routing");
+    let mut checked = 0;
+    for lang in Lang::ALL {
+        let path = dir.join(format!("{}.toml", lang.tag()));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            assert_eq!(lang, Lang::English, "fixture missing for {lang}");
+            continue;
+        };
+        let fixture: Fixture = toml::from_str(&text).unwrap();
+        for case in fixture.case {
+            let mut chat = Chat::at_main_menu(lang);
+            let effects = chat.send(&case.text);
+            let got = replies(&effects);
+            let want: &[&str] = match case.expect.as_str() {
+                "safeguarding" => &["safeguarding-reply"],
+                "resettlement" => &["resettlement-when"],
+                "payments" => &["payments-menu"],
+                "schooling" => &["schooling-menu"],
+                "return" => &["return-menu"],
+                "health" => &["health-menu"],
+                "none" => &["not-understood", "main-menu"],
+                other => panic!("{}: unknown expectation {other}", path.display()),
+            };
+            assert_eq!(got, want, "{lang}: {:?}", case.text);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5 * 15, "only {checked} routing cases");
+}
+
+#[test]
+fn english_free_text_routing() {
+    for (text, want) in [
+        ("When will I be resettled to Canada?", "resettlement-when"),
+        ("my payment did not come", "payments-menu"),
+        ("is there english class", "schooling-menu"),
+        ("I want to go home", "return-menu"),
+        ("my son is sick", "health-menu"),
+    ] {
+        let mut chat = Chat::at_main_menu(Lang::English);
+        assert_eq!(replies(&chat.send(text)), [want], "{text}");
+    }
 }

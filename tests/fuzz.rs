@@ -59,6 +59,17 @@ proptest! {
     }
 }
 
+/// Locales and flows, loaded once for all cases.
+fn content() -> &'static (kabar::i18n::Localizer, kabar::flow::Flows) {
+    static CONTENT: std::sync::OnceLock<(kabar::i18n::Localizer, kabar::flow::Flows)> =
+        std::sync::OnceLock::new();
+    CONTENT.get_or_init(|| {
+        let localizer = localizer();
+        let flows = kabar::flow::load::load(&manifest_dir().join("flows"), &localizer).unwrap();
+        (localizer, flows)
+    })
+}
+
 fn arbitrary_state() -> impl Strategy<Value = State> {
     let target = ("[a-z]{1,8}", "[a-z]{1,8}").prop_map(|(flow, node)| Target { flow, node });
     let langs = proptest::sample::subsequence(Lang::ALL.to_vec(), 0..6);
@@ -87,13 +98,18 @@ proptest! {
         state in arbitrary_state(),
         misses in any::<u8>(),
         lang in proptest::option::of(proptest::sample::select(Lang::ALL.to_vec())),
+        consented in any::<bool>(),
         text in prop_oneof!["\\PC{0,60}", "[0-9٠-٩۰-۹፩-፱]{1,3}", Just("menu".to_string()), Just("language".to_string())],
     ) {
-        let localizer = localizer();
-        let flows = kabar::flow::load::load(&manifest_dir().join("flows"), &localizer).unwrap();
-        let engine = Engine { flows: &flows, localizer: &localizer };
+        let (localizer, flows) = content();
+        let engine = Engine { flows, localizer };
         let session = Session { state, misses, ..Session::default() };
-        let (after, effects) = engine.step(&session, &Input { text: &text, lang });
+        let facts = kabar::flow::Facts {
+            cities: vec!["Makassar".into()],
+            ..Default::default()
+        };
+        let input = Input { text: &text, lang, consented, city: None, facts: &facts };
+        let (after, effects) = engine.step(&session, &input);
         let replied = effects.iter().any(|e| matches!(e, kabar::flow::Effect::Reply { .. }));
         let human = matches!(after.state, State::Human { .. });
         prop_assert!(replied || human, "no answer to {text:?} from {session:?}");

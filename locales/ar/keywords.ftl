@@ -1,10 +1,30 @@
 # Arabic (ar). Words a person can send at any time, separated by commas. Matching ignores case,
-# surrounding punctuation, harakat and tatweel, and folds Arabic/Persian letter variants. The English
-# words (menu, language, agent, stop, start) work in every locale anyway; list here the words people
-# of this language would type. Words used as commands in main.ftl («موظف», «ابدأ») must stay here.
-# Hamza forms (أ إ / ا) are listed both ways in case the matcher does not fold them.
+# surrounding punctuation, harakat and tatweel, and folds Arabic/Persian letter variants (ي ى ك,
+# and أ إ آ to bare ا). The English words work in every locale anyway; list here the words people
+# of this language would type. Words used as commands in main.ftl («توقف», «احذف», «الخصوصية»,
+# «ابدأ») must stay here. Arabic letters only: Latin letters would fail the script check.
+# Machine-drafted, NOT yet reviewed by a native speaker: see locales/REVIEW.md.
+
+## Commands: the whole message must be one of these words.
 keyword-menu = القائمة, قائمة, القائمة الرئيسية, 0
 keyword-language = اللغة, لغة, تغيير اللغة
-keyword-agent = موظف, شخص, مترجم, إنسان, انسان
-keyword-stop = توقف, إيقاف, ايقاف, إلغاء الاشتراك
-keyword-start = ابدأ, ابدا, بدء, اشتراك
+keyword-agent = موظف, شخص, مترجم, إنسان, ساعدني
+keyword-stop = توقف, إيقاف, أوقف, إلغاء الاشتراك
+keyword-start = ابدأ, بدء, اشتراك, تشغيل
+keyword-privacy = الخصوصية, خصوصية, سياسة الخصوصية
+keyword-delete = احذف, حذف, احذف بياناتي, امسح بياناتي
+
+## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
+## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
+## locale are checked for every person. Prefer specific words; a false alarm costs a
+## supervisor a minute, a missed one can cost a life.
+# Stems match inside longer words: يضرب also catches يضربني، يضربون; اغتصب catches اغتصبها.
+alert-safeguarding = يضرب, ضربني, ضربوني, ضربها, ضرب طفل, عنف, تعنيف, اغتصب, اغتصاب, تحرش, اعتداء, اعتدى, انتحار, انتحر, قتل نفسي, قتلني, إيذاء النفس, أؤذي نفسي, أريد أن أموت, أريد الموت, في خطر, اتجار, هددني, هددوني, تهديد
+
+## Free-text routing: a message that is not a menu number but contains one of these words or
+## phrases goes to that topic.
+route-resettlement = توطين, بلد ثالث, دولة ثالثة, دوله ثالثه, مفوضية, مفوضيه, الأمم المتحدة, UNHCR, كندا, أستراليا, استراليا, أمريكا, امريكا, نيوزيلندا, متى نسافر, متى أسافر
+route-payments = دفعة, دفعه, الدفع, فلوس, نقود, الراتب, راتبي, مبلغ, المساعدة الشهرية
+route-schooling = مدرسة, مدرسه, مدارس, درس, دروس, دراسة, دراسه, تعليم, تدريب, كورس, إنجليزي, انجليزي, انكليزي, جامعة
+route-return = عودة, عوده, أرجع, رجوع, أعود, إلى بلدي, لبلدي, إلى بلادي, لبلادي, إلى الوطن, لوطني
+route-health = طبيب, دكتور, مستشفى, عيادة, عياده, مريض, مرض, دواء, أدوية, علاج, وجع, الصحة, السكن, سكني, المنزل, منزلي, الشقة, كهرباء

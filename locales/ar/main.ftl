@@ -1,6 +1,9 @@
 # Arabic (ar): Modern Standard Arabic, short and simple (readers speak Iraqi, Sudanese, Yemeni dialects).
 # Plain words, one idea per sentence. Arabic letters ي and ك only, never Persian پ چ ژ گ ی ک.
-# At most 134 characters per message (2 UCS-2 SMS).
+# At most 134 characters per message (2 UCS-2 SMS); menu option labels at most 24.
+# No ZWNJ, no bidi marks. Start every text with an Arabic word, not with IOM or a digit, so that
+# phones lay the message out right to left.
+# Command words in «...» (توقف، احذف، الخصوصية، ابدأ) must stay in keywords.ftl.
 # Machine-drafted, NOT yet reviewed by a native speaker: see locales/REVIEW.md.
 
 ## The language itself
@@ -9,18 +12,91 @@ language-name = العربية
 # First line of the language menu; the numbered list of languages follows it.
 language-menu = اختر لغتك. أرسل رقما:
 
-## First contact and main menu
-welcome = مرحبا بك في خدمة المساعدة من IOM. الأجوبة مجانية. إذا لم تكن الأجوبة كافية، يمكن أن يساعدك شخص.
+## Consent and privacy (first contact, after the language)
+consent-notice = لكي نساعدك، نحفظ رقمك ولغتك ورسائلك. لا يراها إلا موظفو خدمة المساعدة.
+consent-agree = أوافق
+consent-more = أخبرني بالمزيد
+privacy-info = نحفظ رقمك ولغتك ومدينتك ورسائلك مدة سنتين على الأكثر. لا نسأل أبدا عن قصة لجوئك أو دينك أو أصلك العرقي.
+privacy-rights = أرسل «توقف» لإيقاف الإشعارات. أرسل «احذف» لطلب حذف بياناتك. أرسل «الخصوصية» لقراءة هذا مرة أخرى.
+delete-requested = سنحذف بياناتك. سيؤكد الموظفون ذلك برسالة. يمكنك أن تكتب لنا مرة أخرى في أي وقت.
+
+## Main menu
+welcome = شكرا. اسأل هنا عن الدفعات والمدرسة والعودة إلى الوطن وإعادة التوطين والصحة. الأجوبة مجانية.
 main-menu = القائمة الرئيسية. أرسل رقما:
 main-menu-payments = الدفعة الشهرية
 main-menu-schooling = المدرسة والدروس
-main-menu-return = العودة إلى الوطن (عودة طوعية)
+main-menu-return = العودة الطوعية إلى الوطن
+main-menu-resettlement = إعادة التوطين والمفوضية
+main-menu-health = الصحة والسكن
 main-menu-person = التحدث مع شخص
 
-## Answers
-payments-info = تدفع IOM المساعدة الشهرية مرة كل شهر. يرسل الموظفون الموعد برسالة. إذا لم تصلك الدفعة، أرسل «موظف». للقائمة أرسل 0.
-schooling-info = يمكن للأطفال الذهاب إلى المدرسة. توجد أيضا دروس للكبار. للسؤال عن التسجيل، تحدث مع شخص. للقائمة أرسل 0.
-return-info = يمكن أن تساعدك IOM على العودة إلى وطنك إذا أردت. القرار لك، وهو مجاني وسري. يمكن لشخص أن يخبرك بالمزيد. للقائمة أرسل 0.
+## Monthly payment
+payments-menu = الدفعة الشهرية. أرسل رقما:
+payments-menu-date = موعد الدفعة القادمة
+payments-menu-problem = دفعة لم تصل أو خاطئة
+payments-menu-rules = كيف تتم الدفعات
+payments-city = في أي مدينة تسكن؟ أرسل رقما:
+payments-date = الدفعة القادمة في { $city }: { $date }. للقائمة أرسل 0.
+payments-no-dates = ليست لدينا مواعيد الدفعات بعد. سيرسلها الموظفون برسالة. للقائمة أرسل 0.
+payments-date-unknown = ليس لدينا الموعد القادم في { $city } بعد. سيرسله الموظفون برسالة. للقائمة أرسل 0.
+payments-rules = تدفع IOM مساعدة شهرية للأشخاص الذين ترعاهم. المبلغ يعتمد على عائلتك. يرسل الموظفون المواعيد برسالة. للقائمة أرسل 0.
+payments-case = من فضلك أرسل رقم ملفك في IOM (الأرقام فقط).
+payments-case-invalid = هذا ليس رقم ملف. من فضلك أرسل الأرقام فقط، مثلا 12345.
+payments-problem-sent = شكرا. سيتحقق الموظفون من دفعتك ويردون عليك هنا. للقائمة أرسل 0.
+
+## School and classes
+schooling-menu = المدرسة والدروس. أرسل رقما:
+schooling-menu-children = مدرسة للأطفال
+schooling-menu-informal = دروس غير رسمية
+schooling-menu-vocational = تدريب مهني
+schooling-menu-english = دروس اللغة الإنجليزية
+schooling-menu-register = أريد التسجيل
+schooling-children = يمكن للأطفال الذهاب إلى المدرسة في إندونيسيا. يمكن أن تساعد IOM في التسجيل. لطلب مكان، اختر «أريد التسجيل». للقائمة أرسل 0.
+schooling-informal = توجد دروس غير رسمية للأطفال والكبار في السكن المجتمعي. اسأل الموظفين عن المواعيد. للقائمة أرسل 0.
+schooling-vocational = في بعض المدن تدريب مهني، مثل الخياطة أو الحاسوب. الأماكن قليلة. للقائمة أرسل 0.
+schooling-english = في بعض المدن دروس في اللغة الإنجليزية. للانضمام، اختر «أريد التسجيل». للقائمة أرسل 0.
+schooling-register-who = لمن التسجيل؟ أرسل رقما:
+schooling-register-child = طفلي
+schooling-register-me = أنا
+schooling-child-age = كم عمر الطفل؟ أرسل العمر بالسنوات، مثلا 8.
+schooling-child-age-invalid = من فضلك أرسل العمر رقما من 3 إلى 18، مثلا 8.
+schooling-interest = ماذا تريد أن تتعلم؟ أرسل رقما:
+schooling-registered = شكرا. سيتواصل معك الموظفون هنا بخصوص مكان. للقائمة أرسل 0.
+
+## Going home (assisted voluntary return)
+return-menu = العودة إلى الوطن (عودة طوعية). أرسل رقما:
+return-menu-what = ما هي العودة الطوعية؟
+return-menu-choice = هل القرار لي؟
+return-menu-who = من يمكنه العودة؟
+return-menu-counsellor = التحدث مع مستشار العودة
+return-what = إذا أردت العودة إلى بلدك، يمكن أن تساعدك IOM: السفر والوثائق وبعض الدعم بعد وصولك. للقائمة أرسل 0.
+return-choice = القرار دائما لك. العودة مجانية. ما تخبرنا به يبقى سريا. السؤال لا يغير ملفك. للقائمة أرسل 0.
+return-who = هذا يعتمد على بلدك ووضعك. يقرر ذلك أشخاص، وليس هذه الخدمة. يمكن لمستشار أن يشرح لك. للقائمة أرسل 0.
+return-counsellor-sent = شكرا. سيرد عليك مستشار العودة هنا. أسئلتك تبقى سرية. للقائمة أرسل 0.
+
+## Resettlement and UNHCR
+resettlement-menu = إعادة التوطين والمفوضية (UNHCR). أرسل رقما:
+resettlement-menu-when = متى سيعاد توطيني؟
+resettlement-menu-iom = ما لا تفعله IOM
+resettlement-menu-unhcr = كيف أتواصل مع المفوضية
+resettlement-menu-travel = تم قبولي: أسئلة السفر
+resettlement-when = لا تقرر IOM إعادة التوطين. المفوضية (UNHCR) والدول هي التي تقرر. لا أحد هنا يعرف متى يحدث ذلك أو هل يحدث. للقائمة أرسل 0.
+resettlement-iom = لا تجري IOM مقابلات تحديد صفة اللاجئ. لا تختار IOM الأشخاص لإعادة التوطين. لا تقوم IOM بترحيل أحد. للقائمة أرسل 0.
+resettlement-unhcr = لأسئلة صفة اللاجئ أو إعادة التوطين، تواصل مع UNHCR في إندونيسيا. يمكن للموظفين إعطاؤك وسيلة التواصل معها في مدينتك. للقائمة أرسل 0.
+resettlement-travel-sent = شكرا. سيجيب الموظفون هنا عن أسئلة سفرك (التذكرة، الفحص الطبي، الموعد). للقائمة أرسل 0.
+
+## Health and housing
+health-menu = الصحة والسكن. أرسل رقما:
+health-menu-medical = أحتاج إلى طبيب
+health-menu-interpreter = مترجم في موعد طبي
+health-menu-housing = مشكلة في سكني
+health-medical = في حالة الطوارئ اتصل برقم 112. لمشاكل الصحة الأخرى أخبر موظفي IOM. يمكن أن ترسلك IOM إلى عيادة. للقائمة أرسل 0.
+health-interpreter = يمكن أن ترسل IOM مترجما إلى موعدك الطبي. أخبر الموظفين بالتاريخ والمكان مبكرا. للقائمة أرسل 0.
+health-housing-describe = من فضلك اكتب مشكلة السكن في كلمات قليلة.
+health-housing-sent = شكرا. سيرد عليك الموظفون هنا بخصوص مشكلة السكن. للقائمة أرسل 0.
+
+## Safety
+safeguarding-reply = إذا كنت في خطر الآن، اتصل برقم 112. سيتواصل معك مشرف هنا في أقرب وقت ممكن.
 
 ## Talking to a person
 human-waiting = شكرا. سيرد عليك شخص هنا قريبا. يمكنك أن تكتب المزيد الآن. للقائمة أرسل 0.

@@ -1,9 +1,30 @@
 # Farsi (fa). Words a person can send at any time, separated by commas. Matching ignores case,
 # surrounding punctuation, harakat and tatweel, and folds Arabic/Persian letter variants. The English
-# words (menu, language, agent, stop, start) work in every locale anyway; list here the words people
-# of this language would type. Words used as commands in main.ftl («کارمند», «شروع») must stay here.
+# words work in every locale anyway; list here the words people of this language would type.
+# Words used as commands in main.ftl («توقف», «حذف», «حریم خصوصی», «شروع») must stay in these lists.
+# No "درس" here (it is inside "درست", ok); no "وطن" alone (inside "هموطن"); no "اسکان" alone
+# (it also means housing). "پول" is also inside "پولیو" (polio): accepted, money is the main word.
+# Machine-drafted, NOT yet reviewed by a native speaker: see locales/REVIEW.md.
+
+## Commands: the whole message must be one of these words.
 keyword-menu = منو, فهرست, منوی اصلی, 0
 keyword-language = زبان, تغییر زبان, zaban
 keyword-agent = کارمند, مترجم, اپراتور, پشتیبانی, کمک
-keyword-stop = توقف, لغو, لغو عضویت, قطع
-keyword-start = شروع, فعال, شروع دوباره
+keyword-stop = توقف, لغو عضویت, لغو اشتراک, دیگه نفرستید
+keyword-start = شروع, شروع دوباره, فعال کن
+keyword-privacy = حریم خصوصی, حریم شخصی, حریم
+keyword-delete = حذف, حذف اطلاعات, پاک کن, پاک کردن اطلاعات
+
+## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
+## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
+## locale are checked for every person. Prefer specific words; a false alarm costs a
+## supervisor a minute, a missed one can cost a life.
+alert-safeguarding = خشونت, کتک, مرا می زند, مرا زد, ضرب و شتم, تجاوز جنسی, به من تجاوز, تجاوز کرد, آزار جنسی, استفاده جنسی, کودک آزاری, خودکشی, خود کشی, خودم را بکش, خودمو بکش, خواهم بمیرم, خوام بمیرم, به خودم آسیب, در خطر, بچه ام را می زند, مرا تهدید, تهدیدم, قاچاق انسان, مرا بکش
+
+## Free-text routing: a message that is not a menu number but contains one of these words or
+## phrases goes to that topic.
+route-resettlement = کشور سوم, اسکان مجدد, کانادا, استرالیا, آمریکا, نیوزیلند, یو ان اچ سی آر, کمیساریا
+route-payments = پول, پرداخت, واریز, کمک هزینه, مستمری
+route-schooling = مدرسه, کلاس, آموزش, تحصیل, دبیرستان
+route-return = بازگشت داوطلبانه, برگشت داوطلبانه, بازگشت به وطن, برگشت به وطن, به وطن برگرد, به کشورم برگرد, برگشت به کشورم, به ایران برگرد, به افغانستان برگرد
+route-health = دکتر, پزشک, بیمارستان, درمانگاه, کلینیک, مریض, بیمار, دارو, درد, مشکل خانه, خانه ما, خانه ام, اتاق, صاحبخانه

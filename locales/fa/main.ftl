@@ -1,6 +1,8 @@
 # Farsi (fa): Persian as written in Iran. Keep every message short, plain words, one idea per sentence.
 # Use Farsi words (پول، مدرسه، ممنون، دکتر، بیمارستان، بله، تلفن), not Dari ones.
 # Persian letters ی (U+06CC) and ک (U+06A9) only. At most 134 characters per message (2 UCS-2 SMS).
+# No ZWNJ (write a space), no bidi marks. Start every text with a Persian word, not with IOM or a
+# digit, so that phones lay the message out right to left.
 # Machine-drafted, NOT yet reviewed by a native speaker: see locales/REVIEW.md.
 
 ## The language itself
@@ -9,18 +11,91 @@ language-name = فارسی
 # First line of the language menu; the numbered list of languages follows it.
 language-menu = زبان خود را انتخاب کنید. یک شماره بفرستید:
 
-## First contact and main menu
-welcome = به مرکز کمک IOM خوش آمدید. پاسخ ها رایگان است. اگر پاسخ ها کافی نبود، یک نفر می تواند به شما کمک کند.
+## Consent and privacy (first contact, after the language)
+consent-notice = برای کمک به شما، شماره تلفن، زبان و پیام های شما را نگه می داریم. فقط کارکنان مرکز کمک آن ها را می بینند.
+consent-agree = موافقم
+consent-more = اطلاعات بیشتر
+privacy-info = شماره، زبان، شهر و پیام های شما را حداکثر دو سال نگه می داریم. ما هرگز درباره داستان پناهندگی، دین یا قومیت شما سوال نمی کنیم.
+privacy-rights = برای قطع اطلاعیه ها «توقف» بفرستید. برای حذف اطلاعاتتان «حذف» بفرستید. برای خواندن دوباره این متن «حریم خصوصی» بفرستید.
+delete-requested = اطلاعات شما را حذف می کنیم. کارکنان با پیام تایید می کنند. هر زمان خواستید، دوباره به ما پیام بدهید.
+
+## Main menu
+welcome = ممنون. اینجا درباره پول ماهانه، مدرسه، بازگشت به وطن، اسکان مجدد و سلامت سوال کنید. پاسخ ها رایگان است.
 main-menu = منوی اصلی. یک شماره بفرستید:
 main-menu-payments = پول ماهانه
 main-menu-schooling = مدرسه و کلاس ها
-main-menu-return = رفتن به وطن (بازگشت داوطلبانه)
+main-menu-return = بازگشت داوطلبانه به وطن
+main-menu-resettlement = اسکان مجدد و UNHCR
+main-menu-health = سلامت و محل زندگی
 main-menu-person = صحبت با یک نفر
 
-## Answers
-payments-info = IOM پول ماهانه را هر ماه یک بار می پردازد. کارکنان تاریخ را با پیام می فرستند. اگر پول نرسید، «کارمند» بفرستید. برای منو 0 بفرستید.
-schooling-info = کودکان می توانند به مدرسه بروند. کلاس های بزرگسالان هم هست. برای سوال درباره ثبت نام، با یک نفر صحبت کنید. برای منو 0 بفرستید.
-return-info = اگر بخواهید، IOM می تواند در برگشت به وطن کمکتان کند. تصمیم با شماست، رایگان و محرمانه. یک نفر بیشتر توضیح می دهد. برای منو 0 بفرستید.
+## Monthly payment
+payments-menu = پول ماهانه. یک شماره بفرستید:
+payments-menu-date = تاریخ پرداخت بعدی
+payments-menu-problem = پول نرسید یا اشتباه است
+payments-menu-rules = نحوه پرداخت پول
+payments-city = در کدام شهر زندگی می کنید؟ یک شماره بفرستید:
+payments-date = پرداخت بعدی در { $city }: { $date }. برای منو 0 بفرستید.
+payments-no-dates = هنوز تاریخ پرداخت را نداریم. کارکنان آن را با پیام می فرستند. برای منو 0 بفرستید.
+payments-date-unknown = هنوز تاریخ بعدی { $city } را نداریم. کارکنان آن را با پیام می فرستند. برای منو 0 بفرستید.
+payments-rules = پول ماهانه را IOM به افراد تحت حمایت خود می پردازد. مبلغ آن به خانواده شما بستگی دارد. تاریخ ها با پیام می آید. برای منو 0 بفرستید.
+payments-case = لطفا شماره پرونده IOM خود را بفرستید (فقط عدد).
+payments-case-invalid = این شماره پرونده نیست. لطفا فقط عدد بفرستید، مثلا 12345.
+payments-problem-sent = ممنون. کارکنان پرداخت شما را بررسی می کنند و همین جا پاسخ می دهند. برای منو 0 بفرستید.
+
+## School and classes
+schooling-menu = مدرسه و کلاس ها. یک شماره بفرستید:
+schooling-menu-children = مدرسه برای کودکان
+schooling-menu-informal = کلاس های غیر رسمی
+schooling-menu-vocational = آموزش فنی و حرفه ای
+schooling-menu-english = کلاس زبان انگلیسی
+schooling-menu-register = می خواهم ثبت نام کنم
+schooling-children = کودکان اینجا می توانند به مدرسه بروند. IOM می تواند در ثبت نام کمک کند. «می خواهم ثبت نام کنم» را انتخاب کنید. برای منو 0 بفرستید.
+schooling-informal = در محل های زندگی جمعی برای کودکان و بزرگسالان کلاس های غیر رسمی هست. ساعت ها را از کارکنان بپرسید. برای منو 0 بفرستید.
+schooling-vocational = در بعضی شهرها آموزش حرفه ای مثل خیاطی یا کامپیوتر هست. ظرفیت کم است. برای منو 0 بفرستید.
+schooling-english = در بعضی شهرها کلاس زبان انگلیسی هست. برای شرکت، «می خواهم ثبت نام کنم» را انتخاب کنید. برای منو 0 بفرستید.
+schooling-register-who = برای چه کسی است؟ یک شماره بفرستید:
+schooling-register-child = فرزندم
+schooling-register-me = خودم
+schooling-child-age = کودک چند سال دارد؟ سن را به سال بفرستید، مثلا 8.
+schooling-child-age-invalid = لطفا سن را با یک عدد از 3 تا 18 بفرستید، مثلا 8.
+schooling-interest = چه چیزی می خواهید یاد بگیرید؟ یک شماره بفرستید:
+schooling-registered = ممنون. کارکنان درباره جای خالی همین جا با شما تماس می گیرند. برای منو 0 بفرستید.
+
+## Going home (assisted voluntary return)
+return-menu = بازگشت داوطلبانه به وطن. یک شماره بفرستید:
+return-menu-what = بازگشت داوطلبانه چیست؟
+return-menu-choice = آیا تصمیم با خودم است؟
+return-menu-who = چه کسی می تواند برود؟
+return-menu-counsellor = صحبت با مشاور بازگشت
+return-what = اگر بخواهید به کشورتان برگردید، IOM می تواند کمک کند: سفر، مدارک و کمی حمایت بعد از رسیدن. برای منو 0 بفرستید.
+return-choice = تصمیم همیشه با شماست. رایگان است. حرف های شما محرمانه می ماند. سوال کردن روی پرونده شما اثری ندارد. برای منو 0 بفرستید.
+return-who = این به کشور و وضعیت شما بستگی دارد. این را انسان ها تصمیم می گیرند، نه این سامانه. مشاور می تواند توضیح بدهد. برای منو 0 بفرستید.
+return-counsellor-sent = ممنون. یک مشاور بازگشت همین جا به شما پاسخ می دهد. سوال های شما محرمانه می ماند. برای منو 0 بفرستید.
+
+## Resettlement and UNHCR
+resettlement-menu = اسکان مجدد و UNHCR. یک شماره بفرستید:
+resettlement-menu-when = اسکان مجدد من کی است؟
+resettlement-menu-iom = کارهایی که IOM نمی کند
+resettlement-menu-unhcr = تماس با UNHCR
+resettlement-menu-travel = قبول شدم: سوال سفر
+resettlement-when = تصمیم اسکان مجدد با IOM نیست. UNHCR و کشورها تصمیم می گیرند. اینجا کسی نمی داند آیا و کی انجام می شود. برای منو 0 بفرستید.
+resettlement-iom = مصاحبه پناهندگی کار IOM نیست. IOM افراد را برای اسکان مجدد انتخاب نمی کند. IOM کسی را اخراج نمی کند. برای منو 0 بفرستید.
+resettlement-unhcr = برای پناهندگی یا اسکان مجدد، با UNHCR اندونزی تماس بگیرید. کارکنان می توانند راه تماس UNHCR شهر شما را بدهند. برای منو 0 بفرستید.
+resettlement-travel-sent = ممنون. کارکنان همین جا به سوال های سفر شما پاسخ می دهند (بلیت، معاینه پزشکی، تاریخ). برای منو 0 بفرستید.
+
+## Health and housing
+health-menu = سلامت و محل زندگی. یک شماره بفرستید:
+health-menu-medical = به دکتر نیاز دارم
+health-menu-interpreter = مترجم برای نوبت دکتر
+health-menu-housing = مشکل در محل زندگی
+health-medical = در موارد اضطراری با 112 تماس بگیرید. برای بقیه مشکلات به کارکنان بگویید. IOM می تواند شما را به درمانگاه بفرستد. برای منو 0 بفرستید.
+health-interpreter = برای نوبت دکتر، IOM می تواند مترجم بفرستد. تاریخ و مکان را زودتر به کارکنان بگویید. برای منو 0 بفرستید.
+health-housing-describe = لطفا مشکل محل زندگی را در چند کلمه بنویسید.
+health-housing-sent = ممنون. کارکنان همین جا درباره مشکل محل زندگی به شما پاسخ می دهند. برای منو 0 بفرستید.
+
+## Safety
+safeguarding-reply = اگر الان در خطر هستید، با 112 تماس بگیرید. یک سرپرست در اولین فرصت همین جا با شما تماس می گیرد.
 
 ## Talking to a person
 human-waiting = ممنون. یک نفر به زودی همین جا به شما پاسخ می دهد. الان می توانید بیشتر بنویسید. برای منو 0 بفرستید.

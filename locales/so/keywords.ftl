@@ -1,9 +1,29 @@
 # Somali (so). Words a person can send at any time, separated by commas. Matching ignores case,
 # surrounding punctuation, harakat and tatweel, and folds Arabic/Persian letter variants. The English
-# words (menu, language, agent, stop, start) work in every locale anyway; list here the words people
-# of this language would type. GSM-7 characters only.
+# words (menu, language, agent, stop, start, privacy, delete) work in every locale anyway; list here
+# the words people of this language would type. GSM-7 characters only.
+# Machine-drafted, NOT yet reviewed by a native speaker: see locales/REVIEW.md.
+
+## Commands: the whole message must be one of these words.
 keyword-menu = liiska, liis, liiska weyn, 0
 keyword-language = luqad, luqadda, beddel luqadda
-keyword-agent = qof, shaqaale, turjubaan, la hadal qof
+keyword-agent = qof, shaqaale, turjumaan, turjubaan, la hadal qof
 keyword-stop = jooji, joogso, iska jooji
 keyword-start = bilow, bilaab, dib u bilow
+keyword-privacy = asturnaan, asturnaanta, qarsoodinimo
+keyword-delete = tirtir, tirtir xogtayda, masax, masax xogtayda
+
+## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
+## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
+## locale are checked for every person. Prefer specific words; a false alarm costs a
+## supervisor a minute, a missed one can cost a life.
+# Stems match inside longer words: garaac catches garaacay, garaacaa; kufs catches kufsi, kufsaday.
+alert-safeguarding = garaac, jirdil, i dila, is dil, isdil, is miidaam, inaan dhinto, kufs, faraxum, xadgudub, tacad, rabshad, is waxyeel, khatar, hanjab, afduub, ganacsiga dadka
+
+## Free-text routing: a message that is not a menu number but contains one of these words or
+## phrases goes to that topic.
+route-resettlement = dejin, dal saddexaad, waddan saddexaad, unhcr, qaramada midoobay, canada, kanada, australia, awstaraaliya, ameerika, america, maraykan, mareykan, new zealand
+route-payments = lacag, mushahar, gunno, kaash, cash
+route-schooling = iskuul, iskool, dugsi, fasal, koorso, waxbarasho, wax barasho, ingiriis, tababar
+route-return = ku laab, dib ugu laab, laabasho, dalkayga, dalkeyga, dalkaygii, dalkii hooyo
+route-health = dhakhtar, dhaktar, cisbitaal, isbitaal, bukaan, bukaa, jiran, jirran, xanuun, daawo, dawo, rug caafimaad, guriga, guri, guryaha

@@ -1,5 +1,6 @@
 # Somali (so): Latin script, GSM-7 characters only (no smart quotes, no accents, no long dashes).
-# Plain words, one idea per sentence. Stay under 300 characters (2 GSM-7 SMS).
+# Plain words, one idea per sentence. Stay under 300 characters (2 GSM-7 SMS); menu option labels
+# at most 24 characters. Command words stay in Latin capitals (STOP, DELETE, PRIVACY, START).
 # Machine-drafted, NOT yet reviewed by a native speaker: see locales/REVIEW.md.
 
 ## The language itself
@@ -8,18 +9,91 @@ language-name = Soomaali
 # First line of the language menu; the numbered list of languages follows it.
 language-menu = Dooro luqaddaada. Ku jawaab lambar:
 
-## First contact and main menu
-welcome = Ku soo dhawoow xafiiska caawimaadda IOM. Jawaabuhu waa bilaash. Qof ayaa ku caawin kara haddii jawaabuhu aysan kugu filnayn.
+## Consent and privacy (first contact, after the language)
+consent-notice = Si aan kuu caawino, waxaan kaydinaa lambarkaaga, luqaddaada iyo fariimahaaga. Shaqaalaha adeegga caawimaadda oo keliya ayaa arka.
+consent-agree = Waan ogolahay
+consent-more = Wax badan ii sheeg
+privacy-info = Waxaan kaydinaa lambarkaaga, luqaddaada, magaaladaada iyo fariimahaaga ugu badnaan 2 sano. Weligeen kuma weydiino sheekada magangalyadaada, diintaada ama qowmiyaddaada.
+privacy-rights = Dir STOP si aad u joojiso ogeysiisyada. Dir DELETE si aad u codsato in xogtaada la tirtiro. Dir PRIVACY si aad tan mar kale u akhrido.
+delete-requested = Xogtaada waan tirtiri doonnaa. Shaqaaluhu waxay kuu xaqiijin doonaan fariin ahaan. Waqti kasta mar kale ayaad noo qori kartaa.
+
+## Main menu
+welcome = Mahadsanid. Halkan wax ka weydii lacagta, iskuulka, ku laabashada dalkaaga, dib u dejinta iyo caafimaadka. Jawaabuhu waa bilaash.
 main-menu = Liiska weyn. Ku jawaab lambar:
 main-menu-payments = Lacagta bishii
 main-menu-schooling = Iskuul iyo fasallo
-main-menu-return = Ku laabashada dalkaaga (ikhtiyaari)
+main-menu-return = Ku laabashada dalkaaga
+main-menu-resettlement = Dib u dejin iyo UNHCR
+main-menu-health = Caafimaad iyo guri
 main-menu-person = La hadal qof
 
-## Answers
-payments-info = IOM waxay bixisaa lacagta taageerada hal mar bishii. Shaqaaluhu waxay taariikhda kuu soo diraan fariin ahaan. Haddii lacagtu ku soo gaari weydo, dir AGENT. Dir 0 si aad ugu noqoto liiska.
-schooling-info = Carruurtu waxay aadi karaan iskuulka. Waxaa kale oo jira fasallo loogu talagalay dadka waaweyn. Haddii aad rabto boos, la hadal qof. Dir 0 si aad ugu noqoto liiska.
-return-info = IOM waxay kaa caawin kartaa inaad dalkaaga ku laabato haddii aad rabto. Waa doorashadaada, waa bilaash, waana qarsoodi. Qof ayaa kuu sheegi kara wax badan. Dir 0 si aad ugu noqoto liiska.
+## Monthly payment
+payments-menu = Lacagta bishii. Ku jawaab lambar:
+payments-menu-date = Taariikhda lacagta xigta
+payments-menu-problem = Lacag maqan ama qaldan
+payments-menu-rules = Sida lacagta loo bixiyo
+payments-city = Magaaladee ayaad ku nooshahay? Ku jawaab lambar:
+payments-date = Lacagta xigta ee { $city }: { $date }. Dir 0 si aad ugu noqoto liiska.
+payments-no-dates = Weli ma hayno taariikhaha lacagta. Shaqaaluhu waxay kuu soo diri doonaan fariin ahaan. Dir 0 si aad ugu noqoto liiska.
+payments-date-unknown = Weli ma hayno taariikhda xigta ee { $city }. Shaqaaluhu waxay kuu soo diri doonaan fariin ahaan. Dir 0 si aad ugu noqoto liiska.
+payments-rules = IOM waxay lacag bille ah siisaa dadka ay daryeesho. Qadarku wuxuu ku xiran yahay qoyskaaga. Shaqaaluhu waxay taariikhaha kuu soo diraan fariin ahaan. Dir 0 si aad ugu noqoto liiska.
+payments-case = Fadlan soo dir lambarka kiiskaaga IOM (tirooyinka oo keliya).
+payments-case-invalid = Taasi ma aha lambar kiis. Fadlan soo dir tirooyinka oo keliya, tusaale 12345.
+payments-problem-sent = Mahadsanid. Shaqaaluhu way hubin doonaan lacagtaada, halkanna kaaga jawaabi doonaan. Dir 0 si aad ugu noqoto liiska.
+
+## School and classes
+schooling-menu = Iskuul iyo fasallo. Ku jawaab lambar:
+schooling-menu-children = Iskuulka carruurta
+schooling-menu-informal = Fasallo aan rasmi ahayn
+schooling-menu-vocational = Tababar xirfadeed
+schooling-menu-english = Fasallada Ingiriisiga
+schooling-menu-register = Is diiwaangeli
+schooling-children = Carruurtu waxay iskuul ka geli karaan Indonesia. IOM waxay ka caawin kartaa diiwaangelinta. Si aad boos u codsato, dooro "Is diiwaangeli". Dir 0 si aad ugu noqoto liiska.
+schooling-informal = Guryaha bulshada waxaa ka jira fasallo aan rasmi ahayn oo loogu talagalay carruurta iyo dadka waaweyn. Shaqaalaha weydii waqtiyada. Dir 0 si aad ugu noqoto liiska.
+schooling-vocational = Magaalooyin qaar waxaa ka jira tababar xirfadeed, sida tolmo ama kombiyuutar. Boosasku waa yar yihiin. Dir 0 si aad ugu noqoto liiska.
+schooling-english = Magaalooyin qaar waxaa ka jira fasallo Ingiriisi. Si aad ugu biirto, dooro "Is diiwaangeli". Dir 0 si aad ugu noqoto liiska.
+schooling-register-who = Yaa loogu talagalay? Ku jawaab lambar:
+schooling-register-child = Ilmahayga
+schooling-register-me = Aniga
+schooling-child-age = Ilmuhu immisa sano jir buu yahay? Soo dir da'da sannado ahaan, tusaale 8.
+schooling-child-age-invalid = Fadlan soo dir da'da oo lambar ah, 3 ilaa 18, tusaale 8.
+schooling-interest = Maxaad rabtaa inaad barato? Ku jawaab lambar:
+schooling-registered = Mahadsanid. Shaqaaluhu halkan ayay kaala soo xiriiri doonaan arrinta boos. Dir 0 si aad ugu noqoto liiska.
+
+## Going home (assisted voluntary return)
+return-menu = Ku laabashada dalkaaga (ikhtiyaari). Ku jawaab lambar:
+return-menu-what = Waa maxay laabashadu?
+return-menu-choice = Ma doorashadayda baa?
+return-menu-who = Yaa laaban kara?
+return-menu-counsellor = La hadal la-taliye
+return-what = Haddii aad rabto inaad dalkaaga ku laabato, IOM way ku caawin kartaa: safarka, dukumeentiyada iyo xoogaa taageero ah markaad gaarto kadib. Dir 0 si aad ugu noqoto liiska.
+return-choice = Had iyo jeer waa doorashadaada. Waa bilaash. Waxaad noo sheegto waa qarsoodi. Su'aasha ma beddesho kiiskaaga. Dir 0 si aad ugu noqoto liiska.
+return-who = Waxay ku xiran tahay dalkaaga iyo xaaladdaada. Dad ayaa go'aamiya, ma aha adeeggan. La-taliye ayaa kuu sharxi kara. Dir 0 si aad ugu noqoto liiska.
+return-counsellor-sent = Mahadsanid. La-taliyaha laabashada ayaa halkan kaaga jawaabi doona. Su'aalahaagu waa qarsoodi. Dir 0 si aad ugu noqoto liiska.
+
+## Resettlement and UNHCR
+resettlement-menu = Dib u dejin iyo UNHCR. Ku jawaab lambar:
+resettlement-menu-when = Goorma la i dejinayaa?
+resettlement-menu-iom = Waxa IOM aysan samayn
+resettlement-menu-unhcr = Sida loo helo UNHCR
+resettlement-menu-travel = La i aqbalay: safarka
+resettlement-when = IOM ma go'aamiso dib u dejinta. UNHCR iyo dalalka ayaa go'aamiya. Qofna halkan ma sheegi karo goorta ama in ay dhici doonto. Dir 0 si aad ugu noqoto liiska.
+resettlement-iom = IOM ma qabato wareysiyada go'aaminta sharciga qaxootiga. IOM ma dooranto dadka dib loo dejinayo. IOM dadka ma masaafuriso. Dir 0 si aad ugu noqoto liiska.
+resettlement-unhcr = Arrimaha sharciga qaxootiga ama dib u dejinta, la xiriir UNHCR Indonesia. Shaqaaluhu waxay ku siin karaan xiriirka UNHCR ee magaaladaada. Dir 0 si aad ugu noqoto liiska.
+resettlement-travel-sent = Mahadsanid. Shaqaaluhu halkan ayay kaaga jawaabi doonaan su'aalaha safarka (tigidh, baaritaan caafimaad, taariikh). Dir 0 si aad ugu noqoto liiska.
+
+## Health and housing
+health-menu = Caafimaad iyo guri. Ku jawaab lambar:
+health-menu-medical = Dhakhtar baan rabaa
+health-menu-interpreter = Turjumaan ballanta
+health-menu-housing = Dhibaato xagga guriga
+health-medical = Xaalad degdeg ah, wac 112. Dhibaatooyinka kale ee caafimaadka u sheeg shaqaalaha IOM. IOM waxay kuu diri kartaa rug caafimaad. Dir 0 si aad ugu noqoto liiska.
+health-interpreter = IOM waxay turjumaan u diri kartaa ballanta caafimaadka. Shaqaalaha goor hore u sheeg taariikhda iyo meesha. Dir 0 si aad ugu noqoto liiska.
+health-housing-describe = Fadlan dhibaatada guriga ku sheeg ereyo kooban.
+health-housing-sent = Mahadsanid. Shaqaaluhu halkan ayay kaaga jawaabi doonaan dhibaatada guriga. Dir 0 si aad ugu noqoto liiska.
+
+## Safety
+safeguarding-reply = Haddii aad hadda khatar ku jirto, wac 112. Kormeere ayaa halkan kula soo xiriiri doona sida ugu dhakhsaha badan.
 
 ## Talking to a person
 human-waiting = Mahadsanid. Qof ayaa halkan kaaga jawaabi doona dhowaan. Hadda wax kale ayaad qori kartaa. Dir 0 si aad ugu noqoto liiska.

@@ -1,7 +1,10 @@
 # Tigrinya (ti): Ethiopic script (U+1200-137F). Tigrinya, not Amharic (ናይ, ኣሎ, ቐ, ኸ ...).
 # Polite plural forms (ስደዱ, ምረጹ). Plain words, one idea per sentence.
-# At most 134 characters per message (2 UCS-2 SMS).
+# At most 134 characters per message (2 UCS-2 SMS); menu option labels at most 24.
 # Machine-drafted, NOT yet reviewed by a native speaker: see locales/REVIEW.md.
+# Command words stay in Latin capitals (STOP, DELETE, PRIVACY, START), each followed by the Tigrinya
+# word in «...», which must stay in the matching keyword-* list of keywords.ftl.
+# Never put an amount or a date in a text: those come from data staff maintain ($date, $city).
 
 ## The language itself
 # The language's own name, shown in the language menu of every locale.
@@ -9,18 +12,91 @@ language-name = ትግርኛ
 # First line of the language menu; the numbered list of languages follows it.
 language-menu = ቋንቋኹም ምረጹ። ቁጽሪ ስደዱ:
 
-## First contact and main menu
-welcome = ናብ ማእከል ሓገዝ ናይ IOM እንቋዕ ብደሓን መጻእኩም። መልስታት ብነጻ እዮም። መልስታት ኣኻሊ እንተዘይኮይኖም፣ ሰብ ክሕግዘኩም ይኽእል።
+## Consent and privacy (first contact, after the language)
+consent-notice = ንኽንሕግዘኩም፣ ቁጽሪ ተሌፎንኩም፣ ቋንቋኹምን መልእኽትታትኩምን ንዕቅብ። ሰራሕተኛታት ማእከል ሓገዝ ጥራይ እዮም ዝርእይዎም።
+consent-agree = እሰማማዕ እየ
+consent-more = ዝያዳ ንገሩኒ
+privacy-info = ቁጽሪ ተሌፎንኩም፣ ቋንቋኹም፣ ከተማኹምን መልእኽትታትኩምን ልዕሊ 2 ዓመት ኣይንዕቅቦምን። ብዛዕባ ታሪኽ ዑቕባኹም፣ ሃይማኖትኩም ወይ ብሄርኩም ፈጺምና ኣይንሓትትን።
+privacy-rights = ሓበሬታ ንምቁራጽ STOP ወይ «ኣቋርጹ» ስደዱ። ናይ ብሕቲ ሓበሬታኹም ክንድምስሶ እንተደሊኹም DELETE ወይ «ደምስሱ» ስደዱ። ነዚ ደጊምኩም ንምንባብ PRIVACY ወይ «ብሕትውና» ስደዱ።
+delete-requested = ናይ ብሕቲ ሓበሬታኹም ክንድምስሶ ኢና። ሰራሕተኛታት ብመልእኽቲ ከረጋግጹልኩም እዮም። ኣብ ዝኾነ ግዜ ደጊምኩም ክትጽሕፉልና ትኽእሉ ኢኹም።
+
+## Main menu
+welcome = የቐንየልና። ኣብዚ ብዛዕባ ክፍሊት፣ ቤት ትምህርቲ፣ ናብ ዓዲ ምምላስ፣ ናብ ሳልሳይ ሃገር ምኻድን ጥዕናን ሕተቱ። መልስታት ብነጻ እዮም።
 main-menu = ቀንዲ ዝርዝር። ቁጽሪ ስደዱ:
 main-menu-payments = ወርሓዊ ክፍሊት
 main-menu-schooling = ቤት ትምህርትን ኮርሳትን
 main-menu-return = ናብ ዓዲ ምምላስ (ወለንታዊ)
+main-menu-resettlement = ሳልሳይ ሃገርን UNHCRን
+main-menu-health = ጥዕናን መንበሪ ገዛን
 main-menu-person = ምስ ሰብ ምዝራብ
 
-## Answers
-payments-info = IOM ወርሓዊ ሓገዝ ኣብ ወርሒ ሓደ ግዜ ይኸፍል። ሰራሕተኛታት ዕለቱ ብመልእኽቲ ይሰዱ። ክፍሊት እንተዘይበጽሓኩም፣ «ሰብ» ስደዱ። ንዝርዝር 0 ስደዱ።
-schooling-info = ቆልዑ ናብ ቤት ትምህርቲ ክኸዱ ይኽእሉ። ንዓበይቲ እውን ኮርሳት ኣለዉ። ብዛዕባ ምምዝጋብ ንምሕታት፣ ምስ ሰብ ተዛረቡ። ንዝርዝር 0 ስደዱ።
-return-info = እንተደሊኹም፣ IOM ናብ ዓድኹም ንኽትምለሱ ክሕግዘኩም ይኽእል። ውሳኔ ናትኩም እዩ። ብነጻን ብምስጢርን እዩ። ሰብ ዝያዳ ክነግረኩም ይኽእል። ንዝርዝር 0 ስደዱ።
+## Monthly payment
+payments-menu = ወርሓዊ ክፍሊት። ቁጽሪ ስደዱ:
+payments-menu-date = ዕለት ዝቕጽል ክፍሊት
+payments-menu-problem = ክፍሊት ዘይበጽሐ ወይ ጌጋ
+payments-menu-rules = ክፍሊት ብኸመይ ይሰርሕ
+payments-city = ኣብ ኣየናይ ከተማ ትነብሩ? ቁጽሪ ስደዱ:
+payments-date = ዝቕጽል ክፍሊት ኣብ { $city }: { $date }። ንዝርዝር 0 ስደዱ።
+payments-no-dates = ክሳብ ሕጂ ዕለታት ክፍሊት የብልናን። ሰራሕተኛታት ብመልእኽቲ ክሰድዎም እዮም። ንዝርዝር 0 ስደዱ።
+payments-date-unknown = ናይ { $city } ዝቕጽል ዕለት ክሳብ ሕጂ የብልናን። ሰራሕተኛታት ብመልእኽቲ ክሰድዎ እዮም። ንዝርዝር 0 ስደዱ።
+payments-rules = IOM ኣብ ትሕቲ ሓልዮቱ ንዘለዉ ሰባት ወርሓዊ ሓገዝ ይኸፍል። መጠኑ ብስድራኹም ይውሰን። ሰራሕተኛታት ዕለታት ብመልእኽቲ ይሰዱ። ንዝርዝር 0 ስደዱ።
+payments-case = በጃኹም ናይ IOM ቁጽሪ ፋይልኩም ስደዱ (ኣሃዛት ጥራይ)።
+payments-case-invalid = እዚ ቁጽሪ ፋይል ኣይኮነን። በጃኹም ኣሃዛት ጥራይ ስደዱ፣ ንኣብነት 12345።
+payments-problem-sent = የቐንየልና። ሰራሕተኛታት ክፍሊትኩም ኣጻርዮም ኣብዚ ክምልሱልኩም እዮም። ንዝርዝር 0 ስደዱ።
+
+## School and classes
+schooling-menu = ቤት ትምህርትን ኮርሳትን። ቁጽሪ ስደዱ:
+schooling-menu-children = ቤት ትምህርቲ ንቆልዑ
+schooling-menu-informal = ዘይስሩዕ ኮርሳት
+schooling-menu-vocational = ሞያዊ ስልጠና
+schooling-menu-english = ትምህርቲ እንግሊዝኛ
+schooling-menu-register = ክምዝገብ ደልየ
+schooling-children = ቆልዑ ኣብ ኢንዶነዥያ ናብ ቤት ትምህርቲ ክኸዱ ይኽእሉ። IOM ኣብ ምምዝጋብ ክሕግዝ ይኽእል። ቦታ ንምሕታት "ክምዝገብ ደልየ" ምረጹ። ንዝርዝር 0 ስደዱ።
+schooling-informal = ኣብ ሓባራዊ መንበሪ ገዛ ንቆልዑን ንዓበይትን ዘይስሩዕ ኮርሳት ኣለዉ። ሰዓታት ንሰራሕተኛታት ሕተቱ። ንዝርዝር 0 ስደዱ።
+schooling-vocational = ኣብ ገለ ከተማታት ሞያዊ ስልጠና ኣሎ፣ ከም ምስፋይ ክዳውንቲ ወይ ኮምፒተር። ቦታታት ውሑዳት እዮም። ንዝርዝር 0 ስደዱ።
+schooling-english = ኣብ ገለ ከተማታት ትምህርቲ እንግሊዝኛ ኣሎ። ንምጽንባር "ክምዝገብ ደልየ" ምረጹ። ንዝርዝር 0 ስደዱ።
+schooling-register-who = ንመን እዩ? ቁጽሪ ስደዱ:
+schooling-register-child = ንውላደይ
+schooling-register-me = ንዓይ
+schooling-child-age = ዕድመ እቲ ቆልዓ ክንደይ እዩ? ብዓመታት ስደዱ፣ ንኣብነት 8።
+schooling-child-age-invalid = በጃኹም ዕድመ ብቑጽሪ ካብ 3 ክሳብ 18 ስደዱ፣ ንኣብነት 8።
+schooling-interest = እንታይ ክትመሃሩ ትደልዩ? ቁጽሪ ስደዱ:
+schooling-registered = የቐንየልና። ሰራሕተኛታት ብዛዕባ ቦታ ኣብዚ ክጽሕፉልኩም እዮም። ንዝርዝር 0 ስደዱ።
+
+## Going home (assisted voluntary return)
+return-menu = ናብ ዓዲ ምምላስ (ወለንታዊ)። ቁጽሪ ስደዱ:
+return-menu-what = ወለንታዊ ምምላስ እንታይ እዩ?
+return-menu-choice = ናተይ ምርጫ ድዩ?
+return-menu-who = መን ክኸይድ ይኽእል?
+return-menu-counsellor = ምስ ኣማኻሪ ምምላስ ምዝራብ
+return-what = ናብ ዓድኹም ክትምለሱ እንተደሊኹም፣ IOM ብጉዕዞ፣ ብሰነዳትን ድሕሪ ምብጻሕኩም ብገለ ሓገዝን ክሕግዘኩም ይኽእል። ንዝርዝር 0 ስደዱ።
+return-choice = ኩሉ ግዜ ናይ ባዕልኹም ምርጫ እዩ። ብነጻ እዩ። ዝነገርኩምና ብምስጢር ይተሓዝ። ምሕታት ንጉዳይኩም ኣይቕይሮን። ንዝርዝር 0 ስደዱ።
+return-who = ኣብ ሃገርኩምን ኩነታትኩምን ይምርኮስ። ዝውስኑ ሰባት እዮም፣ እዚ ኣገልግሎት ኣይኮነን። ኣማኻሪ ክገልጸልኩም ይኽእል። ንዝርዝር 0 ስደዱ።
+return-counsellor-sent = የቐንየልና። ኣማኻሪ ምምላስ ኣብዚ ክምልሰልኩም እዩ። ሕቶታትኩም ብምስጢር ይተሓዙ። ንዝርዝር 0 ስደዱ።
+
+## Resettlement and UNHCR
+resettlement-menu = ሳልሳይ ሃገርን UNHCRን። ቁጽሪ ስደዱ:
+resettlement-menu-when = መዓስ ናብ ሳልሳይ ሃገር ክኸይድ?
+resettlement-menu-iom = IOM ዘይገብሮ ነገራት
+resettlement-menu-unhcr = ምስ UNHCR ምርኻብ
+resettlement-menu-travel = ተቐቢሎምኒ፦ ሕቶ ጉዕዞ
+resettlement-when = ናብ ሳልሳይ ሃገር ምኻድ IOM ኣይውስኖን። ዝውስኑ UNHCRን ሃገራትን እዮም። መዓስ ወይ እንተ ዝኸውን፣ ኣብዚ ክነግረኩም ዝኽእል ሰብ የለን። ንዝርዝር 0 ስደዱ።
+resettlement-iom = IOM ቃለ መሕተት ኩነታት ስደተኛ ኣይገብርን። IOM ንሳልሳይ ሃገር ሰባት ኣይመርጽን። IOM ንሰባት ብግዲ ኣይመልስን። ንዝርዝር 0 ስደዱ።
+resettlement-unhcr = ንኩነታት ስደተኛ ወይ ሳልሳይ ሃገር፣ ምስ UNHCR ኢንዶነዥያ ተራኸቡ። ሰራሕተኛታት ናይ ከተማኹም ኣድራሻ UNHCR ክህቡኹም ይኽእሉ። ንዝርዝር 0 ስደዱ።
+resettlement-travel-sent = የቐንየልና። ሰራሕተኛታት ሕቶታት ጉዕዞኹም (ትኬት፣ ሕክምናዊ መርመራ፣ ዕለት) ኣብዚ ክምልሱ እዮም። ንዝርዝር 0 ስደዱ።
+
+## Health and housing
+health-menu = ጥዕናን መንበሪ ገዛን። ቁጽሪ ስደዱ:
+health-menu-medical = ሓኪም የድልየኒ
+health-menu-interpreter = ተርጓሚ ንቆጸራ ሓኪም
+health-menu-housing = ጸገም ኣብ ገዛይ
+health-medical = ኣብ ህጹጽ ኩነታት ናብ 112 ደውሉ። ንኻልእ ጸገም ጥዕና ንሰራሕተኛታት IOM ንገሩ። IOM ናብ ክሊኒክ ክሰደኩም ይኽእል። ንዝርዝር 0 ስደዱ።
+health-interpreter = IOM ናብ ቆጸራ ሓኪም ተርጓሚ ክሰድ ይኽእል። ዕለትን ቦታን ኣቐዲምኩም ንሰራሕተኛታት ንገሩ። ንዝርዝር 0 ስደዱ።
+health-housing-describe = በጃኹም ጸገም ገዛኹም ብሒደት ቃላት ንገሩና።
+health-housing-sent = የቐንየልና። ሰራሕተኛታት ብዛዕባ ጸገም ገዛ ኣብዚ ክምልሱልኩም እዮም። ንዝርዝር 0 ስደዱ።
+
+## Safety
+safeguarding-reply = ሕጂ ኣብ ሓደጋ እንተሃሊኹም፣ ናብ 112 ደውሉ። ሓላፊ ብዝተኻእለ መጠን ቀልጢፉ ኣብዚ ክጽሕፈልኩም እዩ።
 
 ## Talking to a person
 human-waiting = የቐንየልና። ሰብ ኣብዚ ቀልጢፉ ክምልሰልኩም እዩ። ሕጂ ዝያዳ ክትጽሕፉ ትኽእሉ ኢኹም። ንዝርዝር 0 ስደዱ።

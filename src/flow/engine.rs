@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{ContactField, Flows, Node, Target, Validate};
+use super::model::{ContactField, DataList, Fact, Flows, MenuOption, Node, Target, Validate};
 use crate::i18n::normalize::{normalize, parse_number};
 use crate::i18n::{Command, Lang, Localizer, detect};
 
@@ -13,29 +13,38 @@ use crate::i18n::{Command, Lang, Localizer, detect};
 pub const REQUIRED_MESSAGES: &[&str] = &[
     "language-name",
     "language-menu",
-    "welcome",
     "not-understood",
     "offer-human",
     "human-waiting",
     "stopped",
     "started",
+    "safeguarding-reply",
+    "delete-requested",
+    "alert-safeguarding",
     "keyword-menu",
     "keyword-language",
     "keyword-agent",
     "keyword-stop",
     "keyword-start",
+    "keyword-privacy",
+    "keyword-delete",
 ];
 
 /// Misunderstood inputs in a row before a person is offered.
 const MISSES_BEFORE_HUMAN: u8 = 2;
 /// Topic of tickets opened by the `agent` keyword outside any topic flow.
 pub const GENERAL_TOPIC: &str = "general";
+/// Urgent tickets for supervisors: violence, abuse, self-harm, a child in danger.
+pub const PROTECTION_TOPIC: &str = "protection";
+/// A request to erase the person's data, for staff.
+pub const DELETION_TOPIC: &str = "data-deletion";
+const SAFEGUARDING_WORDS: &str = "alert-safeguarding";
 
 /// Where a conversation stands. Stored per contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Session {
     pub state: State,
-    /// Answers saved by `ask` nodes, by name.
+    /// Answers saved by `ask` nodes and menus with `save`, by name.
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
     /// Inputs in a row the engine did not understand.
@@ -51,12 +60,21 @@ pub enum State {
     New,
     /// The language menu was shown in this order; `first` when this is the first contact.
     ChoosingLanguage { order: Vec<Lang>, first: bool },
-    /// Waiting for an answer at a menu or question.
+    /// Waiting for an answer at a menu, question or pick.
     At { at: Target },
     /// Offered a person after repeated misunderstandings; `at` is where we were.
     OfferingHuman { at: Target },
     /// A person handles the conversation; the bot is quiet.
     Human { topic: String },
+}
+
+/// Data staff maintain that the flows may show.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Cities of the payment schedule, in menu order.
+    pub cities: Vec<String>,
+    /// Next payment date per city, already formatted for people.
+    pub payment_dates: BTreeMap<String, String>,
 }
 
 /// One message from the person, with what we know about them.
@@ -65,6 +83,11 @@ pub struct Input<'a> {
     pub text: &'a str,
     /// The contact's language, if chosen (or imported by staff).
     pub lang: Option<Lang>,
+    /// Whether the person agreed to the privacy notice.
+    pub consented: bool,
+    /// The contact's city, if known.
+    pub city: Option<&'a str>,
+    pub facts: &'a Facts,
 }
 
 /// Something for the caller to send, still as message ids: rendering needs the localizer and
@@ -74,15 +97,18 @@ pub struct Input<'a> {
 pub enum Reply {
     Text {
         id: String,
+        #[serde(default)]
+        args: BTreeMap<String, String>,
     },
+    /// A numbered menu of message ids.
     Menu {
         header: String,
         options: Vec<String>,
     },
+    /// A numbered list of data items (city names), shown as they are.
+    Choices { header: String, items: Vec<String> },
     /// The language menu in this order, each language named in its own words.
-    LanguageMenu {
-        order: Vec<Lang>,
-    },
+    LanguageMenu { order: Vec<Lang> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,9 +124,13 @@ pub enum Effect {
     },
     OptOut,
     OptIn,
-    /// Open a ticket (or reuse the open one) with this topic; the message joins it.
+    /// Open a ticket (or add to the open one) for a person to handle. `handoff`: the bot goes
+    /// quiet and the conversation is the person's; otherwise the bot carries on.
     Escalate {
         topic: String,
+        urgent: bool,
+        handoff: bool,
+        details: BTreeMap<String, String>,
     },
     /// The message belongs to the open ticket (human mode).
     AttachToTicket,
@@ -114,8 +144,11 @@ pub struct Engine<'a> {
 
 struct Step<'a> {
     engine: &'a Engine<'a>,
+    input: &'a Input<'a>,
     session: Session,
     lang: Option<Lang>,
+    consented: bool,
+    city: Option<String>,
     effects: Vec<Effect>,
 }
 
@@ -124,8 +157,11 @@ impl Engine<'_> {
     pub fn step(&self, session: &Session, input: &Input<'_>) -> (Session, Vec<Effect>) {
         let mut step = Step {
             engine: self,
+            input,
             session: session.clone(),
             lang: input.lang,
+            consented: input.consented,
+            city: input.city.map(str::to_string),
             effects: Vec::new(),
         };
         step.handle(input.text);
@@ -139,10 +175,17 @@ impl Step<'_> {
     }
 
     fn say(&mut self, id: &str) {
+        self.say_with(id, BTreeMap::new());
+    }
+
+    fn say_with(&mut self, id: &str, args: BTreeMap<String, String>) {
         let lang = self.lang();
         self.effects.push(Effect::Reply {
             lang,
-            reply: Reply::Text { id: id.to_string() },
+            reply: Reply::Text {
+                id: id.to_string(),
+                args,
+            },
         });
     }
 
@@ -153,24 +196,43 @@ impl Step<'_> {
         }
     }
 
+    fn in_human_mode(&self) -> bool {
+        matches!(self.session.state, State::Human { .. })
+    }
+
     fn handle(&mut self, text: &str) {
+        // Safety first, in every state and whatever else the message says.
+        if self
+            .engine
+            .localizer
+            .mentions(&Lang::ALL, SAFEGUARDING_WORDS, text)
+        {
+            return self.safeguard(text);
+        }
         let command = self.command(text);
-        // stop/start work in every state and never move the conversation.
+        // Commands that never move the conversation.
         match command {
             Some(Command::Stop) => {
                 self.effects.push(Effect::OptOut);
-                if self.lang.is_none() {
-                    self.lang = detect::detect(text);
-                }
+                self.lang = self.lang.or_else(|| detect::detect(text));
                 self.say("stopped");
-                self.attach_if_human();
-                return;
+                return self.attach_if_human();
             }
             Some(Command::Start) if self.lang.is_some() => {
                 self.effects.push(Effect::OptIn);
                 self.say("started");
-                self.attach_if_human();
-                return;
+                return self.attach_if_human();
+            }
+            Some(Command::Delete) => {
+                self.lang = self.lang.or_else(|| detect::detect(text));
+                self.effects.push(Effect::Escalate {
+                    topic: DELETION_TOPIC.into(),
+                    urgent: false,
+                    handoff: false,
+                    details: BTreeMap::new(),
+                });
+                self.say("delete-requested");
+                return self.attach_if_human();
             }
             _ => {}
         }
@@ -181,27 +243,49 @@ impl Step<'_> {
             State::Human { topic } => match command {
                 Some(Command::Menu) => self.go_main_menu(),
                 Some(Command::Language) => self.show_language_menu(self.lang, false),
-                Some(Command::Agent) => self.effects.push(Effect::Escalate { topic }),
+                Some(Command::Privacy) => self.show_privacy(),
+                Some(Command::Agent) => self.escalate(&topic, BTreeMap::new()),
                 _ => self.effects.push(Effect::AttachToTicket),
             },
             State::OfferingHuman { at } => match command {
                 Some(Command::Menu) => self.go_main_menu(),
                 Some(Command::Language) => self.show_language_menu(self.lang, false),
-                Some(Command::Agent) => self.escalate(&topic_of(&at)),
-                _ if parse_number(text) == Some(1) => self.escalate(&topic_of(&at)),
+                Some(Command::Privacy) => self.show_privacy(),
+                Some(Command::Agent) => self.escalate(&topic_of(&at), self.session.vars.clone()),
+                _ if parse_number(text) == Some(1) => {
+                    self.escalate(&topic_of(&at), self.session.vars.clone())
+                }
                 _ => self.say("offer-human"),
             },
             State::At { at } => match command {
                 Some(Command::Menu) => self.go_main_menu(),
                 Some(Command::Language) => self.show_language_menu(self.lang, false),
-                Some(Command::Agent) => self.escalate(&topic_of(&at)),
+                Some(Command::Privacy) => self.show_privacy(),
+                Some(Command::Agent) => self.escalate(&topic_of(&at), self.session.vars.clone()),
                 _ => self.answer(&at, text),
             },
         }
     }
 
+    /// Violence, abuse, self-harm, a child in danger: the emergency number now, an urgent
+    /// ticket for a supervisor, and no questions.
+    fn safeguard(&mut self, text: &str) {
+        self.lang = self.lang.or_else(|| detect::detect(text));
+        self.effects.push(Effect::Escalate {
+            topic: PROTECTION_TOPIC.into(),
+            urgent: true,
+            handoff: true,
+            details: BTreeMap::new(),
+        });
+        self.say("safeguarding-reply");
+        self.session.misses = 0;
+        self.session.state = State::Human {
+            topic: PROTECTION_TOPIC.into(),
+        };
+    }
+
     fn attach_if_human(&mut self) {
-        if matches!(self.session.state, State::Human { .. }) {
+        if self.in_human_mode() {
             self.effects.push(Effect::AttachToTicket);
         }
     }
@@ -235,9 +319,6 @@ impl Step<'_> {
         };
         self.lang = Some(lang);
         self.effects.push(Effect::SetLanguage(lang));
-        if first {
-            self.say("welcome");
-        }
         self.go_main_menu();
     }
 
@@ -254,15 +335,37 @@ impl Step<'_> {
         })
     }
 
+    /// The main menu, or the privacy notice first for someone who has not agreed yet.
     fn go_main_menu(&mut self) {
         self.session.misses = 0;
-        self.enter(self.engine.flows.main_menu());
+        match self.consent_start() {
+            Some(consent) => self.enter(consent),
+            None => self.enter(self.engine.flows.main_menu()),
+        }
     }
 
-    fn escalate(&mut self, topic: &str) {
+    fn consent_start(&self) -> Option<Target> {
+        if self.consented {
+            return None;
+        }
+        self.engine.flows.start_of(Flows::CONSENT)
+    }
+
+    fn show_privacy(&mut self) {
+        self.session.misses = 0;
+        match self.engine.flows.start_of(Flows::PRIVACY) {
+            Some(privacy) => self.enter(privacy),
+            None => self.go_main_menu(),
+        }
+    }
+
+    fn escalate(&mut self, topic: &str, details: BTreeMap<String, String>) {
         self.session.misses = 0;
         self.effects.push(Effect::Escalate {
             topic: topic.to_string(),
+            urgent: false,
+            handoff: true,
+            details,
         });
         self.say("human-waiting");
         self.session.state = State::Human {
@@ -279,7 +382,7 @@ impl Step<'_> {
                 break;
             };
             let next = match node {
-                Node::Menu { say, options } => {
+                Node::Menu { say, options, .. } => {
                     self.reply_menu(&say, options.iter().map(|o| o.label.clone()).collect());
                     self.session.state = State::At { at };
                     return;
@@ -289,14 +392,46 @@ impl Step<'_> {
                     self.session.state = State::At { at };
                     return;
                 }
-                Node::Say { say, next } => {
-                    self.say(&say);
+                Node::Pick {
+                    say,
+                    from,
+                    field,
+                    empty,
+                    next,
+                } => {
+                    if self.field_is_set(field) {
+                        Some(next)
+                    } else {
+                        let items = self.data_list(from);
+                        if items.is_empty() {
+                            if let Some(empty) = empty {
+                                self.say(&empty);
+                            }
+                            None
+                        } else {
+                            self.reply_choices(&say, items);
+                            self.session.state = State::At { at };
+                            return;
+                        }
+                    }
+                }
+                Node::Say {
+                    say,
+                    next,
+                    needs,
+                    otherwise,
+                } => {
+                    let (id, args) = self.with_facts(&say, needs, otherwise);
+                    self.say_with(&id, args);
                     next
                 }
                 Node::Escalate { topic, say } => {
                     self.session.misses = 0;
                     self.effects.push(Effect::Escalate {
                         topic: topic.clone(),
+                        urgent: false,
+                        handoff: true,
+                        details: self.session.vars.clone(),
                     });
                     self.say(say.as_deref().unwrap_or("human-waiting"));
                     self.session.state = State::Human { topic };
@@ -307,7 +442,7 @@ impl Step<'_> {
                         Some(var) => self.session.vars.get(var).cloned().unwrap_or_default(),
                         None => value,
                     };
-                    self.effects.push(Effect::SetField { field, value });
+                    self.set_field(field, value);
                     Some(next)
                 }
                 Node::Goto { next } => Some(next),
@@ -317,10 +452,73 @@ impl Step<'_> {
                 None => break,
             }
         }
-        // An answer ends here: wait quietly at the main menu so a number picks from it.
-        self.session.state = State::At {
-            at: self.engine.flows.main_menu(),
-        };
+        // An answer ends here: wait quietly at the main menu so a number picks from it — or, for
+        // someone who has not agreed yet, back at the privacy notice.
+        match self.consent_start() {
+            Some(consent) if at.flow != Flows::CONSENT => self.enter(consent),
+            _ => {
+                self.session.state = State::At {
+                    at: self.engine.flows.main_menu(),
+                }
+            }
+        }
+    }
+
+    fn set_field(&mut self, field: ContactField, value: String) {
+        match field {
+            ContactField::Consent => self.consented = true,
+            ContactField::City => self.city = Some(value.clone()),
+            _ => {}
+        }
+        self.effects.push(Effect::SetField { field, value });
+    }
+
+    fn field_is_set(&self, field: ContactField) -> bool {
+        match field {
+            ContactField::City => self.city.is_some(),
+            ContactField::Consent => self.consented,
+            // Not tracked in the step; ask again.
+            ContactField::CaseId | ContactField::Name => false,
+        }
+    }
+
+    fn data_list(&self, list: DataList) -> Vec<String> {
+        match list {
+            DataList::Cities => self.input.facts.cities.clone(),
+        }
+    }
+
+    /// The message to say and its arguments, or `otherwise` when a needed fact is missing.
+    fn with_facts(
+        &self,
+        say: &str,
+        needs: Option<Fact>,
+        otherwise: Option<String>,
+    ) -> (String, BTreeMap<String, String>) {
+        let mut args = BTreeMap::new();
+        if let Some(city) = &self.city {
+            args.insert("city".to_string(), city.clone());
+        }
+        match needs {
+            None => (say.to_string(), args),
+            Some(Fact::PaymentDate) => {
+                let date = self
+                    .city
+                    .as_ref()
+                    .and_then(|c| self.input.facts.payment_dates.get(c));
+                match (date, otherwise) {
+                    (Some(date), _) => {
+                        args.insert("date".to_string(), date.clone());
+                        (say.to_string(), args)
+                    }
+                    (None, Some(otherwise)) => {
+                        args.entry("city".to_string()).or_insert_with(|| "?".into());
+                        (otherwise, args)
+                    }
+                    (None, None) => (say.to_string(), args),
+                }
+            }
+        }
     }
 
     fn reply_menu(&mut self, header: &str, options: Vec<String>) {
@@ -334,33 +532,79 @@ impl Step<'_> {
         });
     }
 
+    fn reply_choices(&mut self, header: &str, items: Vec<String>) {
+        let lang = self.lang();
+        self.effects.push(Effect::Reply {
+            lang,
+            reply: Reply::Choices {
+                header: header.to_string(),
+                items,
+            },
+        });
+    }
+
     /// Input at a waiting node.
     fn answer(&mut self, at: &Target, text: &str) {
         match self.engine.flows.node(at).cloned() {
-            Some(Node::Menu { say, options }) => {
+            Some(Node::Menu { say, options, save }) => {
                 let choice = parse_number(text)
                     .and_then(|n| options.get((n as usize).checked_sub(1)?))
-                    .or_else(|| self.option_named(&options, text));
-                match choice {
-                    Some(option) => {
-                        self.session.misses = 0;
-                        self.enter(option.goto.clone());
+                    .or_else(|| self.option_named(&options, text))
+                    .cloned();
+                if let Some(option) = choice {
+                    self.session.misses = 0;
+                    if let Some(var) = save {
+                        self.session.vars.insert(var, option.label.clone());
                     }
-                    None => self.miss(at, || {
-                        Some(Reply::Menu {
-                            header: say,
-                            options: options.iter().map(|o| o.label.clone()).collect(),
-                        })
+                    return self.enter(option.goto);
+                }
+                // Free text at a menu: a topic word leads to its answers (not at the consent
+                // notice: nothing is answered before the person agrees).
+                if at.flow != Flows::CONSENT {
+                    if let Some(goto) = self.route(text) {
+                        self.session.misses = 0;
+                        return self.enter(goto);
+                    }
+                }
+                self.miss(
+                    at,
+                    Some(Reply::Menu {
+                        header: say,
+                        options: options.iter().map(|o| o.label.clone()).collect(),
                     }),
+                );
+            }
+            Some(Node::Pick {
+                say,
+                from,
+                field,
+                next,
+                ..
+            }) => {
+                let items = self.data_list(from);
+                let typed = normalize(text);
+                let choice = parse_number(text)
+                    .and_then(|n| items.get((n as usize).checked_sub(1)?))
+                    .or_else(|| items.iter().find(|i| normalize(i) == typed))
+                    .cloned();
+                match choice {
+                    Some(item) => {
+                        self.session.misses = 0;
+                        self.set_field(field, item);
+                        self.enter(next);
+                    }
+                    None => self.miss(at, Some(Reply::Choices { header: say, items })),
                 }
             }
             Some(Node::Ask {
                 save,
                 validate,
+                min,
+                max,
                 invalid,
                 next,
                 say,
-            }) => match accept(validate, text) {
+            }) => match accept(validate, min, max, text) {
                 Some(value) => {
                     self.session.misses = 0;
                     self.session.vars.insert(save, value);
@@ -368,7 +612,13 @@ impl Step<'_> {
                 }
                 None => {
                     let retry = invalid.unwrap_or(say);
-                    self.miss(at, || Some(Reply::Text { id: retry }))
+                    self.miss(
+                        at,
+                        Some(Reply::Text {
+                            id: retry,
+                            args: BTreeMap::new(),
+                        }),
+                    )
                 }
             },
             // A stored position that no longer exists (flows changed): start over at the menu.
@@ -376,12 +626,19 @@ impl Step<'_> {
         }
     }
 
+    /// The node a free-text message is about, from the routes' words (own language + English).
+    fn route(&self, text: &str) -> Option<Target> {
+        let langs = [self.lang(), Lang::English];
+        self.engine
+            .flows
+            .routes
+            .iter()
+            .find(|r| self.engine.localizer.mentions(&langs, &r.words, text))
+            .map(|r| r.goto.clone())
+    }
+
     /// An option typed by its label ("Monthly payment") instead of its number.
-    fn option_named<'o>(
-        &self,
-        options: &'o [super::model::MenuOption],
-        text: &str,
-    ) -> Option<&'o super::model::MenuOption> {
+    fn option_named<'o>(&self, options: &'o [MenuOption], text: &str) -> Option<&'o MenuOption> {
         let typed = normalize(text);
         if typed.is_empty() {
             return None;
@@ -396,15 +653,14 @@ impl Step<'_> {
     }
 
     /// Not understood: say so and repeat, or after repeated misses offer a person.
-    fn miss(&mut self, at: &Target, repeat: impl FnOnce() -> Option<Reply>) {
+    fn miss(&mut self, at: &Target, repeat: Option<Reply>) {
         self.session.misses = self.session.misses.saturating_add(1);
         if self.session.misses >= MISSES_BEFORE_HUMAN {
             self.say("offer-human");
             self.session.state = State::OfferingHuman { at: at.clone() };
             return;
         }
-        let repeat = repeat();
-        if matches!(repeat, Some(Reply::Menu { .. })) {
+        if matches!(repeat, Some(Reply::Menu { .. } | Reply::Choices { .. })) {
             self.say("not-understood");
         }
         if let Some(reply) = repeat {
@@ -416,7 +672,7 @@ impl Step<'_> {
 
 /// The topic of a ticket opened from `at`: the flow's name, or general from the main menu.
 fn topic_of(at: &Target) -> String {
-    if at.flow == Flows::MAIN {
+    if [Flows::MAIN, Flows::CONSENT, Flows::PRIVACY].contains(&at.flow.as_str()) {
         GENERAL_TOPIC.to_string()
     } else {
         at.flow.clone()
@@ -424,20 +680,27 @@ fn topic_of(at: &Target) -> String {
 }
 
 /// Validates a free-text answer.
-fn accept(validate: Validate, text: &str) -> Option<String> {
+fn accept(validate: Validate, min: Option<u64>, max: Option<u64>, text: &str) -> Option<String> {
     match validate {
         Validate::Text => {
             let t = text.trim();
             (!t.is_empty() && t.chars().count() <= 500).then(|| t.to_string())
         }
         Validate::Number => {
+            let n = u64::from(parse_number(text)?);
+            (min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m)).then(|| n.to_string())
+        }
+        Validate::Digits => {
             let n = normalize(text);
             let digits: String = n
                 .chars()
                 .filter(|c| !matches!(c, ' ' | '-' | '/'))
                 .collect();
-            (!digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit()))
-                .then_some(digits)
+            let len = digits.len() as u64;
+            let ok = digits.bytes().all(|b| b.is_ascii_digit())
+                && len >= min.unwrap_or(1)
+                && len <= max.unwrap_or(20);
+            ok.then_some(digits)
         }
     }
 }

@@ -177,6 +177,19 @@ fn compile(
                 nodes.insert(node_id.clone(), node);
             }
         }
+        for route in &file.routes {
+            let ctx = NodeCtx {
+                sources,
+                source,
+                localizer,
+                flow_id,
+                node_id: "(route)",
+            };
+            let words = ctx.message(&route.words, problems);
+            if let Some(goto) = ctx.target(&route.goto, problems) {
+                flows.routes.push(Route { words, goto });
+            }
+        }
         flows.flows.insert(
             flow_id.clone(),
             Flow {
@@ -250,6 +263,8 @@ impl NodeCtx<'_> {
         };
         let say = s.say.as_ref().map(|m| self.message(m, problems));
         let invalid = s.invalid.as_ref().map(|m| self.message(m, problems));
+        let empty = s.empty.as_ref().map(|m| self.message(m, problems));
+        let otherwise = s.otherwise.as_ref().map(|m| self.message(m, problems));
         let next = s.next.as_ref().and_then(|t| self.target(t, problems));
         match s.kind {
             NodeKind::Menu => {
@@ -267,23 +282,56 @@ impl NodeCtx<'_> {
                     }
                 }
                 match say {
-                    Some(say) => Some(Node::Menu { say, options }),
+                    Some(say) => Some(Node::Menu {
+                        say,
+                        options,
+                        save: s.save.clone(),
+                    }),
                     None => needs("say", problems),
                 }
             }
             NodeKind::Say => match say {
-                Some(say) => Some(Node::Say { say, next }),
+                Some(say) => {
+                    if s.needs.is_some() != otherwise.is_some() {
+                        return needs("both `needs` and `otherwise`, or neither", problems);
+                    }
+                    Some(Node::Say {
+                        say,
+                        next,
+                        needs: s.needs,
+                        otherwise,
+                    })
+                }
                 None => needs("say", problems),
             },
             NodeKind::Ask => match (say, s.save.clone(), next) {
-                (Some(say), Some(save), Some(next)) => Some(Node::Ask {
+                (Some(say), Some(save), Some(next)) => {
+                    if let (Some(min), Some(max)) = (s.min, s.max) {
+                        if min > max {
+                            return needs("min not above max", problems);
+                        }
+                    }
+                    Some(Node::Ask {
+                        say,
+                        save,
+                        validate: s.validate.unwrap_or(Validate::Text),
+                        min: s.min,
+                        max: s.max,
+                        invalid,
+                        next,
+                    })
+                }
+                _ => needs("say, save and next", problems),
+            },
+            NodeKind::Pick => match (say, s.from, s.field, next) {
+                (Some(say), Some(from), Some(field), Some(next)) => Some(Node::Pick {
                     say,
-                    save,
-                    validate: s.validate.unwrap_or(Validate::Text),
-                    invalid,
+                    from,
+                    field,
+                    empty,
                     next,
                 }),
-                _ => needs("say, save and next", problems),
+                _ => needs("say, from, field and next", problems),
             },
             NodeKind::Escalate => match &s.topic {
                 Some(topic) if is_topic(topic) => Some(Node::Escalate {
@@ -322,6 +370,13 @@ fn is_topic(topic: &str) -> bool {
 fn check_graph(flows: &Flows, sources: &BTreeMap<String, Source>, problems: &mut Vec<Problem>) {
     let mut seen = BTreeSet::new();
     let mut queue = VecDeque::from([flows.main_menu()]);
+    // Flows the engine enters by itself, and route targets, are roots too.
+    queue.extend(
+        [Flows::CONSENT, Flows::PRIVACY]
+            .iter()
+            .filter_map(|f| flows.start_of(f)),
+    );
+    queue.extend(flows.routes.iter().map(|r| r.goto.clone()));
     while let Some(t) = queue.pop_front() {
         if !seen.insert(t.clone()) {
             continue;

@@ -22,6 +22,16 @@ use toml::Spanned;
 pub struct FlowFile {
     pub start: Spanned<String>,
     pub nodes: BTreeMap<String, Spanned<NodeSpec>>,
+    /// Free-text routing: words (a message id listing them) that lead to a node.
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    pub words: Spanned<String>,
+    pub goto: Spanned<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -39,6 +49,9 @@ pub enum NodeKind {
     Set,
     /// Goes to another flow (`flow`) or node.
     Goto,
+    /// Asks the person to choose from a list kept as data (`from = "cities"`) and keeps the
+    /// choice in contact field `field`; skipped when the field is already set.
+    Pick,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +69,32 @@ pub struct NodeSpec {
     pub field: Option<ContactField>,
     pub value: Option<String>,
     pub flow: Option<Spanned<String>>,
+    /// `pick`: the data list to choose from.
+    pub from: Option<DataList>,
+    /// `pick`: said instead when the list is empty.
+    pub empty: Option<Spanned<String>>,
+    /// `say`: a fact the message needs; without it `otherwise` is said.
+    pub needs: Option<Fact>,
+    pub otherwise: Option<Spanned<String>>,
+    /// `ask`: bounds of the answer — the value for `number`, the count of digits for `digits`.
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+}
+
+/// Lists kept as data, not in flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataList {
+    /// The cities of the payment schedule.
+    Cities,
+}
+
+/// Facts from data that a message may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fact {
+    /// The next payment date for the person's city (`$city`, `$date`).
+    PaymentDate,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,8 +110,11 @@ pub struct OptionSpec {
 pub enum Validate {
     /// Any text of 1 to 500 characters.
     Text,
-    /// Digits only (any script), 1 to 20 of them; saved as ASCII digits.
+    /// A number (any digit script), such as an age; `min`/`max` bound its value.
     Number,
+    /// An identifier made of digits (any script; spaces, '-' and '/' ignored), such as a case
+    /// number; `min`/`max` bound how many digits (default 1 to 20). Saved as ASCII digits.
+    Digits,
 }
 
 /// Contact fields a flow may set.
@@ -82,6 +124,8 @@ pub enum ContactField {
     City,
     CaseId,
     Name,
+    /// Agreement to the privacy notice (any value means agreed).
+    Consent,
 }
 
 /// A node address: flow id and node id.
@@ -109,16 +153,29 @@ pub enum Node {
     Menu {
         say: String,
         options: Vec<MenuOption>,
+        /// Keep the chosen option's label id in this session variable.
+        save: Option<String>,
     },
     Say {
         say: String,
         next: Option<Target>,
+        needs: Option<Fact>,
+        otherwise: Option<String>,
     },
     Ask {
         say: String,
         save: String,
         validate: Validate,
+        min: Option<u64>,
+        max: Option<u64>,
         invalid: Option<String>,
+        next: Target,
+    },
+    Pick {
+        say: String,
+        from: DataList,
+        field: ContactField,
+        empty: Option<String>,
         next: Target,
     },
     Escalate {
@@ -141,14 +198,20 @@ impl Node {
         match self {
             Node::Menu { options, .. } => options.iter().map(|o| &o.goto).collect(),
             Node::Say { next, .. } => next.iter().collect(),
-            Node::Ask { next, .. } | Node::Set { next, .. } | Node::Goto { next } => vec![next],
+            Node::Ask { next, .. }
+            | Node::Set { next, .. }
+            | Node::Goto { next }
+            | Node::Pick { next, .. } => vec![next],
             Node::Escalate { .. } => vec![],
         }
     }
 
     /// Nodes that wait for the person's next message.
     pub fn waits(&self) -> bool {
-        matches!(self, Node::Menu { .. } | Node::Ask { .. })
+        matches!(
+            self,
+            Node::Menu { .. } | Node::Ask { .. } | Node::Pick { .. }
+        )
     }
 }
 
@@ -156,6 +219,15 @@ impl Node {
 #[derive(Debug, Clone, Default)]
 pub struct Flows {
     pub flows: BTreeMap<String, Flow>,
+    /// Free-text routes from every flow file, in file order.
+    pub routes: Vec<Route>,
+}
+
+/// Messages containing one of the words listed in message `words` go to `goto`.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub words: String,
+    pub goto: Target,
 }
 
 #[derive(Debug, Clone)]
@@ -166,6 +238,18 @@ pub struct Flow {
 
 impl Flows {
     pub const MAIN: &'static str = "main";
+    /// Shown right after the language on first contact, until the person agrees (optional).
+    pub const CONSENT: &'static str = "consent";
+    /// Reached with the `privacy` keyword (optional).
+    pub const PRIVACY: &'static str = "privacy";
+
+    /// The start of flow `id`, if it exists.
+    pub fn start_of(&self, id: &str) -> Option<Target> {
+        self.flows.get(id).map(|f| Target {
+            flow: id.to_string(),
+            node: f.start.clone(),
+        })
+    }
 
     pub fn node(&self, target: &Target) -> Option<&Node> {
         self.flows.get(&target.flow)?.nodes.get(&target.node)

@@ -62,15 +62,19 @@ pub enum Command {
     Agent,
     Stop,
     Start,
+    Privacy,
+    Delete,
 }
 
 impl Command {
-    pub const ALL: [Command; 5] = [
+    pub const ALL: [Command; 7] = [
         Command::Menu,
         Command::Language,
         Command::Agent,
         Command::Stop,
         Command::Start,
+        Command::Privacy,
+        Command::Delete,
     ];
 
     pub fn message_id(self) -> &'static str {
@@ -80,6 +84,8 @@ impl Command {
             Command::Agent => "keyword-agent",
             Command::Stop => "keyword-stop",
             Command::Start => "keyword-start",
+            Command::Privacy => "keyword-privacy",
+            Command::Delete => "keyword-delete",
         }
     }
 }
@@ -89,6 +95,40 @@ pub struct Localizer {
     locales: BTreeMap<Lang, Locale>,
     /// Normalised keyword → command, per language (English words are added to every language).
     keywords: BTreeMap<Lang, BTreeMap<String, Command>>,
+    /// Normalised phrase lists of `alert-*` and `route-*` messages, per language and id.
+    phrases: BTreeMap<(Lang, String), Vec<String>>,
+}
+
+/// Message ids whose values are comma-separated phrases matched inside messages.
+fn is_phrase_list(id: &str) -> bool {
+    id.starts_with("alert-") || id.starts_with("route-")
+}
+
+/// Splits a comma-separated list (Latin or Arabic comma) into normalised entries.
+fn split_list(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split([',', '،'])
+        .map(normalize::normalize)
+        .filter(|w| !w.is_empty())
+}
+
+/// Whether normalised `text` contains normalised `phrase`. Latin-script phrases must start a
+/// word ("rape" must not fire on "grape") but may take suffixes (Somali "maraykan-ka", English
+/// "class-es"); in Arabic and Ethiopic script prefixes attach to words, so a substring is enough.
+pub fn contains_phrase(text: &str, phrase: &str) -> bool {
+    if phrase.is_empty() {
+        return false;
+    }
+    let latin = phrase.chars().all(|c| c.is_ascii() || !c.is_alphabetic());
+    if !latin {
+        return text.contains(phrase);
+    }
+    text.match_indices(phrase).any(|(i, _)| {
+        !text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+    })
 }
 
 impl std::fmt::Debug for Localizer {
@@ -118,12 +158,33 @@ impl Localizer {
         let mut localizer = Localizer {
             locales,
             keywords: BTreeMap::new(),
+            phrases: BTreeMap::new(),
         };
         localizer.keywords = Lang::ALL
             .iter()
             .map(|&lang| (lang, localizer.keyword_table(lang)))
             .collect();
+        let mut phrases = BTreeMap::new();
+        for lang in Lang::ALL {
+            for id in localizer.ids(lang) {
+                if is_phrase_list(&id) {
+                    let value = localizer.text(lang, &id, &[]).unwrap_or_default();
+                    phrases.insert((lang, id), split_list(&value).collect());
+                }
+            }
+        }
+        localizer.phrases = phrases;
         Ok(localizer)
+    }
+
+    /// Whether `text` contains a phrase of list `id` in any of `langs`.
+    pub fn mentions(&self, langs: &[Lang], id: &str, text: &str) -> bool {
+        let text = normalize::normalize(text);
+        langs.iter().any(|&lang| {
+            self.phrases
+                .get(&(lang, id.to_string()))
+                .is_some_and(|list| list.iter().any(|p| contains_phrase(&text, p)))
+        })
     }
 
     fn keyword_table(&self, lang: Lang) -> BTreeMap<String, Command> {
@@ -134,11 +195,8 @@ impl Localizer {
                 let Some(words) = self.text(source, command.message_id(), &[]) else {
                     continue;
                 };
-                for word in words.split([',', '،']) {
-                    let word = normalize::normalize(word);
-                    if !word.is_empty() {
-                        table.insert(word, command);
-                    }
+                for word in split_list(&words) {
+                    table.insert(word, command);
                 }
             }
         }

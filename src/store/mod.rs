@@ -13,6 +13,7 @@
 //! | `to/` | phone | id of the contact's open ticket |
 //! | `u/` | user name | User |
 //! | `k/` | sha256(token) hex | user name |
+//! | `p/` | city (lower case) | PaymentEntry |
 //!
 //! Values are JSON. Every operation that changes several keys is one sled transaction, and a
 //! caller that must not lose it awaits [`Store::durable`] (group commit) before acknowledging.
@@ -152,6 +153,9 @@ mod keys {
     pub fn token(hash: &str) -> String {
         format!("k/{hash}")
     }
+    pub fn payment(city: &str) -> String {
+        format!("p/{}", city.to_lowercase())
+    }
 }
 
 /// An inbound message as a channel parsed it.
@@ -196,6 +200,8 @@ pub enum TicketChange {
     Open {
         topic: String,
         language: Lang,
+        urgent: bool,
+        details: std::collections::BTreeMap<String, String>,
     },
 }
 
@@ -463,12 +469,42 @@ impl Store {
                 };
                 match (&write.ticket, &mut ticket) {
                     (TicketChange::None, _) | (TicketChange::Attach, None) => {}
-                    (TicketChange::Attach | TicketChange::Open { .. }, Some(t)) => {
+                    (TicketChange::Attach, Some(t)) => {
                         t.message_ids.push(pending.message.id);
                         t.message_ids.extend(&queued);
                         t.waiting_since.get_or_insert(now);
                     }
-                    (TicketChange::Open { topic, language }, None) => {
+                    (
+                        TicketChange::Open {
+                            topic,
+                            urgent,
+                            details,
+                            ..
+                        },
+                        Some(t),
+                    ) => {
+                        t.message_ids.push(pending.message.id);
+                        t.message_ids.extend(&queued);
+                        t.waiting_since.get_or_insert(now);
+                        t.details.extend(details.clone());
+                        if *urgent && !t.urgent {
+                            // A protection concern takes the ticket over: it is what matters now.
+                            let previous = std::mem::replace(&mut t.topic, topic.clone());
+                            t.also.push(previous);
+                            t.urgent = true;
+                        } else if *topic != t.topic && !t.also.contains(topic) {
+                            t.also.push(topic.clone());
+                        }
+                    }
+                    (
+                        TicketChange::Open {
+                            topic,
+                            language,
+                            urgent,
+                            details,
+                        },
+                        None,
+                    ) => {
                         let mut message_ids = history.clone();
                         message_ids.extend(&queued);
                         ticket = Some(Ticket {
@@ -480,6 +516,9 @@ impl Store {
                             opened_at: now,
                             waiting_since: Some(now),
                             message_ids,
+                            urgent: *urgent,
+                            details: details.clone(),
+                            also: Vec::new(),
                         });
                         tx_put(tx, &open_key, &ticket_id)?;
                     }
@@ -516,6 +555,40 @@ impl Store {
 
     pub fn session(&self, phone: &PhoneNumber) -> Result<Session, StoreError> {
         Ok(self.get(&keys::session(phone))?.unwrap_or_default())
+    }
+
+    /// Creates or updates contacts from staff data in one transaction; fields that are `None`
+    /// keep what is stored. Returns how many were new.
+    pub fn upsert_contacts(&self, rows: &[crate::import::ContactRow]) -> Result<usize, StoreError> {
+        let now = now_ms();
+        let new = self.tree.transaction(|tx| {
+            let mut new = 0;
+            for row in rows {
+                let key = keys::contact(&row.phone);
+                let mut contact = match tx_get::<Contact>(tx, &key)? {
+                    Some(c) => c,
+                    None => {
+                        new += 1;
+                        Contact::new(row.phone.clone(), now)
+                    }
+                };
+                if let Some(l) = row.language {
+                    contact.language = Some(l);
+                }
+                for (slot, value) in [
+                    (&mut contact.city, &row.city),
+                    (&mut contact.case_id, &row.case_id),
+                    (&mut contact.name, &row.name),
+                ] {
+                    if value.is_some() {
+                        slot.clone_from(value);
+                    }
+                }
+                tx_put(tx, &key, &contact)?;
+            }
+            Ok(new)
+        })?;
+        Ok(new)
     }
 
     pub fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool) -> Result<(), StoreError> {
@@ -665,6 +738,29 @@ impl Store {
             Some(id) => self.get(&keys::ticket(id)),
             None => Ok(None),
         }
+    }
+
+    // ---- payment schedule ----
+
+    /// The payment schedule, ordered by city.
+    pub fn payments(&self) -> Result<Vec<PaymentEntry>, StoreError> {
+        self.scan("p/")
+    }
+
+    /// Adds or replaces the entries' cities in one transaction (re-importing is harmless).
+    pub fn upsert_payments(&self, entries: &[PaymentEntry]) -> Result<(), StoreError> {
+        self.tree.transaction(|tx| {
+            for e in entries {
+                tx_put(tx, &keys::payment(&e.city), e)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Removes a city from the schedule; false if it was not there.
+    pub fn remove_payment(&self, city: &str) -> Result<bool, StoreError> {
+        Ok(self.tree.remove(keys::payment(city).as_bytes())?.is_some())
     }
 
     // ---- users and tokens ----

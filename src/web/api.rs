@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use crate::domain::{Millis, TicketStatus, User, now_ms};
+use crate::domain::{Millis, Role, TicketStatus, User, now_ms};
 use crate::helpdesk::can_see;
 
 #[derive(Serialize)]
@@ -164,6 +164,167 @@ pub async fn openapi() -> Response {
                     "401": {"description": "missing or wrong token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                 }}}
         }
+    }))
+    .into_response()
+}
+
+/// Refuses users whose role is not in `roles`.
+fn require(user: &User, roles: &[Role]) -> Result<(), ApiError> {
+    if roles.contains(&user.role) {
+        Ok(())
+    } else {
+        Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            error: "forbidden",
+            detail: format!("this needs the role {}", roles_text(roles)),
+        })
+    }
+}
+
+fn roles_text(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| format!("{r:?}").to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    #[serde(default)]
+    skip_invalid: bool,
+}
+
+#[derive(Serialize)]
+struct RowErrorView {
+    line: u64,
+    reason: String,
+}
+
+fn row_errors(errors: &[crate::import::RowError]) -> Vec<RowErrorView> {
+    errors
+        .iter()
+        .map(|e| RowErrorView {
+            line: e.line,
+            reason: e.reason.clone(),
+        })
+        .collect()
+}
+
+/// 422 with every invalid row, when the import must not go ahead.
+fn invalid_rows(errors: &[crate::import::RowError]) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(serde_json::json!({
+            "error": "invalid rows",
+            "detail": format!("{} invalid row(s); nothing was imported (add ?skip_invalid=true to import the valid rows)", errors.len()),
+            "rows": row_errors(errors),
+        })),
+    )
+        .into_response()
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "store error");
+    error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+}
+
+/// `GET /api/payments`: the payment schedule.
+pub async fn payments(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = authenticate(&state, &headers).await {
+        return r;
+    }
+    match state.store.payments() {
+        Ok(entries) => Json(
+            entries
+                .into_iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "city": e.city,
+                        "next_payment_date": e.next_payment_date.to_string(),
+                        "note": e.note,
+                        "updated_at": rfc3339(e.updated_at),
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// `POST /api/payments` with a CSV body (`city,next_payment_date[,note]`).
+pub async fn import_payments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Response {
+    let user = match authenticate(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Err(r) = require(&user, &[Role::Staff, Role::Admin]) {
+        return r.into_response();
+    }
+    let parsed = match crate::import::parse_payments(&body[..]) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad csv", &e.to_string()),
+    };
+    if !parsed.errors.is_empty() && !query.skip_invalid {
+        return invalid_rows(&parsed.errors);
+    }
+    let entries = crate::import::payment_entries(&parsed.rows, now_ms());
+    if let Err(e) = state.store.upsert_payments(&entries) {
+        return unavailable(e);
+    }
+    if let Err(e) = state.store.durable().await {
+        return unavailable(e);
+    }
+    tracing::info!(user = %user.name, cities = entries.len(), "payment schedule updated");
+    Json(serde_json::json!({
+        "imported": entries.len(),
+        "skipped": row_errors(&parsed.errors),
+    }))
+    .into_response()
+}
+
+/// `POST /api/contacts/import` with a CSV body (`phone,language,city,case_id,name`).
+pub async fn import_contacts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Response {
+    let user = match authenticate(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Err(r) = require(&user, &[Role::Staff, Role::Admin]) {
+        return r.into_response();
+    }
+    let parsed = match crate::import::parse_contacts(&body[..]) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad csv", &e.to_string()),
+    };
+    if !parsed.errors.is_empty() && !query.skip_invalid {
+        return invalid_rows(&parsed.errors);
+    }
+    let mut new = 0;
+    for batch in parsed.rows.chunks(1000) {
+        match state.store.upsert_contacts(batch) {
+            Ok(n) => new += n,
+            Err(e) => return unavailable(e),
+        }
+    }
+    if let Err(e) = state.store.durable().await {
+        return unavailable(e);
+    }
+    tracing::info!(user = %user.name, contacts = parsed.rows.len(), "contacts imported");
+    Json(serde_json::json!({
+        "imported": parsed.rows.len(),
+        "new": new,
+        "skipped": row_errors(&parsed.errors),
     }))
     .into_response()
 }

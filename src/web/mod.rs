@@ -52,6 +52,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/tickets", get(api::tickets))
+        .route(
+            "/api/payments",
+            get(api::payments).post(api::import_payments),
+        )
+        .route("/api/contacts/import", post(api::import_contacts))
         .route("/api/openapi.json", get(api::openapi));
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());

@@ -1,0 +1,325 @@
+//! Staff data from CSV: contacts (`phone,language,city,case_id,name`) and the payment schedule
+//! (`city,next_payment_date[,note]`). Every row is validated before anything is written; errors
+//! name the line. Parsing is pure; the caller writes the accepted rows.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use chrono::NaiveDate;
+
+use crate::i18n::Lang;
+use crate::phone::PhoneNumber;
+
+/// A row that cannot be imported, by its line in the file (the header is line 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// The file as a whole cannot be read (no header, wrong columns, not CSV).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read the CSV file: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("{0}")]
+    Columns(String),
+}
+
+/// A valid contact row. `None` fields leave what is stored unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    pub line: u64,
+    pub phone: PhoneNumber,
+    pub language: Option<Lang>,
+    pub city: Option<String>,
+    pub case_id: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRow {
+    pub line: u64,
+    pub city: String,
+    pub next_payment_date: NaiveDate,
+    pub note: Option<String>,
+}
+
+/// Rows that passed, rows that did not.
+#[derive(Debug)]
+pub struct Parsed<T> {
+    pub rows: Vec<T>,
+    pub errors: Vec<RowError>,
+}
+
+impl<T> Default for Parsed<T> {
+    fn default() -> Self {
+        Parsed {
+            rows: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// Maps header names to column positions; refuses unknown or missing required columns.
+fn columns(
+    headers: &csv::StringRecord,
+    known: &[&str],
+    required: &[&str],
+) -> Result<HashMap<String, usize>, ImportError> {
+    let mut map = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let name = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+        if !known.contains(&name.as_str()) {
+            return Err(ImportError::Columns(format!(
+                "line 1: unknown column {name:?}; the columns are {}",
+                known.join(",")
+            )));
+        }
+        if map.insert(name.clone(), i).is_some() {
+            return Err(ImportError::Columns(format!(
+                "line 1: column {name:?} appears twice"
+            )));
+        }
+    }
+    for r in required {
+        if !map.contains_key(*r) {
+            return Err(ImportError::Columns(format!(
+                "line 1: the header needs a {r:?} column (columns: {})",
+                known.join(",")
+            )));
+        }
+    }
+    Ok(map)
+}
+
+fn field<'r>(
+    record: &'r csv::StringRecord,
+    cols: &HashMap<String, usize>,
+    name: &str,
+) -> Option<&'r str> {
+    cols.get(name)
+        .and_then(|&i| record.get(i))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+fn reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input)
+}
+
+/// Free text from staff: bounded, one line, no control characters.
+fn clean_text(value: &str, what: &str, max: usize) -> Result<String, String> {
+    if value.chars().count() > max {
+        return Err(format!("{what} is longer than {max} characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{what} contains control characters"));
+    }
+    Ok(value.to_string())
+}
+
+pub fn parse_contacts<R: Read>(input: R) -> Result<Parsed<ContactRow>, ImportError> {
+    const KNOWN: &[&str] = &["phone", "language", "city", "case_id", "name"];
+    let mut rdr = reader(input);
+    let cols = columns(rdr.headers()?, KNOWN, &["phone"])?;
+    let mut parsed = Parsed::default();
+    let mut seen: HashMap<PhoneNumber, u64> = HashMap::new();
+    for record in rdr.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                parsed.errors.push(RowError {
+                    line,
+                    reason: format!("not valid CSV: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|v| v.trim().is_empty()) {
+            continue; // blank lines are harmless
+        }
+        match contact_row(&record, &cols, line) {
+            Ok(row) => {
+                if let Some(first) = seen.insert(row.phone.clone(), line) {
+                    parsed.errors.push(RowError {
+                        line,
+                        reason: format!("phone {} is also on line {first}", row.phone),
+                    });
+                } else {
+                    parsed.rows.push(row);
+                }
+            }
+            Err(reason) => parsed.errors.push(RowError { line, reason }),
+        }
+    }
+    Ok(parsed)
+}
+
+fn contact_row(
+    record: &csv::StringRecord,
+    cols: &HashMap<String, usize>,
+    line: u64,
+) -> Result<ContactRow, String> {
+    let phone = field(record, cols, "phone").ok_or("phone is empty")?;
+    let phone = PhoneNumber::parse(phone).map_err(|e| e.to_string())?;
+    let language = match field(record, cols, "language") {
+        Some(l) => Some(Lang::parse(l).ok_or_else(|| {
+            format!("unknown language {l:?}: use en, fa-AF (prs), fa (fa-IR), so, ar or ti")
+        })?),
+        None => None,
+    };
+    let city = field(record, cols, "city")
+        .map(|c| clean_text(c, "city", 60))
+        .transpose()?;
+    let case_id = field(record, cols, "case_id")
+        .map(|c| clean_text(c, "case_id", 40))
+        .transpose()?;
+    let name = field(record, cols, "name")
+        .map(|c| clean_text(c, "name", 100))
+        .transpose()?;
+    Ok(ContactRow {
+        line,
+        phone,
+        language,
+        city,
+        case_id,
+        name,
+    })
+}
+
+/// Dates as staff write them: 2026-12-05 or 05/12/2026 (day first, as in Indonesia).
+pub fn parse_date(value: &str) -> Result<NaiveDate, String> {
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
+        .map_err(|_| format!("date {value:?} is not a date: write 2026-12-05 or 05/12/2026"))?;
+    if !(2020..=2100).contains(&chrono::Datelike::year(&date)) {
+        return Err(format!("date {value:?} is out of range"));
+    }
+    Ok(date)
+}
+
+pub fn parse_payments<R: Read>(input: R) -> Result<Parsed<PaymentRow>, ImportError> {
+    const KNOWN: &[&str] = &["city", "next_payment_date", "note"];
+    let mut rdr = reader(input);
+    let cols = columns(rdr.headers()?, KNOWN, &["city", "next_payment_date"])?;
+    let mut parsed = Parsed::default();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for record in rdr.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                parsed.errors.push(RowError {
+                    line,
+                    reason: format!("not valid CSV: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        let row = (|| {
+            let city = field(&record, &cols, "city").ok_or("city is empty")?;
+            let city = clean_text(city, "city", 60)?;
+            let date =
+                field(&record, &cols, "next_payment_date").ok_or("next_payment_date is empty")?;
+            let next_payment_date = parse_date(date)?;
+            let note = field(&record, &cols, "note")
+                .map(|n| clean_text(n, "note", 200))
+                .transpose()?;
+            Ok::<_, String>(PaymentRow {
+                line,
+                city,
+                next_payment_date,
+                note,
+            })
+        })();
+        match row {
+            Ok(row) => {
+                if let Some(first) = seen.insert(row.city.to_lowercase(), line) {
+                    parsed.errors.push(RowError {
+                        line,
+                        reason: format!("city {} is also on line {first}", row.city),
+                    });
+                } else {
+                    parsed.rows.push(row);
+                }
+            }
+            Err(reason) => parsed.errors.push(RowError { line, reason }),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Schedule entries for the store.
+pub fn payment_entries(
+    rows: &[PaymentRow],
+    now: crate::domain::Millis,
+) -> Vec<crate::domain::PaymentEntry> {
+    rows.iter()
+        .map(|r| crate::domain::PaymentEntry {
+            city: r.city.clone(),
+            next_payment_date: r.next_payment_date,
+            note: r.note.clone(),
+            updated_at: now,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contacts_are_validated_row_by_row() {
+        let csv = "phone,language,city,case_id,name\n\
+                   0812-3456-7890,prs,Makassar,123,Ahmad\n\
+                   +93701234567,,,,\n\
+                   12,en,,,\n\
+                   +6281299999999,xx,,,\n\
+                   081234567890,fa,,,\n\
+                   \n";
+        let parsed = parse_contacts(csv.as_bytes()).unwrap();
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(parsed.rows[0].phone.as_str(), "+6281234567890");
+        assert_eq!(parsed.rows[0].language, Some(Lang::Dari));
+        assert_eq!(parsed.rows[1].language, None);
+        let lines: Vec<u64> = parsed.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [4, 5, 6]);
+        assert!(parsed.errors[2].reason.contains("also on line 2"));
+    }
+
+    #[test]
+    fn wrong_columns_are_refused_before_any_row() {
+        let err = parse_contacts("telephone,language\n+6281200000000,en\n".as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("unknown column"), "{err}");
+        let err = parse_contacts("language\nen\n".as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("\"phone\""), "{err}");
+    }
+
+    #[test]
+    fn payment_dates_in_both_forms() {
+        let csv = "city,next_payment_date,note\nMakassar,2026-12-05,\nMedan,05/12/2026,cash\nBatam,tomorrow,\n";
+        let parsed = parse_payments(csv.as_bytes()).unwrap();
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(
+            parsed.rows[0].next_payment_date,
+            parsed.rows[1].next_payment_date
+        );
+        assert_eq!(parsed.errors[0].line, 4);
+    }
+}
