@@ -145,3 +145,64 @@ fn flow_messages_fit_in_two_sms_segments() {
         );
     }
 }
+
+/// Menus as sent (header and numbered options) may take a third segment in Arabic script and
+/// Ethiopic: these are the known exceptions, and none may go beyond three.
+#[test]
+fn rendered_menus_fit_in_three_segments_and_exceptions_are_known() {
+    use kabar::flow::Reply;
+    use kabar::flow::model::Node;
+    use kabar::flow::render::render_text;
+    let l = localizer();
+    let flows = kabar::flow::load::load(&manifest_dir().join("flows"), &l).unwrap();
+    // Menus allowed a third UCS-2 segment (header plus many options).
+    let allowed_three = ["main.menu", "consent.notice", "schooling.menu", "return.menu"];
+    let mut exceptions = std::collections::BTreeSet::new();
+    for lang in Lang::ALL {
+        let mut menus: Vec<(String, Reply)> = vec![(
+            "language".into(),
+            Reply::LanguageMenu {
+                order: Lang::ALL.to_vec(),
+            },
+        )];
+        for (flow_id, flow) in &flows.flows {
+            for (node_id, node) in &flow.nodes {
+                if let Node::Menu { say, options, .. } = node {
+                    menus.push((
+                        format!("{flow_id}.{node_id}"),
+                        Reply::Menu {
+                            header: say.clone(),
+                            options: options.iter().map(|o| o.label.clone()).collect(),
+                        },
+                    ));
+                }
+            }
+        }
+        for (name, reply) in menus {
+            let text = render_text(&l, lang, &reply);
+            let s = count(&text);
+            assert!(s.segments <= 3, "{lang} {name}: {} segments:\n{text}", s.segments);
+            if s.segments == 3 {
+                exceptions.insert(name.clone());
+                assert!(
+                    allowed_three.contains(&name.as_str()),
+                    "{lang} {name} takes 3 segments; shorten it or list it as an exception:\n{text}"
+                );
+            }
+        }
+    }
+    println!("menus taking three segments in some locale: {exceptions:?}");
+}
+
+#[test]
+fn plain_messages_keep_ascii_digits_and_no_smart_quotes_in_gsm_locales() {
+    for (lang, id, text) in all_messages() {
+        if is_word_list(&id) || !matches!(lang, Lang::English | Lang::Somali) {
+            continue;
+        }
+        assert!(
+            !text.contains(['\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2013}', '\u{2014}']),
+            "{lang} {id}: smart punctuation turns the SMS into UCS-2: {text}"
+        );
+    }
+}
