@@ -34,6 +34,8 @@ const WEBHOOK_PATH: &str = "/webhooks/twilio";
 const WARM_UP: Duration = Duration::from_secs(2);
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long to wait after the load for kabar's outbox to send the last replies.
+const DRAIN_LIMIT: Duration = Duration::from_secs(20);
 
 const GOAL_RATIO: f64 = 0.25;
 const GOAL_P99_MS: f64 = 10.0;
@@ -59,6 +61,9 @@ struct Settings {
     measure: Duration,
     warm_up: Duration,
     smoke: bool,
+    /// Diagnostic: resend one message (same MessageSid and sender) so that kabar only verifies,
+    /// deduplicates and waits for durability — no new conversation, no reply.
+    duplicates: bool,
 }
 
 impl Settings {
@@ -84,6 +89,7 @@ impl Settings {
             (Duration::from_secs_f64(s), WARM_UP)
         };
         Settings {
+            duplicates: std::env::var("BENCH_DUPLICATES").is_ok_and(|v| v == "1"),
             connections,
             measure,
             warm_up,
@@ -187,7 +193,8 @@ async fn run(settings: Settings) -> ExitCode {
         let before = twilio.sent();
         let measured = measure(&mut server, &settings, nonce, &sequence).await;
         let during = twilio.sent() - before;
-        let drained = twilio.wait_quiet(Duration::from_secs(10)).await - before;
+        let mut drained = twilio.wait_quiet(DRAIN_LIMIT).await;
+        drained.sent -= before;
         if !server.alive() {
             eprintln!("inbound bench: kabar exited during the run!");
         }
@@ -256,7 +263,7 @@ fn report(
     settings: &Settings,
     bare: &Measured,
     kabar: &Measured,
-    replies: (u64, u64),
+    replies: (u64, Drain),
     unexpected: u64,
 ) {
     let secs = settings.measure.as_secs_f64();
@@ -272,6 +279,9 @@ fn report(
             ""
         },
     );
+    if settings.duplicates {
+        println!("DUPLICATES (BENCH_DUPLICATES=1): one message resent, kabar only deduplicates it");
+    }
     if settings.smoke {
         println!(
             "SMOKE RUN (no --bench argument, BENCH_SECONDS unset): figures are not meaningful"
@@ -321,10 +331,17 @@ fn report(
         );
     }
     println!(
-        "kabar accepted {} messages; replies sent to the fake Twilio: {} during the timed run, {} once drained",
+        "kabar answered 200 to {} webhooks (warm-up included); replies sent to the fake Twilio: {} by the end of the load, {} {}",
         kabar.load.ok + kabar.load.warm_up_ok,
         replies.0,
-        replies.1,
+        replies.1.sent,
+        match replies.1.took {
+            Some(t) => format!("once drained ({:.1} s after the load)", t.as_secs_f64()),
+            None => format!(
+                "after waiting {} s (OUTBOX STILL SENDING)",
+                DRAIN_LIMIT.as_secs()
+            ),
+        },
     );
     if unexpected > 0 {
         println!("fake Twilio got {unexpected} request(s) on an unexpected path or method");
@@ -441,8 +458,7 @@ impl Server {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                self.print_log_tail();
-                die(&format!(
+                self.fail(&format!(
                     "{} exited before it was ready ({status})",
                     self.name
                 ));
@@ -457,8 +473,7 @@ impl Server {
                 Err(e) => error_chain(&e),
             };
             if started.elapsed() > STARTUP_TIMEOUT {
-                self.print_log_tail();
-                die(&format!(
+                self.fail(&format!(
                     "{} was not ready within {} s (last: {last})",
                     self.name,
                     STARTUP_TIMEOUT.as_secs()
@@ -466,6 +481,14 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Shows the server's log, stops it and exits (`exit` would skip `Drop`).
+    fn fail(&mut self, message: &str) -> ! {
+        self.print_log_tail();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        die(message)
     }
 
     /// One second of idle after start-up, then VmRSS in kB.
@@ -585,6 +608,13 @@ async fn bare_webhook(_body: Bytes) -> impl IntoResponse {
 // ---------------------------------------------------------------------------------------------
 // Fake Twilio Messages API (in this process)
 
+/// Messages sent to the fake Twilio once the outbox went quiet, and how long after the load
+/// that took (None: still sending when the bench gave up waiting).
+struct Drain {
+    sent: u64,
+    took: Option<Duration>,
+}
+
 struct FakeTwilio {
     addr: SocketAddr,
     counters: Arc<TwilioCounters>,
@@ -626,19 +656,30 @@ impl FakeTwilio {
     }
 
     /// Waits until no message arrived for one second (at most `limit`); returns the count.
-    async fn wait_quiet(&self, limit: Duration) -> u64 {
+    async fn wait_quiet(&self, limit: Duration) -> Drain {
         let started = Instant::now();
         let mut last = self.sent();
-        let mut quiet_since = Instant::now();
-        while started.elapsed() < limit && quiet_since.elapsed() < Duration::from_secs(1) {
+        let mut last_change = started;
+        loop {
+            if last_change.elapsed() >= Duration::from_secs(1) {
+                return Drain {
+                    sent: last,
+                    took: Some(last_change - started),
+                };
+            }
+            if started.elapsed() >= limit {
+                return Drain {
+                    sent: last,
+                    took: None,
+                };
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
             let now = self.sent();
             if now != last {
                 last = now;
-                quiet_since = Instant::now();
+                last_change = Instant::now();
             }
         }
-        last
     }
 }
 
@@ -728,6 +769,7 @@ async fn run_load(
     let start = Instant::now();
     let measure_from = start + settings.warm_up;
     let end = measure_from + settings.measure;
+    let duplicates = settings.duplicates;
     let tasks: Vec<_> = (0..settings.connections)
         .map(|_| {
             let url = url.clone();
@@ -736,7 +778,11 @@ async fn run_load(
                 let client = client();
                 let mut result = LoadResult::default();
                 loop {
-                    let n = sequence.fetch_add(1, Ordering::Relaxed);
+                    let n = if duplicates {
+                        0
+                    } else {
+                        sequence.fetch_add(1, Ordering::Relaxed)
+                    };
                     let (body, signature) = inbound_request(&url, nonce, n);
                     let t0 = Instant::now();
                     if t0 >= end {

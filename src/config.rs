@@ -45,10 +45,10 @@ pub struct Config {
     #[serde(default)]
     pub content: ContentConfig,
     pub twilio: Option<TwilioConfig>,
-    /// Reserved for the WhatsApp Cloud API channel (parsed so configs stay valid).
-    pub whatsapp: Option<toml::Table>,
-    /// Reserved for the Android SMS gateway channel.
-    pub gateway: Option<toml::Table>,
+    /// Meta WhatsApp Cloud API; absent = channel off.
+    pub whatsapp: Option<WhatsappConfig>,
+    /// An Android phone running capcom6/android-sms-gateway; absent = channel off.
+    pub gateway: Option<GatewayConfig>,
     #[serde(default)]
     pub simulator: SimulatorConfig,
     #[serde(default)]
@@ -102,6 +102,50 @@ pub struct TwilioConfig {
     pub tps: u32,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsappConfig {
+    pub phone_number_id: String,
+    pub access_token: String,
+    /// Checks `X-Hub-Signature-256` on webhooks.
+    pub app_secret: String,
+    /// Answers Meta's subscription check (`hub.verify_token`).
+    pub verify_token: String,
+    #[serde(default = "default_graph_api")]
+    pub api_base: url::Url,
+    #[serde(default = "default_whatsapp_tps")]
+    pub tps: u32,
+    /// Largest voice note, image or document fetched for interpreters.
+    #[serde(default = "default_media_max_bytes")]
+    pub media_max_bytes: u64,
+    /// Approved message templates per locale tag, used outside the 24-hour window. The template
+    /// must have one body parameter, which carries the message text.
+    #[serde(default)]
+    pub templates: std::collections::BTreeMap<String, TemplateConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateConfig {
+    pub name: String,
+    /// Meta's language code for the template (e.g. "fa", "ar", "en_US").
+    pub language: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// The phone's local server, e.g. http://192.168.1.20:8080.
+    pub url: url::Url,
+    pub username: String,
+    pub password: String,
+    /// Checks `X-Signature` on webhooks.
+    pub signing_key: String,
+    /// SMS per second the phone sends (carriers throttle phones; keep it low).
+    #[serde(default = "default_gateway_tps")]
+    pub tps: u32,
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatorConfig {
@@ -147,6 +191,18 @@ fn default_twilio_api() -> url::Url {
 }
 fn default_twilio_tps() -> u32 {
     10
+}
+fn default_graph_api() -> url::Url {
+    url::Url::parse("https://graph.facebook.com/v21.0").unwrap_or_else(|_| unreachable!())
+}
+fn default_whatsapp_tps() -> u32 {
+    80
+}
+fn default_media_max_bytes() -> u64 {
+    16 * 1024 * 1024
+}
+fn default_gateway_tps() -> u32 {
+    1
 }
 fn default_timezone() -> String {
     "Asia/Jakarta".into()
@@ -228,6 +284,33 @@ impl Config {
                 return Err(invalid(
                     "twilio.account_sid and twilio.auth_token must be set".into(),
                 ));
+            }
+        }
+        if let Some(w) = &self.whatsapp {
+            if w.app_secret.is_empty() || w.verify_token.is_empty() || w.access_token.is_empty() {
+                return Err(invalid(
+                    "whatsapp.access_token, app_secret and verify_token must be set".into(),
+                ));
+            }
+            if w.tps == 0 {
+                return Err(invalid("whatsapp.tps must be at least 1".into()));
+            }
+            for tag in w.templates.keys() {
+                if crate::i18n::Lang::parse(tag).is_none() {
+                    return Err(invalid(format!(
+                        "whatsapp.templates.{tag}: not a locale (use en, fa-AF, fa, so, ar, ti)"
+                    )));
+                }
+            }
+        }
+        if let Some(g) = &self.gateway {
+            if g.signing_key.is_empty() {
+                return Err(invalid(
+                    "gateway.signing_key must be set: webhooks are checked with it".into(),
+                ));
+            }
+            if g.tps == 0 {
+                return Err(invalid("gateway.tps must be at least 1".into()));
             }
         }
         Ok(())

@@ -26,13 +26,19 @@ pub enum Channel {
     TwilioWhatsapp,
     /// The web phone simulator.
     Simulator,
+    /// Meta WhatsApp Cloud API.
+    Whatsapp,
+    /// SMS through an Android phone (capcom6/android-sms-gateway).
+    Gateway,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 3] = [
+    pub const ALL: [Channel; 5] = [
         Channel::TwilioSms,
         Channel::TwilioWhatsapp,
         Channel::Simulator,
+        Channel::Whatsapp,
+        Channel::Gateway,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,8 +46,26 @@ impl Channel {
             Channel::TwilioSms => "twilio-sms",
             Channel::TwilioWhatsapp => "twilio-whatsapp",
             Channel::Simulator => "simulator",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Gateway => "gateway",
         }
     }
+
+    /// WhatsApp allows free-form messages only within 24 hours of the person's last message.
+    pub fn has_session_window(self) -> bool {
+        matches!(self, Channel::Whatsapp | Channel::TwilioWhatsapp)
+    }
+}
+
+/// How long after a person's last message WhatsApp accepts free-form messages.
+pub const WHATSAPP_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
+
+/// A numbered menu as a WhatsApp list: body, button label, rows (id = the number to send).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Interactive {
+    pub body: String,
+    pub button: String,
+    pub rows: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -62,6 +86,10 @@ pub struct Contact {
     pub consent_at: Option<Millis>,
     pub created_at: Millis,
     pub last_inbound_at: Option<Millis>,
+    /// The person's last WhatsApp message: free-form WhatsApp replies are allowed for 24 hours
+    /// after it.
+    #[serde(default)]
+    pub last_whatsapp_at: Option<Millis>,
     /// Replies go back on the channel the person last used.
     pub last_channel: Option<Channel>,
 }
@@ -78,6 +106,7 @@ impl Contact {
             consent_at: None,
             created_at: now,
             last_inbound_at: None,
+            last_whatsapp_at: None,
             last_channel: None,
         }
     }
@@ -171,6 +200,15 @@ pub struct MessageRecord {
     pub error: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// A voice note, image or document the person sent (WhatsApp).
+    #[serde(default)]
+    pub media: Option<crate::channel::MediaRef>,
+    /// Where the fetched media file is, under the data folder.
+    #[serde(default)]
+    pub media_file: Option<String>,
+    /// A kind of message we cannot read (location, sticker…), by its provider name.
+    #[serde(default)]
+    pub unsupported: Option<String>,
 }
 
 /// A message waiting to be accepted by its provider.
@@ -183,6 +221,16 @@ pub struct OutboxItem {
     pub attempts: u32,
     pub next_attempt_at: Millis,
     pub last_error: Option<String>,
+    /// The menu as a WhatsApp list, when the reply is one (`text` is the plain version).
+    #[serde(default)]
+    pub interactive: Option<Interactive>,
+    /// The contact's language, for the template used outside the WhatsApp window.
+    #[serde(default)]
+    pub language: Option<Lang>,
+    /// Why the message waits for staff instead of being sent (e.g. outside the WhatsApp
+    /// window with no template and no SMS route). Held messages are not retried by themselves.
+    #[serde(default)]
+    pub held: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

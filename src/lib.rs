@@ -26,7 +26,7 @@ use crate::config::Config;
 use crate::flow::Flows;
 use crate::i18n::{LocaleError, Localizer};
 use crate::metrics::Metrics;
-use crate::outbox::{Backoff, Dispatcher};
+use crate::outbox::{Backoff, Clock, Dispatcher};
 use crate::processor::Processor;
 use crate::store::{Store, StoreError};
 
@@ -61,13 +61,31 @@ pub struct App {
     shutdown_tx: watch::Sender<bool>,
 }
 
+/// Knobs tests turn; production uses the defaults.
+#[derive(Clone)]
+pub struct Options {
+    pub backoff: Backoff,
+    /// The time the WhatsApp 24-hour window is judged by.
+    pub clock: Clock,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            backoff: Backoff::default(),
+            clock: outbox::system_clock(),
+        }
+    }
+}
+
 impl App {
     pub fn build(config: Config) -> Result<App, StartError> {
-        App::build_with(config, Backoff::default())
+        App::build_with(config, Options::default())
     }
 
-    /// Like [`build`](Self::build) with a custom retry policy (tests use short delays).
-    pub fn build_with(config: Config, backoff: Backoff) -> Result<App, StartError> {
+    /// Like [`build`](Self::build) with custom options (tests use short retry delays and a
+    /// clock they can move).
+    pub fn build_with(config: Config, options: Options) -> Result<App, StartError> {
         let (localizer, flows) = load_content(&config)?;
         let store = Arc::new(Store::open(&config.server.data_dir)?);
         let metrics = Arc::new(Metrics::new());
@@ -83,13 +101,30 @@ impl App {
                 .simulator
                 .enabled
                 .then(channel::simulator::Simulator::new),
+            whatsapp: config
+                .whatsapp
+                .clone()
+                .map(|w| channel::whatsapp::WhatsappSender::new(w, http.clone())),
+            gateway: config
+                .gateway
+                .clone()
+                .map(|g| channel::gateway::GatewaySender::new(g, http.clone())),
+            gateway_health: Default::default(),
         };
-        let dispatcher = Dispatcher::new(store.clone(), channels.clone(), metrics.clone(), backoff);
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            channels.clone(),
+            metrics.clone(),
+            options.backoff,
+            options.clock,
+        );
         let processor = Processor::new(
             store.clone(),
             Arc::new(flows),
             Arc::new(localizer),
             dispatcher.clone(),
+            channels.clone(),
+            config.server.data_dir.join("media"),
         );
         let (shutdown_tx, _) = watch::channel(false);
         Ok(App {

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub messages_out: Family<MessageLabels, Counter>,
     pub outbox_depth: Gauge,
     pub inbox_depth: Gauge,
+    /// 1 when the gateway phone answered its last send, 0 when it did not.
+    pub gateway_up: Gauge,
     pub webhook_seconds: HistogramFamily,
 }
 
@@ -54,6 +56,7 @@ impl Metrics {
         let messages_out = Family::<MessageLabels, Counter>::default();
         let outbox_depth = Gauge::default();
         let inbox_depth = Gauge::default();
+        let gateway_up = Gauge::default();
         let webhook_seconds: HistogramFamily = Family::new_with_constructor(latency_histogram);
         registry.register(
             "messages_in",
@@ -76,6 +79,11 @@ impl Metrics {
             inbox_depth.clone(),
         );
         registry.register(
+            "gateway_up",
+            "1 when the Android gateway phone answered its last send, 0 when it did not",
+            gateway_up.clone(),
+        );
+        registry.register(
             "webhook_duration_seconds",
             "Time from webhook request to acknowledgement",
             webhook_seconds.clone(),
@@ -86,6 +94,7 @@ impl Metrics {
             messages_out,
             outbox_depth,
             inbox_depth,
+            gateway_up,
             webhook_seconds,
         }
     }

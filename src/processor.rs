@@ -5,19 +5,25 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::domain::Contact;
+use std::path::PathBuf;
+
+use crate::channel::Channels;
+use crate::domain::{Channel, Contact, Interactive, MessageRecord};
 use crate::flow::render::render_text;
-use crate::flow::{Effect, Engine, Facts, Flows, Input};
+use crate::flow::{Attachment, Effect, Engine, Facts, Flows, Input, Reply};
 use crate::i18n::{Lang, Localizer};
 use crate::outbox::Dispatcher;
 use crate::phone::PhoneNumber;
-use crate::store::{PendingInbound, StepWrite, Store, StoreError, TicketChange};
+use crate::store::{Outgoing, PendingInbound, StepWrite, Store, StoreError, TicketChange};
 
 pub struct Processor {
     store: Arc<Store>,
     flows: Arc<Flows>,
     localizer: Arc<Localizer>,
     dispatcher: Dispatcher,
+    channels: Channels,
+    /// Where voice notes, images and documents people send are kept for interpreters.
+    media_dir: PathBuf,
     /// Contacts being drained; `true` when more arrived meanwhile.
     running: Mutex<HashMap<PhoneNumber, bool>>,
 }
@@ -34,12 +40,16 @@ impl Processor {
         flows: Arc<Flows>,
         localizer: Arc<Localizer>,
         dispatcher: Dispatcher,
+        channels: Channels,
+        media_dir: PathBuf,
     ) -> Arc<Processor> {
         Arc::new(Processor {
             store,
             flows,
             localizer,
             dispatcher,
+            channels,
+            media_dir,
             running: Mutex::new(HashMap::new()),
         })
     }
@@ -134,6 +144,13 @@ impl Processor {
                 consented: contact.consent_at.is_some(),
                 city: contact.city.as_deref(),
                 facts: &facts,
+                attachment: if message.media.is_some() {
+                    Attachment::Media
+                } else if message.unsupported.is_some() {
+                    Attachment::Unsupported
+                } else {
+                    Attachment::None
+                },
             },
         );
         let now = crate::domain::now_ms();
@@ -141,9 +158,10 @@ impl Processor {
         let mut ticket = TicketChange::None;
         for effect in effects {
             match effect {
-                Effect::Reply { lang, reply } => {
-                    replies.push(render_text(&self.localizer, lang, &reply))
-                }
+                Effect::Reply { lang, reply } => replies.push(Outgoing {
+                    text: render_text(&self.localizer, lang, &reply),
+                    interactive: self.interactive(message.channel, lang, &reply),
+                }),
                 Effect::SetLanguage(lang) => contact.language = Some(lang),
                 Effect::SetField { field, value } => contact.set_field(field, value, now),
                 Effect::OptOut => contact.opted_out = true,
@@ -179,10 +197,105 @@ impl Processor {
             ticket,
         };
         let queued = self.store.apply_step(pending, &write)?;
+        // The person wrote: messages held for the closed WhatsApp window can go now.
+        let released = self.store.release_held(&message.phone)?;
         self.store.durable().await?;
-        if !queued.is_empty() {
+        if !queued.is_empty() || released > 0 {
             self.dispatcher.wake();
         }
+        if message.media.is_some() && message.channel == Channel::Whatsapp {
+            self.fetch_media(message.clone());
+        }
         Ok(())
+    }
+
+    /// A numbered menu as a WhatsApp list, for the Cloud API channel. `None` keeps plain text
+    /// (and the sender also falls back to text when the list breaks WhatsApp's limits).
+    fn interactive(
+        &self,
+        channel: Channel,
+        lang: crate::i18n::Lang,
+        reply: &Reply,
+    ) -> Option<Interactive> {
+        if channel != Channel::Whatsapp {
+            return None;
+        }
+        let l = &self.localizer;
+        let (header, titles): (String, Vec<String>) = match reply {
+            Reply::Menu { header, options } => (
+                l.render(lang, header, &[]),
+                options.iter().map(|o| l.render(lang, o, &[])).collect(),
+            ),
+            Reply::Choices { header, items } => (l.render(lang, header, &[]), items.clone()),
+            Reply::LanguageMenu { order } => (
+                l.render(lang, "language-menu", &[]),
+                order
+                    .iter()
+                    .map(|o| l.render(*o, "language-name", &[]))
+                    .collect(),
+            ),
+            Reply::Text { .. } => return None,
+        };
+        Some(Interactive {
+            body: header,
+            button: l.render(lang, "menu-button", &[]),
+            rows: titles
+                .into_iter()
+                .enumerate()
+                .map(|(i, title)| ((i + 1).to_string(), title))
+                .collect(),
+        })
+    }
+
+    /// Fetches a voice note, image or document in the background and keeps it for interpreters.
+    fn fetch_media(&self, message: MessageRecord) {
+        let (Some(sender), Some(media)) = (self.channels.whatsapp.clone(), message.media.clone())
+        else {
+            return;
+        };
+        let store = self.store.clone();
+        let dir = self.media_dir.clone();
+        tokio::spawn(async move {
+            let result = match sender.fetch_media(&media.id).await {
+                Ok((bytes, mime)) => {
+                    let name = format!("{}.{}", message.id, extension(&mime));
+                    let path = dir.join(&name);
+                    match tokio::fs::create_dir_all(&dir).await {
+                        Ok(()) => tokio::fs::write(&path, bytes)
+                            .await
+                            .map(|_| name)
+                            .map_err(|e| format!("cannot save media: {e}")),
+                        Err(e) => Err(format!("cannot create media folder: {e}")),
+                    }
+                }
+                Err(e) => Err(format!("media not fetched: {e}")),
+            };
+            let outcome = match result {
+                Ok(name) => store.set_media_file(message.id, Some(name), None),
+                Err(reason) => {
+                    tracing::warn!(message_id = message.id, %reason, "media for interpreters missing");
+                    store.set_media_file(message.id, None, Some(reason))
+                }
+            };
+            if let Err(e) = outcome {
+                tracing::error!(error = %e, "cannot record media");
+            }
+        });
+    }
+}
+
+/// A file extension for a MIME type, for files interpreters open.
+fn extension(mime: &str) -> &'static str {
+    match mime.split(';').next().unwrap_or("").trim() {
+        "audio/ogg" => "ogg",
+        "audio/mpeg" => "mp3",
+        "audio/mp4" | "audio/aac" => "m4a",
+        "audio/amr" => "amr",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "video/mp4" => "mp4",
+        "application/pdf" => "pdf",
+        _ => "bin",
     }
 }

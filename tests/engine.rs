@@ -62,6 +62,7 @@ impl Chat {
             consented: self.consented,
             city: self.city.as_deref(),
             facts: &self.facts,
+            attachment: Default::default(),
         };
         let (session, effects) = engine.step(&self.session, &input);
         self.session = session;

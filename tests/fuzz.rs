@@ -5,7 +5,7 @@ mod common;
 use axum::body::Body;
 use axum::http::Request;
 use common::*;
-use kabar::flow::{Engine, Input, Session, State, Target};
+use kabar::flow::{Attachment, Engine, Input, Session, State, Target};
 use kabar::i18n::Lang;
 use proptest::prelude::*;
 use tower::ServiceExt;
@@ -70,6 +70,60 @@ fn content() -> &'static (kabar::i18n::Localizer, kabar::flow::Flows) {
     })
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// WhatsApp and gateway webhooks, validly signed, with arbitrary or mangled bodies:
+    /// 200 or 400, never 5xx.
+    #[test]
+    fn whatsapp_and_gateway_webhooks_never_fail_on_any_body(
+        bodies in proptest::collection::vec(
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..400),
+                (0usize..2000).prop_map(|cut| {
+                    let full = serde_json::to_vec(&whatsapp_message(
+                        "93700000001", "wamid.F", serde_json::json!({"type": "text", "text": {"body": "salam"}}),
+                    )).unwrap();
+                    full[..cut.min(full.len())].to_vec()
+                }),
+                ("\\PC{0,30}", "[a-z:_]{0,16}").prop_map(|(text, event)| serde_json::to_vec(&serde_json::json!({
+                    "id": "e", "event": event, "payload": {"messageId": "m", "message": text, "sender": text}
+                })).unwrap()),
+            ],
+            1..6,
+        )
+    ) {
+        let rt = runtime();
+        rt.block_on(async {
+            let app = spawn_setup(Setup { twilio: false, whatsapp: true, gateway: true }).await;
+            for body in bodies {
+                let ts = chrono::Utc::now().timestamp().to_string();
+                let requests = [
+                    Request::post("/webhooks/whatsapp")
+                        .header("x-hub-signature-256", whatsapp_signature(&body))
+                        .body(Body::from(body.clone()))
+                        .unwrap(),
+                    Request::post("/webhooks/gateway")
+                        .header("x-timestamp", ts.clone())
+                        .header("x-signature", gateway_signature(&body, &ts))
+                        .body(Body::from(body.clone()))
+                        .unwrap(),
+                ];
+                for request in requests {
+                    let path = request.uri().path().to_string();
+                    let status = app.app_router.clone().oneshot(request).await.unwrap().status();
+                    prop_assert!(
+                        [200, 400].contains(&status.as_u16()),
+                        "{path}: {status} for {:?}", String::from_utf8_lossy(&body)
+                    );
+                }
+            }
+            app.stop().await;
+            Ok(())
+        })?;
+    }
+}
+
 fn arbitrary_state() -> impl Strategy<Value = State> {
     let target = ("[a-z]{1,8}", "[a-z]{1,8}").prop_map(|(flow, node)| Target { flow, node });
     let langs = proptest::sample::subsequence(Lang::ALL.to_vec(), 0..6);
@@ -99,6 +153,7 @@ proptest! {
         misses in any::<u8>(),
         lang in proptest::option::of(proptest::sample::select(Lang::ALL.to_vec())),
         consented in any::<bool>(),
+        attachment in 0usize..3,
         text in prop_oneof!["\\PC{0,60}", "[0-9٠-٩۰-۹፩-፱]{1,3}", Just("menu".to_string()), Just("language".to_string())],
     ) {
         let (localizer, flows) = content();
@@ -108,7 +163,8 @@ proptest! {
             cities: vec!["Makassar".into()],
             ..Default::default()
         };
-        let input = Input { text: &text, lang, consented, city: None, facts: &facts };
+        let attachment = [Attachment::None, Attachment::Media, Attachment::Unsupported][attachment % 3];
+        let input = Input { text: &text, lang, consented, city: None, facts: &facts, attachment };
         let (after, effects) = engine.step(&session, &input);
         let replied = effects.iter().any(|e| matches!(e, kabar::flow::Effect::Reply { .. }));
         let human = matches!(after.state, State::Human { .. });

@@ -42,19 +42,47 @@ fn contacts_import_is_all_or_nothing_unless_told_otherwise() {
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("line 4:"), "{stderr}");
-    assert!(stderr.contains("line 5: unknown language \"klingon\""), "{stderr}");
+    assert!(
+        stderr.contains("line 5: unknown language \"klingon\""),
+        "{stderr}"
+    );
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     {
         let store = Store::open(&data).unwrap();
-        assert!(store.contact(&PhoneNumber::parse("+6281211112222").unwrap()).unwrap().is_none());
+        assert!(
+            store
+                .contact(&PhoneNumber::parse("+6281211112222").unwrap())
+                .unwrap()
+                .is_none()
+        );
     }
 
-    let out = kabar(&data, &["contacts", "import", csv.to_str().unwrap(), "--skip-invalid"]);
+    let out = kabar(
+        &data,
+        &[
+            "contacts",
+            "import",
+            csv.to_str().unwrap(),
+            "--skip-invalid",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("imported 2 contact(s): 2 new, 0 updated; skipped 2"));
     // Re-importing changes nothing and says so.
-    let out = kabar(&data, &["contacts", "import", csv.to_str().unwrap(), "--skip-invalid"]);
-    assert!(text(&out.stdout).contains("0 new, 2 updated"), "{}", text(&out.stdout));
+    let out = kabar(
+        &data,
+        &[
+            "contacts",
+            "import",
+            csv.to_str().unwrap(),
+            "--skip-invalid",
+        ],
+    );
+    assert!(
+        text(&out.stdout).contains("0 new, 2 updated"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let store = Store::open(&data).unwrap();
     let ahmad = store
@@ -77,7 +105,10 @@ fn large_contact_files_show_progress() {
         body.push_str(&format!("+62813{:08}\n", i));
     }
     std::fs::write(&csv, body).unwrap();
-    let out = kabar(&dir.path().join("data"), &["contacts", "import", csv.to_str().unwrap()]);
+    let out = kabar(
+        &dir.path().join("data"),
+        &["contacts", "import", csv.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("imported 1000/2500"), "{stderr}");
@@ -108,7 +139,10 @@ fn payments_import_and_list() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("line 2: date \"next week\" is not a date"));
     let out = kabar(&data, &["payments", "list"]);
-    assert!(text(&out.stdout).contains("Makassar,2026-12-05"), "unchanged");
+    assert!(
+        text(&out.stdout).contains("Makassar,2026-12-05"),
+        "unchanged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,17 +158,31 @@ async fn payment_schedule_through_the_api_is_read_at_answer_time() {
             .body(body.to_string())
             .send()
     };
-    let r = post(&interpreter, "city,next_payment_date\nMedan,2026-12-08\n", "").await.unwrap();
+    let r = post(
+        &interpreter,
+        "city,next_payment_date\nMedan,2026-12-08\n",
+        "",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 403);
-    let r = post(&staff, "city,next_payment_date\nMedan,2026-12-08\nBatam,soon\n", "")
-        .await
-        .unwrap();
+    let r = post(
+        &staff,
+        "city,next_payment_date\nMedan,2026-12-08\nBatam,soon\n",
+        "",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 422);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["rows"][0]["line"], 3);
-    let r = post(&staff, "city,next_payment_date\nMedan,2026-12-08\nBatam,soon\n", "?skip_invalid=true")
-        .await
-        .unwrap();
+    let r = post(
+        &staff,
+        "city,next_payment_date\nMedan,2026-12-08\nBatam,soon\n",
+        "?skip_invalid=true",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["imported"], 1);
@@ -149,13 +197,19 @@ async fn payment_schedule_through_the_api_is_read_at_answer_time() {
     assert!(got[6].body.contains("Medan: 08/12/2026"), "{}", got[6].body);
 
     // Staff change the date; the next answer shows it.
-    let r = post(&staff, "city,next_payment_date\nMedan,2027-01-07\n", "").await.unwrap();
+    let r = post(&staff, "city,next_payment_date\nMedan,2027-01-07\n", "")
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     app.sms(phone, "0").await;
     app.sms(phone, "1").await;
     app.sms(phone, "1").await;
     let got = app.twilio.wait_for(phone, 10).await;
-    assert!(got[9].body.contains("07/01/2027"), "remembered city, new date: {}", got[9].body);
+    assert!(
+        got[9].body.contains("07/01/2027"),
+        "remembered city, new date: {}",
+        got[9].body
+    );
 
     let list: serde_json::Value = app
         .http

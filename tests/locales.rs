@@ -24,6 +24,7 @@ fn all_messages() -> Vec<(Lang, String, String)> {
     let args = [
         ("city", FluentValue::from("Tanjung Pinang")),
         ("date", FluentValue::from("05/12/2026")),
+        ("time", FluentValue::from("08:00")),
     ];
     let mut out = Vec::new();
     for lang in Lang::ALL {
@@ -139,8 +140,14 @@ fn dari_is_written_as_dari() {
     ];
     let mut used = 0;
     for (d, f) in pairs {
-        assert!(!dari.contains(f), "Dari uses the Farsi word {f} (Dari: {d})");
-        assert!(!farsi.contains(d), "Farsi uses the Dari word {d} (Farsi: {f})");
+        assert!(
+            !dari.contains(f),
+            "Dari uses the Farsi word {f} (Dari: {d})"
+        );
+        assert!(
+            !farsi.contains(d),
+            "Farsi uses the Dari word {d} (Farsi: {f})"
+        );
         if dari.contains(d) && farsi.contains(f) {
             used += 1;
         }
@@ -155,12 +162,16 @@ fn dari_is_written_as_dari() {
 #[test]
 fn every_variable_is_filled_in_every_locale() {
     for (lang, id, text) in all_messages() {
-        assert!(!text.contains("{$") && !text.contains("{ $"), "{lang} {id}: {text}");
-        let english = shared()
-            .text(Lang::English, &id, &[])
-            .unwrap_or_default();
+        assert!(
+            !text.contains("{$") && !text.contains("{ $"),
+            "{lang} {id}: {text}"
+        );
+        let english = shared().text(Lang::English, &id, &[]).unwrap_or_default();
         if english.contains("city") && english.contains("{") {
-            assert!(text.contains("Tanjung Pinang"), "{lang} {id} lost $city: {text}");
+            assert!(
+                text.contains("Tanjung Pinang"),
+                "{lang} {id} lost $city: {text}"
+            );
         }
     }
 }
@@ -238,7 +249,12 @@ fn rendered_menus_fit_in_three_segments_and_exceptions_are_known() {
     let l = localizer();
     let flows = kabar::flow::load::load(&manifest_dir().join("flows"), &l).unwrap();
     // Menus allowed a third UCS-2 segment (header plus many options).
-    let allowed_three = ["main.menu", "consent.notice", "schooling.menu", "return.menu"];
+    let allowed_three = [
+        "main.menu",
+        "consent.notice",
+        "schooling.menu",
+        "return.menu",
+    ];
     let mut exceptions = std::collections::BTreeSet::new();
     for lang in Lang::ALL {
         let mut menus: Vec<(String, Reply)> = vec![(
@@ -263,7 +279,11 @@ fn rendered_menus_fit_in_three_segments_and_exceptions_are_known() {
         for (name, reply) in menus {
             let text = render_text(&l, lang, &reply);
             let s = count(&text);
-            assert!(s.segments <= 3, "{lang} {name}: {} segments:\n{text}", s.segments);
+            assert!(
+                s.segments <= 3,
+                "{lang} {name}: {} segments:\n{text}",
+                s.segments
+            );
             if s.segments == 3 {
                 exceptions.insert(name.clone());
                 assert!(
@@ -283,7 +303,9 @@ fn plain_messages_keep_ascii_digits_and_no_smart_quotes_in_gsm_locales() {
             continue;
         }
         assert!(
-            !text.contains(['\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2013}', '\u{2014}']),
+            !text.contains([
+                '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2013}', '\u{2014}'
+            ]),
             "{lang} {id}: smart punctuation turns the SMS into UCS-2: {text}"
         );
     }

@@ -30,7 +30,11 @@ fn parse(path: &Path) -> Transcript {
         if let Some(sent) = line.strip_prefix("> ") {
             t.steps.push((sent.to_string(), Vec::new()));
         } else if let Some(reply) = line.strip_prefix("< ") {
-            t.steps.last_mut().expect("reply before any message").1.push(reply.to_string());
+            t.steps
+                .last_mut()
+                .expect("reply before any message")
+                .1
+                .push(reply.to_string());
         } else if let Some(more) = line.strip_prefix("  ") {
             let reply = t
                 .steps

@@ -103,6 +103,18 @@ human-waiting = شكرا. سيرد عليك شخص هنا قريبا. يمكنك
 not-understood = عذرا، لم أفهم. من فضلك أرسل رقما من القائمة.
 offer-human = ما زلت لم أفهم. أرسل 1 للتحدث مع شخص، أو 0 للقائمة.
 
+## Other channels (WhatsApp)
+# Reply to a voice note, photo or document: a person will handle it.
+media-received = شكرا. سيستمع شخص إلى ما أرسلته أو يطلع عليه، ثم يرد عليك هنا. للقائمة أرسل 0.
+# Reply to a location, sticker, contact card or anything else we cannot read.
+unsupported-message = عذرا، أستطيع قراءة النصوص والرسائل الصوتية والصور والمستندات فقط. من فضلك اكتب سؤالك، أو أرسل 0 للقائمة.
+# The button that opens a WhatsApp list menu (at most 20 characters).
+menu-button = اختر
+
+## Working hours and closing (interpreter queue)
+after-hours = شكرا. المكتب مغلق الآن. سيرد عليك شخص في يوم العمل التالي ابتداء من الساعة { $time }.
+ticket-closed = هذه المحادثة مغلقة. إذا كتبت مرة أخرى اليوم، سيرد عليك الشخص نفسه. للقائمة أرسل 0.
+
 ## Notices on and off
 stopped = لن تصلك إشعارات منا بعد الآن. ما زال بإمكانك أن تكتب لنا. لتلقي الإشعارات مرة أخرى، أرسل START أو «ابدأ».
 started = ستصلك الإشعارات مرة أخرى. للقائمة أرسل 0.

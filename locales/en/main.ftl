@@ -99,6 +99,18 @@ human-waiting = Thank you. A person will answer you here soon. You can write mor
 not-understood = Sorry, I did not understand. Please reply with a number from the list.
 offer-human = I still did not understand. Reply 1 to talk to a person, or 0 for the menu.
 
+## Other channels (WhatsApp)
+# Reply to a voice note, photo or document: a person will handle it.
+media-received = Thank you. A person will listen to or look at what you sent and answer you here. Send 0 for the menu.
+# Reply to a location, sticker, contact card or anything else we cannot read.
+unsupported-message = Sorry, I can read text, voice notes, photos and documents only. Please write your question, or send 0 for the menu.
+# The button that opens a WhatsApp list menu (at most 20 characters).
+menu-button = Choose
+
+## Working hours and closing (interpreter queue)
+after-hours = Thank you. The office is closed now. A person will answer you on the next working day from { $time }.
+ticket-closed = This conversation is closed. If you write again today, the same person will answer. Send 0 for the menu.
+
 ## Notices on and off
 stopped = You will get no more notices from us. You can still write to us. Send START to get notices again.
 started = Notices are on again. Send 0 for the menu.

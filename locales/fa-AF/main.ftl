@@ -102,6 +102,18 @@ human-waiting = تشکر. یک شخص به زودی همین جا جواب شم�
 not-understood = ببخشید، نفهمیدم. لطفا یک نمبر از فهرست بفرستید.
 offer-human = باز هم نفهمیدم. برای گپ زدن با یک شخص 1 بفرستید، یا برای فهرست 0.
 
+## Other channels (WhatsApp)
+# Reply to a voice note, photo or document: a person will handle it.
+media-received = تشکر. یک شخص چیزی را که فرستادید می شنود یا می بیند و همین جا به شما جواب می دهد. برای فهرست 0 بفرستید.
+# Reply to a location, sticker, contact card or anything else we cannot read.
+unsupported-message = ببخشید، من فقط متن، پیام صوتی، عکس و سند را خوانده می توانم. لطفا سوال خود را بنویسید، یا برای فهرست 0 بفرستید.
+# The button that opens a WhatsApp list menu (at most 20 characters).
+menu-button = انتخاب کنید
+
+## Working hours and closing (interpreter queue)
+after-hours = تشکر. دفتر حالا بسته است. یک شخص روز کاری بعدی از ساعت { $time } به شما جواب می دهد.
+ticket-closed = این گفتگو ختم شد. اگر امروز دوباره بنویسید، همان شخص جواب می دهد. برای فهرست 0 بفرستید.
+
 ## Notices on and off
 stopped = دیگر از ما اطلاعیه نمی گیرید. هنوز هم می توانید به ما بنویسید. برای گرفتن دوباره اطلاعیه ها، START یا «شروع» بفرستید.
 started = اطلاعیه ها دوباره برای شما می آید. برای فهرست 0 بفرستید.

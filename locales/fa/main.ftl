@@ -102,6 +102,18 @@ human-waiting = ممنون. یک نفر به زودی همین جا به شما 
 not-understood = ببخشید، متوجه نشدم. لطفا یک شماره از فهرست بفرستید.
 offer-human = باز هم متوجه نشدم. برای صحبت با یک نفر 1 بفرستید، یا برای منو 0.
 
+## Other channels (WhatsApp)
+# Reply to a voice note, photo or document: a person will handle it.
+media-received = ممنون. یک نفر چیزی را که فرستادید می شنود یا می بیند و همین جا به شما پاسخ می دهد. برای منو 0 بفرستید.
+# Reply to a location, sticker, contact card or anything else we cannot read.
+unsupported-message = ببخشید، من فقط می توانم متن، پیام صوتی، عکس و سند را بخوانم. لطفا سوالتان را بنویسید، یا برای منو 0 بفرستید.
+# The button that opens a WhatsApp list menu (at most 20 characters).
+menu-button = انتخاب کنید
+
+## Working hours and closing (interpreter queue)
+after-hours = ممنون. دفتر الان بسته است. یک نفر روز کاری بعدی از ساعت { $time } به شما پاسخ می دهد.
+ticket-closed = این گفتگو بسته شد. اگر امروز دوباره پیام بدهید، همان نفر پاسخ می دهد. برای منو 0 بفرستید.
+
 ## Notices on and off
 stopped = دیگر از ما اطلاعیه دریافت نمی کنید. هنوز می توانید به ما پیام بدهید. برای دریافت دوباره اطلاعیه ها، START یا «شروع» بفرستید.
 started = اطلاعیه ها دوباره فعال شد. برای منو 0 بفرستید.

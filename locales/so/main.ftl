@@ -100,6 +100,18 @@ human-waiting = Mahadsanid. Qof ayaa halkan kaaga jawaabi doona dhowaan. Hadda w
 not-understood = Waan ka xumahay, ma fahmin. Fadlan ku jawaab lambar liiska ku jira.
 offer-human = Weli ma fahmin. Dir 1 si aad qof ula hadasho, ama 0 si aad ugu noqoto liiska.
 
+## Other channels (WhatsApp)
+# Reply to a voice note, photo or document: a person will handle it.
+media-received = Mahadsanid. Qof ayaa dhageysan doona ama eegi doona waxa aad soo dirtay, halkanna kaaga jawaabi doona. Dir 0 si aad ugu noqoto liiska.
+# Reply to a location, sticker, contact card or anything else we cannot read.
+unsupported-message = Waan ka xumahay, waxaan akhriyi karaa oo keliya qoraal, fariin cod ah, sawir iyo dukumeenti. Fadlan qor su'aashaada, ama dir 0 si aad ugu noqoto liiska.
+# The button that opens a WhatsApp list menu (at most 20 characters).
+menu-button = Dooro
+
+## Working hours and closing (interpreter queue)
+after-hours = Mahadsanid. Xafiisku hadda waa xiran yahay. Qof ayaa kaaga jawaabi doona maalinta shaqo ee xigta laga bilaabo saacadda { $time }.
+ticket-closed = Wadahadalkan waa la xiray. Haddii aad maanta mar kale soo qorto, isla qofkii ayaa kaaga jawaabi doona. Dir 0 si aad ugu noqoto liiska.
+
 ## Notices on and off
 stopped = Ogeysiis kale nagama heli doontid. Weli waad noo qori kartaa. Dir START si aad mar kale u hesho ogeysiisyada.
 started = Mar kale ayaad heli doontaa ogeysiisyada. Dir 0 si aad ugu noqoto liiska.

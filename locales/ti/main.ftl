@@ -103,6 +103,18 @@ human-waiting = የቐንየልና። ሰብ ኣብዚ ቀልጢፉ ክምልሰ
 not-understood = ይቕሬታ፣ ኣይተረድኣንን። በጃኹም ካብ ዝርዝር ሓደ ቁጽሪ ስደዱ።
 offer-human = ገና ኣይተረድኣንን። ምስ ሰብ ንምዝራብ 1 ስደዱ፣ ወይ ንዝርዝር 0 ስደዱ።
 
+## Other channels (WhatsApp)
+# Reply to a voice note, photo or document: a person will handle it.
+media-received = የቐንየልና። ሰብ ዝሰደድኩምዎ ሰሚዑ ወይ ርእዩ ኣብዚ ክምልሰልኩም እዩ። ንዝርዝር 0 ስደዱ።
+# Reply to a location, sticker, contact card or anything else we cannot read.
+unsupported-message = ይቕሬታ፣ ጽሑፍ፣ ናይ ድምጺ መልእኽቲ፣ ስእልን ሰነድን ጥራይ እየ ክቕበል ዝኽእል። በጃኹም ሕቶኹም ጽሓፉ፣ ወይ ንዝርዝር 0 ስደዱ።
+# The button that opens a WhatsApp list menu (at most 20 characters).
+menu-button = ምረጹ
+
+## Working hours and closing (interpreter queue)
+after-hours = የቐንየልና። ቤት ጽሕፈት ሕጂ ዕጹው እዩ። ሰብ ኣብ ዝቕጽል መዓልቲ ስራሕ ካብ ሰዓት { $time } ጀሚሩ ክምልሰልኩም እዩ።
+ticket-closed = እዚ ዝርርብ ተዓጽዩ ኣሎ። ሎሚ ደጊምኩም እንተጸሓፍኩም፣ እቲ ቅድም ዝመለሰልኩም ሰብ ክምልሰልኩም እዩ። ንዝርዝር 0 ስደዱ።
+
 ## Notices on and off
 stopped = ካባና ተወሳኺ ሓበሬታ ኣይክበጽሓኩምን እዩ። ሕጂ እውን ክትጽሕፉልና ትኽእሉ ኢኹም። ሓበሬታ ዳግማይ ንኽትቕበሉ START ወይ «ጀምር» ስደዱ።
 started = ሓበሬታ ዳግማይ ክበጽሓኩም እዩ። ንዝርዝር 0 ስደዱ።

@@ -2,8 +2,10 @@
 //! parses inbound requests into [`NewInbound`](crate::store::NewInbound), and sends outbox items,
 //! mapping the provider's answer to a [`SendOutcome`].
 
+pub mod gateway;
 pub mod simulator;
 pub mod twilio;
+pub mod whatsapp;
 
 use std::time::Duration;
 
@@ -26,6 +28,66 @@ pub enum SendOutcome {
     Failed { reason: String },
     /// The recipient opted out at the carrier (STOP): mark the contact, do not retry.
     OptedOut { reason: String },
+    /// WhatsApp refused free-form text outside the 24-hour window (Meta 131047, Twilio 63016):
+    /// send a template or fall back to SMS instead.
+    OutsideWindow { reason: String },
+}
+
+/// What a provider webhook carried: messages and delivery reports, in payload order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundEvent {
+    Message(InboundMessage),
+    Status(StatusReport),
+}
+
+/// One message from a person, as the provider described it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    pub from: crate::phone::PhoneNumber,
+    /// The provider's id (wamid…, messageId): dedupe key.
+    pub external_id: String,
+    /// What the person typed, or the id of the list row / button they tapped.
+    pub text: String,
+    pub kind: InboundKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundKind {
+    Text,
+    /// A tapped list row or button: `text` holds its id (the menu number we gave it).
+    Choice,
+    /// A voice note, image, document… to fetch by id for interpreters.
+    Media(MediaRef),
+    /// Location, contacts, stickers, reactions…: answered with a friendly message.
+    Unsupported(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MediaRef {
+    pub kind: MediaKind,
+    /// The provider's media id (fetched later through its API).
+    pub id: String,
+    pub mime_type: Option<String>,
+    /// A caption the person wrote with it, if any.
+    pub caption: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MediaKind {
+    Audio,
+    Image,
+    Video,
+    Document,
+}
+
+/// A delivery report for a message we sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    /// The provider's id of our message.
+    pub external_id: String,
+    pub status: MessageStatus,
+    pub error: Option<String>,
 }
 
 /// The configured providers.
@@ -33,10 +95,45 @@ pub enum SendOutcome {
 pub struct Channels {
     pub twilio: Option<twilio::TwilioSender>,
     pub simulator: Option<simulator::Simulator>,
+    pub whatsapp: Option<whatsapp::WhatsappSender>,
+    pub gateway: Option<gateway::GatewaySender>,
+    /// Whether the Android gateway phone answered its last send.
+    pub gateway_health: std::sync::Arc<Reachability>,
+}
+
+/// How a message goes out on a channel with a 24-hour window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    FreeForm,
+    /// Outside the window: the locale's approved template carries the text.
+    Template(crate::config::TemplateConfig),
+}
+
+/// Last known reachability of a provider that can be offline (the gateway phone).
+#[derive(Debug, Default)]
+pub struct Reachability {
+    state: std::sync::Mutex<Option<(bool, crate::domain::Millis, Option<String>)>>,
+}
+
+impl Reachability {
+    pub fn record(&self, ok: bool, error: Option<String>) {
+        if let Ok(mut s) = self.state.lock() {
+            let since = match *s {
+                Some((was, since, _)) if was == ok => since,
+                _ => crate::domain::now_ms(),
+            };
+            *s = Some((ok, since, error));
+        }
+    }
+
+    /// `None` before the first attempt; else (reachable, since when, last error).
+    pub fn get(&self) -> Option<(bool, crate::domain::Millis, Option<String>)> {
+        self.state.lock().ok().and_then(|s| s.clone())
+    }
 }
 
 impl Channels {
-    pub async fn send(&self, item: &OutboxItem) -> SendOutcome {
+    pub async fn send(&self, item: &OutboxItem, delivery: &Delivery) -> SendOutcome {
         match item.channel {
             Channel::TwilioSms | Channel::TwilioWhatsapp => match &self.twilio {
                 Some(t) => t.send(item).await,
@@ -46,6 +143,77 @@ impl Channels {
                 Some(s) => s.deliver(item),
                 None => not_configured(item.channel),
             },
+            Channel::Whatsapp => match &self.whatsapp {
+                Some(w) => {
+                    let message = match delivery {
+                        Delivery::Template(t) => whatsapp::Outbound::Template {
+                            name: t.name.clone(),
+                            language: t.language.clone(),
+                            params: vec![item.text.clone()],
+                        },
+                        Delivery::FreeForm => item
+                            .interactive
+                            .as_ref()
+                            .and_then(|i| {
+                                whatsapp::Outbound::list(
+                                    i.body.clone(),
+                                    i.button.clone(),
+                                    i.rows
+                                        .iter()
+                                        .map(|(id, title)| whatsapp::ListRow {
+                                            id: id.clone(),
+                                            title: title.clone(),
+                                        })
+                                        .collect(),
+                                )
+                            })
+                            .unwrap_or_else(|| whatsapp::Outbound::Text {
+                                body: item.text.clone(),
+                            }),
+                    };
+                    w.send(&item.to, &message).await
+                }
+                None => not_configured(item.channel),
+            },
+            Channel::Gateway => match &self.gateway {
+                Some(g) => {
+                    let outcome = g
+                        .send(&gateway_message_id(item.message_id), &item.to, &item.text)
+                        .await;
+                    match &outcome {
+                        SendOutcome::Retry { reason, .. } => {
+                            self.gateway_health.record(false, Some(reason.clone()))
+                        }
+                        _ => self.gateway_health.record(true, None),
+                    }
+                    outcome
+                }
+                None => not_configured(item.channel),
+            },
+        }
+    }
+
+    /// The SMS channel to fall back to when WhatsApp can't be used: the gateway phone (local
+    /// SIM, cheap) before Twilio.
+    pub fn sms_route(&self) -> Option<Channel> {
+        if self.gateway.is_some() {
+            Some(Channel::Gateway)
+        } else if self.twilio.is_some() {
+            Some(Channel::TwilioSms)
+        } else {
+            None
+        }
+    }
+
+    /// The approved template for `lang` on `channel`, if configured.
+    pub fn template_for(
+        &self,
+        channel: Channel,
+        lang: Option<crate::i18n::Lang>,
+    ) -> Option<crate::config::TemplateConfig> {
+        match (channel, &self.whatsapp, lang) {
+            (Channel::Whatsapp, Some(w), Some(lang)) => w.template_for(lang).cloned(),
+            _ => None,
         }
     }
 
@@ -57,6 +225,8 @@ impl Channels {
                 self.twilio.as_ref().map(|t| t.tps()).unwrap_or(1)
             }
             Channel::Simulator => 1000,
+            Channel::Whatsapp => self.whatsapp.as_ref().map(|w| w.tps()).unwrap_or(1),
+            Channel::Gateway => self.gateway.as_ref().map(|g| g.tps()).unwrap_or(1),
         }
     }
 
@@ -65,8 +235,15 @@ impl Channels {
         match channel {
             Channel::TwilioSms | Channel::TwilioWhatsapp => "twilio",
             Channel::Simulator => "simulator",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Gateway => "gateway",
         }
     }
+}
+
+/// The id we give a message sent through the gateway phone; its status events carry it back.
+pub fn gateway_message_id(message_id: u64) -> String {
+    format!("kabar-{message_id}")
 }
 
 fn not_configured(channel: Channel) -> SendOutcome {

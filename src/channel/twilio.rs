@@ -144,11 +144,33 @@ pub fn parse_inbound(params: &[(String, String)]) -> Result<NewInbound, WebhookE
             text = payload.to_string();
         }
     }
+    // A voice note or picture (MMS, WhatsApp through Twilio): a person will listen or look.
+    let media = param(params, "NumMedia")
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .and_then(|_| param(params, "MediaUrl0"))
+        .map(|url| {
+            let mime = param(params, "MediaContentType0").map(str::to_string);
+            let kind = match mime.as_deref().and_then(|m| m.split('/').next()) {
+                Some("audio") => super::MediaKind::Audio,
+                Some("image") => super::MediaKind::Image,
+                Some("video") => super::MediaKind::Video,
+                _ => super::MediaKind::Document,
+            };
+            super::MediaRef {
+                kind,
+                id: url.to_string(),
+                mime_type: mime,
+                caption: Some(text.clone()).filter(|t| !t.is_empty()),
+            }
+        });
     Ok(NewInbound {
         channel,
         from: phone,
         text,
         external_id: sid.to_string(),
+        media,
+        unsupported: None,
     })
 }
 

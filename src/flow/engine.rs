@@ -20,6 +20,9 @@ pub const REQUIRED_MESSAGES: &[&str] = &[
     "started",
     "safeguarding-reply",
     "delete-requested",
+    "media-received",
+    "unsupported-message",
+    "menu-button",
     "alert-safeguarding",
     "keyword-menu",
     "keyword-language",
@@ -88,6 +91,19 @@ pub struct Input<'a> {
     /// The contact's city, if known.
     pub city: Option<&'a str>,
     pub facts: &'a Facts,
+    /// What came besides text: a voice note or picture for a person, or something unreadable.
+    pub attachment: Attachment,
+}
+
+/// Non-text content of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Attachment {
+    #[default]
+    None,
+    /// A voice note, image or document: a person will listen or look.
+    Media,
+    /// A location, sticker, contact card…: we can't read it.
+    Unsupported,
 }
 
 /// Something for the caller to send, still as message ids: rendering needs the localizer and
@@ -208,6 +224,38 @@ impl Step<'_> {
             .mentions(&Lang::ALL, SAFEGUARDING_WORDS, text)
         {
             return self.safeguard(text);
+        }
+        match self.input.attachment {
+            Attachment::None => {}
+            // A person answers voice notes and pictures; in human mode they just join the ticket.
+            Attachment::Media if self.in_human_mode() => {
+                return self.effects.push(Effect::AttachToTicket);
+            }
+            // Before a language is chosen there is nobody to route to: ask the language first;
+            // the voice note stays in the history a ticket starts with.
+            Attachment::Media | Attachment::Unsupported if self.lang.is_none() => {
+                return self.show_language_menu(detect::detect(text), true);
+            }
+            Attachment::Media => {
+                let topic = match &self.session.state {
+                    State::At { at } | State::OfferingHuman { at } => topic_of(at),
+                    _ => GENERAL_TOPIC.to_string(),
+                };
+                self.effects.push(Effect::Escalate {
+                    topic: topic.clone(),
+                    urgent: false,
+                    handoff: true,
+                    details: self.session.vars.clone(),
+                });
+                self.say("media-received");
+                self.session.misses = 0;
+                self.session.state = State::Human { topic };
+                return;
+            }
+            Attachment::Unsupported if self.in_human_mode() => {
+                return self.effects.push(Effect::AttachToTicket);
+            }
+            Attachment::Unsupported => return self.say("unsupported-message"),
         }
         let command = self.command(text);
         // Commands that never move the conversation.

@@ -6,5 +6,5 @@ pub mod load;
 pub mod model;
 pub mod render;
 
-pub use engine::{Effect, Engine, Facts, Input, Reply, Session, State};
+pub use engine::{Attachment, Effect, Engine, Facts, Input, Reply, Session, State};
 pub use model::{Flows, Target};

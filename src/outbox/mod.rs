@@ -11,8 +11,8 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::channel::{Channels, SendOutcome};
-use crate::domain::{OutboxItem, now_ms};
+use crate::channel::{Channels, Delivery, SendOutcome};
+use crate::domain::{Millis, OutboxItem, WHATSAPP_WINDOW_MS, now_ms};
 use crate::metrics::Metrics;
 use crate::phone::PhoneNumber;
 use crate::store::Store;
@@ -47,9 +47,25 @@ impl Backoff {
     }
 }
 
+/// The time the WhatsApp window is judged by (tests move it forward).
+pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(now_ms)
+}
+
 #[derive(Clone)]
 pub struct Dispatcher {
     inner: Arc<Inner>,
+}
+
+/// What to do with a message for a channel with a 24-hour window.
+enum Route {
+    Send(Delivery),
+    /// Send it by SMS on this channel instead.
+    Reroute(crate::domain::Channel),
+    /// Keep it until the person writes again or staff act; the reason is shown in the API.
+    Hold(String),
 }
 
 struct Inner {
@@ -57,6 +73,7 @@ struct Inner {
     channels: Channels,
     metrics: Arc<Metrics>,
     backoff: Backoff,
+    clock: Clock,
     wake: Notify,
     in_flight: Mutex<HashSet<u64>>,
 }
@@ -73,6 +90,7 @@ impl Dispatcher {
         channels: Channels,
         metrics: Arc<Metrics>,
         backoff: Backoff,
+        clock: Clock,
     ) -> Dispatcher {
         Dispatcher {
             inner: Arc::new(Inner {
@@ -80,6 +98,7 @@ impl Dispatcher {
                 channels,
                 metrics,
                 backoff,
+                clock,
                 wake: Notify::new(),
                 in_flight: Mutex::new(HashSet::new()),
             }),
@@ -146,6 +165,11 @@ impl Dispatcher {
             if blocked.contains(&item.to) {
                 continue;
             }
+            if item.held.is_some() {
+                // Later messages to the same person wait behind a held one, in order.
+                blocked.insert(item.to.clone());
+                continue;
+            }
             if in_flight.contains(&item.message_id) || item.next_attempt_at > now {
                 if item.next_attempt_at > now {
                     wait = wait.min(Duration::from_millis(item.next_attempt_at - now));
@@ -177,11 +201,113 @@ impl Dispatcher {
         wait
     }
 
+    /// Free-form inside the WhatsApp window; outside it a template, SMS, or hold (DESIGN §3).
+    fn route(&self, item: &OutboxItem) -> Route {
+        if !item.channel.has_session_window() {
+            return Route::Send(Delivery::FreeForm);
+        }
+        let contact = self.inner.store.contact(&item.to).ok().flatten();
+        let now = (self.inner.clock)();
+        let open = contact
+            .as_ref()
+            .and_then(|c| c.last_whatsapp_at)
+            .is_some_and(|last| now.saturating_sub(last) < WHATSAPP_WINDOW_MS);
+        if open {
+            Route::Send(Delivery::FreeForm)
+        } else {
+            self.outside_window(item, contact.and_then(|c| c.language))
+        }
+    }
+
+    fn outside_window(&self, item: &OutboxItem, contact_lang: Option<crate::i18n::Lang>) -> Route {
+        let lang = item.language.or(contact_lang);
+        if let Some(template) = self.inner.channels.template_for(item.channel, lang) {
+            return Route::Send(Delivery::Template(template));
+        }
+        match self.inner.channels.sms_route() {
+            Some(sms) => Route::Reroute(sms),
+            None => Route::Hold(format!(
+                "outside the WhatsApp 24-hour window, no template for {} and no SMS route: \
+                 held until the person writes again",
+                lang.map(|l| l.tag()).unwrap_or("this language")
+            )),
+        }
+    }
+
+    /// Applies a reroute or hold decision; true when the item should be sent now.
+    fn apply_route(&self, item: &mut OutboxItem, route: &Route) -> bool {
+        let store = &self.inner.store;
+        let result = match route {
+            Route::Send(_) => return true,
+            Route::Reroute(sms) => {
+                let from = item.channel;
+                item.channel = *sms;
+                item.interactive = None;
+                self.inner.metrics.outbound(from.name(), "rerouted-sms");
+                store.outbox_reroute(
+                    item,
+                    &format!(
+                        "outside the WhatsApp 24-hour window: sent by SMS ({})",
+                        sms.name()
+                    ),
+                )
+            }
+            Route::Hold(reason) => {
+                self.inner.metrics.outbound(item.channel.name(), "held");
+                tracing::info!(message_id = item.message_id, "message held: {reason}");
+                item.held = Some(reason.clone());
+                store.outbox_retry(item)
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "cannot record the routing decision");
+        }
+        false
+    }
+
     async fn send_one(&self, mut item: OutboxItem) {
         let inner = &self.inner;
-        let outcome = inner.channels.send(&item).await;
+        let route = self.route(&item);
+        if !self.apply_route(&mut item, &route) {
+            self.finish(item.message_id);
+            return;
+        }
+        let delivery = match route {
+            Route::Send(d) => d,
+            _ => Delivery::FreeForm,
+        };
+        let outcome = inner.channels.send(&item, &delivery).await;
         let channel = item.channel.name();
         let result = match &outcome {
+            SendOutcome::OutsideWindow { reason } if delivery == Delivery::FreeForm => {
+                // The provider knows better than our clock: use the fallback now.
+                let contact_lang = inner
+                    .store
+                    .contact(&item.to)
+                    .ok()
+                    .flatten()
+                    .and_then(|c| c.language);
+                let route = self.outside_window(&item, contact_lang);
+                tracing::info!(message_id = item.message_id, %reason, "outside the WhatsApp window");
+                match route {
+                    Route::Send(Delivery::Template(_)) => {
+                        // Retry now; the next attempt sees the closed window and uses the template.
+                        item.next_attempt_at = now_ms();
+                        item.last_error = Some(reason.clone());
+                        self.mark_window_closed(&item);
+                        inner.store.outbox_retry(&item)
+                    }
+                    other => {
+                        self.mark_window_closed(&item);
+                        self.apply_route(&mut item, &other);
+                        Ok(())
+                    }
+                }
+            }
+            SendOutcome::OutsideWindow { reason } => {
+                inner.metrics.outbound(channel, "failed");
+                inner.store.outbox_failed(&item, reason)
+            }
             SendOutcome::Accepted {
                 external_id,
                 status,
@@ -230,9 +356,21 @@ impl Dispatcher {
         if let Err(e) = result {
             tracing::error!(message_id = item.message_id, error = %e, "cannot record the send outcome; the message stays queued");
         }
-        if let Ok(mut set) = inner.in_flight.lock() {
-            set.remove(&item.message_id);
+        self.finish(item.message_id);
+    }
+
+    fn finish(&self, message_id: u64) {
+        if let Ok(mut set) = self.inner.in_flight.lock() {
+            set.remove(&message_id);
         }
         self.wake();
+    }
+
+    /// The provider said the window is closed although our clock thought it open: remember it
+    /// for this contact until they write on WhatsApp again.
+    fn mark_window_closed(&self, item: &OutboxItem) {
+        if let Err(e) = self.inner.store.close_whatsapp_window(&item.to) {
+            tracing::error!(error = %e, "cannot record the closed window");
+        }
     }
 }

@@ -129,6 +129,8 @@ mod keys {
         let space = match channel {
             Channel::TwilioSms | Channel::TwilioWhatsapp => "twilio",
             Channel::Simulator => "simulator",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Gateway => "gateway",
         };
         format!("x/{space}/{external_id}")
     }
@@ -153,6 +155,9 @@ mod keys {
     pub fn token(hash: &str) -> String {
         format!("k/{hash}")
     }
+    pub fn failed(id: u64) -> String {
+        format!("xf/{id:016x}")
+    }
     pub fn payment(city: &str) -> String {
         format!("p/{}", city.to_lowercase())
     }
@@ -166,6 +171,17 @@ pub struct NewInbound {
     pub text: String,
     /// The provider's id, used to drop retries of the same message.
     pub external_id: String,
+    /// A voice note, image or document to fetch for interpreters.
+    pub media: Option<crate::channel::MediaRef>,
+    /// A kind of message we cannot read (location, sticker…).
+    pub unsupported: Option<String>,
+}
+
+/// One reply to queue: the plain text, and the menu as a WhatsApp list when it is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub text: String,
+    pub interactive: Option<Interactive>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +202,7 @@ pub struct PendingInbound {
 pub struct StepWrite {
     pub session: Session,
     pub contact: Contact,
-    pub replies: Vec<String>,
+    pub replies: Vec<Outgoing>,
     pub channel: Channel,
     pub ticket: TicketChange,
 }
@@ -205,10 +221,51 @@ pub enum TicketChange {
     },
 }
 
+/// A queued outbound message and its outbox entry.
+fn new_outbound(
+    id: u64,
+    phone: &PhoneNumber,
+    channel: Channel,
+    author: Author,
+    reply: &Outgoing,
+    language: Option<Lang>,
+    now: Millis,
+) -> (MessageRecord, OutboxItem) {
+    let record = MessageRecord {
+        id,
+        phone: phone.clone(),
+        direction: Direction::Out,
+        channel,
+        author,
+        text: reply.text.clone(),
+        external_id: None,
+        status: MessageStatus::Queued,
+        error: None,
+        created_at: now,
+        updated_at: now,
+        media: None,
+        media_file: None,
+        unsupported: None,
+    };
+    let item = OutboxItem {
+        message_id: id,
+        channel,
+        to: phone.clone(),
+        text: reply.text.clone(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        interactive: reply.interactive.clone(),
+        language,
+        held: None,
+    };
+    (record, item)
+}
+
 /// What a provider's status report changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusUpdate {
-    Updated(MessageRecord),
+    Updated(Box<MessageRecord>),
     /// Known message, but the report is older than what we have.
     Stale,
     Unknown,
@@ -340,6 +397,9 @@ impl Store {
                 error: None,
                 created_at: now,
                 updated_at: now,
+                media: inbound.media.clone(),
+                media_file: None,
+                unsupported: inbound.unsupported.clone(),
             };
             tx_put(tx, &keys::message(message_id), &record)?;
             tx.insert(
@@ -355,6 +415,9 @@ impl Store {
             let mut contact: Contact = tx_get(tx, &contact_key)?
                 .unwrap_or_else(|| Contact::new(inbound.from.clone(), now));
             contact.last_inbound_at = Some(now);
+            if inbound.channel.has_session_window() {
+                contact.last_whatsapp_at = Some(now);
+            }
             contact.last_channel = Some(inbound.channel);
             tx_put(tx, &contact_key, &contact)?;
             Ok(InboundOutcome::Stored { message_id })
@@ -433,31 +496,18 @@ impl Store {
                 tx_put(tx, &keys::session(phone), &write.session)?;
                 tx_put(tx, &keys::contact(phone), &write.contact)?;
                 let mut queued = Vec::new();
-                for (text, &id) in write.replies.iter().zip(&reply_ids) {
-                    let record = MessageRecord {
+                for (reply, &id) in write.replies.iter().zip(&reply_ids) {
+                    let (record, item) = new_outbound(
                         id,
-                        phone: phone.clone(),
-                        direction: Direction::Out,
-                        channel: write.channel,
-                        author: Author::Bot,
-                        text: text.clone(),
-                        external_id: None,
-                        status: MessageStatus::Queued,
-                        error: None,
-                        created_at: now,
-                        updated_at: now,
-                    };
+                        phone,
+                        write.channel,
+                        Author::Bot,
+                        reply,
+                        write.contact.language,
+                        now,
+                    );
                     tx_put(tx, &keys::message(id), &record)?;
                     tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
-                    let item = OutboxItem {
-                        message_id: id,
-                        channel: write.channel,
-                        to: phone.clone(),
-                        text: text.clone(),
-                        attempts: 0,
-                        next_attempt_at: now,
-                        last_error: None,
-                    };
                     tx_put(tx, &keys::outbox(id), &item)?;
                     queued.push(id);
                 }
@@ -591,6 +641,19 @@ impl Store {
         Ok(new)
     }
 
+    /// Marks the contact's WhatsApp window as closed (the provider said so).
+    pub fn close_whatsapp_window(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
+        let key = keys::contact(phone);
+        self.tree.transaction(|tx| {
+            if let Some(mut c) = tx_get::<Contact>(tx, &key)? {
+                c.last_whatsapp_at = None;
+                tx_put(tx, &key, &c)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     pub fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool) -> Result<(), StoreError> {
         let key = keys::contact(phone);
         self.tree.transaction(|tx| {
@@ -654,7 +717,7 @@ impl Store {
             }
             m.updated_at = now;
             tx_put(tx, &key, &m)?;
-            Ok(StatusUpdate::Updated(m))
+            Ok(StatusUpdate::Updated(Box::new(m)))
         })?;
         Ok(update)
     }
@@ -710,10 +773,107 @@ impl Store {
         Ok(())
     }
 
+    /// Queues a message written by a person (interpreter, staff) to a contact.
+    pub fn queue_message(
+        &self,
+        phone: &PhoneNumber,
+        channel: Channel,
+        author: Author,
+        text: &str,
+        language: Option<Lang>,
+    ) -> Result<u64, StoreError> {
+        let id = self.db.generate_id()?;
+        let now = now_ms();
+        let reply = Outgoing {
+            text: text.to_string(),
+            interactive: None,
+        };
+        let (record, item) = new_outbound(id, phone, channel, author, &reply, language, now);
+        self.tree.transaction(|tx| {
+            tx_put(tx, &keys::message(id), &record)?;
+            tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
+            tx_put(tx, &keys::outbox(id), &item)?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// The message goes another way (SMS instead of WhatsApp): outbox entry and log follow.
+    pub fn outbox_reroute(&self, item: &OutboxItem, note: &str) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.tree.transaction(|tx| {
+            if tx.get(keys::outbox(item.message_id).as_bytes())?.is_none() {
+                return Ok(());
+            }
+            tx_put(tx, &keys::outbox(item.message_id), item)?;
+            let key = keys::message(item.message_id);
+            if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
+                m.channel = item.channel;
+                m.error = Some(note.to_string());
+                m.updated_at = now;
+                tx_put(tx, &key, &m)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Held messages of `phone` go out again (the person wrote, so the WhatsApp window is open).
+    pub fn release_held(&self, phone: &PhoneNumber) -> Result<usize, StoreError> {
+        let mut released = 0;
+        for mut item in self.outbox()? {
+            if &item.to == phone && item.held.is_some() {
+                item.held = None;
+                item.next_attempt_at = now_ms();
+                self.outbox_retry(&item)?;
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
+    /// Messages that could not be delivered, newest first.
+    pub fn failed_messages(&self) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(b"xf/").rev() {
+            let (_, v) = kv?;
+            let id = v.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+            if let Some(m) = self.message(id)? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records where a fetched media file was saved (or why it could not be).
+    pub fn set_media_file(
+        &self,
+        message_id: u64,
+        file: Option<String>,
+        error: Option<String>,
+    ) -> Result<(), StoreError> {
+        let key = keys::message(message_id);
+        self.tree.transaction(|tx| {
+            if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
+                m.media_file = file.clone();
+                if error.is_some() {
+                    m.error = error.clone();
+                }
+                tx_put(tx, &key, &m)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     /// The message will not be sent: it leaves the outbox, marked failed with the reason.
     pub fn outbox_failed(&self, item: &OutboxItem, reason: &str) -> Result<(), StoreError> {
         let now = now_ms();
         self.tree.transaction(|tx| {
+            tx.insert(
+                keys::failed(item.message_id).as_bytes(),
+                &item.message_id.to_be_bytes(),
+            )?;
             tx.remove(keys::outbox(item.message_id).as_bytes())?;
             let key = keys::message(item.message_id);
             if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {

@@ -328,3 +328,68 @@ pub async fn import_contacts(
     }))
     .into_response()
 }
+
+#[derive(Deserialize)]
+pub struct OutboxQuery {
+    status: Option<String>,
+}
+
+/// `GET /api/outbox[?status=queued|held|failed]`: what has not reached the provider. Failed
+/// messages stay listed with their reason: nothing disappears silently.
+pub async fn outbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<OutboxQuery>,
+) -> Response {
+    let user = match authenticate(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Err(r) = require(&user, &[Role::Staff, Role::Supervisor, Role::Admin]) {
+        return r.into_response();
+    }
+    let status = query.status.as_deref().unwrap_or("queued");
+    let rows: Vec<serde_json::Value> = match status {
+        "queued" | "held" => match state.store.outbox() {
+            Ok(items) => items
+                .into_iter()
+                .filter(|i| status == "queued" || i.held.is_some())
+                .map(|i| {
+                    serde_json::json!({
+                        "message_id": i.message_id,
+                        "channel": i.channel.name(),
+                        "phone": i.to.to_string(),
+                        "attempts": i.attempts,
+                        "next_attempt_at": rfc3339(i.next_attempt_at),
+                        "last_error": i.last_error,
+                        "held": i.held,
+                    })
+                })
+                .collect(),
+            Err(e) => return unavailable(e),
+        },
+        "failed" => match state.store.failed_messages() {
+            Ok(messages) => messages
+                .into_iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "message_id": m.id,
+                        "channel": m.channel.name(),
+                        "phone": m.phone.to_string(),
+                        "error": m.error,
+                        "failed_at": rfc3339(m.updated_at),
+                    })
+                })
+                .collect(),
+            Err(e) => return unavailable(e),
+        },
+        other => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad status",
+                &format!("status {other:?}: use queued, held or failed"),
+            );
+        }
+    };
+    Json(rows).into_response()
+}

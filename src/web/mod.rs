@@ -44,6 +44,11 @@ pub fn router(state: AppState) -> Router {
     let webhooks = Router::new()
         .route("/webhooks/twilio", post(webhooks::twilio_inbound))
         .route("/webhooks/twilio/status", post(webhooks::twilio_status))
+        .route(
+            "/webhooks/whatsapp",
+            get(webhooks::whatsapp_verify).post(webhooks::whatsapp_events),
+        )
+        .route("/webhooks/gateway", post(webhooks::gateway_event))
         .layer(RequestBodyLimitLayer::new(WEBHOOK_BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), track_latency));
     let mut app = Router::new()
@@ -57,6 +62,7 @@ pub fn router(state: AppState) -> Router {
             get(api::payments).post(api::import_payments),
         )
         .route("/api/contacts/import", post(api::import_contacts))
+        .route("/api/outbox", get(api::outbox))
         .route("/api/openapi.json", get(api::openapi));
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
@@ -112,14 +118,40 @@ async fn index(State(state): State<AppState>) -> Html<String> {
     )
 }
 
+/// 200 while the store accepts durable writes; a provider that is down (the gateway phone)
+/// makes it "degraded" but still 200, since messages wait safely in the outbox.
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store.check_writable().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+    let store_ok = match state.store.check_writable().await {
+        Ok(()) => true,
         Err(e) => {
             tracing::error!(error = %e, "health check: store not writable");
-            (StatusCode::SERVICE_UNAVAILABLE, "store not writable\n").into_response()
+            false
         }
+    };
+    let mut body = serde_json::json!({
+        "status": if store_ok { "ok" } else { "down" },
+        "store": if store_ok { "writable" } else { "not writable" },
+        "outbox": state.store.outbox_depth(),
+    });
+    if state.channels.gateway.is_some() {
+        let gateway = match state.channels.gateway_health.get() {
+            None => serde_json::json!({"state": "unknown (nothing sent yet)"}),
+            Some((true, since, _)) => serde_json::json!({"state": "reachable", "since": since}),
+            Some((false, since, error)) => {
+                if store_ok {
+                    body["status"] = "degraded".into();
+                }
+                serde_json::json!({"state": "unreachable", "since": since, "error": error})
+            }
+        };
+        body["gateway"] = gateway;
     }
+    let status = if store_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -131,6 +163,9 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .metrics
         .inbox_depth
         .set(state.store.pending_count() as i64);
+    if let Some((up, _, _)) = state.channels.gateway_health.get() {
+        state.metrics.gateway_up.set(i64::from(up));
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -86,6 +86,8 @@ async fn send(State(state): State<AppState>, Json(request): Json<SendRequest>) -
         from: phone,
         text: text.to_string(),
         external_id: hex::encode(id),
+        media: None,
+        unsupported: None,
     };
     match super::webhooks::accept_inbound(&state, inbound).await {
         Ok(_) => (StatusCode::ACCEPTED, Json(serde_json::json!({"ok": true}))).into_response(),

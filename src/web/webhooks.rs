@@ -1,12 +1,13 @@
 //! Provider webhooks. A message is acknowledged only after it is durably stored.
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
+use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use crate::channel::twilio::{self, WebhookError};
+use crate::channel::{InboundEvent, InboundKind, InboundMessage, StatusReport, gateway, whatsapp};
 use crate::domain::Channel;
 use crate::store::{InboundOutcome, NewInbound, StatusUpdate};
 
@@ -98,32 +99,203 @@ pub async fn twilio_inbound(
 
 /// Stores an inbound message durably, then hands it to the processor. Shared by every channel.
 pub async fn accept_inbound(state: &AppState, inbound: NewInbound) -> Result<Response, Response> {
-    let channel = inbound.channel.name();
-    let outcome = state.store.record_inbound(&inbound).map_err(|e| {
-        tracing::error!(error = %e, channel, "cannot store inbound message");
-        // The provider retries on 5xx: the message is not lost.
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "cannot store the message now; retry\n",
-        )
-            .into_response()
-    })?;
-    state.store.durable().await.map_err(|e| {
-        tracing::error!(error = %e, "cannot make inbound message durable");
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down; retry\n").into_response()
-    })?;
-    match outcome {
-        InboundOutcome::Stored { message_id } => {
-            state.metrics.inbound(channel, "stored");
-            tracing::info!(message_id, channel, "inbound message stored");
-            state.processor.schedule(inbound.from);
-        }
-        InboundOutcome::Duplicate { message_id } => {
-            state.metrics.inbound(channel, "duplicate");
-            tracing::info!(message_id, channel, "duplicate delivery ignored");
+    accept_batch(state, vec![inbound], Vec::new()).await?;
+    Ok(twiml_ok())
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "cannot store webhook content");
+    // The provider retries on 5xx: nothing is lost.
+    (StatusCode::SERVICE_UNAVAILABLE, "cannot store now; retry\n").into_response()
+}
+
+/// Stores every message and status of one webhook, waits once until all of it is durable,
+/// then hands the new messages to the processor.
+async fn accept_batch(
+    state: &AppState,
+    inbound: Vec<NewInbound>,
+    statuses: Vec<(Channel, StatusReport)>,
+) -> Result<(), Response> {
+    let mut stored = Vec::new();
+    for message in inbound {
+        let channel = message.channel.name();
+        match state.store.record_inbound(&message).map_err(unavailable)? {
+            InboundOutcome::Stored { message_id } => {
+                state.metrics.inbound(channel, "stored");
+                tracing::info!(message_id, channel, "inbound message stored");
+                stored.push(message.from);
+            }
+            InboundOutcome::Duplicate { message_id } => {
+                state.metrics.inbound(channel, "duplicate");
+                tracing::info!(message_id, channel, "duplicate delivery ignored");
+            }
         }
     }
-    Ok(twiml_ok())
+    for (channel, report) in statuses {
+        match state
+            .store
+            .update_status_by_external(channel, &report.external_id, report.status, report.error)
+            .map_err(unavailable)?
+        {
+            StatusUpdate::Updated(m) => {
+                tracing::debug!(
+                    message_id = m.id,
+                    status = report.status.name(),
+                    "status updated"
+                )
+            }
+            StatusUpdate::Stale => {}
+            // Acknowledged all the same: the provider must not retry it forever.
+            StatusUpdate::Unknown => {
+                tracing::debug!(channel = channel.name(), "status for an unknown message")
+            }
+        }
+    }
+    state.store.durable().await.map_err(unavailable)?;
+    for phone in stored {
+        state.processor.schedule(phone);
+    }
+    Ok(())
+}
+
+/// A provider's message as we store it.
+fn new_inbound(channel: Channel, m: InboundMessage) -> NewInbound {
+    let (media, unsupported) = match m.kind {
+        InboundKind::Media(media) => (Some(media), None),
+        InboundKind::Unsupported(kind) => (None, Some(kind)),
+        InboundKind::Text | InboundKind::Choice => (None, None),
+    };
+    NewInbound {
+        channel,
+        from: m.from,
+        text: m.text,
+        external_id: m.external_id,
+        media,
+        unsupported,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Subscription {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+/// `GET /webhooks/whatsapp`: Meta's subscription check.
+pub async fn whatsapp_verify(
+    State(state): State<AppState>,
+    Query(q): Query<Subscription>,
+) -> Response {
+    let Some(sender) = &state.channels.whatsapp else {
+        return (
+            StatusCode::NOT_FOUND,
+            "the WhatsApp channel is not configured\n",
+        )
+            .into_response();
+    };
+    match whatsapp::verify_subscription(
+        q.mode.as_deref(),
+        q.verify_token.as_deref(),
+        q.challenge.as_deref(),
+        sender.verify_token(),
+    ) {
+        Some(challenge) => ([(header::CONTENT_TYPE, "text/plain")], challenge).into_response(),
+        None => (StatusCode::FORBIDDEN, "verification failed\n").into_response(),
+    }
+}
+
+/// `POST /webhooks/whatsapp`: messages and statuses, checked against X-Hub-Signature-256.
+pub async fn whatsapp_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(sender) = &state.channels.whatsapp else {
+        return (
+            StatusCode::NOT_FOUND,
+            "the WhatsApp channel is not configured\n",
+        )
+            .into_response();
+    };
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = whatsapp::verify_signature(sender.app_secret(), &body, signature) {
+        tracing::warn!("WhatsApp webhook with a wrong signature refused");
+        return (StatusCode::FORBIDDEN, format!("{e}\n")).into_response();
+    }
+    let parsed = match whatsapp::parse_webhook(&body) {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+    };
+    for reason in &parsed.skipped {
+        tracing::warn!(%reason, "WhatsApp webhook item skipped");
+    }
+    let mut inbound = Vec::new();
+    let mut statuses = Vec::new();
+    for event in parsed.events {
+        match event {
+            InboundEvent::Message(m) => inbound.push(new_inbound(Channel::Whatsapp, m)),
+            InboundEvent::Status(s) => statuses.push((Channel::Whatsapp, s)),
+        }
+    }
+    match accept_batch(&state, inbound, statuses).await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `POST /webhooks/gateway`: events from the Android SMS gateway phone.
+pub async fn gateway_event(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(sender) = &state.channels.gateway else {
+        return (
+            StatusCode::NOT_FOUND,
+            "the gateway channel is not configured\n",
+        )
+            .into_response();
+    };
+    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let now = chrono::Utc::now().timestamp();
+    if let Err(e) = gateway::verify(
+        sender.signing_key(),
+        &body,
+        header_str("x-timestamp"),
+        header_str("x-signature"),
+        now,
+    ) {
+        tracing::warn!(reason = %e, "gateway webhook refused");
+        return (StatusCode::FORBIDDEN, format!("{e}\n")).into_response();
+    }
+    let event = match gateway::parse_event(&body) {
+        Ok(e) => e,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+    };
+    // A webhook from the phone proves it is up.
+    state.channels.gateway_health.record(true, None);
+    let result = match event.kind {
+        gateway::EventKind::Received(m) => {
+            accept_batch(&state, vec![new_inbound(Channel::Gateway, m)], Vec::new()).await
+        }
+        gateway::EventKind::Status(s) => {
+            accept_batch(&state, Vec::new(), vec![(Channel::Gateway, s)]).await
+        }
+        gateway::EventKind::Other(kind) => {
+            tracing::info!(%kind, "gateway event acknowledged, nothing to do");
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(r) => r,
+    }
 }
 
 pub async fn twilio_status(

@@ -159,22 +159,288 @@ async fn fake_messages(
     )
 }
 
+/// A fake Graph API: records sends, answers with wamids, serves media.
+#[derive(Clone)]
+pub struct FakeGraph {
+    pub addr: SocketAddr,
+    state: Arc<GraphState>,
+}
+
+#[derive(Default)]
+struct GraphState {
+    sent: Mutex<Vec<serde_json::Value>>,
+    script: Mutex<VecDeque<(u16, String)>>,
+    counter: AtomicU64,
+    media_fetched: Mutex<Vec<String>>,
+    base: Mutex<String>,
+}
+
+impl FakeGraph {
+    pub async fn start() -> FakeGraph {
+        let state = Arc::new(GraphState::default());
+        let app = Router::new()
+            .route("/v21.0/{phone_id}/messages", post(graph_send))
+            .route("/v21.0/{media_id}", axum::routing::get(graph_media_info))
+            .route("/files/{media_id}", axum::routing::get(graph_media_file))
+            .with_state(state.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind graph");
+        let addr = listener.local_addr().expect("addr");
+        *state.base.lock().unwrap() = format!("http://{addr}");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeGraph { addr, state }
+    }
+
+    pub fn script(&self, answers: &[(u16, &str)]) {
+        let mut s = self.state.script.lock().unwrap();
+        for (status, body) in answers {
+            s.push_back((*status, body.to_string()));
+        }
+    }
+
+    /// Request bodies accepted (200) for `to` (E.164 without '+'), in order.
+    pub fn sent_to(&self, to: &str) -> Vec<serde_json::Value> {
+        let digits = to.trim_start_matches('+');
+        self.state
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|b| b["to"] == digits && b["_accepted"] == true)
+            .cloned()
+            .collect()
+    }
+
+    pub fn all_requests(&self) -> Vec<serde_json::Value> {
+        self.state.sent.lock().unwrap().clone()
+    }
+
+    pub fn media_fetched(&self) -> Vec<String> {
+        self.state.media_fetched.lock().unwrap().clone()
+    }
+
+    pub async fn wait_for(&self, to: &str, n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..200 {
+            let got = self.sent_to(to);
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "expected {n} WhatsApp messages to {to}, got {:#?}",
+            self.sent_to(to)
+        );
+    }
+}
+
+async fn graph_send(
+    State(state): State<Arc<GraphState>>,
+    headers: HeaderMap,
+    axum::Json(mut body): axum::Json<serde_json::Value>,
+) -> (StatusCode, String) {
+    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {GRAPH_TOKEN}"));
+    let (status, answer) = match (authorized, state.script.lock().unwrap().pop_front()) {
+        (false, _) => (
+            401,
+            r#"{"error":{"message":"Invalid OAuth access token","type":"OAuthException","code":190}}"#.to_string(),
+        ),
+        (true, Some(s)) => s,
+        (true, None) => {
+            let n = state.counter.fetch_add(1, Ordering::SeqCst);
+            (
+                200,
+                format!(
+                    r#"{{"messaging_product":"whatsapp","contacts":[{{"input":"{}","wa_id":"{}"}}],"messages":[{{"id":"wamid.TEST{n:06}"}}]}}"#,
+                    body["to"].as_str().unwrap_or(""),
+                    body["to"].as_str().unwrap_or("")
+                ),
+            )
+        }
+    };
+    body["_accepted"] = serde_json::Value::Bool(status == 200);
+    state.sent.lock().unwrap().push(body);
+    (StatusCode::from_u16(status).unwrap(), answer)
+}
+
+async fn graph_media_info(
+    State(state): State<Arc<GraphState>>,
+    Path(media_id): Path<String>,
+) -> axum::Json<serde_json::Value> {
+    let base = state.base.lock().unwrap().clone();
+    axum::Json(serde_json::json!({
+        "messaging_product": "whatsapp",
+        "url": format!("{base}/files/{media_id}"),
+        "mime_type": "audio/ogg",
+        "sha256": "x",
+        "file_size": 11,
+        "id": media_id,
+    }))
+}
+
+async fn graph_media_file(
+    State(state): State<Arc<GraphState>>,
+    Path(media_id): Path<String>,
+) -> Vec<u8> {
+    state.media_fetched.lock().unwrap().push(media_id);
+    b"OggS-voice!".to_vec()
+}
+
+/// A fake Android gateway phone: records sends, answers 202.
+#[derive(Clone)]
+pub struct FakeGateway {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl FakeGateway {
+    pub async fn start() -> FakeGateway {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        FakeGateway::serve(listener)
+    }
+
+    /// Serves on `listener` (tests start the phone late to simulate it being offline).
+    pub fn serve(listener: TcpListener) -> FakeGateway {
+        let state = Arc::new(Mutex::new(Vec::new()));
+        let app = Router::new()
+            .route("/message", post(gateway_send))
+            .with_state(state.clone());
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeGateway { addr, state }
+    }
+
+    /// A phone at `addr` that is switched off: nothing listens until `go_online`.
+    pub fn offline_at(addr: SocketAddr) -> FakeGateway {
+        FakeGateway {
+            addr,
+            state: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// Switches the phone on at its address.
+    pub async fn go_online(&self) {
+        let listener = TcpListener::bind(self.addr).await.expect("rebind gateway");
+        let app = Router::new()
+            .route("/message", post(gateway_send))
+            .with_state(self.state.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+    }
+
+    pub fn sent_to(&self, to: &str) -> Vec<serde_json::Value> {
+        self.state
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|b| b["phoneNumbers"][0] == to)
+            .cloned()
+            .collect()
+    }
+
+    pub async fn wait_for(&self, to: &str, n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..200 {
+            let got = self.sent_to(to);
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "expected {n} gateway SMS to {to}, got {:#?}",
+            self.sent_to(to)
+        );
+    }
+}
+
+async fn gateway_send(
+    State(state): State<Arc<Mutex<Vec<serde_json::Value>>>>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<serde_json::Value>,
+) -> (StatusCode, axum::Json<serde_json::Value>) {
+    use base64::Engine as _;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("sms:gateway-password")
+    );
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&expected) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({"message": "Unauthorized"})),
+        );
+    }
+    let id = body["id"].clone();
+    let recipients = body["phoneNumbers"].clone();
+    state.lock().unwrap().push(body);
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({"id": id, "state": "Pending", "recipients": recipients})),
+    )
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,
     pub store: Arc<Store>,
     pub twilio: FakeTwilio,
+    pub graph: FakeGraph,
+    pub gateway: FakeGateway,
+    /// Added to the real time for the WhatsApp window (tests jump a day ahead).
+    pub clock_offset: Arc<AtomicU64>,
     pub http: reqwest::Client,
     pub app_router: axum::Router,
+    pub dispatcher: kabar::outbox::Dispatcher,
     _data: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     sids: AtomicU64,
 }
 
+/// Which providers a test app has.
+#[derive(Clone, Copy)]
+pub struct Setup {
+    pub twilio: bool,
+    pub whatsapp: bool,
+    pub gateway: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            twilio: true,
+            whatsapp: true,
+            gateway: false,
+        }
+    }
+}
+
+pub const APP_SECRET: &str = "test-app-secret";
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+pub const GRAPH_TOKEN: &str = "test-graph-token";
+pub const PHONE_NUMBER_ID: &str = "106540352242922";
+pub const SIGNING_KEY: &str = "test-signing-key";
+
 /// Config for a test app listening at `addr`, talking to the fake Twilio at `twilio`.
 pub fn test_config(addr: SocketAddr, data: &std::path::Path, twilio: SocketAddr) -> Config {
-    let vars = [
+    config_with(addr, data, twilio, None, None, Setup::default())
+}
+
+pub fn config_with(
+    addr: SocketAddr,
+    data: &std::path::Path,
+    twilio: SocketAddr,
+    graph: Option<SocketAddr>,
+    gateway: Option<SocketAddr>,
+    setup: Setup,
+) -> Config {
+    let mut vars: Vec<(&str, String)> = vec![
         ("KABAR_SERVER__LISTEN", addr.to_string()),
         ("KABAR_SERVER__PUBLIC_URL", format!("http://{addr}")),
         ("KABAR_SERVER__DATA_DIR", data.display().to_string()),
@@ -186,13 +452,50 @@ pub fn test_config(addr: SocketAddr, data: &std::path::Path, twilio: SocketAddr)
             "KABAR_CONTENT__LOCALES",
             manifest_dir().join("locales").display().to_string(),
         ),
-        ("KABAR_TWILIO__ACCOUNT_SID", ACCOUNT_SID.into()),
-        ("KABAR_TWILIO__AUTH_TOKEN", AUTH_TOKEN.into()),
-        ("KABAR_TWILIO__FROM", OUR_NUMBER.into()),
-        ("KABAR_TWILIO__API_BASE", format!("http://{twilio}")),
-        ("KABAR_TWILIO__TPS", "50".into()),
     ];
-    Config::load(None, vars.into_iter().map(|(k, v)| (k.to_string(), v))).expect("test config")
+    if setup.twilio {
+        vars.extend([
+            ("KABAR_TWILIO__ACCOUNT_SID", ACCOUNT_SID.to_string()),
+            ("KABAR_TWILIO__AUTH_TOKEN", AUTH_TOKEN.into()),
+            ("KABAR_TWILIO__FROM", OUR_NUMBER.into()),
+            ("KABAR_TWILIO__API_BASE", format!("http://{twilio}")),
+            ("KABAR_TWILIO__TPS", "50".into()),
+        ]);
+    }
+    if let (true, Some(graph)) = (setup.whatsapp, graph) {
+        vars.extend([
+            (
+                "KABAR_WHATSAPP__PHONE_NUMBER_ID",
+                PHONE_NUMBER_ID.to_string(),
+            ),
+            ("KABAR_WHATSAPP__ACCESS_TOKEN", GRAPH_TOKEN.into()),
+            ("KABAR_WHATSAPP__APP_SECRET", APP_SECRET.into()),
+            ("KABAR_WHATSAPP__VERIFY_TOKEN", VERIFY_TOKEN.into()),
+            ("KABAR_WHATSAPP__API_BASE", format!("http://{graph}/v21.0")),
+        ]);
+    }
+    if let (true, Some(gateway)) = (setup.gateway, gateway) {
+        vars.extend([
+            ("KABAR_GATEWAY__URL", format!("http://{gateway}")),
+            ("KABAR_GATEWAY__USERNAME", "sms".to_string()),
+            ("KABAR_GATEWAY__PASSWORD", "gateway-password".into()),
+            ("KABAR_GATEWAY__SIGNING_KEY", SIGNING_KEY.into()),
+            ("KABAR_GATEWAY__TPS", "20".into()),
+        ]);
+    }
+    let mut config =
+        Config::load(None, vars.into_iter().map(|(k, v)| (k.to_string(), v))).expect("test config");
+    if let Some(w) = config.whatsapp.as_mut() {
+        // Somali has an approved template; other locales fall back to SMS (or are held).
+        w.templates.insert(
+            "so".into(),
+            kabar::config::TemplateConfig {
+                name: "kabar_notice".into(),
+                language: "so".into(),
+            },
+        );
+    }
+    config
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -202,19 +505,62 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(twilio: FakeTwilio, data: tempfile::TempDir) -> TestApp {
+    let gateway = FakeGateway::start().await;
+    spawn_full(
+        twilio,
+        FakeGraph::start().await,
+        gateway,
+        data,
+        Setup::default(),
+    )
+    .await
+}
+
+/// An app with the providers `setup` asks for, all faked on loopback.
+pub async fn spawn_setup(setup: Setup) -> TestApp {
+    spawn_full(
+        FakeTwilio::start().await,
+        FakeGraph::start().await,
+        FakeGateway::start().await,
+        tempfile::tempdir().expect("tempdir"),
+        setup,
+    )
+    .await
+}
+
+pub async fn spawn_full(
+    twilio: FakeTwilio,
+    graph: FakeGraph,
+    gateway: FakeGateway,
+    data: tempfile::TempDir,
+    setup: Setup,
+) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let config = test_config(addr, data.path(), twilio.addr);
+    let config = config_with(
+        addr,
+        data.path(),
+        twilio.addr,
+        Some(graph.addr),
+        Some(gateway.addr),
+        setup,
+    );
+    let clock_offset = Arc::new(AtomicU64::new(0));
+    let offset = clock_offset.clone();
     let app = kabar::App::build_with(
         config,
-        Backoff {
-            base: Duration::from_millis(100),
-            cap: Duration::from_millis(500),
+        kabar::Options {
+            backoff: Backoff {
+                base: Duration::from_millis(100),
+                cap: Duration::from_millis(500),
+            },
+            clock: Arc::new(move || kabar::domain::now_ms() + offset.load(Ordering::SeqCst)),
         },
     )
     .expect("app builds");
     let store = app.store.clone();
     let app_router = app.router();
+    let dispatcher = app.dispatcher.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(app.run(listener, async {
         let _ = stopped.await;
@@ -224,8 +570,12 @@ pub async fn spawn_app_with(twilio: FakeTwilio, data: tempfile::TempDir) -> Test
         base: format!("http://{addr}"),
         store,
         twilio,
+        graph,
+        gateway,
+        clock_offset,
         http: reqwest::Client::new(),
         app_router,
+        dispatcher,
         _data: data,
         stop: Some(stop),
         handle: Some(handle),
@@ -311,6 +661,117 @@ impl TestApp {
         assert_eq!(r.status(), 200);
         r.json().await.unwrap()
     }
+}
+
+impl TestApp {
+    /// Posts a WhatsApp webhook body, signed like Meta does.
+    pub async fn whatsapp(&self, body: &serde_json::Value) -> reqwest::Response {
+        let raw = serde_json::to_vec(body).unwrap();
+        self.http
+            .post(self.url("/webhooks/whatsapp"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", whatsapp_signature(&raw))
+            .body(raw)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A person writes `text` on WhatsApp from `wa_id` (digits, no '+').
+    pub async fn whatsapp_text(&self, wa_id: &str, text: &str) {
+        let id = format!("wamid.IN{}", self.next_sid());
+        let r = self
+            .whatsapp(&whatsapp_message(
+                wa_id,
+                &id,
+                serde_json::json!({"type": "text", "text": {"body": text}}),
+            ))
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+
+    /// Posts a gateway event, signed like the phone does.
+    pub async fn gateway_event(&self, body: &serde_json::Value) -> reqwest::Response {
+        let raw = serde_json::to_vec(body).unwrap();
+        let ts = chrono::Utc::now().timestamp().to_string();
+        self.http
+            .post(self.url("/webhooks/gateway"))
+            .header("content-type", "application/json")
+            .header("x-timestamp", &ts)
+            .header("x-signature", gateway_signature(&raw, &ts))
+            .body(raw)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A person texts `text` to the gateway phone from `sender` (as the phone shows it).
+    pub async fn gateway_sms(&self, sender: &str, text: &str) {
+        let id = self.next_sid();
+        let r = self
+            .gateway_event(&serde_json::json!({
+                "id": format!("evt-{id}"),
+                "webhookId": "kabar",
+                "deviceId": "device-1",
+                "event": "sms:received",
+                "payload": {
+                    "messageId": format!("msg-{id}"),
+                    "message": text,
+                    "sender": sender,
+                    "recipient": "+6281100000000",
+                    "simNumber": 1,
+                    "receivedAt": "2026-11-22T10:00:00.000+07:00"
+                }
+            }))
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+
+    /// Moves the clock the WhatsApp window is judged by.
+    pub fn advance_hours(&self, hours: u64) {
+        self.clock_offset
+            .fetch_add(hours * 3_600_000, Ordering::SeqCst);
+    }
+}
+
+pub fn whatsapp_signature(raw: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
+    mac.update(raw);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+pub fn gateway_signature(raw: &[u8], ts: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SIGNING_KEY.as_bytes()).unwrap();
+    mac.update(raw);
+    mac.update(ts.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A Cloud API webhook carrying one message from `wa_id` (fields as Meta documents them).
+pub fn whatsapp_message(wa_id: &str, id: &str, content: serde_json::Value) -> serde_json::Value {
+    let mut message = serde_json::json!({"from": wa_id, "id": id, "timestamp": "1763800000"});
+    if let (Some(m), Some(c)) = (message.as_object_mut(), content.as_object()) {
+        for (k, v) in c {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": "102290129340398",
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "6281100000000", "phone_number_id": PHONE_NUMBER_ID},
+                    "contacts": [{"profile": {"name": "Test"}, "wa_id": wa_id}],
+                    "messages": [message]
+                }
+            }]
+        }]
+    })
 }
 
 pub fn inbound_params(sid: &str, from: &str, body: &str) -> Vec<(String, String)> {
