@@ -723,3 +723,49 @@ async fn the_per_channel_rate_limit_is_honoured() {
     assert!((180..=220).contains(&sent), "{sent} sends in 10 s at 20/s");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_through_twilio_follows_the_same_window_rule() {
+    let app = spawn_app().await;
+    let from = "whatsapp:+93700000030";
+    app.sms(from, "hello").await;
+    let menu = app.twilio.wait_for("whatsapp:+93700000030", 1).await;
+    assert_eq!(menu[0].from.as_deref(), Some("whatsapp:+6281100000000"));
+    let phone = PhoneNumber::parse("+93700000030").unwrap();
+
+    // Twilio says the window is closed (63016): the message goes by SMS instead.
+    app.twilio.script(&[(
+        400,
+        r#"{"code":63016,"message":"Failed to send freeform message because you are outside the allowed window.","more_info":"https://www.twilio.com/docs/errors/63016","status":400}"#,
+    )]);
+    app.store
+        .queue_message(
+            &phone,
+            Channel::TwilioWhatsapp,
+            Author::User("ana".into()),
+            "first",
+            Some(Lang::English),
+        )
+        .unwrap();
+    app.dispatcher.wake();
+    let sms = app.twilio.wait_for("+93700000030", 1).await;
+    assert_eq!(sms[0].body, "first");
+
+    // Our own clock says 25 hours passed: straight to SMS, WhatsApp not even tried.
+    app.advance_hours(25);
+    let before = app.twilio.received().len();
+    app.store
+        .queue_message(
+            &phone,
+            Channel::TwilioWhatsapp,
+            Author::User("ana".into()),
+            "second",
+            Some(Lang::English),
+        )
+        .unwrap();
+    app.dispatcher.wake();
+    let sms = app.twilio.wait_for("+93700000030", 2).await;
+    assert_eq!(sms[1].body, "second");
+    assert_eq!(app.twilio.received().len(), before + 1);
+    app.stop().await;
+}

@@ -345,6 +345,8 @@ pub fn classify(
         Some(21610) => SendOutcome::OptedOut { reason },
         Some(20429) => SendOutcome::Retry { reason, after },
         Some(21211 | 21614) => SendOutcome::Failed { reason },
+        // WhatsApp outside the 24-hour window: a template or SMS is needed.
+        Some(63016) => SendOutcome::OutsideWindow { reason },
         _ if http == 429 || http >= 500 => SendOutcome::Retry { reason, after },
         _ => SendOutcome::Failed { reason },
     }
@@ -471,7 +473,7 @@ mod tests {
         ));
         assert!(matches!(
             classify(400, Some(63016), r(), None),
-            SendOutcome::Failed { .. }
+            SendOutcome::OutsideWindow { .. }
         ));
     }
 
