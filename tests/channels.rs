@@ -769,3 +769,25 @@ async fn whatsapp_through_twilio_follows_the_same_window_rule() {
     assert_eq!(app.twilio.received().len(), before + 1);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_person_on_sms_and_whatsapp_is_one_contact() {
+    let app = spawn_app().await;
+    // Starts by SMS and chooses Somali…
+    app.sms("+252655555555", "Salaan, waxaan rabaa caawimaad").await;
+    app.twilio.wait_for("+252655555555", 1).await;
+    app.sms("+252655555555", "1").await;
+    app.twilio.wait_for("+252655555555", 2).await;
+    // …then writes on WhatsApp from the same number: same language, same conversation, and the
+    // answer comes back on WhatsApp, the channel they used last.
+    app.whatsapp(&list_reply("252655555555", "wamid.M1", "1")).await;
+    let sent = app.graph.wait_for("252655555555", 2).await;
+    assert_eq!(sent[0]["text"]["body"], text(Lang::Somali, "welcome"));
+    assert_eq!(sent[1]["interactive"]["body"]["text"], text(Lang::Somali, "main-menu"));
+    let p = PhoneNumber::parse("+252655555555").unwrap();
+    let history = app.store.history(&p).unwrap();
+    let channels: Vec<Channel> = history.iter().map(|m| m.channel).collect();
+    assert!(channels.contains(&Channel::TwilioSms) && channels.contains(&Channel::Whatsapp));
+    assert_eq!(app.store.contact(&p).unwrap().unwrap().last_channel, Some(Channel::Whatsapp));
+    app.stop().await;
+}
