@@ -261,6 +261,56 @@ pub struct Ticket {
     /// Further requests made while the ticket was open (e.g. data deletion).
     #[serde(default)]
     pub also: Vec<String>,
+    /// The interpreter handling it.
+    #[serde(default)]
+    pub claimed_by: Option<String>,
+    #[serde(default)]
+    pub claimed_at: Option<Millis>,
+    /// When a person first answered (for first-response figures).
+    #[serde(default)]
+    pub first_response_at: Option<Millis>,
+    #[serde(default)]
+    pub closed_at: Option<Millis>,
+    /// Private notes for colleagues; never sent.
+    #[serde(default)]
+    pub notes: Vec<Note>,
+}
+
+impl Ticket {
+    /// Urgent first, then the longest waiting.
+    pub fn queue_order(&self) -> (bool, Millis, u64) {
+        (
+            !self.urgent,
+            self.waiting_since.unwrap_or(Millis::MAX),
+            self.id,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Note {
+    pub at: Millis,
+    pub author: String,
+    pub text: String,
+}
+
+/// Who did what to which ticket, when: the audit trail admins read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: Millis,
+    pub user: String,
+    pub action: String,
+    pub ticket: Option<u64>,
+    pub detail: String,
+}
+
+/// A prepared answer interpreters can insert, per language.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CannedReply {
+    pub id: u64,
+    pub language: Lang,
+    pub title: String,
+    pub text: String,
 }
 
 /// One city's next payment, as staff import it.

@@ -146,7 +146,7 @@ async fn somali_conversation_on_whatsapp_with_list_menus() {
         .unwrap()
         .into_iter()
         .filter(|m| m.direction == Direction::Out && m.external_id.is_some())
-        .last()
+        .next_back()
         .unwrap();
     let statuses = json!({
         "object": "whatsapp_business_account",
@@ -502,7 +502,7 @@ async fn without_template_or_sms_route_the_message_is_held_and_explained() {
     let wa_id = "93700000010";
     app.whatsapp_text(wa_id, "salam").await;
     app.graph.wait_for(wa_id, 1).await;
-    app.whatsapp(&list_reply(wa_id, "wamid.H1", "1")).await; // Dari
+    app.whatsapp(&list_reply(wa_id, "wamid.H1", "1")).await; // English, detected first
     app.graph.wait_for(wa_id, 2).await;
     app.advance_hours(30);
     let phone = PhoneNumber::parse(&format!("+{wa_id}")).unwrap();
@@ -774,20 +774,28 @@ async fn whatsapp_through_twilio_follows_the_same_window_rule() {
 async fn one_person_on_sms_and_whatsapp_is_one_contact() {
     let app = spawn_app().await;
     // Starts by SMS and chooses Somali…
-    app.sms("+252655555555", "Salaan, waxaan rabaa caawimaad").await;
+    app.sms("+252655555555", "Salaan, waxaan rabaa caawimaad")
+        .await;
     app.twilio.wait_for("+252655555555", 1).await;
     app.sms("+252655555555", "1").await;
     app.twilio.wait_for("+252655555555", 2).await;
     // …then writes on WhatsApp from the same number: same language, same conversation, and the
     // answer comes back on WhatsApp, the channel they used last.
-    app.whatsapp(&list_reply("252655555555", "wamid.M1", "1")).await;
+    app.whatsapp(&list_reply("252655555555", "wamid.M1", "1"))
+        .await;
     let sent = app.graph.wait_for("252655555555", 2).await;
     assert_eq!(sent[0]["text"]["body"], text(Lang::Somali, "welcome"));
-    assert_eq!(sent[1]["interactive"]["body"]["text"], text(Lang::Somali, "main-menu"));
+    assert_eq!(
+        sent[1]["interactive"]["body"]["text"],
+        text(Lang::Somali, "main-menu")
+    );
     let p = PhoneNumber::parse("+252655555555").unwrap();
     let history = app.store.history(&p).unwrap();
     let channels: Vec<Channel> = history.iter().map(|m| m.channel).collect();
     assert!(channels.contains(&Channel::TwilioSms) && channels.contains(&Channel::Whatsapp));
-    assert_eq!(app.store.contact(&p).unwrap().unwrap().last_channel, Some(Channel::Whatsapp));
+    assert_eq!(
+        app.store.contact(&p).unwrap().unwrap().last_channel,
+        Some(Channel::Whatsapp)
+    );
     app.stop().await;
 }

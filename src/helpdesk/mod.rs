@@ -1,5 +1,7 @@
 //! Tickets: who may see which. Opening and attaching happen in the processor's transaction.
 
+pub mod hours;
+
 use crate::domain::{Role, Ticket, User};
 
 /// Topics only supervisors (and admins) handle: voluntary return counselling and protection.

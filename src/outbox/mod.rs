@@ -14,7 +14,6 @@ use tokio::time::Instant;
 use crate::channel::{Channels, Delivery, SendOutcome};
 use crate::domain::{Millis, OutboxItem, WHATSAPP_WINDOW_MS, now_ms};
 use crate::metrics::Metrics;
-use crate::phone::PhoneNumber;
 use crate::store::Store;
 
 /// Attempts before a message is marked failed (about 25 minutes of retries with the defaults).
@@ -143,18 +142,22 @@ impl Dispatcher {
         tasks: &mut JoinSet<()>,
         next_slot: &mut HashMap<&'static str, Instant>,
     ) -> Duration {
-        let items = match self.inner.store.outbox() {
-            Ok(items) => items,
+        const BATCH: usize = 256;
+        let store = &self.inner.store;
+        let now = now_ms();
+        // Only what is due is read (an index by due time): a large backlog costs nothing here.
+        let (items, next_due) = match store.due_outbox(now, BATCH) {
+            Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the outbox");
                 return Duration::from_secs(1);
             }
         };
-        self.inner.metrics.outbox_depth.set(items.len() as i64);
-        let now = now_ms();
-        let mut wait = Duration::from_secs(1);
-        // Keep each person's messages in order: once one of theirs waits, later ones wait too.
-        let mut blocked: HashSet<PhoneNumber> = HashSet::new();
+        let full = items.len() >= BATCH;
+        let mut wait = next_due
+            .map(|due| Duration::from_millis(due.saturating_sub(now)))
+            .unwrap_or(Duration::from_secs(1))
+            .min(Duration::from_secs(1));
         let in_flight: HashSet<u64> = self
             .inner
             .in_flight
@@ -162,22 +165,18 @@ impl Dispatcher {
             .map(|s| s.clone())
             .unwrap_or_default();
         for item in items {
-            if blocked.contains(&item.to) {
+            if in_flight.contains(&item.message_id) {
                 continue;
             }
-            if item.held.is_some() {
-                // Later messages to the same person wait behind a held one, in order.
-                blocked.insert(item.to.clone());
-                continue;
-            }
-            if in_flight.contains(&item.message_id) || item.next_attempt_at > now {
-                if item.next_attempt_at > now {
-                    wait = wait.min(Duration::from_millis(item.next_attempt_at - now));
+            // Keep each person's messages in order: only their oldest queued one may go.
+            match store.first_outbox_of(&item.to) {
+                Ok(Some(first)) if first != item.message_id => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the outbox order");
+                    continue;
                 }
-                blocked.insert(item.to.clone());
-                continue;
+                _ => {}
             }
-            blocked.insert(item.to.clone());
             let group = Channels::limit_group(item.channel);
             let tps = self.inner.channels.tps(item.channel).max(1);
             let interval = Duration::from_secs_f64(1.0 / f64::from(tps));
@@ -185,7 +184,7 @@ impl Dispatcher {
             let start = (*slot).max(Instant::now());
             *slot = start + interval;
             if start > Instant::now() {
-                // Don't sit on a long sleep while a wake-up or shutdown might come: re-scan soon.
+                // Don't sit on a long sleep while a wake-up or shutdown might come: look again soon.
                 if start - Instant::now() > Duration::from_millis(200) {
                     *slot = start;
                     return Duration::from_millis(50);
@@ -197,6 +196,9 @@ impl Dispatcher {
             }
             let this = self.clone();
             tasks.spawn(async move { this.send_one(item).await });
+        }
+        if full {
+            wait = Duration::from_millis(10);
         }
         wait
     }

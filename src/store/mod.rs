@@ -9,16 +9,26 @@
 //! | `x/` | channel `/` provider id | message id — dedupe and status look-up |
 //! | `i/` | phone `/` sequence | message id — inbound messages not yet processed |
 //! | `o/` | message id | OutboxItem |
+//! | `od/` | due time `/` message id | () — what the dispatcher may send now |
+//! | `or/` | phone `/` message id | () — a person's queued messages, in order |
 //! | `t/` | ticket id | Ticket |
 //! | `to/` | phone | id of the contact's open ticket |
 //! | `u/` | user name | User |
 //! | `k/` | sha256(token) hex | user name |
 //! | `p/` | city (lower case) | PaymentEntry |
+//! | `tc/` | phone | id of the ticket closed last (reopened within 24 h) |
+//! | `au/` | time, id | AuditEntry |
+//! | `sn/` | user `/` ticket | messages of the ticket the user has seen |
+//! | `cr/` | language `/` id | CannedReply |
+//! | `ss/` | sha256(session token) | web session |
 //!
 //! Values are JSON. Every operation that changes several keys is one sled transaction, and a
 //! caller that must not lose it awaits [`Store::durable`] (group commit) before acknowledging.
 
 mod commit;
+mod helpdesk;
+
+pub use helpdesk::{REOPEN_WINDOW_MS, TicketError};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -105,6 +115,40 @@ fn tx_put<T: Serialize>(tx: &TransactionalTree, key: &str, value: &T) -> TxResul
     Ok(())
 }
 
+/// Writes an outbox item and its indexes; `previous` is the stored version being replaced.
+fn put_outbox(
+    tx: &TransactionalTree,
+    item: &OutboxItem,
+    previous: Option<&OutboxItem>,
+) -> TxResult<()> {
+    if let Some(old) = previous {
+        tx.remove(keys::outbox_due(old.next_attempt_at, old.message_id).as_bytes())?;
+    }
+    tx_put(tx, &keys::outbox(item.message_id), item)?;
+    if item.held.is_none() {
+        tx.insert(
+            keys::outbox_due(item.next_attempt_at, item.message_id).as_bytes(),
+            &[] as &[u8],
+        )?;
+    }
+    tx.insert(
+        keys::outbox_recipient(&item.to, item.message_id).as_bytes(),
+        &[] as &[u8],
+    )?;
+    Ok(())
+}
+
+/// Removes an outbox item and its indexes; false when it was not queued.
+fn remove_outbox(tx: &TransactionalTree, id: u64) -> TxResult<bool> {
+    let Some(old) = tx_get::<OutboxItem>(tx, &keys::outbox(id))? else {
+        return Ok(false);
+    };
+    tx.remove(keys::outbox(id).as_bytes())?;
+    tx.remove(keys::outbox_due(old.next_attempt_at, id).as_bytes())?;
+    tx.remove(keys::outbox_recipient(&old.to, id).as_bytes())?;
+    Ok(true)
+}
+
 mod keys {
     use crate::domain::Channel;
     use crate::phone::PhoneNumber;
@@ -143,6 +187,17 @@ mod keys {
     pub fn outbox(id: u64) -> String {
         format!("o/{id:016x}")
     }
+    /// Due index: the dispatcher reads only what is due, never the whole backlog.
+    pub fn outbox_due(at: crate::domain::Millis, id: u64) -> String {
+        format!("od/{at:016x}/{id:016x}")
+    }
+    /// Per-recipient index: a person's messages go out in order, and held ones are found fast.
+    pub fn outbox_recipient(p: &PhoneNumber, id: u64) -> String {
+        format!("or/{p}/{id:016x}")
+    }
+    pub fn outbox_recipient_prefix(p: &PhoneNumber) -> String {
+        format!("or/{p}/")
+    }
     pub fn ticket(id: u64) -> String {
         format!("t/{id:016x}")
     }
@@ -154,6 +209,18 @@ mod keys {
     }
     pub fn token(hash: &str) -> String {
         format!("k/{hash}")
+    }
+    pub fn closed_ticket(p: &PhoneNumber) -> String {
+        format!("tc/{p}")
+    }
+    pub fn audit(at: crate::domain::Millis, id: u64) -> String {
+        format!("au/{at:016x}{id:016x}")
+    }
+    pub fn seen(user: &str, ticket: u64) -> String {
+        format!("sn/{user}/{ticket:016x}")
+    }
+    pub fn canned(lang: crate::i18n::Lang, id: u64) -> String {
+        format!("cr/{}/{id:016x}", lang.tag())
     }
     pub fn failed(id: u64) -> String {
         format!("xf/{id:016x}")
@@ -508,7 +575,7 @@ impl Store {
                     );
                     tx_put(tx, &keys::message(id), &record)?;
                     tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
-                    tx_put(tx, &keys::outbox(id), &item)?;
+                    put_outbox(tx, &item, None)?;
                     queued.push(id);
                 }
                 let open_key = keys::open_ticket(phone);
@@ -569,6 +636,11 @@ impl Store {
                             urgent: *urgent,
                             details: details.clone(),
                             also: Vec::new(),
+                            claimed_by: None,
+                            claimed_at: None,
+                            first_response_at: None,
+                            closed_at: None,
+                            notes: Vec::new(),
                         });
                         tx_put(tx, &open_key, &ticket_id)?;
                     }
@@ -741,7 +813,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = now_ms();
         self.tree.transaction(|tx| {
-            tx.remove(keys::outbox(item.message_id).as_bytes())?;
+            remove_outbox(tx, item.message_id)?;
             let key = keys::message(item.message_id);
             if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
                 m.external_id = Some(external_id.to_string());
@@ -765,8 +837,8 @@ impl Store {
     pub fn outbox_retry(&self, item: &OutboxItem) -> Result<(), StoreError> {
         self.tree.transaction(|tx| {
             // Only if still queued (it may have been cancelled meanwhile).
-            if tx.get(keys::outbox(item.message_id).as_bytes())?.is_some() {
-                tx_put(tx, &keys::outbox(item.message_id), item)?;
+            if let Some(previous) = tx_get::<OutboxItem>(tx, &keys::outbox(item.message_id))? {
+                put_outbox(tx, item, Some(&previous))?;
             }
             Ok(())
         })?;
@@ -792,7 +864,7 @@ impl Store {
         self.tree.transaction(|tx| {
             tx_put(tx, &keys::message(id), &record)?;
             tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
-            tx_put(tx, &keys::outbox(id), &item)?;
+            put_outbox(tx, &item, None)?;
             Ok(())
         })?;
         Ok(id)
@@ -802,10 +874,10 @@ impl Store {
     pub fn outbox_reroute(&self, item: &OutboxItem, note: &str) -> Result<(), StoreError> {
         let now = now_ms();
         self.tree.transaction(|tx| {
-            if tx.get(keys::outbox(item.message_id).as_bytes())?.is_none() {
+            let Some(previous) = tx_get::<OutboxItem>(tx, &keys::outbox(item.message_id))? else {
                 return Ok(());
-            }
-            tx_put(tx, &keys::outbox(item.message_id), item)?;
+            };
+            put_outbox(tx, item, Some(&previous))?;
             let key = keys::message(item.message_id);
             if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
                 m.channel = item.channel;
@@ -818,11 +890,70 @@ impl Store {
         Ok(())
     }
 
+    /// A person's queued messages, oldest first (read through the recipient index).
+    pub fn outbox_of(&self, phone: &PhoneNumber) -> Result<Vec<OutboxItem>, StoreError> {
+        let prefix = keys::outbox_recipient_prefix(phone);
+        let mut items = Vec::new();
+        for kv in self.tree.scan_prefix(prefix.as_bytes()) {
+            let (k, _) = kv?;
+            let id = std::str::from_utf8(&k[prefix.len()..])
+                .ok()
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
+            if let Some(item) = id
+                .map(|id| self.get::<OutboxItem>(&keys::outbox(id)))
+                .transpose()?
+                .flatten()
+            {
+                items.push(item);
+            }
+        }
+        Ok(items)
+    }
+
+    /// The oldest queued message for `phone`: only it may be sent, so order is kept.
+    pub fn first_outbox_of(&self, phone: &PhoneNumber) -> Result<Option<u64>, StoreError> {
+        let prefix = keys::outbox_recipient_prefix(phone);
+        let Some(kv) = self.tree.scan_prefix(prefix.as_bytes()).next() else {
+            return Ok(None);
+        };
+        let (k, _) = kv?;
+        Ok(std::str::from_utf8(&k[prefix.len()..])
+            .ok()
+            .and_then(|h| u64::from_str_radix(h, 16).ok()))
+    }
+
+    /// Items due at `now`, by due time, at most `limit`; and when the next one after those
+    /// falls due.
+    pub fn due_outbox(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
+        let mut items = Vec::new();
+        for kv in self.tree.scan_prefix(b"od/") {
+            let (k, _) = kv?;
+            let key = String::from_utf8_lossy(&k);
+            let mut parts = key.trim_start_matches("od/").split('/');
+            let due = parts.next().and_then(|h| u64::from_str_radix(h, 16).ok());
+            let id = parts.next().and_then(|h| u64::from_str_radix(h, 16).ok());
+            let (Some(due), Some(id)) = (due, id) else {
+                continue;
+            };
+            if due > now || items.len() >= limit {
+                return Ok((items, Some(due)));
+            }
+            if let Some(item) = self.get::<OutboxItem>(&keys::outbox(id))? {
+                items.push(item);
+            }
+        }
+        Ok((items, None))
+    }
+
     /// Held messages of `phone` go out again (the person wrote, so the WhatsApp window is open).
     pub fn release_held(&self, phone: &PhoneNumber) -> Result<usize, StoreError> {
         let mut released = 0;
-        for mut item in self.outbox()? {
-            if &item.to == phone && item.held.is_some() {
+        for mut item in self.outbox_of(phone)? {
+            if item.held.is_some() {
                 item.held = None;
                 item.next_attempt_at = now_ms();
                 self.outbox_retry(&item)?;
@@ -874,7 +1005,7 @@ impl Store {
                 keys::failed(item.message_id).as_bytes(),
                 &item.message_id.to_be_bytes(),
             )?;
-            tx.remove(keys::outbox(item.message_id).as_bytes())?;
+            remove_outbox(tx, item.message_id)?;
             let key = keys::message(item.message_id);
             if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
                 m.status = MessageStatus::Failed;
