@@ -41,6 +41,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("cannot build the HTTP client: {0}")]
     Http(reqwest::Error),
+    #[error("config helpdesk: {0}")]
+    Hours(#[from] helpdesk::hours::HoursError),
 }
 
 /// Loads and validates locales and flows.
@@ -58,6 +60,9 @@ pub struct App {
     pub channels: Channels,
     pub dispatcher: Dispatcher,
     pub processor: Arc<Processor>,
+    pub hours: helpdesk::hours::BusinessHours,
+    pub events: helpdesk::Events,
+    localizer: Arc<Localizer>,
     shutdown_tx: watch::Sender<bool>,
 }
 
@@ -111,6 +116,11 @@ impl App {
                 .map(|g| channel::gateway::GatewaySender::new(g, http.clone())),
             gateway_health: Default::default(),
         };
+        let hours = helpdesk::hours::BusinessHours::parse(
+            &config.helpdesk.timezone,
+            &config.helpdesk.hours,
+        )?;
+        let (events, _) = tokio::sync::broadcast::channel(256);
         let dispatcher = Dispatcher::new(
             store.clone(),
             channels.clone(),
@@ -118,14 +128,17 @@ impl App {
             options.backoff,
             options.clock,
         );
-        let processor = Processor::new(
-            store.clone(),
-            Arc::new(flows),
-            Arc::new(localizer),
-            dispatcher.clone(),
-            channels.clone(),
-            config.server.data_dir.join("media"),
-        );
+        let localizer = Arc::new(localizer);
+        let processor = Processor::new(processor::Parts {
+            store: store.clone(),
+            flows: Arc::new(flows),
+            localizer: localizer.clone(),
+            dispatcher: dispatcher.clone(),
+            channels: channels.clone(),
+            media_dir: config.server.data_dir.join("media"),
+            hours: Some(hours.clone()),
+            events: events.clone(),
+        });
         let (shutdown_tx, _) = watch::channel(false);
         Ok(App {
             config: Arc::new(config),
@@ -134,6 +147,9 @@ impl App {
             channels,
             dispatcher,
             processor,
+            hours,
+            events,
+            localizer,
             shutdown_tx,
         })
     }
@@ -146,6 +162,10 @@ impl App {
             channels: self.channels.clone(),
             metrics: self.metrics.clone(),
             shutdown: self.shutdown_tx.subscribe(),
+            localizer: self.localizer.clone(),
+            hours: self.hours.clone(),
+            events: self.events.clone(),
+            login_limiter: Default::default(),
         })
     }
 

@@ -22,6 +22,8 @@ pub struct Processor {
     localizer: Arc<Localizer>,
     dispatcher: Dispatcher,
     channels: Channels,
+    hours: Option<crate::helpdesk::hours::BusinessHours>,
+    events: crate::helpdesk::Events,
     /// Where voice notes, images and documents people send are kept for interpreters.
     media_dir: PathBuf,
     /// Contacts being drained; `true` when more arrived meanwhile.
@@ -34,21 +36,39 @@ impl std::fmt::Debug for Processor {
     }
 }
 
+/// What the processor is wired to.
+pub struct Parts {
+    pub store: Arc<Store>,
+    pub flows: Arc<Flows>,
+    pub localizer: Arc<Localizer>,
+    pub dispatcher: Dispatcher,
+    pub channels: Channels,
+    /// Where voice notes, images and documents people send are kept for interpreters.
+    pub media_dir: PathBuf,
+    pub hours: Option<crate::helpdesk::hours::BusinessHours>,
+    pub events: crate::helpdesk::Events,
+}
+
 impl Processor {
-    pub fn new(
-        store: Arc<Store>,
-        flows: Arc<Flows>,
-        localizer: Arc<Localizer>,
-        dispatcher: Dispatcher,
-        channels: Channels,
-        media_dir: PathBuf,
-    ) -> Arc<Processor> {
+    pub fn new(parts: Parts) -> Arc<Processor> {
+        let Parts {
+            store,
+            flows,
+            localizer,
+            dispatcher,
+            channels,
+            media_dir,
+            hours,
+            events,
+        } = parts;
         Arc::new(Processor {
             store,
             flows,
             localizer,
             dispatcher,
             channels,
+            hours,
+            events,
             media_dir,
             running: Mutex::new(HashMap::new()),
         })
@@ -112,6 +132,21 @@ impl Processor {
         }
     }
 
+    /// Sends what was just queued (interpreter replies) without waiting for the next scan.
+    pub fn wake_dispatcher(&self) {
+        self.dispatcher.wake();
+    }
+
+    /// The conversation state after a person closes a ticket: the bot, quiet at the main menu.
+    pub fn idle_session(&self) -> crate::flow::Session {
+        crate::flow::Session {
+            state: crate::flow::State::At {
+                at: self.flows.main_menu(),
+            },
+            ..Default::default()
+        }
+    }
+
     /// The data flows may show, read at answer time so staff updates apply at once.
     fn facts(&self) -> Result<Facts, StoreError> {
         let schedule = self.store.payments()?;
@@ -132,6 +167,14 @@ impl Processor {
             .unwrap_or_else(|| Contact::new(message.phone.clone(), message.created_at));
         let session = self.store.session(&message.phone)?;
         let facts = self.facts()?;
+        let now = crate::domain::now_ms();
+        let reopenable = match self.store.open_ticket_of(&message.phone)? {
+            Some(_) => None,
+            None => self
+                .store
+                .recently_closed(&message.phone, now)?
+                .map(|t| t.topic),
+        };
         let engine = Engine {
             flows: &self.flows,
             localizer: &self.localizer,
@@ -151,9 +194,9 @@ impl Processor {
                 } else {
                     Attachment::None
                 },
+                reopenable,
             },
         );
-        let now = crate::domain::now_ms();
         let mut replies = Vec::new();
         let mut ticket = TicketChange::None;
         for effect in effects {
@@ -187,6 +230,25 @@ impl Processor {
                         ticket = TicketChange::Attach;
                     }
                 }
+                Effect::Reopen => ticket = TicketChange::Reopen,
+            }
+        }
+        // Asked for a person outside working hours: say when someone will answer.
+        let handed_over = matches!(ticket, TicketChange::Open { .. } | TicketChange::Reopen);
+        if let (true, Some(hours), Some(lang)) = (handed_over, &self.hours, contact.language) {
+            let utc = chrono::DateTime::from_timestamp_millis(now as i64).unwrap_or_default();
+            if !hours.is_open(utc) {
+                if let Some(opening) = hours.next_opening(utc) {
+                    let time = opening.format("%H:%M").to_string();
+                    let reply = Reply::Text {
+                        id: "after-hours".into(),
+                        args: [("time".to_string(), time)].into_iter().collect(),
+                    };
+                    replies.push(Outgoing {
+                        text: render_text(&self.localizer, lang, &reply),
+                        interactive: None,
+                    });
+                }
             }
         }
         let write = StepWrite {
@@ -196,12 +258,20 @@ impl Processor {
             channel: message.channel,
             ticket,
         };
-        let queued = self.store.apply_step(pending, &write)?;
+        let outcome = self.store.apply_step(pending, &write)?;
         // The person wrote: messages held for the closed WhatsApp window can go now.
         let released = self.store.release_held(&message.phone)?;
         self.store.durable().await?;
-        if !queued.is_empty() || released > 0 {
+        if !outcome.queued.is_empty() || released > 0 {
             self.dispatcher.wake();
+        }
+        if let Some((ticket, language)) = outcome.ticket {
+            // Nobody watching is fine.
+            let _ = self.events.send(crate::helpdesk::TicketEvent {
+                ticket,
+                language,
+                kind: "message",
+            });
         }
         if message.media.is_some() && message.channel == Channel::Whatsapp {
             self.fetch_media(message.clone());

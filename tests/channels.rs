@@ -145,8 +145,7 @@ async fn somali_conversation_on_whatsapp_with_list_menus() {
         .history(&p)
         .unwrap()
         .into_iter()
-        .filter(|m| m.direction == Direction::Out && m.external_id.is_some())
-        .next_back()
+        .rfind(|m| m.direction == Direction::Out && m.external_id.is_some())
         .unwrap();
     let statuses = json!({
         "object": "whatsapp_business_account",
@@ -332,6 +331,7 @@ async fn dari_conversation_through_the_gateway_phone() {
         twilio: false,
         whatsapp: false,
         gateway: true,
+        ..Setup::default()
     })
     .await;
     // The phone shows the Indonesian national form; kabar stores E.164.
@@ -418,6 +418,7 @@ async fn after_24_hours_whatsapp_sends_a_template_or_sms_never_free_text() {
         twilio: true,
         whatsapp: true,
         gateway: true,
+        ..Setup::default()
     })
     .await;
     // Somali has a template; Dari does not, so it falls back to SMS (the gateway phone first).
@@ -496,6 +497,7 @@ async fn without_template_or_sms_route_the_message_is_held_and_explained() {
         twilio: false,
         whatsapp: true,
         gateway: false,
+        ..Setup::default()
     })
     .await;
     let staff = app.token_for("sri", Role::Staff, vec![]);
@@ -593,6 +595,7 @@ async fn an_offline_gateway_phone_keeps_messages_queued_and_shows_in_health() {
             twilio: false,
             whatsapp: false,
             gateway: true,
+            ..Setup::default()
         },
     )
     .await;
@@ -702,6 +705,7 @@ async fn the_per_channel_rate_limit_is_honoured() {
         twilio: false,
         whatsapp: false,
         gateway: true,
+        ..Setup::default()
     })
     .await;
     for i in 0..260 {

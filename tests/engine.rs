@@ -63,6 +63,7 @@ impl Chat {
             city: self.city.as_deref(),
             facts: &self.facts,
             attachment: Default::default(),
+            reopenable: None,
         };
         let (session, effects) = engine.step(&self.session, &input);
         self.session = session;

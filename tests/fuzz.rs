@@ -95,7 +95,7 @@ proptest! {
     ) {
         let rt = runtime();
         rt.block_on(async {
-            let app = spawn_setup(Setup { twilio: false, whatsapp: true, gateway: true }).await;
+            let app = spawn_setup(Setup { twilio: false, whatsapp: true, gateway: true, ..Setup::default() }).await;
             for body in bodies {
                 let ts = chrono::Utc::now().timestamp().to_string();
                 let requests = [
@@ -154,6 +154,7 @@ proptest! {
         lang in proptest::option::of(proptest::sample::select(Lang::ALL.to_vec())),
         consented in any::<bool>(),
         attachment in 0usize..3,
+        reopen in any::<bool>(),
         text in prop_oneof!["\\PC{0,60}", "[0-9٠-٩۰-۹፩-፱]{1,3}", Just("menu".to_string()), Just("language".to_string())],
     ) {
         let (localizer, flows) = content();
@@ -164,7 +165,8 @@ proptest! {
             ..Default::default()
         };
         let attachment = [Attachment::None, Attachment::Media, Attachment::Unsupported][attachment % 3];
-        let input = Input { text: &text, lang, consented, city: None, facts: &facts, attachment };
+        let reopenable = reopen.then(|| "general".to_string());
+        let input = Input { text: &text, lang, consented, city: None, facts: &facts, attachment, reopenable };
         let (after, effects) = engine.step(&session, &input);
         let replied = effects.iter().any(|e| matches!(e, kabar::flow::Effect::Reply { .. }));
         let human = matches!(after.state, State::Human { .. });

@@ -23,6 +23,8 @@ pub const REQUIRED_MESSAGES: &[&str] = &[
     "media-received",
     "unsupported-message",
     "menu-button",
+    "after-hours",
+    "ticket-closed",
     "alert-safeguarding",
     "keyword-menu",
     "keyword-language",
@@ -93,6 +95,9 @@ pub struct Input<'a> {
     pub facts: &'a Facts,
     /// What came besides text: a voice note or picture for a person, or something unreadable.
     pub attachment: Attachment,
+    /// A person closed this contact's ticket less than a day ago: anything but a command goes
+    /// back to them (topic of that ticket).
+    pub reopenable: Option<String>,
 }
 
 /// Non-text content of a message.
@@ -150,6 +155,8 @@ pub enum Effect {
     },
     /// The message belongs to the open ticket (human mode).
     AttachToTicket,
+    /// Reopen the ticket closed recently, for the same interpreter; the message joins it.
+    Reopen,
 }
 
 /// The engine: validated flows plus the keyword tables of every locale.
@@ -228,6 +235,11 @@ impl Step<'_> {
         match self.input.attachment {
             Attachment::None => {}
             // A person answers voice notes and pictures; in human mode they just join the ticket.
+            Attachment::Media | Attachment::Unsupported
+                if self.input.reopenable.is_some() && !self.in_human_mode() =>
+            {
+                return self.reopen();
+            }
             Attachment::Media if self.in_human_mode() => {
                 return self.effects.push(Effect::AttachToTicket);
             }
@@ -305,6 +317,9 @@ impl Step<'_> {
                 }
                 _ => self.say("offer-human"),
             },
+            State::At { .. } if command.is_none() && self.input.reopenable.is_some() => {
+                self.reopen()
+            }
             State::At { at } => match command {
                 Some(Command::Menu) => self.go_main_menu(),
                 Some(Command::Language) => self.show_language_menu(self.lang, false),
@@ -313,6 +328,14 @@ impl Step<'_> {
                 _ => self.answer(&at, text),
             },
         }
+    }
+
+    /// Back to the person who closed the ticket a moment ago; the bot stays quiet.
+    fn reopen(&mut self) {
+        let topic = self.input.reopenable.clone().unwrap_or_default();
+        self.effects.push(Effect::Reopen);
+        self.session.misses = 0;
+        self.session.state = State::Human { topic };
     }
 
     /// Violence, abuse, self-harm, a child in danger: the emergency number now, an urgent

@@ -19,3 +19,15 @@ pub fn can_see(user: &User, ticket: &Ticket) -> bool {
         }
     }
 }
+
+/// Something changed in the queue; browsers watching it refresh what concerns them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TicketEvent {
+    pub ticket: u64,
+    pub language: crate::i18n::Lang,
+    /// "message", "claim", "release", "transfer", "reply", "note", "close".
+    pub kind: &'static str,
+}
+
+/// The live feed of queue changes.
+pub type Events = tokio::sync::broadcast::Sender<TicketEvent>;

@@ -50,6 +50,14 @@ fn lift<T>(r: TxResult<T>) -> TicketTx<T> {
     })
 }
 
+/// A browser login.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct WebSession {
+    pub user: String,
+    pub csrf: String,
+    pub expires_at: Millis,
+}
+
 /// How long after closing a message from the person reopens the ticket for the same person.
 pub const REOPEN_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
 
@@ -315,6 +323,49 @@ impl Store {
     pub fn mark_seen(&self, user: &str, ticket: u64, count: usize) -> Result<(), StoreError> {
         self.tree
             .insert(keys::seen(user, ticket).as_bytes(), super::encode(&count)?)?;
+        Ok(())
+    }
+
+    // ---- browser sessions ----
+
+    /// Starts a browser session for `user`; returns (session token, CSRF token).
+    pub fn create_web_session(
+        &self,
+        user: &str,
+        token_hash: &str,
+        csrf: &str,
+    ) -> Result<(), StoreError> {
+        let session = WebSession {
+            user: user.to_string(),
+            csrf: csrf.to_string(),
+            expires_at: now_ms() + crate::web::auth::SESSION_MS,
+        };
+        self.tree.insert(
+            keys::web_session(token_hash).as_bytes(),
+            super::encode(&session)?,
+        )?;
+        Ok(())
+    }
+
+    /// The live session with this token hash.
+    pub fn web_session(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<Option<WebSession>, StoreError> {
+        let key = keys::web_session(token_hash);
+        match self.get::<WebSession>(&key)? {
+            Some(s) if s.expires_at > now => Ok(Some(s)),
+            Some(_) => {
+                self.tree.remove(key.as_bytes())?;
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub fn end_web_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.tree.remove(keys::web_session(token_hash).as_bytes())?;
         Ok(())
     }
 

@@ -28,7 +28,7 @@
 mod commit;
 mod helpdesk;
 
-pub use helpdesk::{REOPEN_WINDOW_MS, TicketError};
+pub use helpdesk::{REOPEN_WINDOW_MS, TicketError, WebSession};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -210,6 +210,9 @@ mod keys {
     pub fn token(hash: &str) -> String {
         format!("k/{hash}")
     }
+    pub fn web_session(hash: &str) -> String {
+        format!("ss/{hash}")
+    }
     pub fn closed_ticket(p: &PhoneNumber) -> String {
         format!("tc/{p}")
     }
@@ -286,6 +289,17 @@ pub enum TicketChange {
         urgent: bool,
         details: std::collections::BTreeMap<String, String>,
     },
+    /// Reopen the contact's ticket closed less than a day ago (same interpreter).
+    Reopen,
+}
+
+/// What processing one message did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// Replies queued in the outbox.
+    pub queued: Vec<u64>,
+    /// The ticket the message opened, joined or reopened.
+    pub ticket: Option<(u64, Lang)>,
 }
 
 /// A queued outbound message and its outbox entry.
@@ -542,7 +556,7 @@ impl Store {
         &self,
         pending: &PendingInbound,
         write: &StepWrite,
-    ) -> Result<Vec<u64>, StoreError> {
+    ) -> Result<StepOutcome, StoreError> {
         let phone = &pending.message.phone;
         let reply_ids = (0..write.replies.len())
             .map(|_| self.db.generate_id())
@@ -558,7 +572,7 @@ impl Store {
             .transaction(|tx| {
                 if tx.remove(pending.inbox_key.as_bytes())?.is_none() {
                     // Already processed (a second worker got here first): change nothing.
-                    return Ok(Vec::new());
+                    return Ok(StepOutcome::default());
                 }
                 tx_put(tx, &keys::session(phone), &write.session)?;
                 tx_put(tx, &keys::contact(phone), &write.contact)?;
@@ -584,8 +598,24 @@ impl Store {
                     Some(id) => tx_get(tx, &keys::ticket(id))?,
                     None => None,
                 };
+                if write.ticket == TicketChange::Reopen && ticket.is_none() {
+                    let closed_key = keys::closed_ticket(phone);
+                    if let Some(id) = tx_get::<u64>(tx, &closed_key)? {
+                        if let Some(mut t) = tx_get::<Ticket>(tx, &keys::ticket(id))? {
+                            t.status = TicketStatus::Open;
+                            t.closed_at = None;
+                            t.waiting_since = Some(now);
+                            t.message_ids.push(pending.message.id);
+                            t.message_ids.extend(&queued);
+                            tx.remove(closed_key.as_bytes())?;
+                            tx_put(tx, &open_key, &id)?;
+                            ticket = Some(t);
+                        }
+                    }
+                }
                 match (&write.ticket, &mut ticket) {
-                    (TicketChange::None, _) | (TicketChange::Attach, None) => {}
+                    (TicketChange::None | TicketChange::Reopen, _)
+                    | (TicketChange::Attach, None) => {}
                     (TicketChange::Attach, Some(t)) => {
                         t.message_ids.push(pending.message.id);
                         t.message_ids.extend(&queued);
@@ -648,7 +678,11 @@ impl Store {
                 if let Some(t) = &ticket {
                     tx_put(tx, &keys::ticket(t.id), t)?;
                 }
-                Ok(queued)
+                let ticket = match (&write.ticket, &ticket) {
+                    (TicketChange::None, _) | (_, None) => None,
+                    (_, Some(t)) => Some((t.id, t.language)),
+                };
+                Ok(StepOutcome { queued, ticket })
             })
             .map_err(StoreError::from)
     }

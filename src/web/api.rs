@@ -34,27 +34,23 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The user behind a bearer token, or a 401 response.
+/// The caller (bearer token or browser session), or a 401. Changes from a browser session
+/// must carry the CSRF token (`X-CSRF-Token`).
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<User, Response> {
-    match super::auth::bearer_user(&state.store, headers) {
-        Ok(Some(user)) => Ok(user),
-        Ok(None) => Err((
-            StatusCode::UNAUTHORIZED,
-            [("www-authenticate", "Bearer")],
-            Json(serde_json::json!({
-                "error": "unauthorized",
-                "detail": "send Authorization: Bearer <token>; create one with `kabar token create NAME`"
-            })),
-        )
-            .into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot check token");
-            Err(error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again"))
-        }
-    }
+    super::tickets::caller(state, headers, None)
+        .await
+        .map(|p| p.user)
+        .map_err(IntoResponse::into_response)
 }
 
-fn rfc3339(ms: Millis) -> String {
+async fn authenticate_change(state: &AppState, headers: &HeaderMap) -> Result<User, Response> {
+    super::tickets::caller(state, headers, Some(None))
+        .await
+        .map(|p| p.user)
+        .map_err(IntoResponse::into_response)
+}
+
+pub fn rfc3339(ms: Millis) -> String {
     chrono::DateTime::from_timestamp_millis(ms as i64)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default()
@@ -72,10 +68,14 @@ struct TicketView {
     language: String,
     topic: String,
     status: TicketStatus,
+    urgent: bool,
+    claimed_by: Option<String>,
     opened_at: String,
     waiting_since: Option<String>,
     waiting_seconds: Option<u64>,
     messages: usize,
+    /// Messages the caller has not seen yet.
+    unread: usize,
 }
 
 /// `GET /api/tickets[?status=open|closed|all]`: the tickets the caller may see, oldest waiting first.
@@ -107,8 +107,16 @@ pub async fn tickets(
             return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
         }
     };
+    if !super::tickets::works_tickets(&user) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your role does not see conversations",
+        );
+    }
     tickets.retain(|t| wanted.is_none_or(|w| t.status == w) && can_see(&user, t));
-    tickets.sort_by_key(|t| (t.waiting_since.unwrap_or(u64::MAX), t.id));
+    // Urgent (protection) first, then the longest waiting.
+    tickets.sort_by_key(|t| t.queue_order());
     let now = now_ms();
     let views: Vec<TicketView> = tickets
         .into_iter()
@@ -121,7 +129,13 @@ pub async fn tickets(
             opened_at: rfc3339(t.opened_at),
             waiting_since: t.waiting_since.map(rfc3339),
             waiting_seconds: t.waiting_since.map(|w| now.saturating_sub(w) / 1000),
+            unread: t
+                .message_ids
+                .len()
+                .saturating_sub(state.store.seen(&user.name, t.id).unwrap_or(0)),
             messages: t.message_ids.len(),
+            urgent: t.urgent,
+            claimed_by: t.claimed_by.clone(),
         })
         .collect();
     Json(views).into_response()
@@ -260,7 +274,7 @@ pub async fn import_payments(
     Query(query): Query<ImportQuery>,
     body: axum::body::Bytes,
 ) -> Response {
-    let user = match authenticate(&state, &headers).await {
+    let user = match authenticate_change(&state, &headers).await {
         Ok(u) => u,
         Err(r) => return r,
     };
@@ -296,7 +310,7 @@ pub async fn import_contacts(
     Query(query): Query<ImportQuery>,
     body: axum::body::Bytes,
 ) -> Response {
-    let user = match authenticate(&state, &headers).await {
+    let user = match authenticate_change(&state, &headers).await {
         Ok(u) => u,
         Err(r) => return r,
     };

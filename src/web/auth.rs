@@ -78,3 +78,109 @@ mod tests {
         assert_eq!(token_hash(&a).len(), 64);
     }
 }
+
+/// Name of the browser session cookie.
+pub const SESSION_COOKIE: &str = "kabar_session";
+/// Sessions last a working day.
+pub const SESSION_MS: u64 = 12 * 60 * 60 * 1000;
+
+/// Who is asking, and how: a browser session must prove each change with its CSRF token; an
+/// API bearer token is not sent by browsers on their own, so it needs none.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    /// The session's CSRF token (browser sessions only).
+    pub csrf: Option<String>,
+}
+
+impl Principal {
+    /// Checks the CSRF token sent with a change (form field or `X-CSRF-Token`).
+    pub fn csrf_ok(&self, sent: Option<&str>) -> bool {
+        use subtle::ConstantTimeEq;
+        match (&self.csrf, sent) {
+            (None, _) => true,
+            (Some(expected), Some(sent)) => bool::from(expected.as_bytes().ct_eq(sent.as_bytes())),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// The session token from the `Cookie` header.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|t| !t.is_empty() && t.len() < 200)
+}
+
+/// The user behind a session cookie or a bearer token.
+pub fn principal(store: &Store, headers: &HeaderMap) -> Result<Option<Principal>, StoreError> {
+    if let Some(user) = bearer_user(store, headers)? {
+        return Ok(Some(Principal { user, csrf: None }));
+    }
+    let Some(token) = session_token(headers) else {
+        return Ok(None);
+    };
+    let Some(session) = store.web_session(&token_hash(&token), crate::domain::now_ms())? else {
+        return Ok(None);
+    };
+    Ok(store.user(&session.user)?.map(|user| Principal {
+        user,
+        csrf: Some(session.csrf),
+    }))
+}
+
+/// The `Set-Cookie` value for a new session (Secure when served over https).
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        SESSION_MS / 1000,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Failed logins per user name: five in fifteen minutes, then wait.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: std::sync::Mutex<std::collections::HashMap<String, Vec<std::time::Instant>>>,
+}
+
+impl LoginLimiter {
+    const MAX: usize = 5;
+    const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+    /// `Some(wait)` when this name must wait before trying again.
+    pub fn blocked(&self, name: &str) -> Option<std::time::Duration> {
+        let mut map = self.failures.lock().ok()?;
+        let now = std::time::Instant::now();
+        let list = map.entry(name.to_lowercase()).or_default();
+        list.retain(|t| now.duration_since(*t) < Self::WINDOW);
+        (list.len() >= Self::MAX).then(|| Self::WINDOW - now.duration_since(list[0]))
+    }
+
+    pub fn failed(&self, name: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.entry(name.to_lowercase())
+                .or_default()
+                .push(std::time::Instant::now());
+        }
+    }
+
+    pub fn succeeded(&self, name: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(&name.to_lowercase());
+        }
+    }
+}

@@ -3,6 +3,8 @@
 pub mod api;
 pub mod auth;
 pub mod simulator;
+pub mod tickets;
+pub mod ui;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -38,6 +40,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Turns true when the server begins shutting down (ends live streams).
     pub shutdown: watch::Receiver<bool>,
+    pub localizer: Arc<crate::i18n::Localizer>,
+    pub hours: crate::helpdesk::hours::BusinessHours,
+    pub events: crate::helpdesk::Events,
+    pub login_limiter: Arc<auth::LoginLimiter>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -57,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/tickets", get(api::tickets))
+        .route("/api/tickets/{id}", get(tickets::api_get))
+        .route("/api/tickets/{id}/{action}", post(tickets::api_act))
         .route(
             "/api/payments",
             get(api::payments).post(api::import_payments),
@@ -67,6 +75,7 @@ pub fn router(state: AppState) -> Router {
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }
+    app = app.merge(ui::routes());
     app.fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

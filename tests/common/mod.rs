@@ -409,6 +409,8 @@ pub struct Setup {
     pub twilio: bool,
     pub whatsapp: bool,
     pub gateway: bool,
+    /// `[helpdesk] hours`; tests are staffed around the clock unless they say otherwise.
+    pub hours: &'static str,
 }
 
 impl Default for Setup {
@@ -417,6 +419,7 @@ impl Default for Setup {
             twilio: true,
             whatsapp: true,
             gateway: false,
+            hours: "always",
         }
     }
 }
@@ -452,6 +455,7 @@ pub fn config_with(
             "KABAR_CONTENT__LOCALES",
             manifest_dir().join("locales").display().to_string(),
         ),
+        ("KABAR_HELPDESK__HOURS", setup.hours.to_string()),
     ];
     if setup.twilio {
         vars.extend([

@@ -1,0 +1,397 @@
+//! Ticket actions for interpreters, shared by the JSON API and the browser pages: who may do
+//! what is decided here, once.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::api::ApiError;
+use super::auth::{Principal, principal};
+use crate::domain::{
+    Author, Direction, MessageRecord, Millis, Role, Ticket, TicketStatus, WHATSAPP_WINDOW_MS,
+    now_ms,
+};
+use crate::helpdesk::{TicketEvent, can_see};
+use crate::i18n::Lang;
+use crate::store::TicketError;
+
+pub fn err(status: StatusCode, error: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        error,
+        detail: detail.into(),
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "store error");
+    err(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+}
+
+impl From<TicketError> for ApiError {
+    fn from(e: TicketError) -> ApiError {
+        match e {
+            TicketError::NotFound(_) => err(StatusCode::NOT_FOUND, "not found", e.to_string()),
+            TicketError::Closed(_) => err(StatusCode::CONFLICT, "closed", e.to_string()),
+            TicketError::ClaimedBy(_) => err(StatusCode::CONFLICT, "claimed", e.to_string()),
+            TicketError::Invalid(_) => err(StatusCode::BAD_REQUEST, "invalid", e.to_string()),
+            TicketError::Store(e) => unavailable(e),
+        }
+    }
+}
+
+/// The caller, or 401. `change` requests from a browser session must carry the CSRF token.
+pub async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    change: Option<Option<&str>>,
+) -> Result<Principal, ApiError> {
+    let principal = principal(&state.store, headers)
+        .map_err(unavailable)?
+        .ok_or_else(|| {
+            err(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "log in, or send Authorization: Bearer <token> (kabar token create NAME)",
+            )
+        })?;
+    if let Some(sent) = change {
+        let sent = sent.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
+        if !principal.csrf_ok(sent) {
+            return Err(err(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "this form is stale or came from another site; reload the page and try again",
+            ));
+        }
+    }
+    Ok(principal)
+}
+
+/// Roles that work tickets: interpreters (their languages), supervisors, admins.
+pub fn works_tickets(user: &crate::domain::User) -> bool {
+    matches!(
+        user.role,
+        Role::Interpreter | Role::Supervisor | Role::Admin
+    )
+}
+
+/// The ticket, if `user` may see it; 404 otherwise (don't reveal what exists).
+pub fn visible_ticket(
+    state: &AppState,
+    user: &crate::domain::User,
+    id: u64,
+) -> Result<Ticket, ApiError> {
+    let ticket = state.store.ticket(id).map_err(unavailable)?;
+    match ticket {
+        Some(t) if can_see(user, &t) => Ok(t),
+        _ => Err(err(
+            StatusCode::NOT_FOUND,
+            "not found",
+            format!("there is no ticket {id} for you"),
+        )),
+    }
+}
+
+pub fn notify(state: &AppState, ticket: &Ticket, kind: &'static str) {
+    let _ = state.events.send(TicketEvent {
+        ticket: ticket.id,
+        language: ticket.language,
+        kind,
+    });
+}
+
+/// One message as interpreters see it.
+#[derive(Debug, Serialize)]
+pub struct MessageView {
+    pub id: u64,
+    pub direction: Direction,
+    pub author: String,
+    pub bot: bool,
+    pub channel: &'static str,
+    pub text: String,
+    pub status: &'static str,
+    pub at: Millis,
+    pub media: Option<String>,
+    pub media_kind: Option<crate::channel::MediaKind>,
+    pub error: Option<String>,
+}
+
+impl MessageView {
+    pub fn from(m: MessageRecord) -> MessageView {
+        let (author, bot) = match &m.author {
+            Author::Contact => ("person".to_string(), false),
+            Author::Bot => ("bot".to_string(), true),
+            Author::User(name) => (name.clone(), false),
+        };
+        MessageView {
+            id: m.id,
+            direction: m.direction,
+            author,
+            bot,
+            channel: m.channel.name(),
+            text: m.text,
+            status: m.status.name(),
+            at: m.created_at,
+            media: m.media_file.as_ref().map(|_| format!("/media/{}", m.id)),
+            media_kind: m.media.as_ref().map(|r| r.kind),
+            error: m.error,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TicketDetail {
+    pub id: u64,
+    pub phone: String,
+    pub language: Lang,
+    pub rtl: bool,
+    pub topic: String,
+    pub urgent: bool,
+    pub status: TicketStatus,
+    pub claimed_by: Option<String>,
+    pub channel: Option<&'static str>,
+    /// WhatsApp only: whether free-form replies are possible now.
+    pub whatsapp_window_open: Option<bool>,
+    pub details: std::collections::BTreeMap<String, String>,
+    pub also: Vec<String>,
+    pub notes: Vec<crate::domain::Note>,
+    pub messages: Vec<MessageView>,
+}
+
+pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiError> {
+    let contact = state.store.contact(&ticket.phone).map_err(unavailable)?;
+    let channel = contact.as_ref().and_then(|c| c.last_channel);
+    let window = channel.filter(|c| c.has_session_window()).map(|_| {
+        contact
+            .as_ref()
+            .and_then(|c| c.last_whatsapp_at)
+            .is_some_and(|t| now_ms().saturating_sub(t) < WHATSAPP_WINDOW_MS)
+    });
+    // The whole history across channels, not only the ticket's part.
+    let messages = state
+        .store
+        .history(&ticket.phone)
+        .map_err(unavailable)?
+        .into_iter()
+        .map(MessageView::from)
+        .collect();
+    Ok(TicketDetail {
+        id: ticket.id,
+        phone: ticket.phone.to_string(),
+        language: ticket.language,
+        rtl: ticket.language.is_rtl(),
+        topic: ticket.topic.clone(),
+        urgent: ticket.urgent,
+        status: ticket.status,
+        claimed_by: ticket.claimed_by.clone(),
+        channel: channel.map(|c| c.name()),
+        whatsapp_window_open: window,
+        details: ticket.details.clone(),
+        also: ticket.also.clone(),
+        notes: ticket.notes.clone(),
+        messages,
+    })
+}
+
+/// Views a ticket: recorded in the audit trail, marks its messages as seen.
+pub fn view(state: &AppState, principal: &Principal, id: u64) -> Result<TicketDetail, ApiError> {
+    let user = &principal.user;
+    if !works_tickets(user) {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your role does not work tickets",
+        ));
+    }
+    let ticket = visible_ticket(state, user, id)?;
+    state
+        .store
+        .audit(&user.name, "view", Some(id), "")
+        .map_err(unavailable)?;
+    state
+        .store
+        .mark_seen(&user.name, id, ticket.message_ids.len())
+        .map_err(unavailable)?;
+    detail(state, &ticket)
+}
+
+/// The actions interpreters take on a ticket.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    Claim,
+    Release,
+    Transfer {
+        to_user: Option<String>,
+        to_language: Option<String>,
+    },
+    Reply {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+    Close,
+}
+
+/// Longest reply or note (ten SMS segments of Arabic text and then some).
+const MAX_TEXT: usize = 1600;
+
+fn checked_text(text: &str, what: &str) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            "empty",
+            format!("the {what} is empty"),
+        ));
+    }
+    if text.chars().count() > MAX_TEXT {
+        return Err(err(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too long",
+            format!("the {what} is longer than {MAX_TEXT} characters"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// Carries out `action` for `principal` on ticket `id`.
+pub async fn act(
+    state: &AppState,
+    principal: &Principal,
+    id: u64,
+    action: Action,
+) -> Result<Ticket, ApiError> {
+    let user = &principal.user;
+    if !works_tickets(user) {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your role does not work tickets",
+        ));
+    }
+    let ticket = visible_ticket(state, user, id)?;
+    let name = user.name.as_str();
+    let supervisor = matches!(user.role, Role::Supervisor | Role::Admin);
+    // Only the claimant (or a supervisor) may release, transfer or close a claimed ticket.
+    let guard_claim = |t: &Ticket| match &t.claimed_by {
+        Some(other) if other != name && !supervisor => {
+            Err(ApiError::from(TicketError::ClaimedBy(other.clone())))
+        }
+        _ => Ok(()),
+    };
+    let (updated, kind) = match action {
+        Action::Claim => (state.store.claim(id, name)?, "claim"),
+        Action::Release => {
+            guard_claim(&ticket)?;
+            (state.store.release(id, name)?, "release")
+        }
+        Action::Transfer {
+            to_user,
+            to_language,
+        } => {
+            guard_claim(&ticket)?;
+            let to_language = match to_language.as_deref().filter(|l| !l.is_empty()) {
+                Some(tag) => Some(Lang::parse(tag).ok_or_else(|| {
+                    err(
+                        StatusCode::BAD_REQUEST,
+                        "invalid",
+                        format!("unknown language {tag:?}"),
+                    )
+                })?),
+                None => None,
+            };
+            let to_user = to_user.filter(|u| !u.is_empty());
+            (
+                state
+                    .store
+                    .transfer(id, name, to_user.as_deref(), to_language)?,
+                "transfer",
+            )
+        }
+        Action::Reply { text } => {
+            let text = checked_text(&text, "reply")?;
+            state.store.reply(id, name, &text)?;
+            state.processor.wake_dispatcher();
+            (
+                state
+                    .store
+                    .ticket(id)
+                    .map_err(unavailable)?
+                    .unwrap_or(ticket),
+                "reply",
+            )
+        }
+        Action::Note { text } => {
+            let text = checked_text(&text, "note")?;
+            (state.store.add_note(id, name, &text)?, "note")
+        }
+        Action::Close => {
+            guard_claim(&ticket)?;
+            let closing = state
+                .localizer
+                .render(ticket.language, "ticket-closed", &[]);
+            let closed =
+                state
+                    .store
+                    .close_ticket(id, name, &closing, &state.processor.idle_session())?;
+            state.processor.wake_dispatcher();
+            (closed, "close")
+        }
+    };
+    state.store.durable().await.map_err(unavailable)?;
+    notify(state, &updated, kind);
+    Ok(updated)
+}
+
+/// `GET /api/tickets/{id}`: the ticket with the whole conversation.
+pub async fn api_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    let result = async {
+        let p = caller(&state, &headers, None).await?;
+        view(&state, &p, id)
+    }
+    .await;
+    match result {
+        Ok(d) => Json(d).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /api/tickets/{id}/{action}` with JSON (`{"text": …}`, `{"to_user": …}`).
+pub async fn api_act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(u64, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let p = caller(&state, &headers, Some(None)).await?;
+        let mut value: serde_json::Value = if body.is_empty() {
+            serde_json::json!({})
+        } else {
+            serde_json::from_slice(&body)
+                .map_err(|e| err(StatusCode::BAD_REQUEST, "bad json", e.to_string()))?
+        };
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("action".into(), action.clone().into());
+        }
+        let action: Action = serde_json::from_value(value)
+            .map_err(|e| err(StatusCode::BAD_REQUEST, "bad request", e.to_string()))?;
+        let t = act(&state, &p, id, action).await?;
+        detail(&state, &t)
+    }
+    .await;
+    match result {
+        Ok(d) => Json(d).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
