@@ -407,3 +407,117 @@ pub async fn outbox(
     };
     Json(rows).into_response()
 }
+
+/// `GET /api/audit` (admins): the audit trail, newest first.
+pub async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let user = match authenticate(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Err(r) = require(&user, &[Role::Admin]) {
+        return r.into_response();
+    }
+    match state.store.audit_log(1000) {
+        Ok(rows) => Json(rows).into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// `GET /api/figures` (supervisors, admins): waiting, first-response and resolution times per
+/// language.
+pub async fn figures(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let user = match authenticate(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Err(r) = require(&user, &[Role::Supervisor, Role::Admin]) {
+        return r.into_response();
+    }
+    match state.store.tickets() {
+        Ok(t) => Json(super::ui::figures(&t)).into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CannedQuery {
+    language: Option<String>,
+}
+
+/// `GET /api/canned[?language=so]`: prepared answers.
+pub async fn canned(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<CannedQuery>,
+) -> Response {
+    if let Err(r) = authenticate(&state, &headers).await {
+        return r;
+    }
+    let lang = match q.language.as_deref() {
+        Some(tag) => match crate::i18n::Lang::parse(tag) {
+            Some(l) => Some(l),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "bad language",
+                    &format!("unknown language {tag:?}"),
+                );
+            }
+        },
+        None => None,
+    };
+    match state.store.canned_replies(lang) {
+        Ok(rows) => Json(rows).into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewCanned {
+    language: String,
+    title: String,
+    text: String,
+}
+
+/// `POST /api/canned` (staff, supervisors, admins).
+pub async fn add_canned(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let user = match authenticate_change(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Err(r) = require(&user, &[Role::Staff, Role::Supervisor, Role::Admin]) {
+        return r.into_response();
+    }
+    let new: NewCanned = match serde_json::from_slice(&body) {
+        Ok(n) => n,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad json", &e.to_string()),
+    };
+    let Some(lang) = crate::i18n::Lang::parse(&new.language) else {
+        return error(StatusCode::BAD_REQUEST, "bad language", &new.language);
+    };
+    let (title, text) = (new.title.trim(), new.text.trim());
+    if title.is_empty()
+        || text.is_empty()
+        || title.chars().count() > 60
+        || text.chars().count() > 1600
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "a title (1-60 characters) and a text (1-1600 characters) are needed",
+        );
+    }
+    match state.store.add_canned(lang, title, text) {
+        Ok(c) => {
+            let _ = state
+                .store
+                .audit(&user.name, "canned-add", None, &format!("{} {lang}", c.id));
+            (StatusCode::CREATED, Json(c)).into_response()
+        }
+        Err(e) => unavailable(e),
+    }
+}

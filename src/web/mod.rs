@@ -71,6 +71,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/contacts/import", post(api::import_contacts))
         .route("/api/outbox", get(api::outbox))
+        .route("/api/audit", get(api::audit))
+        .route("/api/figures", get(api::figures))
+        .route("/api/canned", get(api::canned).post(api::add_canned))
         .route("/api/openapi.json", get(api::openapi));
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());

@@ -738,6 +738,62 @@ impl TestApp {
     }
 }
 
+/// A browser session: its cookie header and CSRF token.
+pub struct Browser {
+    pub cookie: String,
+    pub csrf: String,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    /// Logs in through the login form like a browser; panics if it fails.
+    pub async fn login(&self, name: &str, password: &str) -> Browser {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = http
+            .post(self.url("/login"))
+            .form(&[("name", name), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "login of {name}");
+        let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        let page = http
+            .get(self.url("/login"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 303, "logged in: /login redirects");
+        // Any page with a form carries the CSRF token; the logout form is on every page.
+        let html = http
+            .get(self.url("/figures"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a csrf token on the page")
+            .to_string();
+        Browser { cookie, csrf, http }
+    }
+
+    /// Adds a user with a password (as `kabar user add` does) and returns its bearer token.
+    pub fn user(&self, name: &str, role: kabar::domain::Role, languages: Vec<Lang>) -> String {
+        self.token_for(name, role, languages)
+    }
+}
+
 pub fn whatsapp_signature(raw: &[u8]) -> String {
     use hmac::{Hmac, Mac};
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
