@@ -471,7 +471,9 @@ async fn ticket_page(
                     }
                 }
             }
-            ol.conversation #messages dir=(if detail.rtl { "rtl" } else { "ltr" }) { (conversation(&state, &detail.messages)) }
+            // The layout stays left to right for the interpreter; each message takes its own
+            // direction from its text (dir=auto), isolated from the rest of the page.
+            ol.conversation #messages lang=(detail.language.tag()) data-rtl=(detail.rtl) { (conversation(&state, &detail.messages)) }
             @if open {
                 form.panel method="post" action={ "/tickets/" (id) "/reply" } {
                     input type="hidden" name="csrf" value=(csrf);
