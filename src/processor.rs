@@ -26,6 +26,8 @@ pub struct Processor {
     events: crate::helpdesk::Events,
     /// Where voice notes, images and documents people send are kept for interpreters.
     media_dir: PathBuf,
+    /// Messages answered at the same time (at most).
+    workers: tokio::sync::Semaphore,
     /// Contacts being drained; `true` when more arrived meanwhile.
     running: Mutex<HashMap<PhoneNumber, bool>>,
 }
@@ -35,6 +37,10 @@ impl std::fmt::Debug for Processor {
         f.debug_struct("Processor").finish_non_exhaustive()
     }
 }
+
+/// Messages answered concurrently: enough to overlap one contact's flush wait with another's
+/// work, few enough to leave the CPU to webhooks under a burst.
+const WORKERS: usize = 2;
 
 /// What the processor is wired to.
 pub struct Parts {
@@ -70,6 +76,7 @@ impl Processor {
             hours,
             events,
             media_dir,
+            workers: tokio::sync::Semaphore::new(WORKERS),
             running: Mutex::new(HashMap::new()),
         })
     }
@@ -106,6 +113,11 @@ impl Processor {
             loop {
                 match self.store.next_pending(&phone) {
                     Ok(Some(pending)) => {
+                        // Answering is background work: under a burst, acknowledging webhooks
+                        // (which makes messages safe) comes first; the inbox holds the rest.
+                        let Ok(_permit) = self.workers.acquire().await else {
+                            return;
+                        };
                         if let Err(e) = self.process(&pending).await {
                             // Left in the inbox: retried on the next message or restart.
                             tracing::error!(error = %e, contact = %phone.redacted(), "cannot process message");
@@ -165,6 +177,12 @@ impl Processor {
             .store
             .contact(&message.phone)?
             .unwrap_or_else(|| Contact::new(message.phone.clone(), message.created_at));
+        // Where and when they last wrote: replies go back there; WhatsApp's window opens.
+        contact.last_inbound_at = Some(message.created_at);
+        contact.last_channel = Some(message.channel);
+        if message.channel.has_session_window() {
+            contact.last_whatsapp_at = Some(message.created_at);
+        }
         let session = self.store.session(&message.phone)?;
         let facts = self.facts()?;
         let now = crate::domain::now_ms();

@@ -452,58 +452,52 @@ impl Store {
     /// Stores an inbound message, its dedupe key and its inbox entry in one transaction, unless
     /// the provider already delivered it. Await [`durable`](Self::durable) before acknowledging.
     pub fn record_inbound(&self, inbound: &NewInbound) -> Result<InboundOutcome, StoreError> {
+        // One sender's messages are written one at a time (stripe lock), so the dedupe check
+        // and the write cannot interleave with a retry of the same message; every key written
+        // here is new, so an atomic batch is enough (no transaction, which sled serialises).
+        // The contact record is updated by the processor, in its own transaction.
         let _guard = self.lock_for(&inbound.from);
+        let dedupe = keys::external(inbound.channel, &inbound.external_id);
+        if let Some(existing) = self.tree.get(dedupe.as_bytes())? {
+            let id = existing
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .unwrap_or(0);
+            return Ok(InboundOutcome::Duplicate { message_id: id });
+        }
         let message_id = self.db.generate_id()?;
         let seq = self.db.generate_id()?;
         let now = now_ms();
-        let outcome = self.tree.transaction(|tx| {
-            let dedupe = keys::external(inbound.channel, &inbound.external_id);
-            if let Some(existing) = tx.get(dedupe.as_bytes())? {
-                let id = existing
-                    .as_ref()
-                    .try_into()
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(0);
-                return Ok(InboundOutcome::Duplicate { message_id: id });
-            }
-            let record = MessageRecord {
-                id: message_id,
-                phone: inbound.from.clone(),
-                direction: Direction::In,
-                channel: inbound.channel,
-                author: Author::Contact,
-                text: inbound.text.clone(),
-                external_id: Some(inbound.external_id.clone()),
-                status: MessageStatus::Received,
-                error: None,
-                created_at: now,
-                updated_at: now,
-                media: inbound.media.clone(),
-                media_file: None,
-                unsupported: inbound.unsupported.clone(),
-            };
-            tx_put(tx, &keys::message(message_id), &record)?;
-            tx.insert(
-                keys::history(&inbound.from, message_id).as_bytes(),
-                &[] as &[u8],
-            )?;
-            tx.insert(dedupe.as_bytes(), &message_id.to_be_bytes())?;
-            tx.insert(
-                keys::inbox(&inbound.from, seq).as_bytes(),
-                &message_id.to_be_bytes(),
-            )?;
-            let contact_key = keys::contact(&inbound.from);
-            let mut contact: Contact = tx_get(tx, &contact_key)?
-                .unwrap_or_else(|| Contact::new(inbound.from.clone(), now));
-            contact.last_inbound_at = Some(now);
-            if inbound.channel.has_session_window() {
-                contact.last_whatsapp_at = Some(now);
-            }
-            contact.last_channel = Some(inbound.channel);
-            tx_put(tx, &contact_key, &contact)?;
-            Ok(InboundOutcome::Stored { message_id })
-        })?;
-        Ok(outcome)
+        let record = MessageRecord {
+            id: message_id,
+            phone: inbound.from.clone(),
+            direction: Direction::In,
+            channel: inbound.channel,
+            author: Author::Contact,
+            text: inbound.text.clone(),
+            external_id: Some(inbound.external_id.clone()),
+            status: MessageStatus::Received,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            media: inbound.media.clone(),
+            media_file: None,
+            unsupported: inbound.unsupported.clone(),
+        };
+        let mut batch = sled::Batch::default();
+        batch.insert(keys::message(message_id).as_bytes(), encode(&record)?);
+        batch.insert(
+            keys::history(&inbound.from, message_id).as_bytes(),
+            &[] as &[u8],
+        );
+        batch.insert(dedupe.as_bytes(), &message_id.to_be_bytes());
+        batch.insert(
+            keys::inbox(&inbound.from, seq).as_bytes(),
+            &message_id.to_be_bytes(),
+        );
+        self.tree.apply_batch(batch)?;
+        Ok(InboundOutcome::Stored { message_id })
     }
 
     /// Contacts with inbound messages not yet processed (after a restart).
