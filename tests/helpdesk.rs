@@ -566,3 +566,39 @@ async fn hostile_text_is_shown_as_text() {
     assert!(html.contains("unicode-bidi: isolate"));
     app.stop().await;
 }
+
+/// Every route `/api/openapi.json` describes is served (so the description cannot drift).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_description_matches_the_routes() {
+    let app = spawn_app().await;
+    let spec: serde_json::Value = app
+        .http
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(paths.len() >= 9);
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let url = app.url(&path.replace("{id}", "1").replace("{action}", "claim"));
+            let r = match method.as_str() {
+                "get" => app.http.get(url),
+                "post" => app.http.post(url),
+                other => panic!("method {other}"),
+            }
+            .send()
+            .await
+            .unwrap();
+            assert_eq!(
+                r.status(),
+                401,
+                "{method} {path}: served and asks for credentials"
+            );
+        }
+    }
+    app.stop().await;
+}

@@ -141,12 +141,144 @@ pub async fn tickets(
     Json(views).into_response()
 }
 
+/// One API route as documented in `/api/openapi.json`. The router test checks that every
+/// entry is served, so the description cannot drift from the code.
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// Who may call it.
+    pub roles: &'static str,
+    /// `json`, `csv` or `none`.
+    pub body: &'static str,
+}
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "get",
+        path: "/api/tickets",
+        summary: "Tickets the caller may see, urgent first, then the longest waiting (?status=open|closed|all)",
+        roles: "interpreter (own languages; not return/protection), supervisor, admin",
+        body: "none",
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/tickets/{id}",
+        summary: "A ticket with the whole conversation across channels",
+        roles: "who may see it",
+        body: "none",
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/tickets/{id}/{action}",
+        summary: "claim | release | transfer {to_user, to_language} | reply {text} | note {text} | close",
+        roles: "who may see it; release/transfer/close: the claimant or a supervisor",
+        body: "json",
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/outbox",
+        summary: "Messages not yet accepted by a provider (?status=queued|held|failed)",
+        roles: "staff, supervisor, admin",
+        body: "none",
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/payments",
+        summary: "The payment schedule (next date per city)",
+        roles: "any user",
+        body: "none",
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/payments",
+        summary: "Import the payment schedule as CSV city,next_payment_date[,note] (?skip_invalid=true)",
+        roles: "staff, admin",
+        body: "csv",
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/contacts/import",
+        summary: "Import contacts as CSV phone,language,city,case_id,name (?skip_invalid=true)",
+        roles: "staff, admin",
+        body: "csv",
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/canned",
+        summary: "Canned replies (?language=so)",
+        roles: "any user",
+        body: "none",
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/canned",
+        summary: "Add a canned reply {language, title, text}",
+        roles: "staff, supervisor, admin",
+        body: "json",
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/audit",
+        summary: "The audit trail, newest first",
+        roles: "admin",
+        body: "none",
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/figures",
+        summary: "Open, waiting, closed, median first response and resolution per language",
+        roles: "supervisor, admin",
+        body: "none",
+    },
+];
+
 /// `GET /api/openapi.json`
 pub async fn openapi() -> Response {
+    let mut paths = serde_json::Map::new();
+    for e in ENDPOINTS {
+        let mut op = serde_json::json!({
+            "summary": e.summary,
+            "description": format!("Who may call it: {}.", e.roles),
+            "responses": {
+                "200": {"description": "done"},
+                "400": {"description": "bad request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "401": {"description": "missing or wrong token / session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "403": {"description": "the caller's role may not (or a session change without X-CSRF-Token)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            }
+        });
+        if e.path.contains("{id}") {
+            op["responses"]["404"] =
+                serde_json::json!({"description": "no such ticket for the caller"});
+            op["responses"]["409"] =
+                serde_json::json!({"description": "claimed by someone else, or closed"});
+            op["parameters"] = serde_json::json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+        }
+        if e.path.contains("{action}") {
+            op["parameters"].as_array_mut().map(|a| a.push(serde_json::json!({"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "release", "transfer", "reply", "note", "close"]}})));
+        }
+        match e.body {
+            "json" => {
+                op["requestBody"] = serde_json::json!({"content": {"application/json": {"schema": {"type": "object"}}}})
+            }
+            "csv" => {
+                op["requestBody"] =
+                    serde_json::json!({"content": {"text/csv": {"schema": {"type": "string"}}}})
+            }
+            _ => {}
+        }
+        if e.path == "/api/tickets" {
+            op["responses"]["200"] = serde_json::json!({"description": "tickets", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}}}});
+        }
+        let entry = paths
+            .entry(e.path.to_string())
+            .or_insert_with(|| serde_json::json!({}));
+        entry[e.method] = op;
+    }
     Json(serde_json::json!({
         "openapi": "3.0.3",
         "info": {"title": "kabar API", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Helpdesk API for staff and interpreters. Authenticate with `Authorization: Bearer <token>` (kabar token create NAME)."},
+                 "description": "Helpdesk API for staff and interpreters. Authenticate with `Authorization: Bearer <token>` (kabar token create NAME) or a browser session; session changes need the `X-CSRF-Token` header."},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
@@ -160,24 +292,18 @@ pub async fn openapi() -> Response {
                         "language": {"type": "string", "enum": ["en", "fa-AF", "fa", "so", "ar", "ti"]},
                         "topic": {"type": "string"},
                         "status": {"type": "string", "enum": ["open", "closed"]},
+                        "urgent": {"type": "boolean"},
+                        "claimed_by": {"type": "string", "nullable": true},
                         "opened_at": {"type": "string", "format": "date-time"},
                         "waiting_since": {"type": "string", "format": "date-time", "nullable": true},
                         "waiting_seconds": {"type": "integer", "nullable": true},
-                        "messages": {"type": "integer"}
+                        "messages": {"type": "integer"},
+                        "unread": {"type": "integer"}
                     }}
             }
         },
         "security": [{"bearer": []}],
-        "paths": {
-            "/api/tickets": {"get": {
-                "summary": "Tickets the caller may see, oldest waiting first",
-                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "closed", "all"], "default": "open"}}],
-                "responses": {
-                    "200": {"description": "tickets", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}}}},
-                    "400": {"description": "bad query", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                    "401": {"description": "missing or wrong token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-                }}}
-        }
+        "paths": paths,
     }))
     .into_response()
 }

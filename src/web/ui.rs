@@ -17,7 +17,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::AppState;
 use super::auth::{self, Principal};
-use super::tickets::{self, Action, MessageView, TicketDetail, works_tickets};
+use super::tickets::{self, Action, MessageView, works_tickets};
 use crate::domain::{Direction, Millis, Role, Ticket, TicketStatus, User, now_ms};
 use crate::helpdesk::can_see;
 use crate::i18n::Lang;
@@ -955,6 +955,3 @@ async fn figures_page(State(state): State<AppState>, headers: HeaderMap) -> Resp
     )
     .into_response()
 }
-
-#[allow(dead_code)]
-fn unused(_: TicketDetail) {}
