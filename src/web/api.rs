@@ -255,7 +255,9 @@ pub async fn openapi() -> Response {
             op["parameters"] = serde_json::json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
         }
         if e.path.contains("{action}") {
-            op["parameters"].as_array_mut().map(|a| a.push(serde_json::json!({"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "release", "transfer", "reply", "note", "close"]}})));
+            if let Some(a) = op["parameters"].as_array_mut() {
+                a.push(serde_json::json!({"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "release", "transfer", "reply", "note", "close"]}}));
+            }
         }
         match e.body {
             "json" => {
