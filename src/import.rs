@@ -128,12 +128,19 @@ fn clean_text(value: &str, what: &str, max: usize) -> Result<String, String> {
     Ok(value.to_string())
 }
 
-pub fn parse_contacts<R: Read>(input: R) -> Result<Parsed<ContactRow>, ImportError> {
-    const KNOWN: &[&str] = &["phone", "language", "city", "case_id", "name"];
+/// Reads every row: blank lines are skipped, each row becomes a value or a located error,
+/// and a row whose `key` repeats an earlier row's is an error naming both lines.
+fn parse_rows<R: Read, T>(
+    input: R,
+    known: &[&str],
+    required: &[&str],
+    row: impl Fn(&csv::StringRecord, &HashMap<String, usize>, u64) -> Result<T, String>,
+    key: impl Fn(&T) -> (String, String),
+) -> Result<Parsed<T>, ImportError> {
     let mut rdr = reader(input);
-    let cols = columns(rdr.headers()?, KNOWN, &["phone"])?;
+    let cols = columns(rdr.headers()?, known, required)?;
     let mut parsed = Parsed::default();
-    let mut seen: HashMap<PhoneNumber, u64> = HashMap::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
     for record in rdr.records() {
         let record = match record {
             Ok(r) => r,
@@ -150,21 +157,31 @@ pub fn parse_contacts<R: Read>(input: R) -> Result<Parsed<ContactRow>, ImportErr
         if record.iter().all(|v| v.trim().is_empty()) {
             continue; // blank lines are harmless
         }
-        match contact_row(&record, &cols, line) {
-            Ok(row) => {
-                if let Some(first) = seen.insert(row.phone.clone(), line) {
-                    parsed.errors.push(RowError {
+        match row(&record, &cols, line) {
+            Ok(value) => {
+                let (key, label) = key(&value);
+                match seen.insert(key, line) {
+                    Some(first) => parsed.errors.push(RowError {
                         line,
-                        reason: format!("phone {} is also on line {first}", row.phone),
-                    });
-                } else {
-                    parsed.rows.push(row);
+                        reason: format!("{label} is also on line {first}"),
+                    }),
+                    None => parsed.rows.push(value),
                 }
             }
             Err(reason) => parsed.errors.push(RowError { line, reason }),
         }
     }
     Ok(parsed)
+}
+
+pub fn parse_contacts<R: Read>(input: R) -> Result<Parsed<ContactRow>, ImportError> {
+    parse_rows(
+        input,
+        &["phone", "language", "city", "case_id", "name"],
+        &["phone"],
+        contact_row,
+        |r: &ContactRow| (r.phone.to_string(), format!("phone {}", r.phone)),
+    )
 }
 
 fn contact_row(
@@ -211,58 +228,33 @@ pub fn parse_date(value: &str) -> Result<NaiveDate, String> {
 }
 
 pub fn parse_payments<R: Read>(input: R) -> Result<Parsed<PaymentRow>, ImportError> {
-    const KNOWN: &[&str] = &["city", "next_payment_date", "note"];
-    let mut rdr = reader(input);
-    let cols = columns(rdr.headers()?, KNOWN, &["city", "next_payment_date"])?;
-    let mut parsed = Parsed::default();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    for record in rdr.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                parsed.errors.push(RowError {
-                    line,
-                    reason: format!("not valid CSV: {e}"),
-                });
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.iter().all(|v| v.trim().is_empty()) {
-            continue;
-        }
-        let row = (|| {
-            let city = field(&record, &cols, "city").ok_or("city is empty")?;
-            let city = clean_text(city, "city", 60)?;
-            let date =
-                field(&record, &cols, "next_payment_date").ok_or("next_payment_date is empty")?;
-            let next_payment_date = parse_date(date)?;
-            let note = field(&record, &cols, "note")
-                .map(|n| clean_text(n, "note", 200))
-                .transpose()?;
-            Ok::<_, String>(PaymentRow {
-                line,
-                city,
-                next_payment_date,
-                note,
-            })
-        })();
-        match row {
-            Ok(row) => {
-                if let Some(first) = seen.insert(row.city.to_lowercase(), line) {
-                    parsed.errors.push(RowError {
-                        line,
-                        reason: format!("city {} is also on line {first}", row.city),
-                    });
-                } else {
-                    parsed.rows.push(row);
-                }
-            }
-            Err(reason) => parsed.errors.push(RowError { line, reason }),
-        }
-    }
-    Ok(parsed)
+    parse_rows(
+        input,
+        &["city", "next_payment_date", "note"],
+        &["city", "next_payment_date"],
+        payment_row,
+        |r: &PaymentRow| (r.city.to_lowercase(), format!("city {}", r.city)),
+    )
+}
+
+fn payment_row(
+    record: &csv::StringRecord,
+    cols: &HashMap<String, usize>,
+    line: u64,
+) -> Result<PaymentRow, String> {
+    let city = field(record, cols, "city").ok_or("city is empty")?;
+    let city = clean_text(city, "city", 60)?;
+    let date = field(record, cols, "next_payment_date").ok_or("next_payment_date is empty")?;
+    let next_payment_date = parse_date(date)?;
+    let note = field(record, cols, "note")
+        .map(|n| clean_text(n, "note", 200))
+        .transpose()?;
+    Ok(PaymentRow {
+        line,
+        city,
+        next_payment_date,
+        note,
+    })
 }
 
 /// Schedule entries for the store.

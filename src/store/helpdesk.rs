@@ -58,6 +58,41 @@ pub struct WebSession {
     pub expires_at: Millis,
 }
 
+/// Queues `text` from `user` to the ticket's person, on the channel they last used, inside the
+/// action's transaction, and adds it to the ticket.
+fn queue_to_person(
+    tx: &TransactionalTree,
+    t: &mut Ticket,
+    message_id: u64,
+    user: &str,
+    text: &str,
+    now: Millis,
+) -> TicketTx<()> {
+    let contact = lift(tx_get::<Contact>(tx, &keys::contact(&t.phone)))?;
+    let channel = contact
+        .as_ref()
+        .and_then(|c| c.last_channel)
+        .unwrap_or(Channel::TwilioSms);
+    let reply = Outgoing {
+        text: text.to_string(),
+        interactive: None,
+    };
+    let (record, item) = new_outbound(
+        message_id,
+        &t.phone,
+        channel,
+        Author::User(user.to_string()),
+        &reply,
+        Some(t.language),
+        now,
+    );
+    lift(tx_put(tx, &keys::message(message_id), &record))?;
+    tx.insert(keys::history(&t.phone, message_id).as_bytes(), &[] as &[u8])?;
+    lift(super::put_outbox(tx, &item, None))?;
+    t.message_ids.push(message_id);
+    Ok(())
+}
+
 /// How long after closing a message from the person reopens the ticket for the same person.
 pub const REOPEN_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
 
@@ -234,28 +269,7 @@ impl Store {
             if let Some(other) = t.claimed_by.as_ref().filter(|o| *o != user) {
                 return abort(TicketError::ClaimedBy(other.clone()));
             }
-            let contact = lift(tx_get::<Contact>(tx, &keys::contact(&t.phone)))?;
-            let channel = contact
-                .as_ref()
-                .and_then(|c| c.last_channel)
-                .unwrap_or(Channel::TwilioSms);
-            let reply = Outgoing {
-                text: text.to_string(),
-                interactive: None,
-            };
-            let (record, item) = new_outbound(
-                message_id,
-                &t.phone,
-                channel,
-                Author::User(user.to_string()),
-                &reply,
-                Some(t.language),
-                now,
-            );
-            lift(tx_put(tx, &keys::message(message_id), &record))?;
-            tx.insert(keys::history(&t.phone, message_id).as_bytes(), &[] as &[u8])?;
-            lift(super::put_outbox(tx, &item, None))?;
-            t.message_ids.push(message_id);
+            queue_to_person(tx, t, message_id, user, text, now)?;
             t.first_response_at.get_or_insert(now);
             t.waiting_since = None;
             if t.claimed_by.is_none() {
@@ -280,28 +294,7 @@ impl Store {
             if t.status == TicketStatus::Closed {
                 return abort(TicketError::Closed(id));
             }
-            let contact = lift(tx_get::<Contact>(tx, &keys::contact(&t.phone)))?;
-            let channel = contact
-                .as_ref()
-                .and_then(|c| c.last_channel)
-                .unwrap_or(Channel::TwilioSms);
-            let reply = Outgoing {
-                text: closing.to_string(),
-                interactive: None,
-            };
-            let (record, item) = new_outbound(
-                message_id,
-                &t.phone,
-                channel,
-                Author::User(user.to_string()),
-                &reply,
-                Some(t.language),
-                now,
-            );
-            lift(tx_put(tx, &keys::message(message_id), &record))?;
-            tx.insert(keys::history(&t.phone, message_id).as_bytes(), &[] as &[u8])?;
-            lift(super::put_outbox(tx, &item, None))?;
-            t.message_ids.push(message_id);
+            queue_to_person(tx, t, message_id, user, closing, now)?;
             t.status = TicketStatus::Closed;
             t.closed_at = Some(now);
             t.waiting_since = None;
