@@ -467,6 +467,18 @@ async fn reply_close_reopen_and_the_audit_trail() {
             "{want} in {actions:?}"
         );
     }
+    let list: serde_json::Value = app
+        .http
+        .get(app.url("/api/tickets?status=closed"))
+        .bearer_auth(&ana)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list[0]["first_response_seconds"].is_u64(), "{list}");
+    assert!(list[0]["resolution_seconds"].is_u64(), "{list}");
     let figures: serde_json::Value = app
         .http
         .get(app.url("/api/figures"))

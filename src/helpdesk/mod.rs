@@ -4,8 +4,9 @@ pub mod hours;
 
 use crate::domain::{Role, Ticket, User};
 
-/// Topics only supervisors (and admins) handle: voluntary return counselling and protection.
-pub const RESTRICTED_TOPICS: &[&str] = &["return", "protection"];
+/// Topics only supervisors (and admins) handle: voluntary return counselling, protection, and
+/// requests to erase a person's data.
+pub const RESTRICTED_TOPICS: &[&str] = &["return", "protection", "data-deletion"];
 
 /// Interpreters see tickets in their languages, except restricted topics; supervisors and
 /// admins see everything; staff (broadcasts, contacts) see no conversations.

@@ -76,6 +76,10 @@ struct TicketView {
     messages: usize,
     /// Messages the caller has not seen yet.
     unread: usize,
+    /// From opening to the first answer by a person.
+    first_response_seconds: Option<u64>,
+    /// From opening to closing.
+    resolution_seconds: Option<u64>,
 }
 
 /// `GET /api/tickets[?status=open|closed|all]`: the tickets the caller may see, oldest waiting first.
@@ -136,6 +140,10 @@ pub async fn tickets(
             messages: t.message_ids.len(),
             urgent: t.urgent,
             claimed_by: t.claimed_by.clone(),
+            first_response_seconds: t
+                .first_response_at
+                .map(|f| f.saturating_sub(t.opened_at) / 1000),
+            resolution_seconds: t.closed_at.map(|c| c.saturating_sub(t.opened_at) / 1000),
         })
         .collect();
     Json(views).into_response()
@@ -300,7 +308,9 @@ pub async fn openapi() -> Response {
                         "waiting_since": {"type": "string", "format": "date-time", "nullable": true},
                         "waiting_seconds": {"type": "integer", "nullable": true},
                         "messages": {"type": "integer"},
-                        "unread": {"type": "integer"}
+                        "unread": {"type": "integer"},
+                        "first_response_seconds": {"type": "integer", "nullable": true},
+                        "resolution_seconds": {"type": "integer", "nullable": true}
                     }}
             }
         },
