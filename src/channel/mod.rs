@@ -241,6 +241,42 @@ impl Channels {
     }
 }
 
+/// Replaces phone-like runs (6 or more digits, with an optional leading +) by "…", so that a
+/// provider's error text can be logged and shown without the person's number.
+pub fn hide_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().filter(|c| c.is_ascii_digit()).count() >= 6 {
+            out.push('…');
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() || (c == '+' && run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_are_hidden_but_error_codes_stay() {
+        assert_eq!(
+            super::hide_numbers("The 'To' number +6281234567890 is not valid (21211)"),
+            "The 'To' number … is not valid (21211)"
+        );
+    }
+}
+
 /// The id we give a message sent through the gateway phone; its status events carry it back.
 pub fn gateway_message_id(message_id: u64) -> String {
     format!("kabar-{message_id}")

@@ -326,6 +326,9 @@ impl TwilioSender {
         let message = error
             .and_then(|e| e.message)
             .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
+        // Twilio's messages quote the recipient ("The 'To' number +62… is not valid"); reasons
+        // end up in logs and the API, so numbers are hidden.
+        let message = super::hide_numbers(&message);
         let reason = match code {
             Some(code) => format!("twilio {} error {code}: {message}", status.as_u16()),
             None => format!("twilio {}: {message}", status.as_u16()),
