@@ -266,17 +266,6 @@ pub fn hide_numbers(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn numbers_are_hidden_but_error_codes_stay() {
-        assert_eq!(
-            super::hide_numbers("The 'To' number +6281234567890 is not valid (21211)"),
-            "The 'To' number … is not valid (21211)"
-        );
-    }
-}
-
 /// The id we give a message sent through the gateway phone; its status events carry it back.
 pub fn gateway_message_id(message_id: u64) -> String {
     format!("kabar-{message_id}")
@@ -285,5 +274,16 @@ pub fn gateway_message_id(message_id: u64) -> String {
 fn not_configured(channel: Channel) -> SendOutcome {
     SendOutcome::Failed {
         reason: format!("channel {} is not configured", channel.name()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_are_hidden_but_error_codes_stay() {
+        assert_eq!(
+            super::hide_numbers("The 'To' number +6281234567890 is not valid (21211)"),
+            "The 'To' number … is not valid (21211)"
+        );
     }
 }
