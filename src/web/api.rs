@@ -405,6 +405,25 @@ pub async fn payments(State(state): State<AppState>, headers: HeaderMap) -> Resp
     }
 }
 
+/// What every CSV import checks first: a staff or admin caller (with the CSRF token for a
+/// browser session), a readable file, and — unless `skip_invalid` — no invalid row.
+async fn checked_import<T>(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &ImportQuery,
+    body: &[u8],
+    parse: fn(&[u8]) -> Result<crate::import::Parsed<T>, crate::import::ImportError>,
+) -> Result<(User, crate::import::Parsed<T>), Response> {
+    let user = authenticate_change(state, headers).await?;
+    require(&user, &[Role::Staff, Role::Admin]).map_err(IntoResponse::into_response)?;
+    let parsed =
+        parse(body).map_err(|e| error(StatusCode::BAD_REQUEST, "bad csv", &e.to_string()))?;
+    if !parsed.errors.is_empty() && !query.skip_invalid {
+        return Err(invalid_rows(&parsed.errors));
+    }
+    Ok((user, parsed))
+}
+
 /// `POST /api/payments` with a CSV body (`city,next_payment_date[,note]`).
 pub async fn import_payments(
     State(state): State<AppState>,
@@ -412,20 +431,14 @@ pub async fn import_payments(
     Query(query): Query<ImportQuery>,
     body: axum::body::Bytes,
 ) -> Response {
-    let user = match authenticate_change(&state, &headers).await {
-        Ok(u) => u,
+    let (user, parsed) = match checked_import(&state, &headers, &query, &body, |b| {
+        crate::import::parse_payments(b)
+    })
+    .await
+    {
+        Ok(found) => found,
         Err(r) => return r,
     };
-    if let Err(r) = require(&user, &[Role::Staff, Role::Admin]) {
-        return r.into_response();
-    }
-    let parsed = match crate::import::parse_payments(&body[..]) {
-        Ok(p) => p,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad csv", &e.to_string()),
-    };
-    if !parsed.errors.is_empty() && !query.skip_invalid {
-        return invalid_rows(&parsed.errors);
-    }
     let entries = crate::import::payment_entries(&parsed.rows, now_ms());
     if let Err(e) = state.store.upsert_payments(&entries) {
         return unavailable(e);
@@ -448,20 +461,14 @@ pub async fn import_contacts(
     Query(query): Query<ImportQuery>,
     body: axum::body::Bytes,
 ) -> Response {
-    let user = match authenticate_change(&state, &headers).await {
-        Ok(u) => u,
+    let (user, parsed) = match checked_import(&state, &headers, &query, &body, |b| {
+        crate::import::parse_contacts(b)
+    })
+    .await
+    {
+        Ok(found) => found,
         Err(r) => return r,
     };
-    if let Err(r) = require(&user, &[Role::Staff, Role::Admin]) {
-        return r.into_response();
-    }
-    let parsed = match crate::import::parse_contacts(&body[..]) {
-        Ok(p) => p,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad csv", &e.to_string()),
-    };
-    if !parsed.errors.is_empty() && !query.skip_invalid {
-        return invalid_rows(&parsed.errors);
-    }
     let mut new = 0;
     for batch in parsed.rows.chunks(1000) {
         match state.store.upsert_contacts(batch) {
