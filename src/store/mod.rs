@@ -374,7 +374,12 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
         let path = dir.join("kabar.sled");
-        let db = match sled::Config::new().path(&path).open() {
+        // sled caches up to 1 GiB by default; a field-office laptop has other work to do.
+        let db = match sled::Config::new()
+            .path(&path)
+            .cache_capacity(64 * 1024 * 1024)
+            .open()
+        {
             Ok(db) => db,
             Err(sled::Error::Io(e))
                 if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") =>
