@@ -315,20 +315,13 @@ pub async fn twilio_status(
     let Some(status) = status else {
         return twiml_ok(); // statuses of inbound messages: nothing to record
     };
-    match state
-        .store
-        .update_status_by_external(Channel::TwilioSms, &sid, status, error)
-    {
-        Ok(StatusUpdate::Updated(m)) => {
-            tracing::debug!(message_id = m.id, status = status.name(), "status updated")
-        }
-        Ok(StatusUpdate::Stale) => {}
-        // Twilio must not retry a callback for a message we don't know.
-        Ok(StatusUpdate::Unknown) => tracing::debug!("status for an unknown message"),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot record status");
-            return (StatusCode::SERVICE_UNAVAILABLE, "retry\n").into_response();
-        }
+    let report = StatusReport {
+        external_id: sid,
+        status,
+        error,
+    };
+    match accept_batch(&state, Vec::new(), vec![(Channel::TwilioSms, report)]).await {
+        Ok(()) => twiml_ok(),
+        Err(r) => r,
     }
-    twiml_ok()
 }
