@@ -518,23 +518,7 @@ async fn without_template_or_sms_route_the_message_is_held_and_explained() {
         )
         .unwrap();
     app.dispatcher.wake();
-    let mut held = serde_json::Value::Null;
-    for _ in 0..100 {
-        held = app
-            .http
-            .get(app.url("/api/outbox?status=held"))
-            .bearer_auth(&staff)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if held.as_array().is_some_and(|a| !a.is_empty()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let held = app.poll_list("/api/outbox?status=held", &staff).await;
     assert!(
         held[0]["held"].as_str().unwrap().contains("24-hour window"),
         "{held}"
@@ -659,23 +643,7 @@ async fn a_message_that_keeps_failing_is_marked_failed_and_listed() {
     let down = r#"{"error":{"message":"Service temporarily unavailable","type":"OAuthException","code":2}}"#;
     app.graph.script(&[(503, down); 10]);
     app.whatsapp_text("93700000020", "salam").await;
-    let mut failed = serde_json::Value::Null;
-    for _ in 0..400 {
-        failed = app
-            .http
-            .get(app.url("/api/outbox?status=failed"))
-            .bearer_auth(&staff)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if failed.as_array().is_some_and(|a| !a.is_empty()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let failed = app.poll_list("/api/outbox?status=failed", &staff).await;
     assert_eq!(failed[0]["phone"], "+93700000020");
     assert!(
         failed[0]["error"]

@@ -137,16 +137,7 @@ async fn who_may_do_what() {
         }
     }
     // The English interpreter's list holds the general ticket, never the return one.
-    let list: serde_json::Value = app
-        .http
-        .get(app.url("/api/tickets"))
-        .bearer_auth(&en)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.get_json("/api/tickets", &en).await;
     let ids: Vec<u64> = list
         .as_array()
         .unwrap()
@@ -385,16 +376,7 @@ async fn reply_close_reopen_and_the_audit_trail() {
         .status(),
         400
     );
-    let detail: serde_json::Value = app
-        .http
-        .get(app.url(&format!("/api/tickets/{id}")))
-        .bearer_auth(&ana)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: serde_json::Value = app.get_json(&format!("/api/tickets/{id}"), &ana).await;
     assert_eq!(detail["notes"][0]["text"], "asked about rent");
     assert!(
         detail["messages"]
@@ -439,16 +421,7 @@ async fn reply_close_reopen_and_the_audit_trail() {
     let sent = app.twilio.wait_for(phone, 9).await;
     assert!(sent[8].body.starts_with("Main menu"));
 
-    let audit: serde_json::Value = app
-        .http
-        .get(app.url("/api/audit"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: serde_json::Value = app.get_json("/api/audit", &admin).await;
     let actions: Vec<(String, String)> = audit
         .as_array()
         .unwrap()
@@ -467,28 +440,10 @@ async fn reply_close_reopen_and_the_audit_trail() {
             "{want} in {actions:?}"
         );
     }
-    let list: serde_json::Value = app
-        .http
-        .get(app.url("/api/tickets?status=closed"))
-        .bearer_auth(&ana)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.get_json("/api/tickets?status=closed", &ana).await;
     assert!(list[0]["first_response_seconds"].is_u64(), "{list}");
     assert!(list[0]["resolution_seconds"].is_u64(), "{list}");
-    let figures: serde_json::Value = app
-        .http
-        .get(app.url("/api/figures"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let figures: serde_json::Value = app.get_json("/api/figures", &admin).await;
     let en = figures
         .as_array()
         .unwrap()

@@ -211,16 +211,7 @@ async fn payment_schedule_through_the_api_is_read_at_answer_time() {
         got[9].body
     );
 
-    let list: serde_json::Value = app
-        .http
-        .get(app.url("/api/payments"))
-        .bearer_auth(&interpreter)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.get_json("/api/payments", &interpreter).await;
     assert_eq!(list[0]["city"], "Medan");
     assert_eq!(list[0]["next_payment_date"], "2027-01-07");
     app.stop().await;

@@ -654,6 +654,32 @@ impl TestApp {
         token
     }
 
+    /// GETs `path` with a bearer token and reads the JSON answer.
+    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Polls `path` until it answers a non-empty JSON array (bounded), and returns it.
+    pub async fn poll_list(&self, path: &str, token: &str) -> serde_json::Value {
+        let mut list = serde_json::Value::Null;
+        for _ in 0..400 {
+            list = self.get_json(path, token).await;
+            if list.as_array().is_some_and(|a| !a.is_empty()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        list
+    }
+
     pub async fn tickets(&self, token: &str) -> serde_json::Value {
         let r = self
             .http
