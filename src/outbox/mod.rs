@@ -145,6 +145,15 @@ impl Dispatcher {
         const BATCH: usize = 256;
         let store = &self.inner.store;
         let now = now_ms();
+        // Taken before reading the outbox: a send that finishes in between has already left
+        // the outbox, so nothing read below can be a message that was just sent (a snapshot
+        // taken after the read would let such a message go out twice).
+        let in_flight: HashSet<u64> = self
+            .inner
+            .in_flight
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
         // Only what is due is read (an index by due time): a large backlog costs nothing here.
         let (items, next_due) = match store.due_outbox(now, BATCH) {
             Ok(found) => found,
@@ -158,12 +167,6 @@ impl Dispatcher {
             .map(|due| Duration::from_millis(due.saturating_sub(now)))
             .unwrap_or(Duration::from_secs(1))
             .min(Duration::from_secs(1));
-        let in_flight: HashSet<u64> = self
-            .inner
-            .in_flight
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default();
         for item in items {
             if in_flight.contains(&item.message_id) {
                 continue;
