@@ -2,6 +2,7 @@
 //! language. A message travels: channel (webhook) → store (durable) → processor (flow engine)
 //! → outbox → channel (provider).
 
+pub mod background;
 pub mod channel;
 pub mod config;
 pub mod domain;
@@ -41,6 +42,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("cannot build the HTTP client: {0}")]
     Http(reqwest::Error),
+    #[error("cannot start the background runtime: {0}")]
+    Runtime(std::io::Error),
     #[error("config helpdesk: {0}")]
     Hours(#[from] helpdesk::hours::HoursError),
 }
@@ -63,6 +66,8 @@ pub struct App {
     pub hours: helpdesk::hours::BusinessHours,
     pub events: helpdesk::Events,
     localizer: Arc<Localizer>,
+    /// Intake, answering and sending run here, below the webhooks' priority.
+    background: background::Background,
     shutdown_tx: watch::Sender<bool>,
 }
 
@@ -92,6 +97,7 @@ impl App {
     /// clock they can move).
     pub fn build_with(config: Config, options: Options) -> Result<App, StartError> {
         let (localizer, flows) = load_content(&config)?;
+        let background = background::Background::start().map_err(StartError::Runtime)?;
         let store = Arc::new(Store::open(&config.server.data_dir)?);
         let metrics = Arc::new(Metrics::new());
         let http = reqwest::Client::builder()
@@ -138,6 +144,7 @@ impl App {
             media_dir: config.server.data_dir.join("media"),
             hours: Some(hours.clone()),
             events: events.clone(),
+            runtime: background.handle(),
         });
         let (shutdown_tx, _) = watch::channel(false);
         Ok(App {
@@ -150,12 +157,13 @@ impl App {
             hours,
             events,
             localizer,
+            background,
             shutdown_tx,
         })
     }
 
     pub fn router(&self) -> axum::Router {
-        web::router(web::AppState {
+        web::router(web::AppState::new(web::Shared {
             config: self.config.clone(),
             store: self.store.clone(),
             processor: self.processor.clone(),
@@ -166,7 +174,7 @@ impl App {
             hours: self.hours.clone(),
             events: self.events.clone(),
             login_limiter: Default::default(),
-        })
+        }))
     }
 
     /// Serves until `stop` resolves, then shuts down gracefully: in-flight requests finish,
@@ -186,7 +194,16 @@ impl App {
                 "answering messages stored before the restart"
             );
         }
-        let dispatcher = tokio::spawn(self.dispatcher.clone().run(self.shutdown_tx.subscribe()));
+        let background = self.background.handle();
+        let intake = self.store.take_intake().map(|rx| {
+            background.spawn(self.processor.clone().run_intake(
+                rx,
+                self.metrics.clone(),
+                self.shutdown_tx.subscribe(),
+            ))
+        });
+        let dispatcher =
+            background.spawn(self.dispatcher.clone().run(self.shutdown_tx.subscribe()));
         let router = self.router();
         let shutdown_tx = self.shutdown_tx.clone();
         let result = axum::serve(listener, router)
@@ -198,6 +215,9 @@ impl App {
             .await;
         let _ = self.shutdown_tx.send(true);
         let _ = dispatcher.await;
+        if let Some(intake) = intake {
+            let _ = intake.await;
+        }
         if let Err(e) = self.store.close() {
             tracing::error!(error = %e, "final flush failed");
         }

@@ -12,9 +12,13 @@ use crate::domain::{Channel, Contact, Interactive, MessageRecord};
 use crate::flow::render::render_text;
 use crate::flow::{Attachment, Effect, Engine, Facts, Flows, Input, Reply};
 use crate::i18n::{Lang, Localizer};
+use crate::metrics::Metrics;
 use crate::outbox::Dispatcher;
 use crate::phone::PhoneNumber;
-use crate::store::{Outgoing, PendingInbound, StepWrite, Store, StoreError, TicketChange};
+use crate::store::journal::IntakeReader;
+use crate::store::{
+    InboundOutcome, Outgoing, PendingInbound, StepWrite, Store, StoreError, TicketChange,
+};
 
 pub struct Processor {
     store: Arc<Store>,
@@ -30,6 +34,8 @@ pub struct Processor {
     workers: tokio::sync::Semaphore,
     /// Contacts being drained; `true` when more arrived meanwhile.
     running: Mutex<HashMap<PhoneNumber, bool>>,
+    /// The background runtime answering runs on.
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for Processor {
@@ -53,6 +59,8 @@ pub struct Parts {
     pub media_dir: PathBuf,
     pub hours: Option<crate::helpdesk::hours::BusinessHours>,
     pub events: crate::helpdesk::Events,
+    /// Where answering runs (the background runtime).
+    pub runtime: tokio::runtime::Handle,
 }
 
 impl Processor {
@@ -66,6 +74,7 @@ impl Processor {
             media_dir,
             hours,
             events,
+            runtime,
         } = parts;
         Arc::new(Processor {
             store,
@@ -78,6 +87,7 @@ impl Processor {
             media_dir,
             workers: tokio::sync::Semaphore::new(WORKERS),
             running: Mutex::new(HashMap::new()),
+            runtime,
         })
     }
 
@@ -95,7 +105,76 @@ impl Processor {
             running.insert(phone.clone(), false);
         }
         let this = self.clone();
-        tokio::spawn(async move { this.drain(phone).await });
+        self.runtime.spawn(async move { this.drain(phone).await });
+    }
+
+    /// The intake task: moves journaled messages into the store in arrival order (dropping
+    /// provider retries), then schedules their contacts. Entries leave the journal only once
+    /// sled has them on disk; until then a restart replays them.
+    pub async fn run_intake(
+        self: Arc<Self>,
+        mut intake: IntakeReader,
+        metrics: Arc<Metrics>,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        loop {
+            let read = tokio::select! {
+                read = intake.next() => read,
+                _ = async { shutdown.wait_for(|stop| *stop).await.map(|_| ()) } => return,
+            };
+            let batch = match read {
+                Ok(batch) => batch,
+                Err(StoreError::Closed) => return,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the intake journal; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let mut stored: Vec<PhoneNumber> = Vec::new();
+            let mut retire: Vec<(u64, u64)> = Vec::new();
+            for durable in batch {
+                let channel = durable.entry.inbound.channel.name();
+                loop {
+                    match self.store.record_inbound(&durable.entry) {
+                        Ok(InboundOutcome::Stored { message_id }) => {
+                            metrics.inbound(channel, "stored");
+                            tracing::info!(message_id, channel, "inbound message stored");
+                            if !stored.contains(&durable.entry.inbound.from) {
+                                stored.push(durable.entry.inbound.from.clone());
+                            }
+                            break;
+                        }
+                        Ok(InboundOutcome::Duplicate { message_id }) => {
+                            metrics.inbound(channel, "duplicate");
+                            tracing::info!(message_id, channel, "duplicate delivery ignored");
+                            break;
+                        }
+                        Err(StoreError::Closed) => return,
+                        Err(e) => {
+                            // Kept in the journal meanwhile: nothing is lost, and later
+                            // messages wait so that order holds.
+                            tracing::error!(error = %e, "cannot store an accepted message; retrying");
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+                match retire.last_mut() {
+                    Some((segment, n)) if *segment == durable.segment => *n += 1,
+                    _ => retire.push((durable.segment, 1)),
+                }
+            }
+            if let Err(e) = self.store.durable().await {
+                tracing::warn!(error = %e, "intake stops: the store is closing");
+                return;
+            }
+            for (segment, n) in retire {
+                self.store.retire_journal(segment, n);
+            }
+            for phone in stored {
+                self.schedule(phone);
+            }
+        }
     }
 
     /// Schedules every contact with unprocessed messages (after a restart).

@@ -247,6 +247,7 @@ async fn twilio_inbound_table() {
             assert!(!bytes.is_empty(), "{}: a reason is given", row.name);
         }
         if let Some((phone, count)) = row.stored {
+            app.intake_settled().await;
             let history = app
                 .store
                 .history(&PhoneNumber::parse(phone).unwrap())

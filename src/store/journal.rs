@@ -5,8 +5,10 @@
 //! (sled serialises every batch and transaction) and many kilobytes of page rewrites, and that
 //! cost sat on the webhook's path: under a burst, providers waited on it. Here a webhook costs
 //! one appended record and a share of one `fdatasync` (group commit, one thread); the intake
-//! task then moves records into sled in arrival order, and a segment file is deleted once
-//! everything in it is durable in sled.
+//! task then reads the records back (from the page cache, in arrival order) and moves them
+//! into sled, and a segment file is deleted once everything in it is durable in sled. The
+//! intake reads the files rather than an in-memory queue so that a burst waiting to be answered
+//! costs disk, not memory.
 //!
 //! On disk: `journal/<segment>.log`, records of `[len u32 LE][crc32 u32 LE][JSON]`. A torn
 //! record at a segment's end (a crash during a write) ends that segment's reading; it was never
@@ -19,15 +21,18 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{oneshot, watch};
 
 use super::{NewInbound, StoreError};
 use crate::domain::Millis;
 
 /// A segment is closed and a new one started past this size, so retired data can be deleted.
 const SEGMENT_BYTES: u64 = 4 * 1024 * 1024;
+/// How much the intake reads at a time.
+const READ_CHUNK: u64 = 1024 * 1024;
 /// Larger lengths are corruption, not messages (webhook bodies are limited far below this).
-const MAX_RECORD: u32 = 8 * 1024 * 1024;
+/// A record always fits in one read.
+const MAX_RECORD: u32 = (READ_CHUNK - 8) as u32;
 
 /// One inbound message as journaled: what the provider sent and when it arrived.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -36,7 +41,7 @@ pub struct JournalEntry {
     pub inbound: NewInbound,
 }
 
-/// A durable entry handed to the intake task, with the segment that holds it.
+/// A durable entry read by the intake task, with the segment that holds it.
 #[derive(Debug)]
 pub struct Durable {
     pub segment: u64,
@@ -44,7 +49,7 @@ pub struct Durable {
 }
 
 struct Pending {
-    entries: Vec<JournalEntry>,
+    entries: u64,
     bytes: Vec<u8>,
     waiters: Vec<oneshot::Sender<Result<(), String>>>,
 }
@@ -72,13 +77,13 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens the journal in `dir`, queues every entry left from before (in order) on the
-    /// returned channel, and starts a new segment for what arrives now.
-    pub fn open(dir: &Path) -> Result<(Journal, mpsc::UnboundedReceiver<Durable>), StoreError> {
+    /// Opens the journal in `dir` and starts a new segment for what arrives now. The reader
+    /// starts with the entries left from before (in order), then follows new ones.
+    pub fn open(dir: &Path) -> Result<(Journal, IntakeReader), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| journal_error(dir, e))?;
-        let (tx, rx) = mpsc::unbounded_channel();
         let mut segments = BTreeMap::new();
         let mut last = 0;
+        let mut oldest = None;
         for (id, path) in segment_files(dir)? {
             let entries = read_segment(&path)?;
             if !entries.is_empty() {
@@ -96,18 +101,20 @@ impl Journal {
                     closed: true,
                 },
             );
-            for entry in entries {
-                let _ = tx.send(Durable { segment: id, entry });
-            }
+            oldest.get_or_insert(id);
             last = last.max(id);
         }
         let first = last + 1;
+        let (durable_tx, durable_rx) = watch::channel(Position {
+            segment: first,
+            offset: 0,
+        });
         let file = create_segment(dir, first)?;
         segments.insert(first, Segment::default());
         let shared = Arc::new(Shared {
             dir: dir.to_path_buf(),
             pending: Mutex::new(Pending {
-                entries: Vec::new(),
+                entries: 0,
                 bytes: Vec::new(),
                 waiters: Vec::new(),
             }),
@@ -123,19 +130,28 @@ impl Journal {
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name("kabar-journal".into())
-            .spawn(move || writer(thread_shared, first, file, tx))
+            .spawn(move || writer(thread_shared, first, file, durable_tx))
             .map_err(|e| journal_error(dir, e))?;
+        let reader = IntakeReader {
+            dir: dir.to_path_buf(),
+            at: Position {
+                segment: oldest.unwrap_or(first),
+                offset: 0,
+            },
+            file: None,
+            durable: durable_rx,
+        };
         Ok((
             Journal {
                 shared,
                 thread: Mutex::new(Some(thread)),
             },
-            rx,
+            reader,
         ))
     }
 
-    /// Appends `entries` and waits until they are on disk. They reach the intake channel in
-    /// append order, after they are durable.
+    /// Appends `entries` and waits until they are on disk. The intake reads them in append
+    /// order once they are durable.
     pub async fn append(&self, entries: Vec<JournalEntry>) -> Result<(), StoreError> {
         if entries.is_empty() {
             return Ok(());
@@ -149,7 +165,7 @@ impl Journal {
             for entry in &entries {
                 encode_record(&mut pending.bytes, entry)?;
             }
-            pending.entries.extend(entries);
+            pending.entries += entries.len() as u64;
             pending.waiters.push(tx);
             if pending.waiters.len() == 1 {
                 self.shared.wake.notify_one();
@@ -171,7 +187,11 @@ impl Journal {
     /// Entries written but not yet retired (for `/healthz` and tests).
     pub fn backlog(&self) -> u64 {
         lock(&self.shared.segments)
-            .map(|s| s.values().map(|s| s.written.saturating_sub(s.retired)).sum())
+            .map(|s| {
+                s.values()
+                    .map(|s| s.written.saturating_sub(s.retired))
+                    .sum()
+            })
             .unwrap_or(0)
     }
 
@@ -257,8 +277,8 @@ fn read_segment(path: &Path) -> Result<Vec<JournalEntry>, StoreError> {
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| journal_error(path, e))?;
-    let (entries, complete) = decode_records(&bytes);
-    if !complete {
+    let (entries, used) = decode_records(&bytes);
+    if used < bytes.len() {
         tracing::warn!(
             segment = %path.display(),
             kept = entries.len(),
@@ -268,33 +288,151 @@ fn read_segment(path: &Path) -> Result<Vec<JournalEntry>, StoreError> {
     Ok(entries)
 }
 
-/// Decodes records from the start of `bytes`; `false` when something after the last good
-/// record was not a whole, intact record.
-fn decode_records(bytes: &[u8]) -> (Vec<JournalEntry>, bool) {
+/// Decodes whole, intact records from the start of `bytes`, and how many bytes they took;
+/// fewer than `bytes.len()` when the rest is not a whole, intact record.
+fn decode_records(bytes: &[u8]) -> (Vec<JournalEntry>, usize) {
     let mut entries = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
         let Some((header, body)) = rest.split_at_checked(8) else {
-            return (entries, false);
+            break;
         };
         let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
         let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
         if len > MAX_RECORD {
-            return (entries, false);
+            break;
         }
         let Some((payload, after)) = body.split_at_checked(len as usize) else {
-            return (entries, false);
+            break;
         };
         if crc32fast::hash(payload) != crc {
-            return (entries, false);
+            break;
         }
         match serde_json::from_slice(payload) {
             Ok(entry) => entries.push(entry),
-            Err(_) => return (entries, false),
+            Err(_) => break,
         }
         rest = after;
     }
-    (entries, true)
+    (entries, bytes.len() - rest.len())
+}
+
+/// A place in the journal: a segment and a byte offset in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Position {
+    segment: u64,
+    offset: u64,
+}
+
+/// The intake task's cursor: reads durable records in order, from the segments left from
+/// before the start and then from what webhooks append.
+pub struct IntakeReader {
+    dir: PathBuf,
+    at: Position,
+    file: Option<File>,
+    /// Where durable data ends (moved by the writer after each sync).
+    durable: watch::Receiver<Position>,
+}
+
+impl IntakeReader {
+    /// The next durable entries (at most about a megabyte of them), waiting for some when
+    /// everything has been read. `Err(Closed)` once the journal stopped.
+    pub async fn next(&mut self) -> Result<Vec<Durable>, StoreError> {
+        loop {
+            let end = *self.durable.borrow_and_update();
+            if self.at < end {
+                let found = self.read_until(end)?;
+                if !found.is_empty() {
+                    return Ok(found);
+                }
+                continue;
+            }
+            if self.durable.changed().await.is_err() {
+                return Err(StoreError::Closed);
+            }
+        }
+    }
+
+    /// Reads from the cursor; moves to the next segment at the end of an older one.
+    fn read_until(&mut self, end: Position) -> Result<Vec<Durable>, StoreError> {
+        let segment = self.at.segment;
+        let path = segment_path(&self.dir, segment);
+        if self.file.is_none() {
+            match File::open(&path) {
+                Ok(f) => self.file = Some(f),
+                // Deleted: every entry in it was retired.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    self.next_segment();
+                    return Ok(Vec::new());
+                }
+                Err(e) => return Err(journal_error(&path, e)),
+            }
+        }
+        let Some(file) = &self.file else {
+            return Ok(Vec::new());
+        };
+        let limit = if segment == end.segment {
+            end.offset - self.at.offset
+        } else {
+            // An older segment: durable to its end (a torn tail stops decoding below).
+            let len = file.metadata().map_err(|e| journal_error(&path, e))?.len();
+            len.saturating_sub(self.at.offset)
+        };
+        let mut bytes = vec![0; limit.min(READ_CHUNK) as usize];
+        let read =
+            read_at(file, &mut bytes, self.at.offset).map_err(|e| journal_error(&path, e))?;
+        bytes.truncate(read);
+        let (entries, used) = decode_records(&bytes);
+        self.at.offset += used as u64;
+        let older = segment < end.segment;
+        if entries.is_empty() {
+            if older {
+                if !bytes.is_empty() {
+                    tracing::warn!(
+                        segment = %path.display(),
+                        "journal segment ends in a torn record; it was never acknowledged"
+                    );
+                }
+                self.next_segment();
+            } else if limit > 0 {
+                // The writer never leaves a partial record before the durable end.
+                return Err(StoreError::Journal(format!(
+                    "{}: unreadable record at byte {}",
+                    path.display(),
+                    self.at.offset
+                )));
+            }
+        } else if older && used == bytes.len() && read as u64 == limit {
+            self.next_segment();
+        }
+        Ok(entries
+            .into_iter()
+            .map(|entry| Durable { segment, entry })
+            .collect())
+    }
+
+    fn next_segment(&mut self) {
+        self.at = Position {
+            segment: self.at.segment + 1,
+            offset: 0,
+        };
+        self.file = None;
+    }
+}
+
+/// Fills `buf` from `offset` as far as the file goes; how many bytes were read.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
 }
 
 fn retire(shared: &Shared, id: u64, count: u64) {
@@ -316,7 +454,7 @@ fn retire(shared: &Shared, id: u64, count: u64) {
 
 /// The one thread that writes segments: takes everything appended since its last write, writes
 /// and syncs it once, then answers all those writers and hands the entries on.
-fn writer(shared: Arc<Shared>, mut id: u64, mut file: File, intake: mpsc::UnboundedSender<Durable>) {
+fn writer(shared: Arc<Shared>, mut id: u64, mut file: File, durable: watch::Sender<Position>) {
     let mut size = 0u64;
     loop {
         let batch = {
@@ -335,24 +473,23 @@ fn writer(shared: Arc<Shared>, mut id: u64, mut file: File, intake: mpsc::Unboun
             std::mem::replace(
                 &mut *pending,
                 Pending {
-                    entries: Vec::new(),
+                    entries: 0,
                     bytes: Vec::new(),
                     waiters: Vec::new(),
                 },
             )
         };
-        let written = file
-            .write_all(&batch.bytes)
-            .and_then(|_| file.sync_data());
+        let written = file.write_all(&batch.bytes).and_then(|_| file.sync_data());
         match written {
             Ok(()) => {
                 size += batch.bytes.len() as u64;
                 if let Ok(mut segments) = shared.segments.lock() {
-                    segments.entry(id).or_default().written += batch.entries.len() as u64;
+                    segments.entry(id).or_default().written += batch.entries;
                 }
-                for entry in batch.entries {
-                    let _ = intake.send(Durable { segment: id, entry });
-                }
+                durable.send_replace(Position {
+                    segment: id,
+                    offset: size,
+                });
                 for waiter in batch.waiters {
                     let _ = waiter.send(Ok(()));
                 }
@@ -380,6 +517,10 @@ fn writer(shared: Arc<Shared>, mut id: u64, mut file: File, intake: mpsc::Unboun
                     id += 1;
                     file = next;
                     size = 0;
+                    durable.send_replace(Position {
+                        segment: id,
+                        offset: 0,
+                    });
                 }
                 Err(e) => tracing::error!(error = %e, "cannot start a new journal segment"),
             }
@@ -407,42 +548,71 @@ mod tests {
         }
     }
 
-    fn texts(rx: &mut mpsc::UnboundedReceiver<Durable>) -> Vec<String> {
-        let mut out = Vec::new();
-        while let Ok(d) = rx.try_recv() {
-            out.push(d.entry.inbound.text);
+    /// Everything the reader has now (it waits only when it has nothing).
+    async fn read_now(reader: &mut IntakeReader) -> Vec<Durable> {
+        let mut all = Vec::new();
+        while let Ok(Ok(batch)) =
+            tokio::time::timeout(std::time::Duration::from_millis(50), reader.next()).await
+        {
+            all.extend(batch);
         }
-        out
+        all
+    }
+
+    fn texts(found: &[Durable]) -> Vec<String> {
+        found.iter().map(|d| d.entry.inbound.text.clone()).collect()
     }
 
     #[tokio::test]
     async fn entries_survive_a_restart_until_retired() {
         let dir = tempfile::tempdir().expect("tempdir");
         {
-            let (journal, mut rx) = Journal::open(dir.path()).expect("open");
-            journal.append(vec![entry(1), entry(2)]).await.expect("append");
+            let (journal, mut reader) = Journal::open(dir.path()).expect("open");
+            journal
+                .append(vec![entry(1), entry(2)])
+                .await
+                .expect("append");
             journal.append(vec![entry(3)]).await.expect("append");
-            assert_eq!(texts(&mut rx), ["سلام 1", "سلام 2", "سلام 3"]);
+            assert_eq!(
+                texts(&read_now(&mut reader).await),
+                ["سلام 1", "سلام 2", "سلام 3"]
+            );
             assert_eq!(journal.backlog(), 3);
         }
-        let (journal, mut rx) = Journal::open(dir.path()).expect("reopen");
-        let replayed: Vec<Durable> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        let (journal, mut reader) = Journal::open(dir.path()).expect("reopen");
+        let replayed = read_now(&mut reader).await;
         assert_eq!(replayed.len(), 3, "nothing acknowledged may be lost");
         let segment = replayed[0].segment;
+        journal
+            .append(vec![entry(4)])
+            .await
+            .expect("append after restart");
+        assert_eq!(texts(&read_now(&mut reader).await), ["سلام 4"]);
         journal.retire(segment, 3);
-        assert_eq!(journal.backlog(), 0);
-        assert!(!segment_path(dir.path(), segment).exists(), "retired segment deleted");
+        assert_eq!(journal.backlog(), 1);
+        assert!(
+            !segment_path(dir.path(), segment).exists(),
+            "retired segment deleted"
+        );
         drop(journal);
-        let (_journal, mut rx) = Journal::open(dir.path()).expect("reopen again");
-        assert!(texts(&mut rx).is_empty(), "retired entries are not replayed");
+        drop(reader);
+        let (_journal, mut reader) = Journal::open(dir.path()).expect("reopen again");
+        assert_eq!(
+            texts(&read_now(&mut reader).await),
+            ["سلام 4"],
+            "retired entries are not replayed, the others are"
+        );
     }
 
     #[tokio::test]
     async fn a_torn_tail_keeps_every_whole_record() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = {
-            let (journal, _rx) = Journal::open(dir.path()).expect("open");
-            journal.append(vec![entry(1), entry(2)]).await.expect("append");
+            let (journal, _reader) = Journal::open(dir.path()).expect("open");
+            journal
+                .append(vec![entry(1), entry(2)])
+                .await
+                .expect("append");
             segment_files(dir.path()).expect("list").remove(0).1
         };
         let mut bytes = std::fs::read(&path).expect("read");
@@ -450,14 +620,60 @@ mod tests {
         bytes.extend_from_slice(&200u32.to_le_bytes());
         bytes.extend_from_slice(b"\0\0\0\0{\"received_at\":");
         std::fs::write(&path, &bytes).expect("write torn tail");
-        let (_journal, mut rx) = Journal::open(dir.path()).expect("reopen");
-        assert_eq!(texts(&mut rx), ["سلام 1", "سلام 2"]);
-        // A flipped byte inside the second record ends reading before it.
+        let (journal, mut reader) = Journal::open(dir.path()).expect("reopen");
+        assert_eq!(texts(&read_now(&mut reader).await), ["سلام 1", "سلام 2"]);
+        // What comes after the torn segment is still read.
+        journal.append(vec![entry(3)]).await.expect("append");
+        assert_eq!(texts(&read_now(&mut reader).await), ["سلام 3"]);
+        // A flipped byte inside the second record ends decoding before it.
         bytes.truncate(whole);
         let last = bytes.len() - 2;
         bytes[last] ^= 0x20;
-        assert_eq!(decode_records(&bytes).0.len(), 1);
-        assert!(!decode_records(&bytes).1);
+        let (entries, used) = decode_records(&bytes);
+        assert_eq!(entries.len(), 1);
+        assert!(used < bytes.len());
+    }
+
+    #[tokio::test]
+    async fn segments_rotate_and_are_read_across() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (journal, mut reader) = Journal::open(dir.path()).expect("open");
+        // About 5 MiB: more than one segment.
+        let big = "x".repeat(20_000);
+        let mut count = 0;
+        while count < 260 {
+            let batch: Vec<JournalEntry> = (0..10)
+                .map(|i| {
+                    let mut e = entry(count + i);
+                    e.inbound.text = format!("{big}{}", count + i);
+                    e
+                })
+                .collect();
+            journal.append(batch).await.expect("append");
+            count += 10;
+        }
+        let read = read_now(&mut reader).await;
+        assert_eq!(read.len(), 260, "every entry, in order, across segments");
+        assert!(
+            read.windows(2)
+                .all(|w| w[0].entry.received_at < w[1].entry.received_at)
+        );
+        let segments: std::collections::BTreeSet<u64> = read.iter().map(|d| d.segment).collect();
+        assert!(segments.len() >= 2, "rotated: {segments:?}");
+        for d in &read {
+            journal.retire(d.segment, 1);
+        }
+        assert_eq!(journal.backlog(), 0);
+        let left = segment_files(dir.path()).expect("list");
+        assert_eq!(left.len(), 1, "only the active segment remains: {left:?}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_decode_without_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let (_, used) = decode_records(&bytes);
+            proptest::prop_assert!(used <= bytes.len());
+        }
     }
 
     #[test]
@@ -469,8 +685,9 @@ mod tests {
             &[1, 0, 0, 0, 0, 0, 0, 0][..],
             &[0, 0, 0, 0, 0, 0, 0, 0][..],
         ] {
-            let (entries, _) = decode_records(bytes);
+            let (entries, used) = decode_records(bytes);
             assert!(entries.is_empty());
+            assert_eq!(used, 0);
         }
     }
 }

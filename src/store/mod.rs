@@ -27,6 +27,7 @@
 
 mod commit;
 mod helpdesk;
+pub mod journal;
 
 pub use helpdesk::{REOPEN_WINDOW_MS, TicketError, WebSession};
 
@@ -65,6 +66,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("the store is shutting down")]
     Closed,
+    #[error("intake journal: {0}")]
+    Journal(String),
 }
 
 impl From<UnabortableTransactionError> for StoreError {
@@ -234,7 +237,7 @@ mod keys {
 }
 
 /// An inbound message as a channel parsed it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NewInbound {
     pub channel: Channel,
     pub from: PhoneNumber,
@@ -356,8 +359,36 @@ pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     commit: commit::GroupCommit,
-    /// Serialises inbound writes per contact so that sequence order is commit order.
-    contact_locks: Vec<Mutex<()>>,
+    /// Inbound messages are durable here before the webhook is answered; the intake task
+    /// moves them into sled.
+    journal: journal::Journal,
+    /// The reader of durable journal entries, for the one intake task (taken once).
+    intake: Mutex<Option<journal::IntakeReader>>,
+}
+
+/// Opens sled with its page cache capped, starts group commit, and writes and flushes one
+/// marker so that sled's IO threads start now, from the calling thread.
+fn open_sled(path: &Path) -> Result<(sled::Db, sled::Tree, commit::GroupCommit), StoreError> {
+    let db_path = path.join("kabar.sled");
+    // sled caches up to 1 GiB by default; a field-office laptop has other work to do.
+    let db = match sled::Config::new()
+        .path(&db_path)
+        .cache_capacity(64 * 1024 * 1024)
+        .open()
+    {
+        Ok(db) => db,
+        Err(sled::Error::Io(e))
+            if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") =>
+        {
+            return Err(StoreError::Locked(path.to_path_buf()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let tree = db.open_tree("kabar")?;
+    tree.insert("meta/opened_at", &now_ms().to_be_bytes())?;
+    db.flush()?;
+    let commit = commit::GroupCommit::start(db.clone());
+    Ok((db, tree, commit))
 }
 
 impl std::fmt::Debug for Store {
@@ -366,35 +397,33 @@ impl std::fmt::Debug for Store {
     }
 }
 
-const LOCK_STRIPES: usize = 64;
-
 impl Store {
     /// Opens (or creates) the store in `dir`. Fails with [`StoreError::Locked`] when another
     /// process has it open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
-        let path = dir.join("kabar.sled");
-        // sled caches up to 1 GiB by default; a field-office laptop has other work to do.
-        let db = match sled::Config::new()
-            .path(&path)
-            .cache_capacity(64 * 1024 * 1024)
-            .open()
-        {
-            Ok(db) => db,
-            Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") =>
-            {
-                return Err(StoreError::Locked(dir.to_path_buf()));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let tree = db.open_tree("kabar")?;
-        let commit = commit::GroupCommit::start(db.clone());
+        // sled's threads (its flusher, its IO pool, our group commit) do background work:
+        // they are started from a thread at background priority and inherit it, so that
+        // under a burst they never delay the intake journal that webhooks wait on.
+        let sled_dir = dir.to_path_buf();
+        let opened = std::thread::Builder::new()
+            .name("kabar-store-open".into())
+            .spawn(move || {
+                crate::background::lower_this_thread();
+                open_sled(&sled_dir)
+            })
+            .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?
+            .join()
+            .map_err(|_| StoreError::Closed)?;
+        let (db, tree, commit) = opened?;
+        // Opened after sled, whose lock keeps a second process out of the journal too.
+        let (journal, intake) = journal::Journal::open(&dir.join("journal"))?;
         Ok(Store {
             db,
             tree,
             commit,
-            contact_locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            journal,
+            intake: Mutex::new(Some(intake)),
         })
     }
 
@@ -409,8 +438,9 @@ impl Store {
         Ok(())
     }
 
-    /// Stops the group-commit thread after a final flush.
+    /// Stops the journal and the group-commit thread after a final flush.
     pub fn close(&self) -> Result<(), StoreError> {
+        self.journal.stop();
         self.commit.stop();
         self.flush()
     }
@@ -432,17 +462,6 @@ impl Store {
             .collect()
     }
 
-    fn lock_for(&self, phone: &PhoneNumber) -> std::sync::MutexGuard<'_, ()> {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        phone.hash(&mut h);
-        let stripe = (h.finish() as usize) % LOCK_STRIPES;
-        // A poisoned lock only means another writer panicked; the data is in sled, not here.
-        self.contact_locks[stripe]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-    }
-
     // ---- health ----
 
     /// Writes and reads back a marker: the store accepts writes.
@@ -454,14 +473,46 @@ impl Store {
 
     // ---- inbound ----
 
-    /// Stores an inbound message, its dedupe key and its inbox entry in one transaction, unless
-    /// the provider already delivered it. Await [`durable`](Self::durable) before acknowledging.
-    pub fn record_inbound(&self, inbound: &NewInbound) -> Result<InboundOutcome, StoreError> {
-        // One sender's messages are written one at a time (stripe lock), so the dedupe check
-        // and the write cannot interleave with a retry of the same message; every key written
-        // here is new, so an atomic batch is enough (no transaction, which sled serialises).
-        // The contact record is updated by the processor, in its own transaction.
-        let _guard = self.lock_for(&inbound.from);
+    /// Makes inbound messages durable (the intake journal), as one write shared with every
+    /// other webhook of the moment. Answer the provider after this; the intake task stores
+    /// them with [`record_inbound`](Self::record_inbound) in the order they arrived.
+    pub async fn accept_inbound(&self, messages: Vec<NewInbound>) -> Result<(), StoreError> {
+        let received_at = now_ms();
+        let entries = messages
+            .into_iter()
+            .map(|inbound| journal::JournalEntry {
+                received_at,
+                inbound,
+            })
+            .collect();
+        self.journal.append(entries).await
+    }
+
+    /// The reader of durable journal entries, for the intake task; `None` after the first call.
+    pub fn take_intake(&self) -> Option<journal::IntakeReader> {
+        self.intake.lock().ok().and_then(|mut i| i.take())
+    }
+
+    /// Marks `count` entries of a journal segment as stored in sled; call after
+    /// [`durable`](Self::durable) covers them.
+    pub fn retire_journal(&self, segment: u64, count: u64) {
+        self.journal.retire(segment, count);
+    }
+
+    /// Journal entries not yet stored in sled.
+    pub fn intake_backlog(&self) -> u64 {
+        self.journal.backlog()
+    }
+
+    /// Stores a journaled inbound message, its dedupe key and its inbox entry in one batch,
+    /// unless the provider already delivered it. Only the intake task calls this, one entry
+    /// at a time in journal order, so the dedupe check and the write cannot interleave with a
+    /// retry of the same message and inbox order is arrival order.
+    pub fn record_inbound(
+        &self,
+        entry: &journal::JournalEntry,
+    ) -> Result<InboundOutcome, StoreError> {
+        let inbound = &entry.inbound;
         let dedupe = keys::external(inbound.channel, &inbound.external_id);
         if let Some(existing) = self.tree.get(dedupe.as_bytes())? {
             let id = existing
@@ -473,7 +524,7 @@ impl Store {
         }
         let message_id = self.db.generate_id()?;
         let seq = self.db.generate_id()?;
-        let now = now_ms();
+        let now = entry.received_at;
         let record = MessageRecord {
             id: message_id,
             phone: inbound.from.clone(),

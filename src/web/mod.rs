@@ -30,9 +30,26 @@ use crate::store::Store;
 /// Webhook bodies larger than this are refused with 413 (DESIGN §2).
 pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 
-/// What every handler can reach.
+/// What every handler can reach. One reference-counted pointer: axum clones the state for
+/// every request and every layer, and cloning a dozen fields each time showed in profiles.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts behind [`AppState`].
+pub struct Shared {
     pub config: Arc<Config>,
     pub store: Arc<Store>,
     pub processor: Arc<Processor>,

@@ -9,7 +9,7 @@ use super::AppState;
 use crate::channel::twilio::{self, WebhookError};
 use crate::channel::{InboundEvent, InboundKind, InboundMessage, StatusReport, gateway, whatsapp};
 use crate::domain::Channel;
-use crate::store::{InboundOutcome, NewInbound, StatusUpdate};
+use crate::store::{NewInbound, StatusUpdate};
 
 const TWIML_EMPTY: &str = "<Response/>";
 
@@ -109,28 +109,15 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, "cannot store now; retry\n").into_response()
 }
 
-/// Stores every message and status of one webhook, waits once until all of it is durable,
-/// then hands the new messages to the processor.
+/// Makes every message and status of one webhook durable, then returns so the handler can
+/// answer. Messages go to the intake journal (the intake task stores and answers them in
+/// arrival order, dropping provider retries); statuses update the message log.
 async fn accept_batch(
     state: &AppState,
     inbound: Vec<NewInbound>,
     statuses: Vec<(Channel, StatusReport)>,
 ) -> Result<(), Response> {
-    let mut stored = Vec::new();
-    for message in inbound {
-        let channel = message.channel.name();
-        match state.store.record_inbound(&message).map_err(unavailable)? {
-            InboundOutcome::Stored { message_id } => {
-                state.metrics.inbound(channel, "stored");
-                tracing::info!(message_id, channel, "inbound message stored");
-                stored.push(message.from);
-            }
-            InboundOutcome::Duplicate { message_id } => {
-                state.metrics.inbound(channel, "duplicate");
-                tracing::info!(message_id, channel, "duplicate delivery ignored");
-            }
-        }
-    }
+    let has_statuses = !statuses.is_empty();
     for (channel, report) in statuses {
         match state
             .store
@@ -151,9 +138,17 @@ async fn accept_batch(
             }
         }
     }
-    state.store.durable().await.map_err(unavailable)?;
-    for phone in stored {
-        state.processor.schedule(phone);
+    let accepted = inbound.len();
+    state
+        .store
+        .accept_inbound(inbound)
+        .await
+        .map_err(unavailable)?;
+    if accepted > 0 {
+        tracing::debug!(messages = accepted, "inbound accepted");
+    }
+    if has_statuses {
+        state.store.durable().await.map_err(unavailable)?;
     }
     Ok(())
 }

@@ -588,6 +588,21 @@ pub async fn spawn_full(
 }
 
 impl TestApp {
+    /// Waits until every acknowledged message has moved from the intake journal into the
+    /// store (the webhook answers as soon as it is journaled).
+    pub async fn intake_settled(&self) {
+        for _ in 0..400 {
+            if self.store.intake_backlog() == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!(
+            "{} accepted messages never reached the store",
+            self.store.intake_backlog()
+        );
+    }
+
     /// Stops the server gracefully and hands back its data folder (for restart tests).
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
