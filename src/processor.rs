@@ -34,6 +34,8 @@ pub struct Processor {
     workers: tokio::sync::Semaphore,
     /// Contacts being drained; `true` when more arrived meanwhile.
     running: Mutex<HashMap<PhoneNumber, bool>>,
+    /// Signalled whenever a contact's drain ends (the intake may be waiting for room).
+    drained: tokio::sync::Notify,
     /// The background runtime answering runs on.
     runtime: tokio::runtime::Handle,
 }
@@ -44,9 +46,12 @@ impl std::fmt::Debug for Processor {
     }
 }
 
-/// Messages answered concurrently: enough to overlap one contact's flush wait with another's
-/// work, few enough to leave the CPU to webhooks under a burst.
-const WORKERS: usize = 2;
+/// Messages answered concurrently, so that many contacts' steps share one flush. (Webhooks
+/// keep their CPU through priorities: answering runs on the background runtime.)
+const WORKERS: usize = 32;
+/// Contacts scheduled at once at most. Beyond it the intake task waits, and what is still to
+/// be answered stays in the journal on disk rather than as queued tasks in memory.
+const MAX_ACTIVE_CONTACTS: usize = 1024;
 
 /// What the processor is wired to.
 pub struct Parts {
@@ -87,6 +92,7 @@ impl Processor {
             media_dir,
             workers: tokio::sync::Semaphore::new(WORKERS),
             running: Mutex::new(HashMap::new()),
+            drained: tokio::sync::Notify::new(),
             runtime,
         })
     }
@@ -118,6 +124,7 @@ impl Processor {
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
         loop {
+            self.wait_for_room().await;
             let read = tokio::select! {
                 read = intake.next() => read,
                 _ = async { shutdown.wait_for(|stop| *stop).await.map(|_| ()) } => return,
@@ -177,6 +184,21 @@ impl Processor {
         }
     }
 
+    /// Waits while too many contacts are being answered (bounded memory under a burst).
+    async fn wait_for_room(&self) {
+        loop {
+            let notified = self.drained.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a drain ending in between is not missed.
+            notified.as_mut().enable();
+            let active = self.running.lock().map(|r| r.len()).unwrap_or(0);
+            if active < MAX_ACTIVE_CONTACTS {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Schedules every contact with unprocessed messages (after a restart).
     pub fn resume_pending(self: &Arc<Self>) -> Result<usize, StoreError> {
         let phones = self.store.contacts_with_pending()?;
@@ -217,6 +239,8 @@ impl Processor {
                 Some(again) if *again => *again = false,
                 _ => {
                     running.remove(&phone);
+                    drop(running);
+                    self.drained.notify_waiters();
                     return;
                 }
             }

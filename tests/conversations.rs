@@ -461,3 +461,54 @@ async fn simulator_replies_arrive_live() {
         .expect("graceful shutdown with an open event stream");
     drop(events);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_acknowledged_just_before_a_stop_is_answered_after_the_restart() {
+    // The webhook answers once the message is in the intake journal; here kabar "stops"
+    // before the intake task stored it in sled. The restart must answer it, exactly once.
+    let data = tempfile::tempdir().unwrap();
+    let phone = "+6281200000702";
+    {
+        let store = kabar::store::Store::open(data.path()).unwrap();
+        let inbound = kabar::store::NewInbound {
+            channel: kabar::domain::Channel::TwilioSms,
+            from: PhoneNumber::parse(phone).unwrap(),
+            text: "salaam".into(),
+            external_id: "SMjournaled0001".into(),
+            media: None,
+            unsupported: None,
+        };
+        // Twice, as a provider retry would: still one message.
+        store.accept_inbound(vec![inbound.clone()]).await.unwrap();
+        store.accept_inbound(vec![inbound]).await.unwrap();
+        assert_eq!(store.intake_backlog(), 2);
+        assert!(
+            store
+                .history(&PhoneNumber::parse(phone).unwrap())
+                .unwrap()
+                .is_empty(),
+            "not in sled yet"
+        );
+        store.close().unwrap();
+    }
+    let twilio = FakeTwilio::start().await;
+    let app = spawn_app_with(twilio.clone(), data).await;
+    let got = twilio.wait_for(phone, 1).await;
+    assert!(
+        got[0].body.contains("English"),
+        "the language menu: {}",
+        got[0].body
+    );
+    app.intake_settled().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(twilio.delivered_to(phone).len(), 1, "answered once");
+    let inbound = app
+        .store
+        .history(&PhoneNumber::parse(phone).unwrap())
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.direction == Direction::In)
+        .count();
+    assert_eq!(inbound, 1, "the retry was dropped");
+    app.stop().await;
+}

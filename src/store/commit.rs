@@ -16,8 +16,10 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// How long the flusher waits after the first request before flushing, so later writers in
-/// the same burst share the flush. Small next to the latency goal (p99 < 10 ms).
-const GATHER: Duration = Duration::from_micros(500);
+/// the same burst share the flush. Webhooks do not wait on it (they wait on the intake
+/// journal); answering, status callbacks and staff actions do, and a few milliseconds are
+/// nothing to them while every sled flush wakes all of sled's IO threads.
+const GATHER: Duration = Duration::from_millis(2);
 
 struct Waiting {
     /// Writers in arrival order; everything inserted before a writer joined is covered by

@@ -27,7 +27,7 @@ use super::{NewInbound, StoreError};
 use crate::domain::Millis;
 
 /// A segment is closed and a new one started past this size, so retired data can be deleted.
-const SEGMENT_BYTES: u64 = 4 * 1024 * 1024;
+const SEGMENT_BYTES: u64 = 16 * 1024 * 1024;
 /// How much the intake reads at a time.
 const READ_CHUNK: u64 = 1024 * 1024;
 /// Larger lengths are corruption, not messages (webhook bodies are limited far below this).
@@ -638,10 +638,10 @@ mod tests {
     async fn segments_rotate_and_are_read_across() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (journal, mut reader) = Journal::open(dir.path()).expect("open");
-        // About 5 MiB: more than one segment.
+        // About 18 MiB: more than one segment.
         let big = "x".repeat(20_000);
         let mut count = 0;
-        while count < 260 {
+        while count < 900 {
             let batch: Vec<JournalEntry> = (0..10)
                 .map(|i| {
                     let mut e = entry(count + i);
@@ -653,7 +653,7 @@ mod tests {
             count += 10;
         }
         let read = read_now(&mut reader).await;
-        assert_eq!(read.len(), 260, "every entry, in order, across segments");
+        assert_eq!(read.len(), 900, "every entry, in order, across segments");
         assert!(
             read.windows(2)
                 .all(|w| w[0].entry.received_at < w[1].entry.received_at)
