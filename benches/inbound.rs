@@ -61,8 +61,8 @@ struct Settings {
     measure: Duration,
     warm_up: Duration,
     smoke: bool,
-    /// Diagnostic: resend one message (same MessageSid and sender) so that kabar only verifies,
-    /// deduplicates and waits for durability — no new conversation, no reply.
+    /// Diagnostic: resend one message (same MessageSid and sender): kabar verifies and journals
+    /// it, and the intake drops the retries — no new conversation, no reply.
     duplicates: bool,
 }
 
