@@ -2,7 +2,7 @@
 //! a time and in arrival order, and writes session, contact, replies (outbox) and ticket changes
 //! in one transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use std::path::PathBuf;
@@ -49,8 +49,9 @@ impl std::fmt::Debug for Processor {
 /// Messages answered concurrently, so that many contacts' steps share one flush. (Webhooks
 /// keep their CPU through priorities: answering runs on the background runtime.)
 const WORKERS: usize = 32;
-/// Contacts scheduled at once at most. Beyond it the intake task waits, and what is still to
-/// be answered stays in the journal on disk rather than as queued tasks in memory.
+/// Contacts being answered before the intake task waits (it may overshoot by one read of the
+/// journal); what is still to be answered stays in the journal on disk rather than as queued
+/// tasks in memory.
 const MAX_ACTIVE_CONTACTS: usize = 1024;
 
 /// What the processor is wired to.
@@ -138,7 +139,7 @@ impl Processor {
                     continue;
                 }
             };
-            let mut stored: Vec<PhoneNumber> = Vec::new();
+            let mut stored: HashSet<PhoneNumber> = HashSet::new();
             let mut retire: Vec<(u64, u64)> = Vec::new();
             for durable in batch {
                 let channel = durable.entry.inbound.channel.name();
@@ -147,9 +148,7 @@ impl Processor {
                         Ok(InboundOutcome::Stored { message_id }) => {
                             metrics.inbound(channel, "stored");
                             tracing::info!(message_id, channel, "inbound message stored");
-                            if !stored.contains(&durable.entry.inbound.from) {
-                                stored.push(durable.entry.inbound.from.clone());
-                            }
+                            stored.insert(durable.entry.inbound.from.clone());
                             break;
                         }
                         Ok(InboundOutcome::Duplicate { message_id }) => {

@@ -48,6 +48,7 @@ pub struct Durable {
     pub entry: JournalEntry,
 }
 
+#[derive(Default)]
 struct Pending {
     entries: u64,
     bytes: Vec<u8>,
@@ -113,11 +114,7 @@ impl Journal {
         segments.insert(first, Segment::default());
         let shared = Arc::new(Shared {
             dir: dir.to_path_buf(),
-            pending: Mutex::new(Pending {
-                entries: 0,
-                bytes: Vec::new(),
-                waiters: Vec::new(),
-            }),
+            pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
             segments: Mutex::new(segments),
             stop: AtomicBool::new(false),
@@ -470,14 +467,7 @@ fn writer(shared: Arc<Shared>, mut id: u64, mut file: File, durable: watch::Send
                     Err(_) => return,
                 };
             }
-            std::mem::replace(
-                &mut *pending,
-                Pending {
-                    entries: 0,
-                    bytes: Vec::new(),
-                    waiters: Vec::new(),
-                },
-            )
+            std::mem::take(&mut *pending)
         };
         let written = file.write_all(&batch.bytes).and_then(|_| file.sync_data());
         match written {
