@@ -14,12 +14,7 @@ keyword-start = ابدأ, بدء, اشتراك, تشغيل
 keyword-privacy = الخصوصية, خصوصية, سياسة الخصوصية
 keyword-delete = احذف, حذف, احذف بياناتي, امسح بياناتي
 
-## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
-## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
-## locale are checked for every person. Prefer specific words; a false alarm costs a
-## supervisor a minute, a missed one can cost a life.
-# Stems match inside longer words: يضرب also catches يضربني، يضربون; اغتصب catches اغتصبها.
-alert-safeguarding = يضرب, ضربني, ضربوني, ضربها, ضرب طفل, عنف, تعنيف, اغتصب, اغتصاب, تحرش, اعتداء, اعتدى, انتحار, انتحر, قتل نفسي, قتلني, إيذاء النفس, أؤذي نفسي, أريد أن أموت, أريد الموت, في خطر, اتجار, هددني, هددوني, تهديد
+## Safety words are in safeguarding.txt beside this file (one phrase a line, two tiers).
 
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.

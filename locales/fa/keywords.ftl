@@ -15,11 +15,7 @@ keyword-start = شروع, شروع دوباره, فعال کن
 keyword-privacy = حریم خصوصی, حریم شخصی, حریم
 keyword-delete = حذف, حذف اطلاعات, پاک کن, پاک کردن اطلاعات
 
-## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
-## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
-## locale are checked for every person. Prefer specific words; a false alarm costs a
-## supervisor a minute, a missed one can cost a life.
-alert-safeguarding = خشونت, کتک, مرا می زند, مرا زد, ضرب و شتم, تجاوز جنسی, به من تجاوز, تجاوز کرد, آزار جنسی, استفاده جنسی, کودک آزاری, خودکشی, خود کشی, خودم را بکش, خودمو بکش, خواهم بمیرم, خوام بمیرم, به خودم آسیب, در خطر, بچه ام را می زند, مرا تهدید, تهدیدم, قاچاق انسان, مرا بکش
+## Safety words are in safeguarding.txt beside this file (one phrase a line, two tiers).
 
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.

@@ -15,11 +15,7 @@ keyword-start = ጀምር, ጀምሩ, ምጅማር, jemr, jemru
 keyword-privacy = ብሕትውና, ምስጢራውነት, bhtwna
 keyword-delete = ደምስስ, ደምስሱ, ሓበሬታይ ደምስሱ, demsis, demsisu
 
-## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
-## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
-## locale are checked for every person. Prefer specific words; a false alarm costs a
-## supervisor a minute, a missed one can cost a life.
-alert-safeguarding = ወቒዑ, ይወቕዓ, ወቕዑኒ, ዓመጽ, ዓሚጹ, ተዓሚጸ, ተዓሚጻ, ግፍዒ, ጾታዊ, ቅትለት, ክቐትል, ክቐትለኒ, ክመውት, ርእሰይ ክጎድእ, ኣብ ሓደጋ, ፈራር, ሸይጦምኒ, weqiuni, amitsuni, kmewt
+## Safety words are in safeguarding.txt beside this file (one phrase a line, two tiers).
 
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.

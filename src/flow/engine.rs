@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{ContactField, DataList, Fact, Flows, MenuOption, Node, Target, Validate};
 use crate::i18n::normalize::{normalize, parse_number};
+use crate::i18n::safeguarding::Tier;
 use crate::i18n::{Command, Lang, Localizer, detect};
 
 /// Message ids the engine itself uses; every locale must have them.
@@ -19,13 +20,13 @@ pub const REQUIRED_MESSAGES: &[&str] = &[
     "stopped",
     "started",
     "safeguarding-reply",
+    "safeguarding-concern",
     "delete-requested",
     "media-received",
     "unsupported-message",
     "menu-button",
     "after-hours",
     "ticket-closed",
-    "alert-safeguarding",
     "keyword-menu",
     "keyword-language",
     "keyword-agent",
@@ -43,7 +44,6 @@ pub const GENERAL_TOPIC: &str = "general";
 pub const PROTECTION_TOPIC: &str = "protection";
 /// A request to erase the person's data, for staff.
 pub const DELETION_TOPIC: &str = "data-deletion";
-const SAFEGUARDING_WORDS: &str = "alert-safeguarding";
 
 /// Where a conversation stands. Stored per contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -225,12 +225,11 @@ impl Step<'_> {
 
     fn handle(&mut self, text: &str) {
         // Safety first, in every state and whatever else the message says.
-        if self
-            .engine
-            .localizer
-            .mentions(&Lang::ALL, SAFEGUARDING_WORDS, text)
-        {
-            return self.safeguard(text);
+        if let Some(alert) = self.engine.localizer.safeguarding(text) {
+            return match alert.tier {
+                Tier::Urgent => self.safeguard(text),
+                Tier::Concern => self.concern(text),
+            };
         }
         match self.input.attachment {
             Attachment::None => {}
@@ -341,7 +340,7 @@ impl Step<'_> {
     /// Violence, abuse, self-harm, a child in danger: the emergency number now, an urgent
     /// ticket for a supervisor, and no questions.
     fn safeguard(&mut self, text: &str) {
-        self.lang = self.lang.or_else(|| detect::detect(text));
+        self.adopt_detected_language(text);
         self.effects.push(Effect::Escalate {
             topic: PROTECTION_TOPIC.into(),
             urgent: true,
@@ -353,6 +352,34 @@ impl Step<'_> {
         self.session.state = State::Human {
             topic: PROTECTION_TOPIC.into(),
         };
+    }
+
+    /// Worrying but not an emergency (harassment, being followed, hopelessness): a supervisor
+    /// writes to them; no emergency number, which would frighten or mislead.
+    fn concern(&mut self, text: &str) {
+        self.adopt_detected_language(text);
+        self.effects.push(Effect::Escalate {
+            topic: PROTECTION_TOPIC.into(),
+            urgent: false,
+            handoff: true,
+            details: BTreeMap::new(),
+        });
+        self.say("safeguarding-concern");
+        self.session.misses = 0;
+        self.session.state = State::Human {
+            topic: PROTECTION_TOPIC.into(),
+        };
+    }
+
+    /// Someone who writes about harm before choosing a language is not sent the language menu:
+    /// the language of their message is theirs (they can change it with "language"), so the
+    /// ticket reaches a supervisor who reads it and their next messages join it.
+    fn adopt_detected_language(&mut self, text: &str) {
+        if self.lang.is_none() {
+            let detected = detect::detect(text).unwrap_or(Lang::English);
+            self.lang = Some(detected);
+            self.effects.push(Effect::SetLanguage(detected));
+        }
     }
 
     fn attach_if_human(&mut self) {
