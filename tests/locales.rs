@@ -203,6 +203,11 @@ fn arabic_plural_selectors_have_all_six_forms() {
                             }
                         })
                         .collect();
+                    // A selector on a word (e.g. the day in after-hours) is not a plural.
+                    let plural_forms = ["zero", "one", "two", "few", "many"];
+                    if !keys.iter().any(|k| plural_forms.contains(&k.as_str())) {
+                        continue;
+                    }
                     for form in ["zero", "one", "two", "few", "many", "other"] {
                         assert!(
                             keys.iter().any(|k| k == form),

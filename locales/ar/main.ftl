@@ -112,7 +112,18 @@ unsupported-message = عذرا، أستطيع قراءة النصوص والرس
 menu-button = اختر
 
 ## Working hours and closing (interpreter queue)
-after-hours = شكرا. المكتب مغلق الآن. سيرد عليك شخص في يوم العمل التالي ابتداء من الساعة { $time }.
+after-hours = شكرا. المكتب مغلق الآن. سيرد عليك شخص { $day ->
+        [today] اليوم
+        [tomorrow] غدا
+        [mon] يوم الاثنين
+        [tue] يوم الثلاثاء
+        [wed] يوم الأربعاء
+        [thu] يوم الخميس
+        [fri] يوم الجمعة
+        [sat] يوم السبت
+        [sun] يوم الأحد
+       *[other] في يوم العمل التالي
+    } ابتداء من الساعة { $time }.
 ticket-closed = هذه المحادثة مغلقة. إذا كتبت مرة أخرى اليوم، سيرد عليك الشخص نفسه. للقائمة أرسل 0.
 
 ## Notices on and off

@@ -108,7 +108,18 @@ unsupported-message = Sorry, I can read text, voice notes, photos and documents 
 menu-button = Choose
 
 ## Working hours and closing (interpreter queue)
-after-hours = Thank you. The office is closed now. A person will answer you on the next working day from { $time }.
+after-hours = Thank you. The office is closed now. A person will answer you { $day ->
+        [today] today
+        [tomorrow] tomorrow
+        [mon] on Monday
+        [tue] on Tuesday
+        [wed] on Wednesday
+        [thu] on Thursday
+        [fri] on Friday
+        [sat] on Saturday
+        [sun] on Sunday
+       *[other] on the next working day
+    } from { $time }.
 ticket-closed = This conversation is closed. If you write again today, the same person will answer. Send 0 for the menu.
 
 ## Notices on and off

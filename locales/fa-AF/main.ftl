@@ -111,7 +111,18 @@ unsupported-message = ببخشید، من فقط متن، پیام صوتی، ع
 menu-button = انتخاب کنید
 
 ## Working hours and closing (interpreter queue)
-after-hours = تشکر. دفتر حالا بسته است. یک شخص روز کاری بعدی از ساعت { $time } به شما جواب می دهد.
+after-hours = تشکر. دفتر حالا بسته است. یک شخص { $day ->
+        [today] امروز
+        [tomorrow] فردا
+        [mon] روز دوشنبه
+        [tue] روز سه شنبه
+        [wed] روز چهارشنبه
+        [thu] روز پنجشنبه
+        [fri] روز جمعه
+        [sat] روز شنبه
+        [sun] روز یکشنبه
+       *[other] روز کاری بعدی
+    } از ساعت { $time } به شما جواب می دهد.
 ticket-closed = این گفتگو ختم شد. اگر امروز دوباره بنویسید، همان شخص جواب می دهد. برای فهرست 0 بفرستید.
 
 ## Notices on and off

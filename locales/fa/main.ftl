@@ -111,7 +111,18 @@ unsupported-message = ببخشید، من فقط می توانم متن، پیا
 menu-button = انتخاب کنید
 
 ## Working hours and closing (interpreter queue)
-after-hours = ممنون. دفتر الان بسته است. یک نفر روز کاری بعدی از ساعت { $time } به شما پاسخ می دهد.
+after-hours = ممنون. دفتر الان بسته است. یک نفر { $day ->
+        [today] امروز
+        [tomorrow] فردا
+        [mon] روز دوشنبه
+        [tue] روز سه شنبه
+        [wed] روز چهارشنبه
+        [thu] روز پنجشنبه
+        [fri] روز جمعه
+        [sat] روز شنبه
+        [sun] روز یکشنبه
+       *[other] روز کاری بعدی
+    } از ساعت { $time } به شما پاسخ می دهد.
 ticket-closed = این گفتگو بسته شد. اگر امروز دوباره پیام بدهید، همان نفر پاسخ می دهد. برای منو 0 بفرستید.
 
 ## Notices on and off

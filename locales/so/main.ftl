@@ -109,7 +109,18 @@ unsupported-message = Waan ka xumahay, waxaan akhriyi karaa oo keliya qoraal, fa
 menu-button = Dooro
 
 ## Working hours and closing (interpreter queue)
-after-hours = Mahadsanid. Xafiisku hadda waa xiran yahay. Qof ayaa kaaga jawaabi doona maalinta shaqo ee xigta laga bilaabo saacadda { $time }.
+after-hours = Mahadsanid. Xafiisku hadda waa xiran yahay. Qof ayaa kaaga jawaabi doona { $day ->
+        [today] maanta
+        [tomorrow] berri
+        [mon] Isniinta
+        [tue] Talaadada
+        [wed] Arbacada
+        [thu] Khamiista
+        [fri] Jimcaha
+        [sat] Sabtida
+        [sun] Axadda
+       *[other] maalinta shaqo ee xigta
+    } laga bilaabo saacadda { $time }.
 ticket-closed = Wadahadalkan waa la xiray. Haddii aad maanta mar kale soo qorto, isla qofkii ayaa kaaga jawaabi doona. Dir 0 si aad ugu noqoto liiska.
 
 ## Notices on and off

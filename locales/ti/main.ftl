@@ -112,7 +112,18 @@ unsupported-message = ይቕሬታ፣ ጽሑፍ፣ ናይ ድምጺ መልእኽ
 menu-button = ምረጹ
 
 ## Working hours and closing (interpreter queue)
-after-hours = የቐንየልና። ቤት ጽሕፈት ሕጂ ዕጹው እዩ። ሰብ ኣብ ዝቕጽል መዓልቲ ስራሕ ካብ ሰዓት { $time } ጀሚሩ ክምልሰልኩም እዩ።
+after-hours = የቐንየልና። ቤት ጽሕፈት ሕጂ ዕጹው እዩ። ሰብ { $day ->
+        [today] ሎሚ
+        [tomorrow] ጽባሕ
+        [mon] ሰኑይ
+        [tue] ሰሉስ
+        [wed] ረቡዕ
+        [thu] ሓሙስ
+        [fri] ዓርቢ
+        [sat] ቀዳም
+        [sun] ሰንበት
+       *[other] ኣብ ዝቕጽል መዓልቲ ስራሕ
+    } ካብ ሰዓት { $time } ጀሚሩ ክምልሰልኩም እዩ።
 ticket-closed = እዚ ዝርርብ ተዓጽዩ ኣሎ። ሎሚ ደጊምኩም እንተጸሓፍኩም፣ እቲ ቅድም ዝመለሰልኩም ሰብ ክምልሰልኩም እዩ። ንዝርዝር 0 ስደዱ።
 
 ## Notices on and off
