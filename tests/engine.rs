@@ -460,3 +460,46 @@ fn english_free_text_routing() {
         assert_eq!(replies(&chat.send(text)), [want], "{text}");
     }
 }
+
+/// First messages as people open a conversation (tests/fixtures/first-messages/<tag>.toml,
+/// written independently of the detector): the detected language, listed first in the
+/// language menu, is one the person may well speak.
+#[test]
+fn first_messages_are_detected_as_a_language_the_person_may_speak() {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        text: String,
+        expect: Vec<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Fixture {
+        case: Vec<Case>,
+    }
+    let mut wrong = Vec::new();
+    let mut total = 0;
+    for lang in Lang::ALL {
+        let path = manifest_dir()
+            .join("tests/fixtures/first-messages")
+            .join(format!("{}.toml", lang.tag()));
+        let fixture: Fixture = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for case in fixture.case {
+            total += 1;
+            let got = kabar::i18n::detect::detect(&case.text);
+            let ok = got.is_some_and(|g| case.expect.iter().any(|e| e == g.tag()));
+            if !ok {
+                wrong.push(format!(
+                    "{}: {:?} detected as {:?}, expected one of {:?}",
+                    lang.tag(),
+                    case.text,
+                    got.map(|g| g.tag()),
+                    case.expect
+                ));
+            }
+        }
+    }
+    println!(
+        "{} of {total} first messages detected as expected",
+        total - wrong.len()
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
