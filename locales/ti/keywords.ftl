@@ -24,7 +24,7 @@ alert-safeguarding = ወቒዑ, ይወቕዓ, ወቕዑኒ, ዓመጽ, ዓሚጹ
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.
 route-resettlement = ሳልሳይ ሃገር, ሳልሳይ ዓዲ, 3ይ ሃገር, ሪሰትል, ካናዳ, ኣመሪካ, ኣሜሪካ, ኣውስትራ, ኒውዚላንድ, ዩኤንኤች, ዩ ኤን ኤች, unhcr, salsay hager, salsai hager, kanada, amerika
-route-payments = ክፍሊት, ገንዘብ, ቅርሺ, ደሞዝ, genzeb, kflit, kfilit, qrshi, qirshi
+route-payments = ሓገዝ ገንዘብ, ክፍሊት, ገንዘብ, ቅርሺ, ደሞዝ, genzeb, kflit, kfilit, qrshi, qirshi
 route-schooling = ትምህር, ምምሃር, ክምሃር, ኮርስ, ኮርሳት, ክላስ, ስልጠና, tmhrti, timhrti, timhirti
 route-return = ናብ ዓደይ, ናብ ዓድና, ናብ ሃገረይ, ናብ ዓዲ ምምላስ, ወለንታዊ ምምላስ, ናብ ኤርትራ, ናብ ኢትዮጵያ, nab adey, nab hagerey
 route-health = ሓኪም, ሆስፒታል, ሕክምና, ሕማም, ሓሚመ, ሓሚሙ, ሓሚማ, ክሊኒክ, መድሃኒት, ገዛይ, ገዛና, መንበሪ, hakim, hospital, medhanit

@@ -771,7 +771,7 @@ impl Step<'_> {
             .map(|r| r.goto.clone())
     }
 
-    /// An option typed by its label ("Monthly payment") instead of its number.
+    /// An option typed by its label ("Monthly allowance") instead of its number.
     fn option_named<'o>(&self, options: &'o [MenuOption], text: &str) -> Option<&'o MenuOption> {
         let typed = normalize(text);
         if typed.is_empty() {
