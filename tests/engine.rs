@@ -701,3 +701,16 @@ fn that_is_all_never_stops_notices() {
         );
     }
 }
+
+#[test]
+fn a_delete_request_forgets_the_remembered_question() {
+    let mut chat = Chat::new();
+    chat.send("پیسه ماهوار کی میایه؟");
+    assert!(chat.session.first_question.is_some());
+    assert_eq!(replies(&chat.send("حذف")), ["delete-requested"]);
+    assert_eq!(chat.session.first_question, None);
+    // A command as the first message is not a question to answer later.
+    let mut chat = Chat::new();
+    assert_eq!(replies(&chat.send("language")), ["language-menu"]);
+    assert_eq!(chat.session.first_question, None);
+}

@@ -293,6 +293,8 @@ impl Step<'_> {
             }
             Some(Command::Delete) => {
                 self.lang = self.lang.or_else(|| detect::detect(text));
+                // Nothing of what they wrote stays in the conversation state either.
+                self.session.first_question = None;
                 self.effects.push(Effect::Escalate {
                     topic: DELETION_TOPIC.into(),
                     urgent: false,
@@ -350,6 +352,7 @@ impl Step<'_> {
         let typed = text.trim();
         if typed.is_empty()
             || parse_number(typed).is_some()
+            || self.command(typed).is_some()
             || typed.chars().count() > FIRST_QUESTION_MAX_CHARS
         {
             return;
