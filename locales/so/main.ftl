@@ -58,7 +58,7 @@ schooling-register-me = Aniga
 schooling-child-age = Ilmuhu immisa sano jir buu yahay? Soo dir da'da sannado ahaan, tusaale 8.
 schooling-child-age-invalid = Fadlan soo dir da'da oo lambar ah, 3 ilaa 18, tusaale 8.
 schooling-interest = Maxaad rabtaa inaad barato? Ku jawaab lambar:
-schooling-registered = Mahadsanid. Shaqaaluhu halkan ayay fariin kuugu soo diri doonaan arrinta booska. Dir 0 si aad ugu noqoto liiska.
+schooling-registered = Mahadsanid. Shaqaaluhu halkan ayay fariin kuu soo diri doonaan arrinta booska. Dir 0 si aad ugu noqoto liiska.
 
 ## Going home (assisted voluntary return)
 return-menu = Ku laabashada dalkaaga (ikhtiyaari). Ku jawaab lambar:
@@ -93,7 +93,7 @@ health-housing-describe = Fadlan dhibaatada guriga ku sheeg ereyo kooban.
 health-housing-sent = Mahadsanid. Shaqaaluhu halkan ayay kaaga jawaabi doonaan dhibaatada guriga. Dir 0 si aad ugu noqoto liiska.
 
 ## Safety
-safeguarding-reply = Mahadsanid inaad noo sheegtay. Haddii aad hadda khatar ku jirto, wac 112. Kormeere ayaa halkan fariin kuugu soo diri doona sida ugu dhakhsaha badan.
+safeguarding-reply = Mahadsanid inaad noo sheegtay. Haddii aad hadda khatar ku jirto, wac 112. Kormeere ayaa halkan fariin kuu soo diri doona sida ugu dhakhsaha badan.
 
 ## Talking to a person
 human-waiting = Mahadsanid. Qof ayaa halkan kaaga jawaabi doona dhowaan. Hadda wax kale ayaad qori kartaa. Dir 0 si aad ugu noqoto liiska.
