@@ -546,6 +546,20 @@ fn a_greeting_or_a_number_first_leads_to_the_main_menu_and_is_not_kept() {
 }
 
 #[test]
+fn a_question_typed_at_the_language_menu_is_kept_too() {
+    let mut chat = Chat::new();
+    chat.send("salam");
+    // The menu is ignored; the question comes in a second message.
+    assert_eq!(
+        replies(&chat.send("ما کی به کشور سوم می رویم؟")),
+        ["language-menu"]
+    );
+    assert_eq!(replies(&chat.send("۱")), ["consent-notice"]);
+    assert_eq!(chat.lang, Some(Lang::Dari));
+    assert_eq!(replies(&chat.send("۱")), ["welcome", "resettlement-when"]);
+}
+
+#[test]
 fn the_first_question_is_answered_once_only() {
     let (mut chat, after_consent) = first_contact("پیسه ماهوار کی میایه؟", "۱");
     assert_eq!(after_consent, ["welcome", "payments-menu"]);

@@ -428,6 +428,10 @@ impl Step<'_> {
             if !first && self.command(text) == Some(Command::Menu) {
                 return self.go_main_menu();
             }
+            if first {
+                // The menu was ignored and the question asked (again): keep the latest one.
+                self.remember_first_question(text);
+            }
             let detected = detect::detect(text).or(order.first().copied());
             return self.show_language_menu(detected, first);
         };
