@@ -6,8 +6,8 @@
 
 ## Commands: the whole message must be one of these words.
 keyword-menu = liiska, liis, liiska weyn, 0
-keyword-language = luqad, luqadda, beddel luqadda
-keyword-agent = qof, shaqaale, turjumaan, turjubaan, la hadal qof
+keyword-language = luqad, luqadda, luuqad, luuqadda, luqada, luuqada, beddel luqadda, beddel luuqadda
+keyword-agent = qof, shaqaale, turjumaan, turjubaan, dilmaaj, dilmaaji, la hadal qof, caawimaad, caawi, i caawi, caawimo
 keyword-stop = jooji, joogso, iska jooji
 keyword-start = bilow, bilaab, dib u bilow
 keyword-privacy = asturnaan, asturnaanta, qarsoodinimo

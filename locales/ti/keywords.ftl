@@ -20,7 +20,7 @@ keyword-delete = ደምስስ, ደምስሱ, ሓበሬታይ ደምስሱ, demsi
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.
 route-resettlement = ሳልሳይ ሃገር, ሳልሳይ ዓዲ, 3ይ ሃገር, ሪሰትል, ካናዳ, ኣመሪካ, ኣሜሪካ, ኣውስትራ, ኒውዚላንድ, ዩኤንኤች, ዩ ኤን ኤች, unhcr, salsay hager, salsai hager, kanada, amerika
-route-payments = ክፍሊት, ገንዘብ, ቅርሺ, ደሞዝ, genzeb, kflit, kfilit, qrshi, qirshi
+route-payments = ሓገዝ ገንዘብ, ክፍሊት, ገንዘብ, ቅርሺ, ደሞዝ, genzeb, kflit, kfilit, qrshi, qirshi
 route-schooling = ትምህር, ምምሃር, ክምሃር, ኮርስ, ኮርሳት, ክላስ, ስልጠና, tmhrti, timhrti, timhirti
 route-return = ናብ ዓደይ, ናብ ዓድና, ናብ ሃገረይ, ናብ ዓዲ ምምላስ, ወለንታዊ ምምላስ, ናብ ኤርትራ, ናብ ኢትዮጵያ, nab adey, nab hagerey
 route-health = ሓኪም, ሆስፒታል, ሕክምና, ሕማም, ሓሚመ, ሓሚሙ, ሓሚማ, ክሊኒክ, መድሃኒት, ገዛይ, ገዛና, መንበሪ, hakim, hospital, medhanit
