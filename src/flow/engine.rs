@@ -234,10 +234,7 @@ impl Step<'_> {
     fn handle(&mut self, text: &str) {
         // Safety first, in every state and whatever else the message says.
         if let Some(alert) = self.engine.localizer.safeguarding(text) {
-            return match alert.tier {
-                Tier::Urgent => self.safeguard(text),
-                Tier::Concern => self.concern(text),
-            };
+            return self.protect(text, alert.tier);
         }
         match self.input.attachment {
             Attachment::None => {}
@@ -380,34 +377,22 @@ impl Step<'_> {
         self.session.state = State::Human { topic };
     }
 
-    /// Violence, abuse, self-harm, a child in danger: the emergency number now, an urgent
-    /// ticket for a supervisor, and no questions.
-    fn safeguard(&mut self, text: &str) {
+    /// A message about harm, in any state: a supervisor's ticket and no questions. Urgent
+    /// (violence, abuse, self-harm, a child in danger): the emergency number now and an urgent
+    /// ticket. A concern (harassment, being followed, hopelessness): a supervisor will write;
+    /// no emergency number, which would frighten or mislead.
+    fn protect(&mut self, text: &str, tier: Tier) {
         self.adopt_detected_language(text);
         self.effects.push(Effect::Escalate {
             topic: PROTECTION_TOPIC.into(),
-            urgent: true,
+            urgent: tier == Tier::Urgent,
             handoff: true,
             details: BTreeMap::new(),
         });
-        self.say("safeguarding-reply");
-        self.session.misses = 0;
-        self.session.state = State::Human {
-            topic: PROTECTION_TOPIC.into(),
-        };
-    }
-
-    /// Worrying but not an emergency (harassment, being followed, hopelessness): a supervisor
-    /// writes to them; no emergency number, which would frighten or mislead.
-    fn concern(&mut self, text: &str) {
-        self.adopt_detected_language(text);
-        self.effects.push(Effect::Escalate {
-            topic: PROTECTION_TOPIC.into(),
-            urgent: false,
-            handoff: true,
-            details: BTreeMap::new(),
+        self.say(match tier {
+            Tier::Urgent => "safeguarding-reply",
+            Tier::Concern => "safeguarding-concern",
         });
-        self.say("safeguarding-concern");
         self.session.misses = 0;
         self.session.state = State::Human {
             topic: PROTECTION_TOPIC.into(),
