@@ -212,6 +212,12 @@ fn default_hours() -> String {
 }
 
 impl Config {
+    /// Whether any real provider is configured. Then the simulator needs a signed-in user: the
+    /// server is reachable by others, not just a laptop trying the flows.
+    pub fn any_provider(&self) -> bool {
+        self.twilio.is_some() || self.whatsapp.is_some() || self.gateway.is_some()
+    }
+
     /// Loads `file` (or the embedded default) and applies `KABAR_*` overrides from `env`.
     pub fn load(
         file: Option<&Path>,

@@ -530,7 +530,22 @@ async fn hostile_text_is_shown_as_text() {
     let msg = html.split("evil reversed").next().unwrap();
     let open_tag = &msg[msg.rfind("<span").unwrap()..];
     assert!(open_tag.contains("dir=\"auto\""), "{open_tag}");
-    assert!(html.contains("unicode-bidi: isolate"));
+    // The isolation rule lives in the style sheet the page links (no inline style under the CSP).
+    let sheet = html
+        .split("href=\"/assets/style.css")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page links the style sheet");
+    let css = b
+        .http
+        .get(app.url(&format!("/assets/style.css{sheet}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(css.contains(".msg .text { unicode-bidi: isolate"), "{css}");
     app.stop().await;
 }
 

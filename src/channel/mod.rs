@@ -134,6 +134,16 @@ impl Reachability {
 
 impl Channels {
     pub async fn send(&self, item: &OutboxItem, delivery: &Delivery) -> SendOutcome {
+        // Simulator numbers and real numbers never cross: a real person's reply never lands
+        // in the simulator, and nothing is sent to a provider for a made-up number.
+        if item.to.is_simulated() != (item.channel == Channel::Simulator) {
+            return SendOutcome::Failed {
+                reason: format!(
+                    "{} numbers go only through the simulator, and only they do",
+                    crate::phone::SIMULATOR_PREFIX
+                ),
+            };
+        }
         match item.channel {
             Channel::TwilioSms | Channel::TwilioWhatsapp => match &self.twilio {
                 Some(t) => t.send(item).await,

@@ -13,9 +13,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use super::AppState;
+use super::assets;
 use super::auth::{self, Principal};
 use super::tickets::{self, Action, MessageView, works_tickets};
 use crate::domain::{Direction, Millis, Role, Ticket, TicketStatus, User, now_ms};
@@ -39,31 +40,6 @@ pub fn routes() -> Router<AppState> {
         .route("/figures", get(figures_page))
 }
 
-const STYLE: &str = r#"
-:root { font-family: system-ui, "Noto Sans", "Noto Naskh Arabic", "Noto Sans Ethiopic", sans-serif; color: #1d2433; }
-body { margin: 0; background: #f4f6f8; }
-nav { background: #1d3b5c; color: #fff; padding: .5rem 1rem; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
-nav a { color: #fff; } nav form { margin-left: auto; }
-main { max-width: 60rem; margin: 1rem auto; padding: 0 1rem; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { text-align: start; padding: .4rem .6rem; border-bottom: 1px solid #e3e7ec; }
-.urgent { background: #fde8e8; font-weight: 600; }
-.badge { display: inline-block; padding: 0 .4rem; border-radius: .4rem; background: #e3e7ec; font-size: .85rem; }
-.badge.unread { background: #1d3b5c; color: #fff; }
-.badge.red { background: #b42318; color: #fff; }
-ol.conversation { list-style: none; padding: 0; display: flex; flex-direction: column; gap: .5rem; }
-.msg { max-width: 75%; padding: .5rem .75rem; border-radius: .6rem; background: #fff; white-space: pre-wrap; overflow-wrap: anywhere; }
-.msg.in { align-self: flex-start; background: #fff; border: 1px solid #d0d7de; }
-.msg.out { align-self: flex-end; background: #dcf1e5; }
-.msg.bot { background: #eef0f3; color: #424a57; }
-.msg .text { unicode-bidi: isolate; display: block; }
-.msg .meta { font-size: .75rem; color: #5b6472; margin-top: .25rem; unicode-bidi: isolate; }
-.panel { background: #fff; padding: .75rem 1rem; border-radius: .5rem; margin: .75rem 0; }
-textarea { width: 100%; min-height: 5rem; font: inherit; box-sizing: border-box; }
-.row { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; }
-.error { color: #b42318; }
-"#;
-
 fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String> {
     Html(
         html! {
@@ -73,7 +49,7 @@ fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " · kabar" }
-                    style { (PreEscaped(STYLE)) }
+                    link rel="stylesheet" href=(assets::url("style.css"));
                 }
                 body {
                     @if let Some(p) = principal {
@@ -336,13 +312,7 @@ async fn queue_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
             h1 { "Queue" }
             p { "Your languages: " (p.user.languages.iter().map(|l| lang_name(*l)).collect::<Vec<_>>().join(", ")) }
             div #queue { (list) }
-            script { (PreEscaped(r#"
-const source = new EventSource('/events');
-source.addEventListener('ticket', async () => {
-  const r = await fetch('/queue/list');
-  if (r.ok) document.getElementById('queue').innerHTML = await r.text();
-});
-"#)) }
+            script src=(assets::url("queue.js")) {}
         },
     )
     .into_response()
@@ -473,7 +443,7 @@ async fn ticket_page(
             }
             // The layout stays left to right for the interpreter; each message takes its own
             // direction from its text (dir=auto), isolated from the rest of the page.
-            ol.conversation #messages lang=(detail.language.tag()) data-rtl=(detail.rtl) { (conversation(&state, &detail.messages)) }
+            ol.conversation #messages lang=(detail.language.tag()) data-rtl=(detail.rtl) data-ticket=(id) { (conversation(&state, &detail.messages)) }
             @if open {
                 form.panel method="post" action={ "/tickets/" (id) "/reply" } {
                     input type="hidden" name="csrf" value=(csrf);
@@ -511,7 +481,7 @@ async fn ticket_page(
                 div.panel { h2 { "Notes" }
                     @for n in &detail.notes { p { strong { (n.author) } " · " (local_time(&state, n.at)) ": " bdi { (n.text) } } } }
             }
-            script { (PreEscaped(TICKET_JS.replace("TICKET_ID", &id.to_string()))) }
+            script src=(assets::url("ticket.js")) {}
         },
     )
     .into_response()
@@ -526,7 +496,7 @@ fn conversation(state: &AppState, messages: &[MessageView]) -> Markup {
                 @if let Some(url) = &m.media {
                     @match m.media_kind {
                         Some(crate::channel::MediaKind::Audio) => { audio controls src=(url) {} }
-                        Some(crate::channel::MediaKind::Image) => { img src=(url) alt="Image the person sent" style="max-width:100%"; }
+                        Some(crate::channel::MediaKind::Image) => { img.media-image src=(url) alt="Image the person sent"; }
                         _ => { a href=(url) { "Open the file" } }
                     }
                 } @else if m.media_kind.is_some() { em { "(media not fetched yet)" } }
@@ -540,39 +510,6 @@ fn conversation(state: &AppState, messages: &[MessageView]) -> Markup {
         }
     }
 }
-
-/// Live refresh, SMS segment counter (GSM-7 or UCS-2), canned replies.
-const TICKET_JS: &str = r##"
-const GSM = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-const GSM_EXT = "^{}\\[]~|€";
-function segments(text) {
-  let gsm = true, units = 0;
-  for (const ch of text) {
-    if (GSM.includes(ch)) units += 1; else if (GSM_EXT.includes(ch)) units += 2; else { gsm = false; break; }
-  }
-  if (!gsm) { units = 0; for (let i = 0; i < text.length; i++) units += 1; }
-  const single = gsm ? 160 : 70, multi = gsm ? 153 : 67;
-  const count = units === 0 ? 0 : units <= single ? 1 : Math.ceil(units / multi);
-  return { encoding: gsm ? 'GSM-7' : 'UCS-2', units, count };
-}
-const reply = document.getElementById('reply');
-const out = document.getElementById('segments');
-function update() {
-  if (!reply) return;
-  const s = segments(reply.value);
-  out.textContent = s.units + ' characters · ' + s.count + ' SMS segment' + (s.count === 1 ? '' : 's') + ' · ' + s.encoding;
-}
-if (reply) { reply.addEventListener('input', update); update(); }
-const canned = document.getElementById('canned');
-if (canned) canned.addEventListener('change', () => { if (canned.value) { reply.value = canned.value; update(); canned.value = ''; } });
-const source = new EventSource('/events');
-source.addEventListener('ticket', async (e) => {
-  const data = JSON.parse(e.data);
-  if (data.ticket !== TICKET_ID) return;
-  const r = await fetch('/tickets/TICKET_ID/messages');
-  if (r.ok) document.getElementById('messages').innerHTML = await r.text();
-});
-"##;
 
 async fn messages_fragment(
     State(state): State<AppState>,
