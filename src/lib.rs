@@ -174,6 +174,7 @@ impl App {
             hours: self.hours.clone(),
             events: self.events.clone(),
             login_limiter: Default::default(),
+            login_csrf: Default::default(),
         }))
     }
 

@@ -304,6 +304,55 @@ async fn forms_without_the_csrf_token_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_without_the_forms_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    app.user("csrf", Role::Interpreter, vec![Lang::English]);
+    let (cookie, token) = app.login_form(&http).await;
+    let (_, other_token) = app.login_form(&http).await;
+    // Another site can make the browser post the form, but not read or set our cookie.
+    for (cookie, field) in [
+        (None, None),
+        (None, Some(token.as_str())),
+        (Some(cookie.as_str()), None),
+        (Some(cookie.as_str()), Some(other_token.as_str())),
+        (
+            Some("kabar_login=forged.99999999999999.00"),
+            Some("forged.99999999999999.00"),
+        ),
+    ] {
+        let mut form = vec![("name", "csrf"), ("password", PASSWORD)];
+        if let Some(f) = field {
+            form.push(("csrf", f));
+        }
+        let mut request = http.post(app.url("/login")).form(&form);
+        if let Some(c) = cookie {
+            request = request.header("cookie", c);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), 403, "{cookie:?} {field:?}");
+        assert!(
+            r.headers()
+                .get("set-cookie")
+                .is_some_and(|c| c.to_str().unwrap().starts_with("kabar_login="))
+        );
+        assert!(r.text().await.unwrap().contains("expired"));
+    }
+    let r = http
+        .post(app.url("/login"))
+        .header("cookie", &cookie)
+        .form(&[("name", "csrf"), ("password", PASSWORD), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the real form logs in");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_rate_limited() {
     let app = spawn_app().await;
     let http = reqwest::Client::builder()
@@ -311,10 +360,12 @@ async fn logins_are_rate_limited() {
         .build()
         .unwrap();
     app.user("rate", Role::Interpreter, vec![Lang::English]);
+    let (cookie, token) = app.login_form(&http).await;
     for _ in 0..5 {
         let r = http
             .post(app.url("/login"))
-            .form(&[("name", "rate"), ("password", "wrong")])
+            .header("cookie", &cookie)
+            .form(&[("name", "rate"), ("password", "wrong"), ("csrf", &token)])
             .send()
             .await
             .unwrap();
@@ -322,7 +373,8 @@ async fn logins_are_rate_limited() {
     }
     let r = http
         .post(app.url("/login"))
-        .form(&[("name", "rate"), ("password", PASSWORD)])
+        .header("cookie", &cookie)
+        .form(&[("name", "rate"), ("password", PASSWORD), ("csrf", &token)])
         .send()
         .await
         .unwrap();

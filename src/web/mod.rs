@@ -62,6 +62,8 @@ pub struct Shared {
     pub hours: crate::helpdesk::hours::BusinessHours,
     pub events: crate::helpdesk::Events,
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Signs the login form's CSRF token (a new key each start: open login forms expire).
+    pub login_csrf: Arc<auth::LoginCsrf>,
 }
 
 pub fn router(state: AppState) -> Router {

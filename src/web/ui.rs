@@ -166,29 +166,48 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Ok(Some(_)) = auth::principal(&state.store, &headers) {
         return Redirect::to("/queue").into_response();
     }
-    login_form(None).into_response()
+    login_form(&state, None)
 }
 
-fn login_form(error: Option<&str>) -> Html<String> {
-    page(
+/// The login page with a fresh CSRF token in its cookie and its form.
+fn login_form(state: &AppState, error: Option<&str>) -> Response {
+    let token = state.login_csrf.issue(now_ms());
+    let html = page(
         "Log in",
         None,
         html! {
             h1 { "kabar — log in" }
             @if let Some(e) = error { p.error role="alert" { (e) } }
             form.panel method="post" action="/login" {
+                input type="hidden" name="csrf" value=(token);
                 p { label { "User name " input name="name" autocomplete="username" required; } }
                 p { label { "Password " input type="password" name="password" autocomplete="current-password" required; } }
                 button { "Log in" }
             }
         },
+    );
+    (
+        [(
+            header::SET_COOKIE,
+            auth::login_cookie(&token, secure_cookies(state)),
+        )],
+        html,
     )
+        .into_response()
 }
 
 async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let cookie = auth::cookie_value(&headers, auth::LOGIN_COOKIE);
+    let sent = form.get("csrf").map(String::as_str);
+    if !state.login_csrf.check(sent, cookie.as_deref(), now_ms()) {
+        let mut refused = login_form(&state, Some("This login form expired. Please try again."));
+        *refused.status_mut() = StatusCode::FORBIDDEN;
+        return refused;
+    }
     let name = form
         .get("name")
         .map(|s| s.trim())
@@ -197,13 +216,14 @@ async fn login(
     let password = form.get("password").cloned().unwrap_or_default();
     if let Some(wait) = state.login_limiter.blocked(&name) {
         let minutes = wait.as_secs().div_ceil(60);
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            login_form(Some(&format!(
+        let mut refused = login_form(
+            &state,
+            Some(&format!(
                 "Too many failed attempts. Try again in {minutes} minute(s)."
-            ))),
-        )
-            .into_response();
+            )),
+        );
+        *refused.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return refused;
     }
     let user = state.store.user(&name).ok().flatten();
     // Verify even for unknown names so timing does not tell which names exist.
@@ -216,11 +236,9 @@ async fn login(
         .unwrap_or(false);
     let Some(user) = user.filter(|_| ok) else {
         state.login_limiter.failed(&name);
-        return (
-            StatusCode::UNAUTHORIZED,
-            login_form(Some("Wrong user name or password.")),
-        )
-            .into_response();
+        let mut refused = login_form(&state, Some("Wrong user name or password."));
+        *refused.status_mut() = StatusCode::UNAUTHORIZED;
+        return refused;
     };
     state.login_limiter.succeeded(&name);
     let token = auth::new_token();

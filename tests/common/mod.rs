@@ -793,9 +793,11 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
+        let (login_cookie, token) = self.login_form(&http).await;
         let r = http
             .post(self.url("/login"))
-            .form(&[("name", name), ("password", password)])
+            .header("cookie", &login_cookie)
+            .form(&[("name", name), ("password", password), ("csrf", &token)])
             .send()
             .await
             .unwrap();
@@ -827,6 +829,28 @@ impl TestApp {
             .expect("a csrf token on the page")
             .to_string();
         Browser { cookie, csrf, http }
+    }
+
+    /// Opens the login page like a browser: its pre-session cookie and the form's CSRF token.
+    pub async fn login_form(&self, http: &reqwest::Client) -> (String, String) {
+        let r = http.get(self.url("/login")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "the login page");
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(cookie.starts_with("kabar_login="), "{cookie}");
+        let html = r.text().await.unwrap();
+        let token = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a csrf token in the login form")
+            .to_string();
+        (cookie, token)
     }
 
     /// Adds a user with a password (as `kabar user add` does) and returns its bearer token.
