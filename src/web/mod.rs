@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             get(webhooks::whatsapp_verify).post(webhooks::whatsapp_events),
         )
         .route("/webhooks/gateway", post(webhooks::gateway_event))
+        .route("/csp-report", post(csp_report))
         .layer(RequestBodyLimitLayer::new(WEBHOOK_BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), track_latency));
     let mut app = Router::new()
@@ -117,7 +118,8 @@ pub fn router(state: AppState) -> Router {
 /// referrer (ticket URLs and the simulator's phone numbers stay here).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; \
-     object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+     object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; \
+     report-uri /csp-report";
 
 /// The security headers every answer carries (pages, API, webhooks, errors).
 async fn security_headers(mut response: Response, hsts: bool) -> Response {
@@ -246,6 +248,26 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.encode(),
     )
         .into_response()
+}
+
+/// Browsers report CSP violations here (`report-uri`). Counted in `/metrics` and logged with
+/// the directive and the blocked source only: reports can carry page URLs and snippets, which
+/// may hold a phone number, so nothing else is kept.
+async fn csp_report(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    state.metrics.csp_violations.inc();
+    let report: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let r = &report["csp-report"];
+    let field = |name: &str| {
+        let value = r[name].as_str().unwrap_or("?");
+        let without_query = value.split(['?', '#']).next().unwrap_or_default();
+        without_query.chars().take(80).collect::<String>()
+    };
+    tracing::warn!(
+        directive = %field("violated-directive"),
+        blocked = %field("blocked-uri"),
+        "the browser blocked something under the Content-Security-Policy"
+    );
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn not_found() -> Response {
