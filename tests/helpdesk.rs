@@ -77,6 +77,104 @@ async fn of_ten_concurrent_claims_exactly_one_wins() {
     app.stop().await;
 }
 
+/// Runs `a` and `b` at the same moment on two threads.
+fn race<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    let start = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            start.wait();
+            a()
+        });
+        let b = s.spawn(|| {
+            start.wait();
+            b()
+        });
+        (a.join().unwrap(), b.join().unwrap())
+    })
+}
+
+/// An interpreter's release, transfer or close racing another's claim never overrides the
+/// claim: either it ran first (and the claim still stands or fails cleanly), or it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
+    use kabar::store::{Actor, TicketError};
+    let app = spawn_app().await;
+    let store = app.store.clone();
+    let id = ticket_from(&app, "+6281200001011", "1", "agent").await;
+    let ana = Actor {
+        name: "ana",
+        overrides_claims: false,
+    };
+    let ben = Actor {
+        name: "ben",
+        overrides_claims: false,
+    };
+    let boss = Actor {
+        name: "boss",
+        overrides_claims: true,
+    };
+    let (mut release_refused, mut transfer_refused) = (0, 0);
+    for _ in 0..150 {
+        let (claim, release) = race(|| store.claim(id, "ana"), || store.release(id, ben));
+        let holder = store.ticket(id).unwrap().unwrap().claimed_by;
+        match (claim, release) {
+            // Both went through: the release came first, so ana holds it now.
+            (Ok(_), Ok(_)) => assert_eq!(holder.as_deref(), Some("ana")),
+            (Ok(_), Err(TicketError::ClaimedBy(who))) => {
+                assert_eq!(who, "ana");
+                release_refused += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        store.release(id, boss).unwrap();
+        let (claim, transfer) = race(
+            || store.claim(id, "ana"),
+            || store.transfer(id, ben, None, Some(Lang::Somali)),
+        );
+        let holder = store.ticket(id).unwrap().unwrap().claimed_by;
+        match (claim, transfer) {
+            (Ok(_), Ok(_)) => assert_eq!(holder.as_deref(), Some("ana")),
+            (Ok(_), Err(TicketError::ClaimedBy(_))) => transfer_refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+        store.release(id, boss).unwrap();
+    }
+    // The race really happened both ways (a claim first is refused, not silently undone).
+    assert!(
+        release_refused > 0 && transfer_refused > 0,
+        "{release_refused} {transfer_refused}"
+    );
+    // Close racing a claim: both succeeding would mean ben closed ana's ticket.
+    let session = app
+        .store
+        .session(&kabar::phone::PhoneNumber::parse("+6281200001011").unwrap())
+        .unwrap();
+    let (claim, close) = race(
+        || store.claim(id, "ana"),
+        || store.close_ticket(id, ben, "closed", &session),
+    );
+    match (claim, close) {
+        (Ok(_), Err(TicketError::ClaimedBy(who))) => assert_eq!(who, "ana"),
+        (Err(TicketError::Closed(_)), Ok(t)) => assert_eq!(t.claimed_by.as_deref(), Some("ben")),
+        other => panic!("claim and close both went through, or neither: {other:?}"),
+    }
+    // A claimed ticket stays with its claimant against the other interpreter, not the supervisor.
+    let t = store.ticket(id).unwrap().unwrap();
+    if t.status == kabar::domain::TicketStatus::Open {
+        assert!(matches!(
+            store.release(id, ben),
+            Err(TicketError::ClaimedBy(_))
+        ));
+        assert!(matches!(
+            store.close_ticket(id, ben, "x", &session),
+            Err(TicketError::ClaimedBy(_))
+        ));
+        store.close_ticket(id, boss, "closed", &session).unwrap();
+    }
+    let _ = ana;
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn who_may_do_what() {
     let app = spawn_app().await;

@@ -93,6 +93,27 @@ fn queue_to_person(
     Ok(())
 }
 
+/// Who acts on a ticket, and whether they may override someone else's claim (supervisors and
+/// admins may; interpreters may not).
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub name: &'a str,
+    pub overrides_claims: bool,
+}
+
+impl Actor<'_> {
+    /// Inside the action's transaction: a ticket claimed by someone else is theirs. Checking
+    /// here, not on an earlier read, means a claim that lands in between is never overridden.
+    fn may_change(&self, t: &Ticket) -> TicketTx<()> {
+        match &t.claimed_by {
+            Some(other) if other != self.name && !self.overrides_claims => {
+                abort(TicketError::ClaimedBy(other.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// How long after closing a message from the person reopens the ticket for the same person.
 pub const REOPEN_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
 
@@ -200,20 +221,22 @@ impl Store {
         })
     }
 
-    /// Gives a claimed ticket back to the queue.
-    pub fn release(&self, id: u64, user: &str) -> Result<Ticket, TicketError> {
-        self.ticket_action(id, user, "release", |_, t, _| {
+    /// Gives a claimed ticket back to the queue (only its claimant or a supervisor).
+    pub fn release(&self, id: u64, actor: Actor<'_>) -> Result<Ticket, TicketError> {
+        self.ticket_action(id, actor.name, "release", |_, t, _| {
+            actor.may_change(t)?;
             t.claimed_by = None;
             t.claimed_at = None;
             Ok((t.clone(), String::new()))
         })
     }
 
-    /// Hands a ticket to another interpreter and/or another language's queue.
+    /// Hands a ticket to another interpreter and/or another language's queue (only its
+    /// claimant, or a supervisor, if it is claimed).
     pub fn transfer(
         &self,
         id: u64,
-        user: &str,
+        actor: Actor<'_>,
         to_user: Option<&str>,
         to_language: Option<Lang>,
     ) -> Result<Ticket, TicketError> {
@@ -227,10 +250,11 @@ impl Store {
                 return Err(TicketError::Invalid(format!("there is no user {name:?}")));
             }
         }
-        self.ticket_action(id, user, "transfer", |_, t, now| {
+        self.ticket_action(id, actor.name, "transfer", |_, t, now| {
             if t.status == TicketStatus::Closed {
                 return abort(TicketError::Closed(id));
             }
+            actor.may_change(t)?;
             let mut detail = Vec::new();
             if let Some(lang) = to_language {
                 detail.push(format!("language {} -> {}", t.language, lang));
@@ -285,15 +309,17 @@ impl Store {
     pub fn close_ticket(
         &self,
         id: u64,
-        user: &str,
+        actor: Actor<'_>,
         closing: &str,
         session: &Session,
     ) -> Result<Ticket, TicketError> {
         let message_id = self.db.generate_id().map_err(StoreError::from)?;
+        let user = actor.name;
         self.ticket_action(id, user, "close", |tx, t, now| {
             if t.status == TicketStatus::Closed {
                 return abort(TicketError::Closed(id));
             }
+            actor.may_change(t)?;
             queue_to_person(tx, t, message_id, user, closing, now)?;
             t.status = TicketStatus::Closed;
             t.closed_at = Some(now);

@@ -29,7 +29,7 @@ mod commit;
 mod helpdesk;
 pub mod journal;
 
-pub use helpdesk::{REOPEN_WINDOW_MS, TicketError, WebSession};
+pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

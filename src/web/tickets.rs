@@ -16,7 +16,7 @@ use crate::domain::{
 };
 use crate::helpdesk::{TicketEvent, can_see};
 use crate::i18n::Lang;
-use crate::store::TicketError;
+use crate::store::{Actor, TicketError};
 
 pub fn err(status: StatusCode, error: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError {
@@ -277,25 +277,19 @@ pub async fn act(
     }
     let ticket = visible_ticket(state, user, id)?;
     let name = user.name.as_str();
-    let supervisor = matches!(user.role, Role::Supervisor | Role::Admin);
-    // Only the claimant (or a supervisor) may release, transfer or close a claimed ticket.
-    let guard_claim = |t: &Ticket| match &t.claimed_by {
-        Some(other) if other != name && !supervisor => {
-            Err(ApiError::from(TicketError::ClaimedBy(other.clone())))
-        }
-        _ => Ok(()),
+    // Only the claimant (or a supervisor) may release, transfer or close a claimed ticket;
+    // the store checks it inside the transaction that makes the change.
+    let actor = Actor {
+        name,
+        overrides_claims: matches!(user.role, Role::Supervisor | Role::Admin),
     };
     let (updated, kind) = match action {
         Action::Claim => (state.store.claim(id, name)?, "claim"),
-        Action::Release => {
-            guard_claim(&ticket)?;
-            (state.store.release(id, name)?, "release")
-        }
+        Action::Release => (state.store.release(id, actor)?, "release"),
         Action::Transfer {
             to_user,
             to_language,
         } => {
-            guard_claim(&ticket)?;
             let to_language = match to_language.as_deref().filter(|l| !l.is_empty()) {
                 Some(tag) => Some(Lang::parse(tag).ok_or_else(|| {
                     err(
@@ -310,7 +304,7 @@ pub async fn act(
             (
                 state
                     .store
-                    .transfer(id, name, to_user.as_deref(), to_language)?,
+                    .transfer(id, actor, to_user.as_deref(), to_language)?,
                 "transfer",
             )
         }
@@ -332,14 +326,13 @@ pub async fn act(
             (state.store.add_note(id, name, &text)?, "note")
         }
         Action::Close => {
-            guard_claim(&ticket)?;
             let closing = state
                 .localizer
                 .render(ticket.language, "ticket-closed", &[]);
             let closed =
                 state
                     .store
-                    .close_ticket(id, name, &closing, &state.processor.idle_session())?;
+                    .close_ticket(id, actor, &closing, &state.processor.idle_session())?;
             state.processor.wake_dispatcher();
             (closed, "close")
         }
