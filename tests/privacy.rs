@@ -152,3 +152,107 @@ async fn https_deployments_get_hsts() {
     assert!(r.headers().contains_key("content-security-policy"));
     drop(app);
 }
+
+/// A store that cannot be read shows as an error page with the reason (503), never as an
+/// empty queue that looks like "nothing to do". The damage is real: a record on disk that no
+/// longer decodes, written with sled directly while kabar is stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_error_is_a_503_with_a_reason_not_an_empty_page() {
+    let app = spawn_app().await;
+    app.user("boss", Role::Admin, vec![Lang::English]);
+    let token = app.user("api", Role::Supervisor, vec![Lang::English]);
+    let twilio = app.twilio.clone();
+    let data = app.stop().await;
+    {
+        let db = sled::open(data.path().join("kabar.sled")).unwrap();
+        let tree = db.open_tree("kabar").unwrap();
+        tree.insert("t/00000000000000ff", b"{not json".as_slice())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let app = spawn_app_with(twilio, data).await;
+    let b = app.login("boss", PASSWORD).await;
+    for path in ["/queue", "/queue/list", "/figures"] {
+        let r = b
+            .http
+            .get(app.url(path))
+            .header("cookie", &b.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503, "{path}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("cannot be read"), "{path}: {html}");
+        assert!(!html.contains("Nothing here"), "{path}");
+    }
+    let r = app
+        .http
+        .get(app.url("/api/tickets"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "unavailable");
+    assert!(
+        body["detail"].as_str().unwrap().contains("cannot be read"),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+/// An audited change and its audit row are written together: the trail shows every canned
+/// reply added or deleted, and the login that did it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canned_changes_and_logins_are_in_the_audit_trail() {
+    let app = spawn_app().await;
+    app.user("boss", Role::Admin, vec![Lang::English]);
+    let b = app.login("boss", PASSWORD).await;
+    let r = b
+        .http
+        .post(app.url("/canned"))
+        .header("cookie", &b.cookie)
+        .form(&[
+            ("csrf", b.csrf.as_str()),
+            ("language", "so"),
+            ("title", "Greeting"),
+            ("text", "Salaan"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let id = app.store.canned_replies(None).unwrap()[0].id;
+    let r = b
+        .http
+        .post(app.url(&format!("/canned/{id}/delete")))
+        .header("cookie", &b.cookie)
+        .form(&[("csrf", b.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(app.store.canned_replies(None).unwrap().is_empty());
+    let actions: Vec<String> = app
+        .store
+        .audit_log(50)
+        .unwrap()
+        .into_iter()
+        .map(|a| format!("{} {} {}", a.user, a.action, a.detail))
+        .collect();
+    assert!(actions.iter().any(|a| a == "boss login "), "{actions:?}");
+    assert!(
+        actions
+            .iter()
+            .any(|a| a == &format!("boss canned-add {id} so")),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a == &format!("boss canned-delete {id}")),
+        "{actions:?}"
+    );
+    app.stop().await;
+}

@@ -417,6 +417,74 @@ impl Store {
         Ok(reply)
     }
 
+    /// Adds a canned reply and its audit row in one transaction: both or neither.
+    pub fn add_canned_audited(
+        &self,
+        language: Lang,
+        title: &str,
+        text: &str,
+        user: &str,
+    ) -> Result<CannedReply, StoreError> {
+        let reply = CannedReply {
+            id: self.db.generate_id()?,
+            language,
+            title: title.to_string(),
+            text: text.to_string(),
+        };
+        let audit = self.audit_entry(
+            user,
+            "canned-add",
+            None,
+            &format!("{} {language}", reply.id),
+        )?;
+        self.tree
+            .transaction(|tx| {
+                tx_put(tx, &keys::canned(language, reply.id), &reply)?;
+                tx_put(tx, &audit.0, &audit.1)?;
+                Ok(())
+            })
+            .map_err(StoreError::from)?;
+        Ok(reply)
+    }
+
+    /// Removes a canned reply and writes its audit row in one transaction.
+    pub fn remove_canned_audited(&self, id: u64, user: &str) -> Result<bool, StoreError> {
+        let audit = self.audit_entry(user, "canned-delete", None, &id.to_string())?;
+        self.tree
+            .transaction(|tx| {
+                for lang in Lang::ALL {
+                    if tx.remove(keys::canned(lang, id).as_bytes())?.is_some() {
+                        tx_put(tx, &audit.0, &audit.1)?;
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })
+            .map_err(StoreError::from)
+    }
+
+    /// An audit row and its key, to write inside the transaction of the action it records.
+    pub(super) fn audit_entry(
+        &self,
+        user: &str,
+        action: &str,
+        ticket: Option<u64>,
+        detail: &str,
+    ) -> Result<(String, AuditEntry), StoreError> {
+        let id = self.db.generate_id()?;
+        let now = now_ms();
+        Ok((
+            keys::audit(now, id),
+            AuditEntry {
+                at: now,
+                user: user.to_string(),
+                action: action.to_string(),
+                ticket,
+                detail: detail.to_string(),
+            },
+        ))
+    }
+
     pub fn remove_canned(&self, id: u64) -> Result<bool, StoreError> {
         for lang in Lang::ALL {
             if self

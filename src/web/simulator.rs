@@ -189,7 +189,11 @@ async fn history(
         .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot read history");
-            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                &format!("cannot read the history: {e}"),
+            )
         }
     }
 }

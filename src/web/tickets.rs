@@ -28,7 +28,11 @@ pub fn err(status: StatusCode, error: &'static str, detail: impl Into<String>) -
 
 fn unavailable(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "store error");
-    err(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+    err(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        format!("the data store failed ({e}); nothing was changed, try again"),
+    )
 }
 
 impl From<TicketError> for ApiError {

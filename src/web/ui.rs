@@ -125,9 +125,7 @@ impl IntoResponse for NotSignedIn {
     fn into_response(self) -> Response {
         match self {
             NotSignedIn::Login => Redirect::to("/login").into_response(),
-            NotSignedIn::Unavailable => {
-                (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
-            }
+            NotSignedIn::Unavailable => store_failed(None, "cannot read the session"),
         }
     }
 }
@@ -151,6 +149,25 @@ fn forbidden(principal: &Principal, what: &str) -> Response {
             "Not allowed",
             Some(principal),
             html! { h1 { "Not allowed" } p { "Your role (" (role_name(principal.user.role)) ") cannot " (what) "." } },
+        ),
+    )
+        .into_response()
+}
+
+/// A store error as a page: 503 with the reason, never an empty list that looks like
+/// "nothing here".
+fn store_failed(principal: Option<&Principal>, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "store error behind a page");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        page(
+            "Unavailable",
+            principal,
+            html! {
+                h1 { "The data store is unavailable" }
+                p.error role="alert" { "kabar could not read or write its data: " (e.to_string()) }
+                p { "Nothing was changed. Try again in a moment; if it keeps failing, tell the administrator." }
+            },
         ),
     )
         .into_response()
@@ -225,7 +242,11 @@ async fn login(
         *refused.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return refused;
     }
-    let user = state.store.user(&name).ok().flatten();
+    // A store error is not a wrong password: say so, and do not count it as a failed attempt.
+    let user = match state.store.user(&name) {
+        Ok(u) => u,
+        Err(e) => return store_failed(None, e),
+    };
     // Verify even for unknown names so timing does not tell which names exist.
     let hash = user
         .as_ref()
@@ -243,14 +264,16 @@ async fn login(
     state.login_limiter.succeeded(&name);
     let token = auth::new_token();
     let csrf = auth::new_token();
+    // No session without its audit row: the trail never misses a login.
+    if let Err(e) = state.store.audit(&user.name, "login", None, "") {
+        return store_failed(None, e);
+    }
     if let Err(e) = state
         .store
         .create_web_session(&user.name, &auth::token_hash(&token), &csrf)
     {
-        tracing::error!(error = %e, "cannot create session");
-        return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+        return store_failed(None, e);
     }
-    let _ = state.store.audit(&user.name, "login", None, "");
     let home = if works_tickets(&user) {
         "/queue"
     } else {
@@ -285,7 +308,9 @@ async fn logout(
         return csrf_refused(&principal);
     }
     if let Some(token) = auth::session_token(&headers) {
-        let _ = state.store.end_web_session(&auth::token_hash(&token));
+        if let Err(e) = state.store.end_web_session(&auth::token_hash(&token)) {
+            return store_failed(Some(&principal), e);
+        }
     }
     (
         [
@@ -322,7 +347,10 @@ async fn queue_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if !works_tickets(&p.user) {
         return forbidden(&p, "see the interpreter queue");
     }
-    let list = queue_list(&state, &p.user);
+    let list = match queue_list(&state, &p.user) {
+        Ok(l) => l,
+        Err(e) => return store_failed(Some(&p), e),
+    };
     page(
         "Queue",
         Some(&p),
@@ -338,19 +366,19 @@ async fn queue_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
 
 async fn queue_fragment(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match signed_in(&state, &headers) {
-        Ok(p) if works_tickets(&p.user) => {
-            Html(queue_list(&state, &p.user).into_string()).into_response()
-        }
+        Ok(p) if works_tickets(&p.user) => match queue_list(&state, &p.user) {
+            Ok(list) => Html(list.into_string()).into_response(),
+            Err(e) => store_failed(Some(&p), e),
+        },
         Ok(p) => forbidden(&p, "see the interpreter queue"),
         Err(r) => r.into_response(),
     }
 }
 
-fn queue_list(state: &AppState, user: &User) -> Markup {
+fn queue_list(state: &AppState, user: &User) -> Result<Markup, crate::store::StoreError> {
     let mut tickets: Vec<Ticket> = state
         .store
-        .tickets()
-        .unwrap_or_default()
+        .tickets()?
         .into_iter()
         .filter(|t| t.status == TicketStatus::Open && can_see(user, t))
         .collect();
@@ -360,27 +388,45 @@ fn queue_list(state: &AppState, user: &User) -> Markup {
         .partition(|t| t.claimed_by.as_deref() == Some(user.name.as_str()));
     let (waiting, others): (Vec<_>, Vec<_>) =
         rest.into_iter().partition(|t| t.claimed_by.is_none());
-    html! {
+    Ok(html! {
         h2 { "Waiting (" (waiting.len()) ")" }
-        (ticket_table(state, user, &waiting))
+        (ticket_table(state, user, &waiting)?)
         h2 { "Mine (" (mine.len()) ")" }
-        (ticket_table(state, user, &mine))
+        (ticket_table(state, user, &mine)?)
         @if !others.is_empty() {
             h2 { "Claimed by others (" (others.len()) ")" }
-            (ticket_table(state, user, &others))
+            (ticket_table(state, user, &others)?)
         }
-    }
+    })
 }
 
-fn ticket_table(state: &AppState, user: &User, tickets: &[Ticket]) -> Markup {
-    html! {
+fn ticket_table(
+    state: &AppState,
+    user: &User,
+    tickets: &[Ticket],
+) -> Result<Markup, crate::store::StoreError> {
+    // Read before rendering, so a store error shows as an error, not as "0 new" or "-".
+    let mut rows = Vec::with_capacity(tickets.len());
+    for t in tickets {
+        let unread = t
+            .message_ids
+            .len()
+            .saturating_sub(state.store.seen(&user.name, t.id)?);
+        let channel = state
+            .store
+            .contact(&t.phone)?
+            .and_then(|c| c.last_channel)
+            .map(|c| c.name())
+            .unwrap_or("-");
+        rows.push((t, unread, channel));
+    }
+    Ok(html! {
         @if tickets.is_empty() { p { "Nothing here." } } @else {
             table {
                 thead { tr { th { "#" } th { "Language" } th { "Topic" } th { "Channel" } th { "Waiting" } th { "Claimed by" } th { "New" } } }
                 tbody {
-                    @for t in tickets {
-                        @let unread = t.message_ids.len().saturating_sub(state.store.seen(&user.name, t.id).unwrap_or(0));
-                        @let channel = state.store.contact(&t.phone).ok().flatten().and_then(|c| c.last_channel).map(|c| c.name()).unwrap_or("-");
+                    @for (t, unread, channel) in &rows {
+                        @let (unread, channel) = (*unread, *channel);
                         tr class=(if t.urgent { "urgent" } else { "" }) data-ticket=(t.id) {
                             td { a href={ "/tickets/" (t.id) } { "#" (t.id) } }
                             td { (lang_name(t.language)) }
@@ -394,7 +440,7 @@ fn ticket_table(state: &AppState, user: &User, tickets: &[Ticket]) -> Markup {
                 }
             }
         }
-    }
+    })
 }
 
 // ---- a conversation ----
@@ -412,17 +458,17 @@ async fn ticket_page(
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
-    let canned = state
-        .store
-        .canned_replies(Some(detail.language))
-        .unwrap_or_default();
-    let users: Vec<User> = state
-        .store
-        .users()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(works_tickets)
-        .collect();
+    let canned = match state.store.canned_replies(Some(detail.language)) {
+        Ok(c) => c,
+        Err(e) => return store_failed(Some(&p), e),
+    };
+    let users: Vec<User> = match state.store.users() {
+        Ok(u) => u,
+        Err(e) => return store_failed(Some(&p), e),
+    }
+    .into_iter()
+    .filter(works_tickets)
+    .collect();
     let csrf = p.csrf.clone().unwrap_or_default();
     let action = |name: &str, label: &str| {
         html! {
@@ -637,15 +683,18 @@ async fn media(
         Ok(Some(p)) => p,
         _ => return StatusCode::UNAUTHORIZED.into_response(),
     };
-    let Ok(Some(message)) = state.store.message(message_id) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let message = match state.store.message(message_id) {
+        Ok(Some(m)) => m,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return store_failed(None, e),
     };
     // Visible only to someone who may see a ticket of this person.
+    let tickets = match state.store.tickets() {
+        Ok(t) => t,
+        Err(e) => return store_failed(None, e),
+    };
     let allowed = works_tickets(&p.user)
-        && state
-            .store
-            .tickets()
-            .unwrap_or_default()
+        && tickets
             .iter()
             .any(|t| t.phone == message.phone && can_see(&p.user, t));
     let Some(file) = message.media_file.filter(|_| allowed) else {
@@ -661,12 +710,15 @@ async fn media(
                 .media
                 .and_then(|m| m.mime_type)
                 .unwrap_or_else(|| "application/octet-stream".into());
-            let _ = state.store.audit(
+            // Nobody sees a person's voice note or picture without it being in the trail.
+            if let Err(e) = state.store.audit(
                 &p.user.name,
                 "media",
                 None,
                 &format!("message {message_id}"),
-            );
+            ) {
+                return store_failed(None, e);
+            }
             (
                 [
                     (header::CONTENT_TYPE, mime),
@@ -691,7 +743,10 @@ async fn canned_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if p.user.role == Role::Interpreter {
         return forbidden(&p, "manage canned replies");
     }
-    let replies = state.store.canned_replies(None).unwrap_or_default();
+    let replies = match state.store.canned_replies(None) {
+        Ok(r) => r,
+        Err(e) => return store_failed(Some(&p), e),
+    };
     let csrf = p.csrf.clone().unwrap_or_default();
     page(
         "Canned replies",
@@ -751,20 +806,12 @@ async fn canned_add(
     if title.chars().count() > 60 || text.chars().count() > 1600 {
         return (StatusCode::BAD_REQUEST, "title or text too long").into_response();
     }
-    match state.store.add_canned(lang, title, text) {
-        Ok(c) => {
-            let _ = state.store.audit(
-                &p.user.name,
-                "canned-add",
-                None,
-                &format!("{} {}", c.id, lang),
-            );
-            Redirect::to("/canned").into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot add canned reply");
-            (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
-        }
+    match state
+        .store
+        .add_canned_audited(lang, title, text, &p.user.name)
+    {
+        Ok(_) => Redirect::to("/canned").into_response(),
+        Err(e) => store_failed(Some(&p), e),
     }
 }
 
@@ -784,11 +831,10 @@ async fn canned_delete(
     if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
         return csrf_refused(&p);
     }
-    let _ = state.store.remove_canned(id);
-    let _ = state
-        .store
-        .audit(&p.user.name, "canned-delete", None, &id.to_string());
-    Redirect::to("/canned").into_response()
+    match state.store.remove_canned_audited(id, &p.user.name) {
+        Ok(_) => Redirect::to("/canned").into_response(),
+        Err(e) => store_failed(Some(&p), e),
+    }
 }
 
 // ---- audit and figures ----
@@ -801,7 +847,10 @@ async fn audit_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if p.user.role != Role::Admin {
         return forbidden(&p, "read the audit trail");
     }
-    let rows = state.store.audit_log(500).unwrap_or_default();
+    let rows = match state.store.audit_log(500) {
+        Ok(r) => r,
+        Err(e) => return store_failed(Some(&p), e),
+    };
     page(
         "Audit",
         Some(&p),
@@ -893,7 +942,10 @@ async fn figures_page(State(state): State<AppState>, headers: HeaderMap) -> Resp
     if !matches!(p.user.role, Role::Supervisor | Role::Admin) {
         return forbidden(&p, "see the figures");
     }
-    let rows = figures(&state.store.tickets().unwrap_or_default());
+    let rows = match state.store.tickets() {
+        Ok(t) => figures(&t),
+        Err(e) => return store_failed(Some(&p), e),
+    };
     page(
         "Figures",
         Some(&p),
