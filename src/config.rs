@@ -100,6 +100,9 @@ pub struct TwilioConfig {
     /// Messages per second Twilio accepts from this account.
     #[serde(default = "default_twilio_tps")]
     pub tps: u32,
+    /// Largest MMS or WhatsApp voice note/picture fetched for interpreters.
+    #[serde(default = "default_media_max_bytes")]
+    pub media_max_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

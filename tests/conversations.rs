@@ -644,3 +644,106 @@ async fn a_message_acknowledged_just_before_a_stop_is_answered_after_the_restart
     assert_eq!(inbound, 1, "the retry was dropped");
     app.stop().await;
 }
+
+/// An MMS picture (or a WhatsApp voice note through Twilio) is fetched from `MediaUrl0` with
+/// the account's credentials, kept, and shown to the interpreter like WhatsApp media; a URL
+/// outside the account's media never gets the credentials, and a file over the limit is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_media_is_fetched_with_the_accounts_credentials_and_shown_to_interpreters() {
+    let app = spawn_app().await;
+    let phone = "+6281200000951";
+    let p = PhoneNumber::parse(phone).unwrap();
+    for (text, n) in [("hello", 1), ("1", 2), ("1", 4), ("agent", 5)] {
+        app.sms(phone, text).await;
+        app.twilio.wait_for(phone, n).await;
+    }
+    let mms = |media_url: String| {
+        let mut params = inbound_params(&app.next_sid(), phone, "my card");
+        for (k, v) in params.iter_mut() {
+            if k == "NumMedia" {
+                *v = "1".into();
+            }
+        }
+        params.push(("MediaUrl0".into(), media_url));
+        params.push(("MediaContentType0".into(), "image/jpeg".into()));
+        params
+    };
+    let media_message = |sid_of: &'static str| {
+        let store = app.store.clone();
+        let p = p.clone();
+        async move {
+            for _ in 0..200 {
+                let found = store.history(&p).unwrap().into_iter().find(|m| {
+                    m.media.as_ref().is_some_and(|r| r.id.contains(sid_of))
+                        && (m.media_file.is_some() || m.error.is_some())
+                });
+                if let Some(m) = found {
+                    return m;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            panic!("media {sid_of} neither fetched nor refused");
+        }
+    };
+    let r = app
+        .post_twilio("/webhooks/twilio", &mms(app.twilio.media_url("ME0001")))
+        .await;
+    assert_eq!(r.status(), 200);
+    let message = media_message("ME0001").await;
+    assert_eq!(
+        app.twilio.media_fetched(),
+        vec![("ME0001".to_string(), true)]
+    );
+    assert!(
+        message.media_file.as_deref().unwrap().ends_with(".jpg"),
+        "{message:?}"
+    );
+    // The interpreter sees it in the conversation and opens it.
+    let token = app.token_for("ana", Role::Interpreter, vec![Lang::English]);
+    let ticket = app.store.open_ticket_of(&p).unwrap().unwrap().id;
+    let detail = app
+        .get_json(&format!("/api/tickets/{ticket}"), &token)
+        .await;
+    assert!(detail["messages"].is_array(), "{detail}");
+    let url = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| m["media"].as_str())
+        .expect("the picture in the conversation")
+        .to_string();
+    let r = app
+        .http
+        .get(app.url(&url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), TWILIO_PICTURE);
+
+    // A MediaUrl elsewhere (here: the fake Graph API's file server) is never requested.
+    let elsewhere = format!("http://{}/files/ME0002", app.graph.addr);
+    app.post_twilio("/webhooks/twilio", &mms(elsewhere)).await;
+    let refused = media_message("ME0002").await;
+    assert!(refused.media_file.is_none());
+    assert!(
+        refused.error.as_deref().unwrap().contains("refused"),
+        "{refused:?}"
+    );
+    assert!(
+        app.graph.media_fetched().is_empty(),
+        "credentials sent elsewhere"
+    );
+    // Larger than the limit: refused, nothing kept.
+    app.post_twilio("/webhooks/twilio", &mms(app.twilio.media_url("MEbig3")))
+        .await;
+    let big = media_message("MEbig3").await;
+    assert!(big.media_file.is_none());
+    assert!(
+        big.error.as_deref().unwrap().contains("more than"),
+        "{big:?}"
+    );
+    app.stop().await;
+}

@@ -43,7 +43,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
     let phone = "+6281200002001";
     app.sms(phone, "hello").await;
     app.twilio.wait_for(phone, 1).await;
-    app.sms(phone, "6").await;
+    app.sms(phone, "1").await;
     app.twilio.wait_for(phone, 2).await;
     app.sms(phone, "1").await;
     app.twilio.wait_for(phone, 4).await;

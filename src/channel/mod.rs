@@ -90,6 +90,48 @@ pub struct StatusReport {
     pub error: Option<String>,
 }
 
+/// Shared by the providers that download media.
+pub(crate) enum Limited {
+    /// The body was longer than allowed; at least this many bytes.
+    Over(u64),
+    Network(String),
+}
+
+/// Reads a response body, stopping as soon as it is longer than `max` bytes.
+pub(crate) async fn read_limited(
+    mut response: reqwest::Response,
+    max: u64,
+) -> Result<Vec<u8>, Limited> {
+    let mut buffer = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let size = buffer.len() as u64 + chunk.len() as u64;
+                if size > max {
+                    return Err(Limited::Over(size));
+                }
+                buffer.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buffer),
+            Err(e) => return Err(Limited::Network(error_kind(&e))),
+        }
+    }
+}
+
+/// reqwest errors include the URL (phone number id, signed media URL); keep logs free of it.
+pub(crate) fn error_kind(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection refused or unreachable"
+    } else if e.is_body() || e.is_decode() {
+        "connection broken while reading the answer"
+    } else {
+        "request failed"
+    };
+    kind.to_string()
+}
+
 /// The configured providers.
 #[derive(Debug, Clone, Default)]
 pub struct Channels {

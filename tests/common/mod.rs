@@ -50,7 +50,12 @@ struct FakeState {
     /// Scripted answers (status, JSON body) used before falling back to 201.
     script: Mutex<VecDeque<(u16, String)>>,
     counter: AtomicU64,
+    /// Media downloads: (media sid, whether the request carried the account's credentials).
+    media_fetched: Mutex<Vec<(String, bool)>>,
 }
+
+/// What the fake Twilio serves as a picture someone sent by MMS.
+pub const TWILIO_PICTURE: &[u8] = b"\xFF\xD8\xFF\xE0 a small jpeg";
 
 #[derive(Clone)]
 pub struct FakeTwilio {
@@ -65,6 +70,10 @@ impl FakeTwilio {
             .route(
                 "/2010-04-01/Accounts/{sid}/Messages.json",
                 post(fake_messages),
+            )
+            .route(
+                "/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}",
+                axum::routing::get(fake_media),
             )
             .with_state(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake");
@@ -85,6 +94,19 @@ impl FakeTwilio {
 
     pub fn received(&self) -> Vec<SentMessage> {
         self.state.received.lock().unwrap().clone()
+    }
+
+    /// Media downloads so far: (media sid, authorized with the account's credentials).
+    pub fn media_fetched(&self) -> Vec<(String, bool)> {
+        self.state.media_fetched.lock().unwrap().clone()
+    }
+
+    /// The URL Twilio puts in `MediaUrl0` for a media file of this account.
+    pub fn media_url(&self, media: &str) -> String {
+        format!(
+            "http://{}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM{:030x}/Media/{media}",
+            self.addr, 1
+        )
     }
 
     /// Messages accepted (201) for `to`, in order.
@@ -111,6 +133,39 @@ impl FakeTwilio {
             got.iter().map(|m| &m.body).collect::<Vec<_>>()
         );
     }
+}
+
+/// Twilio media behind HTTP Basic auth ("enforce HTTP auth on media URLs"): 401 without the
+/// account's credentials. `MEbig…` is larger than kabar's 16 MiB limit.
+async fn fake_media(
+    State(state): State<Arc<FakeState>>,
+    Path((sid, _message, media)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use base64::Engine as _;
+    let expected_auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
+    );
+    let authorized = sid == ACCOUNT_SID
+        && headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&expected_auth);
+    state
+        .media_fetched
+        .lock()
+        .unwrap()
+        .push((media.clone(), authorized));
+    if !authorized {
+        return (StatusCode::UNAUTHORIZED, "Authenticate").into_response();
+    }
+    if media.starts_with("MEbig") {
+        return (
+            [("content-type", "image/jpeg")],
+            vec![0u8; 16 * 1024 * 1024 + 1],
+        )
+            .into_response();
+    }
+    ([("content-type", "image/jpeg")], TWILIO_PICTURE.to_vec()).into_response()
 }
 
 async fn fake_messages(
