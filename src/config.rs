@@ -53,6 +53,37 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     #[serde(default)]
     pub helpdesk: HelpdeskConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+}
+
+/// Data protection: how long messages and media are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Messages and media older than this are removed, and tickets closed longer ago are
+    /// anonymised, by a daily purge. The privacy notice people receive states this number.
+    #[serde(default = "default_retain_days")]
+    pub retain_days: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            retain_days: default_retain_days(),
+        }
+    }
+}
+
+impl PrivacyConfig {
+    /// Everything created before this moment is past retention at `now`.
+    pub fn cutoff(&self, now: crate::domain::Millis) -> crate::domain::Millis {
+        now.saturating_sub(u64::from(self.retain_days) * 24 * 60 * 60 * 1000)
+    }
+}
+
+fn default_retain_days() -> u32 {
+    365
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -312,6 +343,11 @@ impl Config {
                 }
             }
         }
+        if self.privacy.retain_days == 0 {
+            return Err(invalid(
+                "privacy.retain_days must be at least 1 (days messages are kept)".into(),
+            ));
+        }
         if let Some(g) = &self.gateway {
             if g.signing_key.is_empty() {
                 return Err(invalid(
@@ -374,6 +410,17 @@ mod tests {
         assert_eq!(c.server.data_dir, PathBuf::from("./data"));
         assert!(c.simulator.enabled);
         assert!(c.twilio.is_none());
+    }
+
+    #[test]
+    fn retention_defaults_to_a_year_and_is_overridable() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.privacy.retain_days, 365);
+        let c = Config::load(None, env(&[("KABAR_PRIVACY__RETAIN_DAYS", "30")])).unwrap();
+        assert_eq!(c.privacy.retain_days, 30);
+        assert_eq!(c.privacy.cutoff(31 * 86_400_000), 86_400_000);
+        let e = Config::load(None, env(&[("KABAR_PRIVACY__RETAIN_DAYS", "0")])).unwrap_err();
+        assert!(e.to_string().contains("retain_days"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,9 @@ use crate::i18n::normalize::fold_digit;
 /// The reserved range of simulator numbers (see [`PhoneNumber::is_simulated`]).
 pub const SIMULATOR_PREFIX: &str = "+999";
 
+/// The number anonymised tickets carry (see [`PhoneNumber::erased`]).
+const ERASED: &str = "+999000000000000";
+
 /// A phone number in E.164 form: `+` and 8 to 15 digits, the first not zero.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -75,6 +78,12 @@ impl PhoneNumber {
     /// real channels never carry them, so simulated conversations never touch a real person.
     pub fn is_simulated(&self) -> bool {
         self.0.starts_with(SIMULATOR_PREFIX)
+    }
+
+    /// What an erased or anonymised ticket shows instead of the person's number: in the
+    /// reserved range, and refused by the simulator, so it never reaches anyone.
+    pub fn erased() -> PhoneNumber {
+        PhoneNumber(ERASED.to_string())
     }
 
     pub fn as_str(&self) -> &str {

@@ -256,3 +256,205 @@ async fn canned_changes_and_logins_are_in_the_audit_trail() {
     );
     app.stop().await;
 }
+
+/// Every file under `dir`, read whole: does any of them contain `needle`?
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .unwrap()
+                .windows(needle.len())
+                .any(|w| w == needle)
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// A person asks for deletion; a supervisor erases: their messages, media, session, contact
+/// record and queued messages are gone, the ticket stays anonymised for the figures, the audit
+/// row names who and which ticket but not the phone. After the restart (which compacts) no file
+/// in the data folder holds the phone number or a message text, not even sled's old pages or
+/// the intake journal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_leaves_no_trace_of_the_person_on_disk() {
+    use kabar::phone::PhoneNumber;
+    let app = spawn_app().await;
+    let phone = "+6281200003001";
+    let p = PhoneNumber::parse(phone).unwrap();
+    let secret = "my neighbour Zarifa42 hides";
+    for (text, n) in [("hello", 1), ("1", 2), ("1", 4), (secret, 5)] {
+        app.sms(phone, text).await;
+        app.twilio.wait_for(phone, n).await;
+    }
+    // A picture by MMS, fetched and kept for interpreters.
+    let mut mms = inbound_params(&app.next_sid(), phone, "");
+    for (k, v) in mms.iter_mut() {
+        if k == "NumMedia" {
+            *v = "1".into();
+        }
+    }
+    mms.push(("MediaUrl0".into(), app.twilio.media_url("ME9001")));
+    mms.push(("MediaContentType0".into(), "image/jpeg".into()));
+    app.post_twilio("/webhooks/twilio", &mms).await;
+    app.sms(phone, "delete").await;
+    app.intake_settled().await;
+    let ticket = loop {
+        let t = app.store.open_ticket_of(&p).unwrap();
+        let media = app
+            .store
+            .history(&p)
+            .unwrap()
+            .iter()
+            .any(|m| m.media_file.is_some());
+        match t {
+            Some(t)
+                if media
+                    && (t.topic == "data-deletion"
+                        || t.also.iter().any(|a| a == "data-deletion")) =>
+            {
+                break t;
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
+        }
+    };
+    let data = app.store.history(&p).unwrap();
+    assert!(data.len() >= 8, "{}", data.len());
+    // Without an erasure the data folder holds the phone and the text (so the check below can fail).
+    let folder = app.stop().await;
+    assert!(!files_containing(folder.path(), phone.as_bytes()).is_empty());
+    assert!(!files_containing(folder.path(), secret.as_bytes()).is_empty());
+    assert!(!files_containing(folder.path(), TWILIO_PICTURE).is_empty());
+    let app = spawn_app_with(FakeTwilio::start().await, folder).await;
+
+    // An interpreter who works the ticket cannot erase; a supervisor can.
+    let interpreter = app.user("ana", Role::Interpreter, vec![Lang::English]);
+    let supervisor = app.user("sam", Role::Supervisor, vec![Lang::English]);
+    let erase = |token: String| {
+        let http = app.http.clone();
+        let url = app.url(&format!("/api/tickets/{}/erase", ticket.id));
+        async move { http.post(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let refused = erase(interpreter).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("supervisor"));
+    let r = erase(supervisor.clone()).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(erase(supervisor.clone()).await.status(), 409, "erased once");
+
+    assert!(app.store.contact(&p).unwrap().is_none());
+    assert!(app.store.history(&p).unwrap().is_empty());
+    assert!(app.store.open_ticket_of(&p).unwrap().is_none());
+    let t = app.store.ticket(ticket.id).unwrap().unwrap();
+    assert_eq!(t.phone, PhoneNumber::erased());
+    assert!(t.message_ids.is_empty() && t.notes.is_empty() && t.details.is_empty());
+    assert_eq!(t.status, kabar::domain::TicketStatus::Closed);
+    for m in &data {
+        assert!(
+            app.store.message(m.id).unwrap().is_none(),
+            "message {} left",
+            m.id
+        );
+    }
+    let audit = app.store.audit_log(20).unwrap();
+    let row = audit.iter().find(|a| a.action == "erase").expect("audited");
+    assert_eq!((row.user.as_str(), row.ticket), ("sam", Some(ticket.id)));
+    assert!(
+        row.detail.contains("messages") && !row.detail.contains("628"),
+        "{}",
+        row.detail
+    );
+    // The figures still count the ticket.
+    let figures = app.get_json("/api/figures", &supervisor).await;
+    let english = figures
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["language"] == "en")
+        .unwrap()
+        .clone();
+    assert_eq!(english["closed"], 1, "{figures}");
+
+    // The restart compacts; then nothing of the person is left in any file.
+    let folder = app.stop().await;
+    let app = spawn_app_with(FakeTwilio::start().await, folder).await;
+    assert!(!app.store.compaction_pending());
+    let folder = app.stop().await;
+    for needle in [
+        phone.as_bytes(),
+        &phone.as_bytes()[1..],
+        secret.as_bytes(),
+        TWILIO_PICTURE,
+    ] {
+        let found = files_containing(folder.path(), needle);
+        assert!(
+            found.is_empty(),
+            "{:?} still in {found:?}",
+            String::from_utf8_lossy(needle)
+        );
+    }
+}
+
+/// Retention: messages past `retain_days` go (media too), tickets closed before then are
+/// anonymised, newer data stays; a dry run changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_purge_removes_what_is_past_retention_and_nothing_else() {
+    use kabar::phone::PhoneNumber;
+    let app = spawn_app().await;
+    let old = "+6281200003101";
+    let p = PhoneNumber::parse(old).unwrap();
+    for (text, n) in [("hello", 1), ("1", 2), ("1", 4), ("agent", 5)] {
+        app.sms(old, text).await;
+        app.twilio.wait_for(old, n).await;
+    }
+    let token = app.user("sam", Role::Supervisor, vec![Lang::English]);
+    let ticket = app.store.open_ticket_of(&p).unwrap().unwrap().id;
+    let r = app
+        .http
+        .post(app.url(&format!("/api/tickets/{ticket}/close")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.twilio.wait_for(old, 6).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let cutoff = kabar::domain::now_ms() + 1;
+    let before = app.store.history(&p).unwrap().len();
+    // Dry run: counts, no change.
+    let report = app.store.purge(cutoff, true).unwrap();
+    assert_eq!(report.messages, before);
+    assert_eq!(report.tickets_anonymised, 1);
+    assert_eq!(app.store.history(&p).unwrap().len(), before);
+    // A message written after the cutoff stays.
+    let fresh = "+6281200003102";
+    app.sms(fresh, "hello").await;
+    app.twilio.wait_for(fresh, 1).await;
+    let report = app.store.purge(cutoff, false).unwrap();
+    assert_eq!(report.messages, before);
+    assert!(app.store.history(&p).unwrap().is_empty());
+    assert_eq!(
+        app.store.ticket(ticket).unwrap().unwrap().phone,
+        PhoneNumber::erased()
+    );
+    let fresh_history = app
+        .store
+        .history(&PhoneNumber::parse(fresh).unwrap())
+        .unwrap();
+    assert_eq!(fresh_history.len(), 2, "newer messages stay");
+    assert!(app.store.compaction_pending());
+    let audit = app.store.audit_log(5).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "purge" && a.detail.contains(&format!("{before} messages")))
+    );
+    app.stop().await;
+}

@@ -28,8 +28,10 @@
 mod commit;
 mod helpdesk;
 pub mod journal;
+mod privacy;
 
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
+pub use privacy::{Compaction, Erasure, PurgeReport, compact};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -364,6 +366,8 @@ pub struct Store {
     journal: journal::Journal,
     /// The reader of durable journal entries, for the one intake task (taken once).
     intake: Mutex<Option<journal::IntakeReader>>,
+    /// The data folder (media files live under it).
+    dir: PathBuf,
 }
 
 /// Opens sled with its page cache capped, starts group commit, and writes and flushes one
@@ -402,6 +406,9 @@ impl Store {
     /// process has it open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        // Erased and purged values stay in sled's old pages until a rewrite: do it now if an
+        // erasure or purge asked for it.
+        privacy::compact_if_requested(dir)?;
         // sled's threads (its flusher, its IO pool, our group commit) do background work:
         // they are started from a thread at background priority and inherit it, so that
         // under a burst they never delay the intake journal that webhooks wait on.
@@ -424,6 +431,7 @@ impl Store {
             commit,
             journal,
             intake: Mutex::new(Some(intake)),
+            dir: dir.to_path_buf(),
         })
     }
 

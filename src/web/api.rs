@@ -176,8 +176,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "post",
         path: "/api/tickets/{id}/{action}",
-        summary: "claim | release | transfer {to_user, to_language} | reply {text} | note {text} | close",
-        roles: "who may see it; release/transfer/close: the claimant or a supervisor",
+        summary: "claim | release | transfer {to_user, to_language} | reply {text} | note {text} | close | erase",
+        roles: "who may see it; release/transfer/close: the claimant or a supervisor; erase (data-deletion tickets): supervisor or admin",
         body: "json",
     },
     Endpoint {
@@ -261,7 +261,7 @@ pub async fn openapi() -> Response {
         }
         if e.path.contains("{action}") {
             if let Some(a) = op["parameters"].as_array_mut() {
-                a.push(serde_json::json!({"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "release", "transfer", "reply", "note", "close"]}}));
+                a.push(serde_json::json!({"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "release", "transfer", "reply", "note", "close", "erase"]}}));
             }
         }
         match e.body {

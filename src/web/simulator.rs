@@ -70,7 +70,7 @@ fn parse_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
         error: "bad phone number",
         detail: e.to_string(),
     })?;
-    if !phone.is_simulated() {
+    if !phone.is_simulated() || phone == PhoneNumber::erased() {
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,
             error: "not a simulator number",

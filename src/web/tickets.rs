@@ -164,6 +164,8 @@ pub struct TicketDetail {
     pub also: Vec<String>,
     pub notes: Vec<crate::domain::Note>,
     pub messages: Vec<MessageView>,
+    /// A data-deletion request whose person has not been erased yet.
+    pub erasable: bool,
 }
 
 pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiError> {
@@ -198,6 +200,12 @@ pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiErro
         also: ticket.also.clone(),
         notes: ticket.notes.clone(),
         messages,
+        erasable: (ticket.topic == crate::flow::engine::DELETION_TOPIC
+            || ticket
+                .also
+                .iter()
+                .any(|t| t == crate::flow::engine::DELETION_TOPIC))
+            && ticket.phone != crate::phone::PhoneNumber::erased(),
     })
 }
 
@@ -240,6 +248,8 @@ pub enum Action {
         text: String,
     },
     Close,
+    /// Completes a data-deletion request: erases the person (supervisors and admins only).
+    Erase,
 }
 
 /// Longest reply or note (ten SMS segments of Arabic text and then some).
@@ -328,6 +338,47 @@ pub async fn act(
         Action::Note { text } => {
             let text = checked_text(&text, "note")?;
             (state.store.add_note(id, name, &text)?, "note")
+        }
+        Action::Erase => {
+            if !actor.overrides_claims {
+                return Err(err(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "only a supervisor or an admin may erase a person's data",
+                ));
+            }
+            let deletion = crate::flow::engine::DELETION_TOPIC;
+            if ticket.topic != deletion && !ticket.also.iter().any(|t| t == deletion) {
+                return Err(err(
+                    StatusCode::CONFLICT,
+                    "not a deletion request",
+                    "erase completes a data-deletion request; this ticket is not one",
+                ));
+            }
+            if ticket.phone == crate::phone::PhoneNumber::erased() {
+                return Err(err(
+                    StatusCode::CONFLICT,
+                    "already erased",
+                    "this person's data was already erased",
+                ));
+            }
+            let report = state
+                .store
+                .erase_contact(&ticket.phone, name, id)
+                .await
+                .map_err(unavailable)?;
+            tracing::info!(
+                ticket = id,
+                messages = report.messages,
+                media_files = report.media_files,
+                "a person's data was erased"
+            );
+            let erased = state
+                .store
+                .ticket(id)
+                .map_err(unavailable)?
+                .ok_or_else(|| err(StatusCode::NOT_FOUND, "not found", "no such ticket"))?;
+            (erased, "erase")
         }
         Action::Close => {
             let closing = state

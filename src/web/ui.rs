@@ -504,6 +504,13 @@ async fn ticket_page(
                         (action("close", "Close"))
                     }
                 }
+                @if detail.erasable && matches!(p.user.role, Role::Supervisor | Role::Admin) {
+                    form.row method="post" action={ "/tickets/" (id) "/erase" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        span { "This person asked for their data to be deleted. Erasing removes their messages, media, session, contact record and queued messages for good; this ticket stays, anonymised, for the figures." }
+                        button { "Erase their data" }
+                    }
+                }
             }
             // The layout stays left to right for the interpreter; each message takes its own
             // direction from its text (dir=auto), isolated from the rest of the page.
@@ -608,6 +615,7 @@ async fn ticket_action(
         "claim" => Action::Claim,
         "release" => Action::Release,
         "close" => Action::Close,
+        "erase" => Action::Erase,
         "reply" => Action::Reply { text: text() },
         "note" => Action::Note { text: text() },
         "transfer" => Action::Transfer {
