@@ -146,7 +146,7 @@ impl Store {
         action: &str,
         action_fn: impl Fn(&TransactionalTree, &mut Ticket, Millis) -> TicketTx<(T, String)>,
     ) -> Result<T, TicketError> {
-        let audit_id = self.db.generate_id().map_err(StoreError::from)?;
+        let audit_id = self.next_id().map_err(StoreError::from)?;
         let now = now_ms();
         let out = self.tree.transaction(|tx| {
             let key = keys::ticket(id);
@@ -176,7 +176,7 @@ impl Store {
         ticket: Option<u64>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let id = self.db.generate_id()?;
+        let id = self.next_id()?;
         let now = now_ms();
         let entry = AuditEntry {
             at: now,
@@ -285,7 +285,7 @@ impl Store {
     /// A person's reply: queued on the channel the contact last used, added to the ticket.
     /// Replying to an unclaimed ticket claims it.
     pub fn reply(&self, id: u64, user: &str, text: &str) -> Result<u64, TicketError> {
-        let message_id = self.db.generate_id().map_err(StoreError::from)?;
+        let message_id = self.next_id().map_err(StoreError::from)?;
         self.ticket_action(id, user, "reply", |tx, t, now| {
             if t.status == TicketStatus::Closed {
                 return abort(TicketError::Closed(id));
@@ -313,7 +313,7 @@ impl Store {
         closing: &str,
         session: &Session,
     ) -> Result<Ticket, TicketError> {
-        let message_id = self.db.generate_id().map_err(StoreError::from)?;
+        let message_id = self.next_id().map_err(StoreError::from)?;
         let user = actor.name;
         self.ticket_action(id, user, "close", |tx, t, now| {
             if t.status == TicketStatus::Closed {
@@ -405,7 +405,7 @@ impl Store {
         text: &str,
     ) -> Result<CannedReply, StoreError> {
         let reply = CannedReply {
-            id: self.db.generate_id()?,
+            id: self.next_id()?,
             language,
             title: title.to_string(),
             text: text.to_string(),
@@ -426,7 +426,7 @@ impl Store {
         user: &str,
     ) -> Result<CannedReply, StoreError> {
         let reply = CannedReply {
-            id: self.db.generate_id()?,
+            id: self.next_id()?,
             language,
             title: title.to_string(),
             text: text.to_string(),
@@ -471,7 +471,7 @@ impl Store {
         ticket: Option<u64>,
         detail: &str,
     ) -> Result<(String, AuditEntry), StoreError> {
-        let id = self.db.generate_id()?;
+        let id = self.next_id()?;
         let now = now_ms();
         Ok((
             keys::audit(now, id),

@@ -186,7 +186,7 @@ impl Journal {
     }
 
     /// Closes the segment being written and starts a new one; returns the id of the newest
-    /// segment that existed before, so the caller can wait with [`holds_up_to`] until every
+    /// segment that existed before, so the caller can wait with [`Journal::holds_up_to`] until every
     /// segment up to it is stored and deleted.
     pub fn rotate(&self) -> u64 {
         let newest = lock(&self.shared.segments)

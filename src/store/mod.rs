@@ -368,6 +368,9 @@ pub struct Store {
     intake: Mutex<Option<journal::IntakeReader>>,
     /// The data folder (media files live under it).
     dir: PathBuf,
+    /// Added to sled's id generator: a compaction copies the data into a fresh database whose
+    /// generator starts again at zero, so ids continue above the old ones (`meta/id_offset`).
+    id_offset: u64,
 }
 
 /// Opens sled with its page cache capped, starts group commit, and writes and flushes one
@@ -425,6 +428,7 @@ impl Store {
         let (db, tree, commit) = opened?;
         // Opened after sled, whose lock keeps a second process out of the journal too.
         let (journal, intake) = journal::Journal::open(&dir.join("journal"))?;
+        let id_offset = privacy::id_offset(&tree)?;
         Ok(Store {
             db,
             tree,
@@ -432,7 +436,13 @@ impl Store {
             journal,
             intake: Mutex::new(Some(intake)),
             dir: dir.to_path_buf(),
+            id_offset,
         })
+    }
+
+    /// A new unique id (messages, tickets, audit rows…), unique across compactions.
+    fn next_id(&self) -> Result<u64, sled::Error> {
+        Ok(self.db.generate_id()? + self.id_offset)
     }
 
     /// Waits until everything written so far is on disk (group commit).
@@ -530,8 +540,8 @@ impl Store {
                 .unwrap_or(0);
             return Ok(InboundOutcome::Duplicate { message_id: id });
         }
-        let message_id = self.db.generate_id()?;
-        let seq = self.db.generate_id()?;
+        let message_id = self.next_id()?;
+        let seq = self.next_id()?;
         let now = entry.received_at;
         let record = MessageRecord {
             id: message_id,
@@ -617,9 +627,9 @@ impl Store {
     ) -> Result<StepOutcome, StoreError> {
         let phone = &pending.message.phone;
         let reply_ids = (0..write.replies.len())
-            .map(|_| self.db.generate_id())
+            .map(|_| self.next_id())
             .collect::<Result<Vec<_>, _>>()?;
-        let ticket_id = self.db.generate_id()?;
+        let ticket_id = self.next_id()?;
         // A new ticket starts with the conversation so far (the history index, committed earlier).
         let history = match write.ticket {
             TicketChange::Open { .. } => self.history_ids(phone)?,
@@ -946,7 +956,7 @@ impl Store {
         text: &str,
         language: Option<Lang>,
     ) -> Result<u64, StoreError> {
-        let id = self.db.generate_id()?;
+        let id = self.next_id()?;
         let now = now_ms();
         let reply = Outgoing {
             text: text.to_string(),

@@ -18,6 +18,17 @@ use super::{Store, StoreError, TxResult, decode, keys, remove_outbox, tx_put};
 use crate::domain::*;
 use crate::phone::PhoneNumber;
 
+/// Where the id offset lives (see `Store::next_id`).
+const ID_OFFSET_KEY: &str = "meta/id_offset";
+
+/// The stored id offset (0 before the first compaction).
+pub(super) fn id_offset(tree: &sled::Tree) -> Result<u64, StoreError> {
+    Ok(tree
+        .get(ID_OFFSET_KEY)?
+        .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(0))
+}
+
 /// The file that asks the next start to compact the database.
 const COMPACT_MARKER: &str = "compact-requested";
 /// How long an erasure waits for the intake to store what the journal holds.
@@ -356,8 +367,14 @@ pub fn compact(dir: &Path) -> Result<Compaction, StoreError> {
             }
             Err(e) => return Err(e.into()),
         };
+        // The fresh database's id generator starts at zero: ids must continue above every id
+        // the old one gave out, or new messages would overwrite old records.
+        let next_id = source.generate_id()? + id_offset(&source.open_tree("kabar")?)? + 1;
         let target = sled::Config::new().path(&fresh).open()?;
         target.import(source.export());
+        target
+            .open_tree("kabar")?
+            .insert(ID_OFFSET_KEY, &next_id.to_be_bytes())?;
         target.flush()?;
     }
     std::fs::rename(&live, &old).map_err(io)?;

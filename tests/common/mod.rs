@@ -28,8 +28,14 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The locales as the app loads them (with the default `[privacy] retain_days`).
 pub fn localizer() -> Localizer {
-    Localizer::load(&manifest_dir().join("locales")).expect("locales load")
+    Localizer::load(&manifest_dir().join("locales"))
+        .expect("locales load")
+        .with_number(
+            "retain_days",
+            i64::from(kabar::config::PrivacyConfig::default().retain_days),
+        )
 }
 
 /// One request the fake Twilio received.
