@@ -342,6 +342,24 @@ async fn erasure_leaves_no_trace_of_the_person_on_disk() {
         let url = app.url(&format!("/api/tickets/{}/erase", ticket.id));
         async move { http.post(url).bearer_auth(token).send().await.unwrap() }
     };
+    // The page offers the erasure to the supervisor only.
+    let page_of = |name: &'static str| {
+        let app = &app;
+        async move {
+            let b = app.login(name, PASSWORD).await;
+            b.http
+                .get(app.url(&format!("/tickets/{}", ticket.id)))
+                .header("cookie", &b.cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(page_of("sam").await.contains("Erase their data"));
+    assert!(!page_of("ana").await.contains("Erase their data"));
     let refused = erase(interpreter).await;
     assert_eq!(refused.status(), 403);
     assert!(refused.text().await.unwrap().contains("supervisor"));

@@ -331,6 +331,61 @@ fn not_configured(channel: Channel) -> SendOutcome {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::phone::PhoneNumber;
+
+    fn item(channel: Channel, to: &str) -> OutboxItem {
+        OutboxItem {
+            message_id: 7,
+            channel,
+            to: PhoneNumber::parse(to).unwrap(),
+            text: "hello".into(),
+            attempts: 0,
+            next_attempt_at: 0,
+            last_error: None,
+            interactive: None,
+            language: None,
+            held: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn simulator_and_real_numbers_never_cross() {
+        let channels = Channels {
+            simulator: Some(simulator::Simulator::new()),
+            ..Channels::default()
+        };
+        let mut watching = channels.simulator.as_ref().unwrap().subscribe();
+        // A real person's reply routed to the simulator is refused, never shown there.
+        let real = channels
+            .send(
+                &item(Channel::Simulator, "+6281234567890"),
+                &Delivery::FreeForm,
+            )
+            .await;
+        assert!(matches!(real, SendOutcome::Failed { .. }), "{real:?}");
+        assert!(watching.try_recv().is_err(), "shown in the simulator");
+        // A simulator number never goes to a provider.
+        let made_up = channels
+            .send(
+                &item(Channel::TwilioSms, "+99900000001"),
+                &Delivery::FreeForm,
+            )
+            .await;
+        assert!(matches!(made_up, SendOutcome::Failed { .. }), "{made_up:?}");
+        let simulated = channels
+            .send(
+                &item(Channel::Simulator, "+99900000001"),
+                &Delivery::FreeForm,
+            )
+            .await;
+        assert!(
+            matches!(simulated, SendOutcome::Accepted { .. }),
+            "{simulated:?}"
+        );
+        assert_eq!(watching.try_recv().unwrap().text, "hello");
+    }
+
     #[test]
     fn numbers_are_hidden_but_error_codes_stay() {
         assert_eq!(
