@@ -53,6 +53,37 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     #[serde(default)]
     pub helpdesk: HelpdeskConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+}
+
+/// Data protection: how long messages and media are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Messages and media older than this are removed, and tickets closed longer ago are
+    /// anonymised, by a daily purge. The privacy notice people receive states this number.
+    #[serde(default = "default_retain_days")]
+    pub retain_days: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            retain_days: default_retain_days(),
+        }
+    }
+}
+
+impl PrivacyConfig {
+    /// Everything created before this moment is past retention at `now`.
+    pub fn cutoff(&self, now: crate::domain::Millis) -> crate::domain::Millis {
+        now.saturating_sub(u64::from(self.retain_days) * 24 * 60 * 60 * 1000)
+    }
+}
+
+fn default_retain_days() -> u32 {
+    365
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +131,9 @@ pub struct TwilioConfig {
     /// Messages per second Twilio accepts from this account.
     #[serde(default = "default_twilio_tps")]
     pub tps: u32,
+    /// Largest MMS or WhatsApp voice note/picture fetched for interpreters.
+    #[serde(default = "default_media_max_bytes")]
+    pub media_max_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +284,12 @@ fn default_hours() -> String {
 }
 
 impl Config {
+    /// Whether any real provider is configured. Then the simulator needs a signed-in user: the
+    /// server is reachable by others, not just a laptop trying the flows.
+    pub fn any_provider(&self) -> bool {
+        self.twilio.is_some() || self.whatsapp.is_some() || self.gateway.is_some()
+    }
+
     /// Loads `file` (or the embedded default) and applies `KABAR_*` overrides from `env`.
     pub fn load(
         file: Option<&Path>,
@@ -341,6 +381,11 @@ impl Config {
                 }
             }
         }
+        if self.privacy.retain_days == 0 {
+            return Err(invalid(
+                "privacy.retain_days must be at least 1 (days messages are kept)".into(),
+            ));
+        }
         if let Some(g) = &self.gateway {
             if g.signing_key.is_empty() {
                 return Err(invalid(
@@ -403,6 +448,17 @@ mod tests {
         assert_eq!(c.server.data_dir, PathBuf::from("./data"));
         assert!(c.simulator.enabled);
         assert!(c.twilio.is_none());
+    }
+
+    #[test]
+    fn retention_defaults_to_a_year_and_is_overridable() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.privacy.retain_days, 365);
+        let c = Config::load(None, env(&[("KABAR_PRIVACY__RETAIN_DAYS", "30")])).unwrap();
+        assert_eq!(c.privacy.retain_days, 30);
+        assert_eq!(c.privacy.cutoff(31 * 86_400_000), 86_400_000);
+        let e = Config::load(None, env(&[("KABAR_PRIVACY__RETAIN_DAYS", "0")])).unwrap_err();
+        assert!(e.to_string().contains("retain_days"), "{e}");
     }
 
     #[test]

@@ -50,9 +50,57 @@ pub enum StartError {
 
 /// Loads and validates locales and flows.
 pub fn load_content(config: &Config) -> Result<(Localizer, Flows), StartError> {
-    let localizer = Localizer::load(&config.content.locales).map_err(StartError::Locales)?;
+    let localizer = Localizer::load(&config.content.locales)
+        .map_err(StartError::Locales)?
+        // The privacy notice states the retention the daily purge applies.
+        .with_number("retain_days", i64::from(config.privacy.retain_days));
     let flows = flow::load::load(&config.content.flows, &localizer)?;
     Ok((localizer, flows))
+}
+
+/// Retention: a minute after start and then once a day, removes messages and media past
+/// `[privacy] retain_days` and anonymises tickets closed before then.
+async fn daily_purge(
+    store: Arc<Store>,
+    privacy: config::PrivacyConfig,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut wait = std::time::Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        let cutoff = privacy.cutoff(domain::now_ms());
+        let purging = store.clone();
+        const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+        const HOUR: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+        wait = match tokio::task::spawn_blocking(move || purging.purge(cutoff, false)).await {
+            Ok(Ok(r)) => {
+                if r.messages > 0 || r.tickets_anonymised > 0 {
+                    tracing::info!(
+                        messages = r.messages,
+                        media_files = r.media_files,
+                        tickets = r.tickets_anonymised,
+                        retain_days = privacy.retain_days,
+                        "retention purge"
+                    );
+                }
+                DAY
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "retention purge failed; retrying in an hour");
+                HOUR
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "retention purge stopped; retrying in an hour");
+                HOUR
+            }
+        };
+    }
 }
 
 /// Everything a running kabar is made of. Built by `main` and by the tests.
@@ -177,6 +225,7 @@ impl App {
             hours: self.hours.clone(),
             events: self.events.clone(),
             login_limiter: Default::default(),
+            login_csrf: Default::default(),
         }))
     }
 
@@ -220,6 +269,11 @@ impl App {
             }
             .run(self.events.subscribe(), self.shutdown_tx.subscribe()),
         );
+        let retention = background.spawn(daily_purge(
+            self.store.clone(),
+            self.config.privacy.clone(),
+            self.shutdown_tx.subscribe(),
+        ));
         let router = self.router();
         let shutdown_tx = self.shutdown_tx.clone();
         let result = axum::serve(listener, router)
@@ -232,6 +286,7 @@ impl App {
         let _ = self.shutdown_tx.send(true);
         let _ = dispatcher.await;
         let _ = on_call.await;
+        let _ = retention.await;
         if let Some(intake) = intake {
             let _ = intake.await;
         }

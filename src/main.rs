@@ -53,6 +53,17 @@ enum Command {
         #[command(subcommand)]
         command: PaymentsCommand,
     },
+    /// Retention: remove messages and media older than [privacy] retain_days and anonymise
+    /// tickets closed before then (the server also does this daily). Run while stopped.
+    Purge {
+        /// Only say what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Rewrite the database with only its live data, so erased and purged messages are gone
+    /// from the disk (sled keeps removed values in old pages). Run while the server is stopped;
+    /// the server also does it at start-up after an erasure or purge.
+    Compact,
 }
 
 #[derive(Subcommand)]
@@ -142,6 +153,8 @@ fn main() -> ExitCode {
         Command::Payments {
             command: PaymentsCommand::List,
         } => list_payments(&config),
+        Command::Purge { dry_run } => purge(&config, dry_run),
+        Command::Compact => compact(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -425,6 +438,37 @@ fn import_payments(config: &Config, file: &std::path::Path, skip_invalid: bool) 
         } else {
             format!("; skipped {} invalid row(s)", parsed.errors.len())
         }
+    );
+    Ok(())
+}
+
+fn purge(config: &Config, dry_run: bool) -> CliResult {
+    let store = Store::open(&config.server.data_dir)?;
+    let days = config.privacy.retain_days;
+    let report = store.purge(config.privacy.cutoff(now_ms()), dry_run)?;
+    let verb = if dry_run { "would remove" } else { "removed" };
+    println!(
+        "retention {days} days: {verb} {} messages and {} media files; {} closed tickets {}anonymised",
+        report.messages,
+        report.media_files,
+        report.tickets_anonymised,
+        if dry_run { "would be " } else { "" }
+    );
+    store.close()?;
+    drop(store);
+    if !dry_run && (report.messages > 0 || report.tickets_anonymised > 0) {
+        compact(config)?;
+    }
+    Ok(())
+}
+
+fn compact(config: &Config) -> CliResult {
+    let done = kabar::store::compact(&config.server.data_dir)?;
+    println!(
+        "compacted {}: {} bytes before, {} after; removed data is gone from the database files",
+        config.server.data_dir.display(),
+        done.bytes_before,
+        done.bytes_after
     );
     Ok(())
 }

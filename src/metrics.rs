@@ -35,6 +35,9 @@ pub struct Metrics {
     /// 1 when the gateway phone answered its last send, 0 when it did not.
     pub gateway_up: Gauge,
     pub webhook_seconds: HistogramFamily,
+    /// Content-Security-Policy violations browsers reported (a page broke under the CSP, or
+    /// something tried to inject a script).
+    pub csp_violations: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -58,6 +61,12 @@ impl Metrics {
         let inbox_depth = Gauge::default();
         let gateway_up = Gauge::default();
         let webhook_seconds: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        let csp_violations = Counter::default();
+        registry.register(
+            "csp_violations",
+            "Content-Security-Policy violations reported by browsers",
+            csp_violations.clone(),
+        );
         registry.register(
             "messages_in",
             "Inbound messages by channel and outcome (stored, duplicate)",
@@ -96,6 +105,7 @@ impl Metrics {
             inbox_depth,
             gateway_up,
             webhook_seconds,
+            csp_violations,
         }
     }
 

@@ -6,6 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::i18n::normalize::fold_digit;
 
+/// The reserved range of simulator numbers (see [`PhoneNumber::is_simulated`]).
+pub const SIMULATOR_PREFIX: &str = "+999";
+
+/// The number anonymised tickets carry (see [`PhoneNumber::erased`]).
+const ERASED: &str = "+999000000000000";
+
 /// A phone number in E.164 form: `+` and 8 to 15 digits, the first not zero.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -65,6 +71,19 @@ impl PhoneNumber {
             return Err(PhoneError::BadLength(raw.to_string(), international.len()));
         }
         Ok(PhoneNumber(format!("+{international}")))
+    }
+
+    /// Numbers of the web phone simulator: `+999…`, a country code the ITU has not assigned, so
+    /// no real channel can ever deliver a message from one. The simulator accepts only these and
+    /// real channels never carry them, so simulated conversations never touch a real person.
+    pub fn is_simulated(&self) -> bool {
+        self.0.starts_with(SIMULATOR_PREFIX)
+    }
+
+    /// What an erased or anonymised ticket shows instead of the person's number: in the
+    /// reserved range, and refused by the simulator, so it never reaches anyone.
+    pub fn erased() -> PhoneNumber {
+        PhoneNumber(ERASED.to_string())
     }
 
     pub fn as_str(&self) -> &str {
@@ -140,6 +159,24 @@ mod tests {
             "+62 81x",
         ] {
             assert!(PhoneNumber::parse(input).is_err(), "{input}");
+        }
+    }
+
+    #[test]
+    fn only_the_reserved_range_is_simulated() {
+        assert!(PhoneNumber::parse("+99900000001").unwrap().is_simulated());
+        assert!(
+            PhoneNumber::parse("00999 1234 5678")
+                .unwrap()
+                .is_simulated()
+        );
+        for real in [
+            "+6281234567890",
+            "+9647701234567",
+            "+99812345678",
+            "+9989999999",
+        ] {
+            assert!(!PhoneNumber::parse(real).unwrap().is_simulated(), "{real}");
         }
     }
 

@@ -392,7 +392,7 @@ impl Processor {
                 kind: "message",
             });
         }
-        if message.media.is_some() && message.channel == Channel::Whatsapp {
+        if message.media.is_some() {
             self.fetch_media(message.clone());
         }
         Ok(())
@@ -436,16 +436,40 @@ impl Processor {
         })
     }
 
-    /// Fetches a voice note, image or document in the background and keeps it for interpreters.
+    /// Fetches a voice note, image or document in the background and keeps it for interpreters:
+    /// through the Graph API for WhatsApp, from `MediaUrl{N}` for Twilio (MMS, WhatsApp).
     fn fetch_media(&self, message: MessageRecord) {
-        let (Some(sender), Some(media)) = (self.channels.whatsapp.clone(), message.media.clone())
-        else {
+        let Some(media) = message.media.clone() else {
             return;
         };
+        let fetch: futures_util::future::BoxFuture<'static, Result<(Vec<u8>, String), String>> =
+            match message.channel {
+                Channel::Whatsapp => match self.channels.whatsapp.clone() {
+                    Some(sender) => Box::pin(async move {
+                        sender
+                            .fetch_media(&media.id)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }),
+                    None => return,
+                },
+                Channel::TwilioSms | Channel::TwilioWhatsapp => {
+                    match self.channels.twilio.clone() {
+                        Some(sender) => Box::pin(async move {
+                            sender
+                                .fetch_media(&media.id)
+                                .await
+                                .map_err(|e| e.to_string())
+                        }),
+                        None => return,
+                    }
+                }
+                Channel::Gateway | Channel::Simulator => return,
+            };
         let store = self.store.clone();
         let dir = self.media_dir.clone();
         tokio::spawn(async move {
-            let result = match sender.fetch_media(&media.id).await {
+            let result = match fetch.await {
                 Ok((bytes, mime)) => {
                     let name = format!("{}.{}", message.id, extension(&mime));
                     let path = dir.join(&name);

@@ -103,6 +103,23 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// CSP violations browsers reported, from /metrics.
+async fn csp_violations(app: &TestApp) -> u64 {
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("kabar_csp_violations_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the CSP violation counter in /metrics")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
     let Some((_driver, browser, _profile)) = start_browser().await else {
@@ -261,6 +278,48 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
             .unwrap()
     );
     std::fs::write(dir.join("closed.png"), browser.screenshot().await.unwrap()).unwrap();
+
+    // The phone simulator works under the CSP too (a signed-in user; Twilio is configured).
+    browser.goto(&app.url("/simulator")).await.unwrap();
+    eventually("the simulator page", || async {
+        browser.find(Locator::Css("#composer")).await.is_ok()
+    })
+    .await;
+    browser
+        .find(Locator::Css("#text"))
+        .await
+        .unwrap()
+        .send_keys("salam")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::XPath("//button[text()='Send']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the simulator's reply, live", || async {
+        browser.find(Locator::Css(".bubble.out")).await.is_ok()
+    })
+    .await;
+
+    // No page needed anything the CSP blocks: browsers report violations to /csp-report.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(csp_violations(&app).await, 0, "a page broke under the CSP");
+    // And the check can fail: an injected inline script is blocked and reported.
+    browser
+        .execute(
+            "const s = document.createElement('script'); s.textContent = 'window.injected = 1'; document.body.appendChild(s); return window.injected === undefined",
+            vec![],
+        )
+        .await
+        .map(|blocked| assert_eq!(blocked, json!(true), "inline script ran"))
+        .unwrap();
+    eventually("the violation report", || async {
+        csp_violations(&app).await > 0
+    })
+    .await;
     browser.close().await.unwrap();
     app.stop().await;
 }

@@ -356,3 +356,61 @@ fn bad_configuration_stops_with_a_reason() {
     assert!(!missing.status.success());
     assert!(text(&missing.stderr).contains("cannot read config file"));
 }
+
+/// `kabar purge --dry-run` says what retention would remove and removes nothing; `kabar purge`
+/// removes it (messages older than `[privacy] retain_days`), keeps newer ones, and compacts.
+#[test]
+fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
+    use kabar::domain::{Channel, now_ms};
+    use kabar::phone::PhoneNumber;
+    use kabar::store::{NewInbound, Store, journal::JournalEntry};
+    let data = tempfile::tempdir().unwrap();
+    let phone = PhoneNumber::parse("+6281200004001").unwrap();
+    let day = 24 * 60 * 60 * 1000;
+    {
+        let store = Store::open(data.path()).unwrap();
+        for (n, age_days) in [(1, 40), (2, 35), (3, 31), (4, 2)] {
+            let entry = JournalEntry {
+                received_at: now_ms() - age_days * day,
+                inbound: NewInbound {
+                    channel: Channel::TwilioSms,
+                    from: phone.clone(),
+                    text: format!("message {n}"),
+                    external_id: format!("SMpurge{n}"),
+                    media: None,
+                    unsupported: None,
+                },
+            };
+            store.record_inbound(&entry).unwrap();
+        }
+        store.close().unwrap();
+    }
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kabar"));
+        let out = cmd
+            .args(args)
+            .env("KABAR_SERVER__DATA_DIR", data.path())
+            .env("KABAR_PRIVACY__RETAIN_DAYS", "30")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let said = run(&["purge", "--dry-run"]);
+    assert!(
+        said.contains("retention 30 days: would remove 3 messages"),
+        "{said}"
+    );
+    let said = run(&["purge"]);
+    assert!(said.contains("removed 3 messages"), "{said}");
+    assert!(said.contains("compacted"), "{said}");
+    let store = Store::open(data.path()).unwrap();
+    let left: Vec<String> = store
+        .history(&phone)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(left, vec!["message 4".to_string()]);
+}

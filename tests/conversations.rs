@@ -425,12 +425,27 @@ async fn tickets_need_a_valid_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulator_replies_arrive_live() {
-    let app = spawn_app().await;
+    // No provider configured: the embedded default's simulator works without a login.
+    let app = spawn_setup(Setup {
+        twilio: false,
+        whatsapp: false,
+        gateway: false,
+        ..Setup::default()
+    })
+    .await;
     let page = app.http.get(app.url("/simulator")).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("EventSource"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/assets/simulator.js"), "{html}");
+    let script = app
+        .http
+        .get(app.url("/assets/simulator.js"))
+        .send()
+        .await
+        .unwrap();
+    assert!(script.text().await.unwrap().contains("EventSource"));
 
-    let phone = "+6281200000801";
+    let phone = "+99900000801";
     let mut events = app
         .http
         .get(app.url(&format!("/simulator/events?phone=%2B{}", &phone[1..])))
@@ -488,6 +503,123 @@ async fn simulator_replies_arrive_live() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_can_neither_read_nor_change_a_real_sms_conversation() {
+    let app = spawn_app().await; // Twilio configured, simulator on (as KABAR_* on the default)
+    let real = "+6281200000901";
+    let real_phone = PhoneNumber::parse(real).unwrap();
+    app.sms(real, "salaam, my payment is late").await;
+    app.twilio.wait_for(real, 1).await;
+    app.intake_settled().await;
+    let before_contact = app.store.contact(&real_phone).unwrap().unwrap();
+    let before_session = serde_json::to_string(&app.store.session(&real_phone).unwrap()).unwrap();
+    let before_history = app.store.history(&real_phone).unwrap().len();
+    let query = format!("?phone=%2B{}", &real[1..]);
+
+    // Without a login: the page sends to /login, the JSON routes answer 401.
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = no_redirect.get(app.url("/simulator")).send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/login");
+    for path in ["/simulator/history", "/simulator/events"] {
+        let r = app
+            .http
+            .get(app.url(&format!("{path}{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            body["detail"].as_str().unwrap().contains("log in"),
+            "{body}"
+        );
+    }
+    let r = app
+        .http
+        .post(app.url("/simulator/send"))
+        .json(&serde_json::json!({"phone": real, "text": "delete"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Signed in, the real number is still out of reach: 403 with the reason, nothing read.
+    app.user("sara", Role::Staff, vec![]);
+    let b = app.login("sara", "test password 123").await;
+    let r = b
+        .http
+        .get(app.url(&format!("/simulator/history{query}")))
+        .header("cookie", &b.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("+999") && !body.contains("payment"), "{body}");
+    for text in ["delete", "language", "agent"] {
+        let r = b
+            .http
+            .post(app.url("/simulator/send"))
+            .header("cookie", &b.cookie)
+            .header("x-csrf-token", &b.csrf)
+            .json(&serde_json::json!({"phone": real, "text": text}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{text}");
+    }
+    // Without the session's CSRF token even a simulator number is refused.
+    let r = b
+        .http
+        .post(app.url("/simulator/send"))
+        .header("cookie", &b.cookie)
+        .json(&serde_json::json!({"phone": "+99900000901", "text": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A provider message claiming a simulator number is dropped: it cannot reach one either.
+    app.sms("+99900000901", "hello").await;
+    app.intake_settled().await;
+    let simulated = PhoneNumber::parse("+99900000901").unwrap();
+    assert!(app.store.history(&simulated).unwrap().is_empty());
+
+    // With the token, a simulator number works for the signed-in user.
+    let r = b
+        .http
+        .post(app.url("/simulator/send"))
+        .header("cookie", &b.cookie)
+        .header("x-csrf-token", &b.csrf)
+        .json(&serde_json::json!({"phone": "+99900000901", "text": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    app.intake_settled().await;
+
+    // The real person's record, session and conversation are exactly as before, and their
+    // replies still go to their phone.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let after = app.store.contact(&real_phone).unwrap().unwrap();
+    assert_eq!(after.last_channel, before_contact.last_channel);
+    assert_eq!(after.language, before_contact.language);
+    assert_eq!(after.last_inbound_at, before_contact.last_inbound_at);
+    assert_eq!(
+        serde_json::to_string(&app.store.session(&real_phone).unwrap()).unwrap(),
+        before_session
+    );
+    assert_eq!(
+        app.store.history(&real_phone).unwrap().len(),
+        before_history
+    );
+    assert!(app.store.open_ticket_of(&real_phone).unwrap().is_none());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_acknowledged_just_before_a_stop_is_answered_after_the_restart() {
     // The webhook answers once the message is in the intake journal; here kabar "stops"
     // before the intake task stored it in sled. The restart must answer it, exactly once.
@@ -535,5 +667,108 @@ async fn a_message_acknowledged_just_before_a_stop_is_answered_after_the_restart
         .filter(|m| m.direction == Direction::In)
         .count();
     assert_eq!(inbound, 1, "the retry was dropped");
+    app.stop().await;
+}
+
+/// An MMS picture (or a WhatsApp voice note through Twilio) is fetched from `MediaUrl0` with
+/// the account's credentials, kept, and shown to the interpreter like WhatsApp media; a URL
+/// outside the account's media never gets the credentials, and a file over the limit is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_media_is_fetched_with_the_accounts_credentials_and_shown_to_interpreters() {
+    let app = spawn_app().await;
+    let phone = "+6281200000951";
+    let p = PhoneNumber::parse(phone).unwrap();
+    for (text, n) in [("hello", 1), ("1", 2), ("1", 4), ("agent", 5)] {
+        app.sms(phone, text).await;
+        app.twilio.wait_for(phone, n).await;
+    }
+    let mms = |media_url: String| {
+        let mut params = inbound_params(&app.next_sid(), phone, "my card");
+        for (k, v) in params.iter_mut() {
+            if k == "NumMedia" {
+                *v = "1".into();
+            }
+        }
+        params.push(("MediaUrl0".into(), media_url));
+        params.push(("MediaContentType0".into(), "image/jpeg".into()));
+        params
+    };
+    let media_message = |sid_of: &'static str| {
+        let store = app.store.clone();
+        let p = p.clone();
+        async move {
+            for _ in 0..200 {
+                let found = store.history(&p).unwrap().into_iter().find(|m| {
+                    m.media.as_ref().is_some_and(|r| r.id.contains(sid_of))
+                        && (m.media_file.is_some() || m.error.is_some())
+                });
+                if let Some(m) = found {
+                    return m;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            panic!("media {sid_of} neither fetched nor refused");
+        }
+    };
+    let r = app
+        .post_twilio("/webhooks/twilio", &mms(app.twilio.media_url("ME0001")))
+        .await;
+    assert_eq!(r.status(), 200);
+    let message = media_message("ME0001").await;
+    assert_eq!(
+        app.twilio.media_fetched(),
+        vec![("ME0001".to_string(), true)]
+    );
+    assert!(
+        message.media_file.as_deref().unwrap().ends_with(".jpg"),
+        "{message:?}"
+    );
+    // The interpreter sees it in the conversation and opens it.
+    let token = app.token_for("ana", Role::Interpreter, vec![Lang::English]);
+    let ticket = app.store.open_ticket_of(&p).unwrap().unwrap().id;
+    let detail = app
+        .get_json(&format!("/api/tickets/{ticket}"), &token)
+        .await;
+    assert!(detail["messages"].is_array(), "{detail}");
+    let url = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| m["media"].as_str())
+        .expect("the picture in the conversation")
+        .to_string();
+    let r = app
+        .http
+        .get(app.url(&url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), TWILIO_PICTURE);
+
+    // A MediaUrl elsewhere (here: the fake Graph API's file server) is never requested.
+    let elsewhere = format!("http://{}/files/ME0002", app.graph.addr);
+    app.post_twilio("/webhooks/twilio", &mms(elsewhere)).await;
+    let refused = media_message("ME0002").await;
+    assert!(refused.media_file.is_none());
+    assert!(
+        refused.error.as_deref().unwrap().contains("refused"),
+        "{refused:?}"
+    );
+    assert!(
+        app.graph.media_fetched().is_empty(),
+        "credentials sent elsewhere"
+    );
+    // Larger than the limit: refused, nothing kept.
+    app.post_twilio("/webhooks/twilio", &mms(app.twilio.media_url("MEbig3")))
+        .await;
+    let big = media_message("MEbig3").await;
+    assert!(big.media_file.is_none());
+    assert!(
+        big.error.as_deref().unwrap().contains("more than"),
+        "{big:?}"
+    );
     app.stop().await;
 }

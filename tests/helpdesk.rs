@@ -77,6 +77,104 @@ async fn of_ten_concurrent_claims_exactly_one_wins() {
     app.stop().await;
 }
 
+/// Runs `a` and `b` at the same moment on two threads.
+fn race<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    let start = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            start.wait();
+            a()
+        });
+        let b = s.spawn(|| {
+            start.wait();
+            b()
+        });
+        (a.join().unwrap(), b.join().unwrap())
+    })
+}
+
+/// An interpreter's release, transfer or close racing another's claim never overrides the
+/// claim: either it ran first (and the claim still stands or fails cleanly), or it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
+    use kabar::store::{Actor, TicketError};
+    let app = spawn_app().await;
+    let store = app.store.clone();
+    let id = ticket_from(&app, "+6281200001011", "1", "agent").await;
+    let ana = Actor {
+        name: "ana",
+        overrides_claims: false,
+    };
+    let ben = Actor {
+        name: "ben",
+        overrides_claims: false,
+    };
+    let boss = Actor {
+        name: "boss",
+        overrides_claims: true,
+    };
+    let (mut release_refused, mut transfer_refused) = (0, 0);
+    for _ in 0..150 {
+        let (claim, release) = race(|| store.claim(id, "ana"), || store.release(id, ben));
+        let holder = store.ticket(id).unwrap().unwrap().claimed_by;
+        match (claim, release) {
+            // Both went through: the release came first, so ana holds it now.
+            (Ok(_), Ok(_)) => assert_eq!(holder.as_deref(), Some("ana")),
+            (Ok(_), Err(TicketError::ClaimedBy(who))) => {
+                assert_eq!(who, "ana");
+                release_refused += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        store.release(id, boss).unwrap();
+        let (claim, transfer) = race(
+            || store.claim(id, "ana"),
+            || store.transfer(id, ben, None, Some(Lang::Somali)),
+        );
+        let holder = store.ticket(id).unwrap().unwrap().claimed_by;
+        match (claim, transfer) {
+            (Ok(_), Ok(_)) => assert_eq!(holder.as_deref(), Some("ana")),
+            (Ok(_), Err(TicketError::ClaimedBy(_))) => transfer_refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+        store.release(id, boss).unwrap();
+    }
+    // The race really happened both ways (a claim first is refused, not silently undone).
+    assert!(
+        release_refused > 0 && transfer_refused > 0,
+        "{release_refused} {transfer_refused}"
+    );
+    // Close racing a claim: both succeeding would mean ben closed ana's ticket.
+    let session = app
+        .store
+        .session(&kabar::phone::PhoneNumber::parse("+6281200001011").unwrap())
+        .unwrap();
+    let (claim, close) = race(
+        || store.claim(id, "ana"),
+        || store.close_ticket(id, ben, "closed", &session),
+    );
+    match (claim, close) {
+        (Ok(_), Err(TicketError::ClaimedBy(who))) => assert_eq!(who, "ana"),
+        (Err(TicketError::Closed(_)), Ok(t)) => assert_eq!(t.claimed_by.as_deref(), Some("ben")),
+        other => panic!("claim and close both went through, or neither: {other:?}"),
+    }
+    // A claimed ticket stays with its claimant against the other interpreter, not the supervisor.
+    let t = store.ticket(id).unwrap().unwrap();
+    if t.status == kabar::domain::TicketStatus::Open {
+        assert!(matches!(
+            store.release(id, ben),
+            Err(TicketError::ClaimedBy(_))
+        ));
+        assert!(matches!(
+            store.close_ticket(id, ben, "x", &session),
+            Err(TicketError::ClaimedBy(_))
+        ));
+        store.close_ticket(id, boss, "closed", &session).unwrap();
+    }
+    let _ = ana;
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn who_may_do_what() {
     let app = spawn_app().await;
@@ -304,6 +402,55 @@ async fn forms_without_the_csrf_token_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_without_the_forms_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    app.user("csrf", Role::Interpreter, vec![Lang::English]);
+    let (cookie, token) = app.login_form(&http).await;
+    let (_, other_token) = app.login_form(&http).await;
+    // Another site can make the browser post the form, but not read or set our cookie.
+    for (cookie, field) in [
+        (None, None),
+        (None, Some(token.as_str())),
+        (Some(cookie.as_str()), None),
+        (Some(cookie.as_str()), Some(other_token.as_str())),
+        (
+            Some("kabar_login=forged.99999999999999.00"),
+            Some("forged.99999999999999.00"),
+        ),
+    ] {
+        let mut form = vec![("name", "csrf"), ("password", PASSWORD)];
+        if let Some(f) = field {
+            form.push(("csrf", f));
+        }
+        let mut request = http.post(app.url("/login")).form(&form);
+        if let Some(c) = cookie {
+            request = request.header("cookie", c);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), 403, "{cookie:?} {field:?}");
+        assert!(
+            r.headers()
+                .get("set-cookie")
+                .is_some_and(|c| c.to_str().unwrap().starts_with("kabar_login="))
+        );
+        assert!(r.text().await.unwrap().contains("expired"));
+    }
+    let r = http
+        .post(app.url("/login"))
+        .header("cookie", &cookie)
+        .form(&[("name", "csrf"), ("password", PASSWORD), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the real form logs in");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_rate_limited() {
     let app = spawn_app().await;
     let http = reqwest::Client::builder()
@@ -311,10 +458,12 @@ async fn logins_are_rate_limited() {
         .build()
         .unwrap();
     app.user("rate", Role::Interpreter, vec![Lang::English]);
+    let (cookie, token) = app.login_form(&http).await;
     for _ in 0..5 {
         let r = http
             .post(app.url("/login"))
-            .form(&[("name", "rate"), ("password", "wrong")])
+            .header("cookie", &cookie)
+            .form(&[("name", "rate"), ("password", "wrong"), ("csrf", &token)])
             .send()
             .await
             .unwrap();
@@ -322,7 +471,8 @@ async fn logins_are_rate_limited() {
     }
     let r = http
         .post(app.url("/login"))
-        .form(&[("name", "rate"), ("password", PASSWORD)])
+        .header("cookie", &cookie)
+        .form(&[("name", "rate"), ("password", PASSWORD), ("csrf", &token)])
         .send()
         .await
         .unwrap();
@@ -530,7 +680,22 @@ async fn hostile_text_is_shown_as_text() {
     let msg = html.split("evil reversed").next().unwrap();
     let open_tag = &msg[msg.rfind("<span").unwrap()..];
     assert!(open_tag.contains("dir=\"auto\""), "{open_tag}");
-    assert!(html.contains("unicode-bidi: isolate"));
+    // The isolation rule lives in the style sheet the page links (no inline style under the CSP).
+    let sheet = html
+        .split("href=\"/assets/style.css")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page links the style sheet");
+    let css = b
+        .http
+        .get(app.url(&format!("/assets/style.css{sheet}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(css.contains(".msg .text { unicode-bidi: isolate"), "{css}");
     app.stop().await;
 }
 

@@ -187,3 +187,59 @@ fn after_hours_reply_names_the_day_in_every_locale_within_two_segments() {
         assert_eq!(seen.len(), 9, "{lang}: every day reads differently");
     }
 }
+
+/// Everyday messages written for other tests (the golden transcripts, the routing and
+/// first-message fixtures) never raise a safeguarding alert: a list that fires on "Zarifa"
+/// or "my payment is late" would send people the emergency number for nothing.
+#[test]
+fn everyday_messages_from_the_other_fixtures_raise_no_alert() {
+    let l = common::localizer();
+    let root = common::manifest_dir().join("tests");
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for lang in Lang::ALL {
+        let dir = root.join("transcripts").join(lang.tag());
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_stem().is_some_and(|s| s == "safeguarding") {
+                continue;
+            }
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                if let Some(text) = line.strip_prefix("> ") {
+                    texts.push((path.display().to_string(), text.to_string()));
+                }
+            }
+        }
+        for fixture in ["routing", "first-messages"] {
+            let path = root
+                .join("fixtures")
+                .join(fixture)
+                .join(format!("{}.toml", lang.tag()));
+            let Ok(source) = std::fs::read_to_string(&path) else {
+                continue; // no routing fixture for English
+            };
+            let value: toml::Value = toml::from_str(&source).unwrap();
+            for case in value["case"].as_array().unwrap() {
+                if case.get("expect").and_then(|e| e.as_str()) == Some("safeguarding") {
+                    continue;
+                }
+                let text = case["text"].as_str().unwrap().to_string();
+                texts.push((path.display().to_string(), text));
+            }
+        }
+    }
+    assert!(texts.len() > 300, "{} texts", texts.len());
+    let fired: Vec<String> = texts
+        .iter()
+        .filter_map(|(file, text)| {
+            l.safeguarding(text).map(|a| {
+                format!(
+                    "{file}: {text:?} fired {} «{}» ({})",
+                    a.tier.name(),
+                    a.phrase,
+                    a.list.tag()
+                )
+            })
+        })
+        .collect();
+    assert!(fired.is_empty(), "{}", fired.join("\n"));
+}

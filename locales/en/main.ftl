@@ -12,7 +12,7 @@ language-menu = Choose your language. Reply with a number:
 consent-notice = To help you, we keep your number, language and messages. Only helpdesk staff see them.
 consent-agree = I agree
 consent-more = Tell me more
-privacy-info = We keep your number, language, city and messages for 2 years at most. We never ask about your asylum story, religion or ethnicity.
+privacy-info = We keep your number, language, city and messages for { $retain_days } days at most. We never ask about your asylum story, religion or ethnicity.
 privacy-rights = Send STOP to end notices. Send DELETE to ask us to delete your data. Send PRIVACY to read this again.
 delete-requested = We will delete your data. Staff will confirm by message. You can write to us again any time.
 

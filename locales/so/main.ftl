@@ -13,7 +13,7 @@ language-menu = Dooro luqaddaada. Ku jawaab lambar:
 consent-notice = Si aan kuu caawino, waxaan kaydinaa lambarkaaga, luqaddaada iyo fariimahaaga. Shaqaalaha adeegga caawimaadda oo keliya ayaa arka.
 consent-agree = Waan ogolahay
 consent-more = Wax dheeraad ah ii sheeg
-privacy-info = Waxaan kaydinaa lambarkaaga, luqaddaada, magaaladaada iyo fariimahaaga ugu badnaan 2 sano. Weligeen kuma weydiino sheekada magangalyadaada, diintaada ama qowmiyaddaada.
+privacy-info = Waxaan kaydinaa lambarkaaga, luqaddaada, magaaladaada iyo fariimahaaga ugu badnaan { $retain_days } maalmood. Weligeen kuma weydiino sheekada magangalyadaada, diintaada, qabiilkaaga ama qowmiyaddaada.
 privacy-rights = Dir STOP si aad u joojiso ogeysiisyada. Dir DELETE si aad u codsato in xogtaada la tirtiro. Dir PRIVACY si aad tan mar kale u akhrido.
 delete-requested = Xogtaada waan tirtiri doonnaa. Shaqaaluhu waxay kuu xaqiijin doonaan fariin ahaan. Waqti kasta mar kale ayaad noo qori kartaa.
 

@@ -90,6 +90,48 @@ pub struct StatusReport {
     pub error: Option<String>,
 }
 
+/// Shared by the providers that download media.
+pub(crate) enum Limited {
+    /// The body was longer than allowed; at least this many bytes.
+    Over(u64),
+    Network(String),
+}
+
+/// Reads a response body, stopping as soon as it is longer than `max` bytes.
+pub(crate) async fn read_limited(
+    mut response: reqwest::Response,
+    max: u64,
+) -> Result<Vec<u8>, Limited> {
+    let mut buffer = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let size = buffer.len() as u64 + chunk.len() as u64;
+                if size > max {
+                    return Err(Limited::Over(size));
+                }
+                buffer.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buffer),
+            Err(e) => return Err(Limited::Network(error_kind(&e))),
+        }
+    }
+}
+
+/// reqwest errors include the URL (phone number id, signed media URL); keep logs free of it.
+pub(crate) fn error_kind(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection refused or unreachable"
+    } else if e.is_body() || e.is_decode() {
+        "connection broken while reading the answer"
+    } else {
+        "request failed"
+    };
+    kind.to_string()
+}
+
 /// The configured providers.
 #[derive(Debug, Clone, Default)]
 pub struct Channels {
@@ -134,6 +176,16 @@ impl Reachability {
 
 impl Channels {
     pub async fn send(&self, item: &OutboxItem, delivery: &Delivery) -> SendOutcome {
+        // Simulator numbers and real numbers never cross: a real person's reply never lands
+        // in the simulator, and nothing is sent to a provider for a made-up number.
+        if item.to.is_simulated() != (item.channel == Channel::Simulator) {
+            return SendOutcome::Failed {
+                reason: format!(
+                    "{} numbers go only through the simulator, and only they do",
+                    crate::phone::SIMULATOR_PREFIX
+                ),
+            };
+        }
         match item.channel {
             Channel::TwilioSms | Channel::TwilioWhatsapp => match &self.twilio {
                 Some(t) => t.send(item).await,
@@ -279,6 +331,61 @@ fn not_configured(channel: Channel) -> SendOutcome {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::phone::PhoneNumber;
+
+    fn item(channel: Channel, to: &str) -> OutboxItem {
+        OutboxItem {
+            message_id: 7,
+            channel,
+            to: PhoneNumber::parse(to).unwrap(),
+            text: "hello".into(),
+            attempts: 0,
+            next_attempt_at: 0,
+            last_error: None,
+            interactive: None,
+            language: None,
+            held: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn simulator_and_real_numbers_never_cross() {
+        let channels = Channels {
+            simulator: Some(simulator::Simulator::new()),
+            ..Channels::default()
+        };
+        let mut watching = channels.simulator.as_ref().unwrap().subscribe();
+        // A real person's reply routed to the simulator is refused, never shown there.
+        let real = channels
+            .send(
+                &item(Channel::Simulator, "+6281234567890"),
+                &Delivery::FreeForm,
+            )
+            .await;
+        assert!(matches!(real, SendOutcome::Failed { .. }), "{real:?}");
+        assert!(watching.try_recv().is_err(), "shown in the simulator");
+        // A simulator number never goes to a provider.
+        let made_up = channels
+            .send(
+                &item(Channel::TwilioSms, "+99900000001"),
+                &Delivery::FreeForm,
+            )
+            .await;
+        assert!(matches!(made_up, SendOutcome::Failed { .. }), "{made_up:?}");
+        let simulated = channels
+            .send(
+                &item(Channel::Simulator, "+99900000001"),
+                &Delivery::FreeForm,
+            )
+            .await;
+        assert!(
+            matches!(simulated, SendOutcome::Accepted { .. }),
+            "{simulated:?}"
+        );
+        assert_eq!(watching.try_recv().unwrap().text, "hello");
+    }
+
     #[test]
     fn numbers_are_hidden_but_error_codes_stay() {
         assert_eq!(

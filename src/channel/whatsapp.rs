@@ -11,7 +11,8 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::{
-    InboundEvent, InboundKind, InboundMessage, MediaKind, MediaRef, SendOutcome, StatusReport,
+    InboundEvent, InboundKind, InboundMessage, Limited, MediaKind, MediaRef, SendOutcome,
+    StatusReport, error_kind, read_limited,
 };
 use crate::config::{TemplateConfig, WhatsappConfig};
 use crate::domain::MessageStatus;
@@ -834,30 +835,6 @@ impl WhatsappSender {
     }
 }
 
-enum Limited {
-    /// The body was longer than allowed; at least this many bytes.
-    Over(u64),
-    Network(String),
-}
-
-/// Reads a response body, stopping as soon as it is longer than `max` bytes.
-async fn read_limited(mut response: reqwest::Response, max: u64) -> Result<Vec<u8>, Limited> {
-    let mut buffer = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let size = buffer.len() as u64 + chunk.len() as u64;
-                if size > max {
-                    return Err(Limited::Over(size));
-                }
-                buffer.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(buffer),
-            Err(e) => return Err(Limited::Network(error_kind(&e))),
-        }
-    }
-}
-
 /// The Graph API error in a response body: `{"error":{"code","message","error_data":
 /// {"details"}}}`, else the start of the body.
 fn api_error(body: &[u8]) -> (Option<u64>, String) {
@@ -891,20 +868,6 @@ fn api_error(body: &[u8]) -> (Option<u64>, String) {
         _ => message.to_string(),
     };
     (code, text)
-}
-
-/// reqwest errors include the URL (phone number id, signed media URL); keep logs free of it.
-fn error_kind(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connection refused or unreachable"
-    } else if e.is_body() || e.is_decode() {
-        "connection broken while reading the answer"
-    } else {
-        "request failed"
-    };
-    kind.to_string()
 }
 
 #[cfg(test)]

@@ -102,6 +102,9 @@ pub struct Localizer {
     phrases: BTreeMap<(Lang, String), Vec<String>>,
     /// The safeguarding lists of every locale (`safeguarding.txt`).
     safeguarding: safeguarding::Safeguarding,
+    /// Numbers from the configuration every message may use (e.g. `$retain_days` in the
+    /// privacy notice), so texts state what the server really does.
+    constants: BTreeMap<String, i64>,
 }
 
 /// Message ids whose values are comma-separated phrases matched inside messages.
@@ -172,6 +175,7 @@ impl Localizer {
             keywords: BTreeMap::new(),
             phrases: BTreeMap::new(),
             safeguarding: safeguarding::Safeguarding::new(alert_lists),
+            constants: BTreeMap::new(),
         };
         localizer.keywords = Lang::ALL
             .iter()
@@ -239,11 +243,21 @@ impl Localizer {
 
     /// Formats message `id` in `lang`. `None` when the id does not exist in that locale
     /// (`kabar check` and start-up validation make that a configuration error).
+    /// Makes the whole number `value` available to every message as `{ $name }` (a Fluent
+    /// integer: an f64 would select Arabic plurals as fractions). Arguments given at render time take precedence.
+    pub fn with_number(mut self, name: &str, value: i64) -> Localizer {
+        self.constants.insert(name.to_string(), value);
+        self
+    }
+
     pub fn text(&self, lang: Lang, id: &str, args: &[(&str, FluentValue<'_>)]) -> Option<String> {
         let locale = self.locales.get(&lang)?;
         let message = locale.bundle.get_message(id)?;
         let pattern = message.value()?;
         let mut fluent_args = FluentArgs::new();
+        for (name, value) in &self.constants {
+            fluent_args.set(name.as_str(), FluentValue::from(*value));
+        }
         for (name, value) in args {
             fluent_args.set(*name, value.clone());
         }
@@ -390,5 +404,34 @@ fn load_locale(dir: &Path, lang: Lang) -> Result<Locale, Vec<LocaleError>> {
         Ok(Locale { bundle, ids })
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod constant_tests {
+    use super::*;
+
+    #[test]
+    fn configured_numbers_select_arabic_plural_forms() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        for (days, word) in [
+            (3, "3 أيام"),
+            (11, "11 يوما"),
+            (365, "365 يوما"),
+            (1, "يوم واحد"),
+        ] {
+            let Ok(l) = Localizer::load(&dir) else {
+                panic!("locales load");
+            };
+            let l = l.with_number("retain_days", days);
+            let text = l
+                .text(Lang::Arabic, "privacy-info", &[])
+                .unwrap_or_default();
+            assert!(text.contains(word), "{days}: {text}");
+            let english = l
+                .text(Lang::English, "privacy-info", &[])
+                .unwrap_or_default();
+            assert!(english.contains(&format!("for {days} days")), "{english}");
+        }
     }
 }

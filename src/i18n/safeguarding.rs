@@ -35,6 +35,8 @@ use super::normalize::normalize;
 
 /// File name of the phrase list in each locale folder.
 pub const FILE_NAME: &str = "safeguarding.txt";
+/// Letters (vowels dropped) a `~` phrase needs at least.
+const MIN_LOOSE_CONSONANTS: usize = 4;
 /// Words allowed between the parts of a `..` phrase.
 const MAX_GAP_WORDS: usize = 3;
 
@@ -249,6 +251,17 @@ impl Phrase {
         }
         if body.split("..").count() != parts.len() {
             return Err(format!("«{raw}»: an empty part around `..`"));
+        }
+        // Without vowels a short word matches the start of too many others ("~azar" is "zr",
+        // the start of the name "Zarifa").
+        let consonants: usize = parts
+            .iter()
+            .map(|p| p.text.chars().filter(|c| c.is_alphanumeric()).count())
+            .sum();
+        if loose && consonants < MIN_LOOSE_CONSONANTS {
+            return Err(format!(
+                "«{raw}»: without vowels it is too short to match safely; write more of the phrase"
+            ));
         }
         Ok(Phrase {
             parts,
@@ -681,6 +694,8 @@ mod tests {
         assert!(s.assess("hello how are you").is_none());
         assert!(s.assess("mara mizanad zang").is_none());
         assert!(AlertList::parse("[urgent]\n~مرا\n", Path::new("x")).is_err());
+        // too short without its vowels: it would fire on the name Zarifa
+        assert!(AlertList::parse("[urgent]\n~azar\n", Path::new("x")).is_err());
     }
 
     #[test]

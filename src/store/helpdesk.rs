@@ -93,6 +93,27 @@ fn queue_to_person(
     Ok(())
 }
 
+/// Who acts on a ticket, and whether they may override someone else's claim (supervisors and
+/// admins may; interpreters may not).
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub name: &'a str,
+    pub overrides_claims: bool,
+}
+
+impl Actor<'_> {
+    /// Inside the action's transaction: a ticket claimed by someone else is theirs. Checking
+    /// here, not on an earlier read, means a claim that lands in between is never overridden.
+    fn may_change(&self, t: &Ticket) -> TicketTx<()> {
+        match &t.claimed_by {
+            Some(other) if other != self.name && !self.overrides_claims => {
+                abort(TicketError::ClaimedBy(other.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// How long after closing a message from the person reopens the ticket for the same person.
 pub const REOPEN_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
 
@@ -125,7 +146,7 @@ impl Store {
         action: &str,
         action_fn: impl Fn(&TransactionalTree, &mut Ticket, Millis) -> TicketTx<(T, String)>,
     ) -> Result<T, TicketError> {
-        let audit_id = self.db.generate_id().map_err(StoreError::from)?;
+        let audit_id = self.next_id().map_err(StoreError::from)?;
         let now = now_ms();
         let out = self.tree.transaction(|tx| {
             let key = keys::ticket(id);
@@ -155,7 +176,7 @@ impl Store {
         ticket: Option<u64>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let id = self.db.generate_id()?;
+        let id = self.next_id()?;
         let now = now_ms();
         let entry = AuditEntry {
             at: now,
@@ -200,20 +221,22 @@ impl Store {
         })
     }
 
-    /// Gives a claimed ticket back to the queue.
-    pub fn release(&self, id: u64, user: &str) -> Result<Ticket, TicketError> {
-        self.ticket_action(id, user, "release", |_, t, _| {
+    /// Gives a claimed ticket back to the queue (only its claimant or a supervisor).
+    pub fn release(&self, id: u64, actor: Actor<'_>) -> Result<Ticket, TicketError> {
+        self.ticket_action(id, actor.name, "release", |_, t, _| {
+            actor.may_change(t)?;
             t.claimed_by = None;
             t.claimed_at = None;
             Ok((t.clone(), String::new()))
         })
     }
 
-    /// Hands a ticket to another interpreter and/or another language's queue.
+    /// Hands a ticket to another interpreter and/or another language's queue (only its
+    /// claimant, or a supervisor, if it is claimed).
     pub fn transfer(
         &self,
         id: u64,
-        user: &str,
+        actor: Actor<'_>,
         to_user: Option<&str>,
         to_language: Option<Lang>,
     ) -> Result<Ticket, TicketError> {
@@ -227,10 +250,11 @@ impl Store {
                 return Err(TicketError::Invalid(format!("there is no user {name:?}")));
             }
         }
-        self.ticket_action(id, user, "transfer", |_, t, now| {
+        self.ticket_action(id, actor.name, "transfer", |_, t, now| {
             if t.status == TicketStatus::Closed {
                 return abort(TicketError::Closed(id));
             }
+            actor.may_change(t)?;
             let mut detail = Vec::new();
             if let Some(lang) = to_language {
                 detail.push(format!("language {} -> {}", t.language, lang));
@@ -261,7 +285,7 @@ impl Store {
     /// A person's reply: queued on the channel the contact last used, added to the ticket.
     /// Replying to an unclaimed ticket claims it.
     pub fn reply(&self, id: u64, user: &str, text: &str) -> Result<u64, TicketError> {
-        let message_id = self.db.generate_id().map_err(StoreError::from)?;
+        let message_id = self.next_id().map_err(StoreError::from)?;
         self.ticket_action(id, user, "reply", |tx, t, now| {
             if t.status == TicketStatus::Closed {
                 return abort(TicketError::Closed(id));
@@ -285,15 +309,17 @@ impl Store {
     pub fn close_ticket(
         &self,
         id: u64,
-        user: &str,
+        actor: Actor<'_>,
         closing: &str,
         session: &Session,
     ) -> Result<Ticket, TicketError> {
-        let message_id = self.db.generate_id().map_err(StoreError::from)?;
+        let message_id = self.next_id().map_err(StoreError::from)?;
+        let user = actor.name;
         self.ticket_action(id, user, "close", |tx, t, now| {
             if t.status == TicketStatus::Closed {
                 return abort(TicketError::Closed(id));
             }
+            actor.may_change(t)?;
             queue_to_person(tx, t, message_id, user, closing, now)?;
             t.status = TicketStatus::Closed;
             t.closed_at = Some(now);
@@ -379,7 +405,7 @@ impl Store {
         text: &str,
     ) -> Result<CannedReply, StoreError> {
         let reply = CannedReply {
-            id: self.db.generate_id()?,
+            id: self.next_id()?,
             language,
             title: title.to_string(),
             text: text.to_string(),
@@ -389,6 +415,74 @@ impl Store {
             super::encode(&reply)?,
         )?;
         Ok(reply)
+    }
+
+    /// Adds a canned reply and its audit row in one transaction: both or neither.
+    pub fn add_canned_audited(
+        &self,
+        language: Lang,
+        title: &str,
+        text: &str,
+        user: &str,
+    ) -> Result<CannedReply, StoreError> {
+        let reply = CannedReply {
+            id: self.next_id()?,
+            language,
+            title: title.to_string(),
+            text: text.to_string(),
+        };
+        let audit = self.audit_entry(
+            user,
+            "canned-add",
+            None,
+            &format!("{} {language}", reply.id),
+        )?;
+        self.tree
+            .transaction(|tx| {
+                tx_put(tx, &keys::canned(language, reply.id), &reply)?;
+                tx_put(tx, &audit.0, &audit.1)?;
+                Ok(())
+            })
+            .map_err(StoreError::from)?;
+        Ok(reply)
+    }
+
+    /// Removes a canned reply and writes its audit row in one transaction.
+    pub fn remove_canned_audited(&self, id: u64, user: &str) -> Result<bool, StoreError> {
+        let audit = self.audit_entry(user, "canned-delete", None, &id.to_string())?;
+        self.tree
+            .transaction(|tx| {
+                for lang in Lang::ALL {
+                    if tx.remove(keys::canned(lang, id).as_bytes())?.is_some() {
+                        tx_put(tx, &audit.0, &audit.1)?;
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })
+            .map_err(StoreError::from)
+    }
+
+    /// An audit row and its key, to write inside the transaction of the action it records.
+    pub(super) fn audit_entry(
+        &self,
+        user: &str,
+        action: &str,
+        ticket: Option<u64>,
+        detail: &str,
+    ) -> Result<(String, AuditEntry), StoreError> {
+        let id = self.next_id()?;
+        let now = now_ms();
+        Ok((
+            keys::audit(now, id),
+            AuditEntry {
+                at: now,
+                user: user.to_string(),
+                action: action.to_string(),
+                ticket,
+                detail: detail.to_string(),
+            },
+        ))
     }
 
     pub fn remove_canned(&self, id: u64) -> Result<bool, StoreError> {

@@ -70,6 +70,9 @@ struct Shared {
     wake: Condvar,
     segments: Mutex<BTreeMap<u64, Segment>>,
     stop: AtomicBool,
+    /// Close the current segment and start a new one now (erasure: the old one is deleted
+    /// once the intake stored it, so erased messages do not linger in the journal).
+    rotate: AtomicBool,
 }
 
 pub struct Journal {
@@ -118,6 +121,7 @@ impl Journal {
             wake: Condvar::new(),
             segments: Mutex::new(segments),
             stop: AtomicBool::new(false),
+            rotate: AtomicBool::new(false),
         });
         // Segments read back that held nothing can go at once.
         let ids: Vec<u64> = lock(&shared.segments)?.keys().copied().collect();
@@ -179,6 +183,28 @@ impl Journal {
     /// entries are all retired is deleted.
     pub fn retire(&self, segment: u64, count: u64) {
         retire(&self.shared, segment, count);
+    }
+
+    /// Closes the segment being written and starts a new one; returns the id of the newest
+    /// segment that existed before, so the caller can wait with [`Journal::holds_up_to`] until every
+    /// segment up to it is stored and deleted.
+    pub fn rotate(&self) -> u64 {
+        let newest = lock(&self.shared.segments)
+            .ok()
+            .and_then(|s| s.keys().next_back().copied())
+            .unwrap_or(0);
+        self.shared.rotate.store(true, Ordering::SeqCst);
+        if let Ok(_pending) = self.shared.pending.lock() {
+            self.shared.wake.notify_one();
+        }
+        newest
+    }
+
+    /// Whether a segment with id `<= segment` is still on disk.
+    pub fn holds_up_to(&self, segment: u64) -> bool {
+        lock(&self.shared.segments)
+            .map(|s| s.keys().next().is_some_and(|first| *first <= segment))
+            .unwrap_or(true)
     }
 
     /// Entries written but not yet retired (for `/healthz` and tests).
@@ -458,7 +484,7 @@ fn writer(shared: Arc<Shared>, mut id: u64, mut file: File, durable: watch::Send
             let Ok(mut pending) = shared.pending.lock() else {
                 return;
             };
-            while pending.waiters.is_empty() {
+            while pending.waiters.is_empty() && !shared.rotate.load(Ordering::SeqCst) {
                 if shared.stop.load(Ordering::SeqCst) {
                     return;
                 }
@@ -493,6 +519,9 @@ fn writer(shared: Arc<Shared>, mut id: u64, mut file: File, durable: watch::Send
                 // the reader never has to skip over a bad one.
                 size = SEGMENT_BYTES;
             }
+        }
+        if shared.rotate.swap(false, Ordering::SeqCst) {
+            size = SEGMENT_BYTES;
         }
         if size >= SEGMENT_BYTES {
             match create_segment(&shared.dir, id + 1) {

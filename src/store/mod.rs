@@ -28,8 +28,10 @@
 mod commit;
 mod helpdesk;
 pub mod journal;
+mod privacy;
 
-pub use helpdesk::{REOPEN_WINDOW_MS, TicketError, WebSession};
+pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
+pub use privacy::{Compaction, Erasure, PurgeReport, compact};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -364,6 +366,11 @@ pub struct Store {
     journal: journal::Journal,
     /// The reader of durable journal entries, for the one intake task (taken once).
     intake: Mutex<Option<journal::IntakeReader>>,
+    /// The data folder (media files live under it).
+    dir: PathBuf,
+    /// Added to sled's id generator: a compaction copies the data into a fresh database whose
+    /// generator starts again at zero, so ids continue above the old ones (`meta/id_offset`).
+    id_offset: u64,
 }
 
 /// Opens sled with its page cache capped, starts group commit, and writes and flushes one
@@ -402,6 +409,9 @@ impl Store {
     /// process has it open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        // Erased and purged values stay in sled's old pages until a rewrite: do it now if an
+        // erasure or purge asked for it.
+        privacy::compact_if_requested(dir)?;
         // sled's threads (its flusher, its IO pool, our group commit) do background work:
         // they are started from a thread at background priority and inherit it, so that
         // under a burst they never delay the intake journal that webhooks wait on.
@@ -418,13 +428,21 @@ impl Store {
         let (db, tree, commit) = opened?;
         // Opened after sled, whose lock keeps a second process out of the journal too.
         let (journal, intake) = journal::Journal::open(&dir.join("journal"))?;
+        let id_offset = privacy::id_offset(&tree)?;
         Ok(Store {
             db,
             tree,
             commit,
             journal,
             intake: Mutex::new(Some(intake)),
+            dir: dir.to_path_buf(),
+            id_offset,
         })
+    }
+
+    /// A new unique id (messages, tickets, audit rows…), unique across compactions.
+    fn next_id(&self) -> Result<u64, sled::Error> {
+        Ok(self.db.generate_id()? + self.id_offset)
     }
 
     /// Waits until everything written so far is on disk (group commit).
@@ -522,8 +540,8 @@ impl Store {
                 .unwrap_or(0);
             return Ok(InboundOutcome::Duplicate { message_id: id });
         }
-        let message_id = self.db.generate_id()?;
-        let seq = self.db.generate_id()?;
+        let message_id = self.next_id()?;
+        let seq = self.next_id()?;
         let now = entry.received_at;
         let record = MessageRecord {
             id: message_id,
@@ -609,9 +627,9 @@ impl Store {
     ) -> Result<StepOutcome, StoreError> {
         let phone = &pending.message.phone;
         let reply_ids = (0..write.replies.len())
-            .map(|_| self.db.generate_id())
+            .map(|_| self.next_id())
             .collect::<Result<Vec<_>, _>>()?;
-        let ticket_id = self.db.generate_id()?;
+        let ticket_id = self.next_id()?;
         // A new ticket starts with the conversation so far (the history index, committed earlier).
         let history = match write.ticket {
             TicketChange::Open { .. } => self.history_ids(phone)?,
@@ -938,7 +956,7 @@ impl Store {
         text: &str,
         language: Option<Lang>,
     ) -> Result<u64, StoreError> {
-        let id = self.db.generate_id()?;
+        let id = self.next_id()?;
         let now = now_ms();
         let reply = Outgoing {
             text: text.to_string(),

@@ -106,10 +106,7 @@ pub async fn tickets(
     };
     let mut tickets = match state.store.tickets() {
         Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot list tickets");
-            return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
-        }
+        Err(e) => return unavailable(e),
     };
     if !super::tickets::works_tickets(&user) {
         return error(
@@ -179,8 +176,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "post",
         path: "/api/tickets/{id}/{action}",
-        summary: "claim | release | transfer {to_user, to_language} | reply {text} | note {text} | close",
-        roles: "who may see it; release/transfer/close: the claimant or a supervisor",
+        summary: "claim | release | transfer {to_user, to_language} | reply {text} | note {text} | close | erase",
+        roles: "who may see it; release/transfer/close: the claimant or a supervisor; erase (data-deletion tickets): supervisor or admin",
         body: "json",
     },
     Endpoint {
@@ -264,7 +261,7 @@ pub async fn openapi() -> Response {
         }
         if e.path.contains("{action}") {
             if let Some(a) = op["parameters"].as_array_mut() {
-                a.push(serde_json::json!({"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "release", "transfer", "reply", "note", "close"]}}));
+                a.push(serde_json::json!({"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["claim", "release", "transfer", "reply", "note", "close", "erase"]}}));
             }
         }
         match e.body {
@@ -378,7 +375,11 @@ fn invalid_rows(errors: &[crate::import::RowError]) -> Response {
 
 fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "store error");
-    error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        &format!("the data store failed ({e}); nothing was changed, try again"),
+    )
 }
 
 /// `GET /api/payments`: the payment schedule.
@@ -656,13 +657,11 @@ pub async fn add_canned(
             "a title (1-60 characters) and a text (1-1600 characters) are needed",
         );
     }
-    match state.store.add_canned(lang, title, text) {
-        Ok(c) => {
-            let _ = state
-                .store
-                .audit(&user.name, "canned-add", None, &format!("{} {lang}", c.id));
-            (StatusCode::CREATED, Json(c)).into_response()
-        }
+    match state
+        .store
+        .add_canned_audited(lang, title, text, &user.name)
+    {
+        Ok(c) => (StatusCode::CREATED, Json(c)).into_response(),
         Err(e) => unavailable(e),
     }
 }

@@ -107,15 +107,7 @@ impl Principal {
 
 /// The session token from the `Cookie` header.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_string())
-        .filter(|t| !t.is_empty() && t.len() < 200)
+    cookie_value(headers, SESSION_COOKIE)
 }
 
 /// The user behind a session cookie or a bearer token.
@@ -182,5 +174,121 @@ impl LoginLimiter {
         if let Ok(mut map) = self.failures.lock() {
             map.remove(&name.to_lowercase());
         }
+    }
+}
+
+/// Name of the pre-session cookie that carries the login form's CSRF token.
+pub const LOGIN_COOKIE: &str = "kabar_login";
+/// A login form stays valid this long.
+const LOGIN_FORM_MS: u64 = 60 * 60 * 1000;
+
+/// Login CSRF protection before any session exists (double submit of a signed token): the
+/// login page sets a short-lived cookie and puts the same token in a hidden field; a login
+/// POST must carry both, equal, signed by this process and not expired. Another site can
+/// make a browser post the form but can neither read nor set our cookie, so it cannot log a
+/// person into an account of its choosing.
+#[derive(Debug)]
+pub struct LoginCsrf {
+    key: [u8; 32],
+}
+
+impl Default for LoginCsrf {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        LoginCsrf { key }
+    }
+}
+
+impl LoginCsrf {
+    fn sign(&self, nonce: &str, expires: u64) -> String {
+        use hmac::{Hmac, Mac};
+        // A 32-byte key always fits HMAC-SHA256.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(nonce.as_bytes());
+        mac.update(b".");
+        mac.update(expires.to_string().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A new token for a login form issued at `now`.
+    pub fn issue(&self, now: u64) -> String {
+        let mut nonce = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let nonce = hex::encode(nonce);
+        let expires = now + LOGIN_FORM_MS;
+        let sig = self.sign(&nonce, expires);
+        format!("{nonce}.{expires}.{sig}")
+    }
+
+    /// Whether the form field and the cookie carry the same valid, unexpired token.
+    pub fn check(&self, field: Option<&str>, cookie: Option<&str>, now: u64) -> bool {
+        use subtle::ConstantTimeEq;
+        let (Some(field), Some(cookie)) = (field, cookie) else {
+            return false;
+        };
+        if !bool::from(field.as_bytes().ct_eq(cookie.as_bytes())) {
+            return false;
+        }
+        let mut parts = field.splitn(3, '.');
+        let (Some(nonce), Some(expires), Some(sig)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let Ok(expires) = expires.parse::<u64>() else {
+            return false;
+        };
+        expires >= now && bool::from(self.sign(nonce, expires).as_bytes().ct_eq(sig.as_bytes()))
+    }
+}
+
+/// A cookie's value from the `Cookie` header.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.to_string())
+        .filter(|t| !t.is_empty() && t.len() < 200)
+}
+
+/// The `Set-Cookie` value carrying a login form's token (only sent back to /login).
+pub fn login_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{LOGIN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/login; Max-Age={}{}",
+        LOGIN_FORM_MS / 1000,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+#[cfg(test)]
+mod login_csrf_tests {
+    use super::*;
+
+    #[test]
+    fn only_a_matching_signed_unexpired_token_passes() {
+        let csrf = LoginCsrf::default();
+        let token = csrf.issue(1_000);
+        assert!(csrf.check(Some(&token), Some(&token), 2_000));
+        assert!(!csrf.check(Some(&token), None, 2_000), "no cookie");
+        assert!(!csrf.check(None, Some(&token), 2_000), "no field");
+        let other = csrf.issue(1_000);
+        assert!(!csrf.check(Some(&token), Some(&other), 2_000), "mismatch");
+        assert!(
+            !csrf.check(Some(&token), Some(&token), 1_000 + LOGIN_FORM_MS + 1),
+            "expired"
+        );
+        let forged = format!("{}.{}.{}", "00", 1_000 + LOGIN_FORM_MS, "ab".repeat(32));
+        assert!(
+            !csrf.check(Some(&forged), Some(&forged), 2_000),
+            "not signed by us"
+        );
+        let other_process = LoginCsrf::default();
+        assert!(!other_process.check(Some(&token), Some(&token), 2_000));
+        assert!(!csrf.check(Some("x"), Some("x"), 0));
     }
 }

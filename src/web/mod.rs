@@ -1,6 +1,7 @@
 //! HTTP: provider webhooks, the JSON API, the simulator and operations endpoints.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod simulator;
 pub mod tickets;
@@ -61,6 +62,8 @@ pub struct Shared {
     pub hours: crate::helpdesk::hours::BusinessHours,
     pub events: crate::helpdesk::Events,
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Signs the login form's CSRF token (a new key each start: open login forms expire).
+    pub login_csrf: Arc<auth::LoginCsrf>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -72,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             get(webhooks::whatsapp_verify).post(webhooks::whatsapp_events),
         )
         .route("/webhooks/gateway", post(webhooks::gateway_event))
+        .route("/csp-report", post(csp_report))
         .layer(RequestBodyLimitLayer::new(WEBHOOK_BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), track_latency));
     let mut app = Router::new()
@@ -95,14 +99,52 @@ pub fn router(state: AppState) -> Router {
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }
-    app = app.merge(ui::routes());
+    app = app.merge(ui::routes()).merge(assets::routes());
+    let hsts = state.config.server.public_url.scheme() == "https";
     app.fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(14),
         ))
         .layer(CatchPanicLayer::new())
+        // Outermost, so that timeouts, panics and 404s carry the headers too.
+        .layer(middleware::map_response(move |response: Response| {
+            security_headers(response, hsts)
+        }))
         .with_state(state)
+}
+
+/// No inline script or style anywhere (pages link [`assets`]), no framing, no sniffing, no
+/// referrer (ticket URLs and the simulator's phone numbers stay here).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; \
+     object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; \
+     report-uri /csp-report";
+
+/// The security headers every answer carries (pages, API, webhooks, errors).
+async fn security_headers(mut response: Response, hsts: bool) -> Response {
+    use axum::http::HeaderValue;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 /// Records webhook latency per route and status code.
@@ -131,8 +173,11 @@ async fn index(State(state): State<AppState>) -> Html<String> {
         maud::html! {
             (maud::DOCTYPE)
             html lang="en" {
-                head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { "kabar" } }
-                body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem" {
+                head {
+                    meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { "kabar" }
+                    link rel="stylesheet" href=(assets::url("style.css"));
+                }
+                body.landing {
                     h1 { "kabar" }
                     p { "A helpdesk by SMS and WhatsApp for refugees and asylum seekers, in Dari, Farsi, Somali, Arabic, Tigrinya and English." }
                     ul {
@@ -203,6 +248,26 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.encode(),
     )
         .into_response()
+}
+
+/// Browsers report CSP violations here (`report-uri`). Counted in `/metrics` and logged with
+/// the directive and the blocked source only: reports can carry page URLs and snippets, which
+/// may hold a phone number, so nothing else is kept.
+async fn csp_report(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    state.metrics.csp_violations.inc();
+    let report: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let r = &report["csp-report"];
+    let field = |name: &str| {
+        let value = r[name].as_str().unwrap_or("?");
+        let without_query = value.split(['?', '#']).next().unwrap_or_default();
+        without_query.chars().take(80).collect::<String>()
+    };
+    tracing::warn!(
+        directive = %field("violated-directive"),
+        blocked = %field("blocked-uri"),
+        "the browser blocked something under the Content-Security-Policy"
+    );
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn not_found() -> Response {

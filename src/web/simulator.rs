@@ -1,5 +1,11 @@
 //! The web phone simulator: pick a number, chat with the flows through the real
 //! store → engine → outbox path, see replies arrive live (server-sent events).
+//!
+//! Isolation: the simulator speaks only for numbers in the reserved range `+999…`
+//! ([`PhoneNumber::is_simulated`]), which no real channel ever carries, so it can neither read
+//! nor act on a real person's conversation. With any provider configured every route needs a
+//! signed-in user (the page redirects to /login, the JSON routes answer 401); the embedded
+//! default (no provider, listening on 127.0.0.1) stays usable without a login.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -7,9 +13,9 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use futures_util::Stream;
 use rand::RngCore;
@@ -17,8 +23,10 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::api::{ApiError, error};
+use super::assets;
+use super::auth::{self, Principal};
 use crate::domain::{Channel, Direction};
-use crate::phone::PhoneNumber;
+use crate::phone::{PhoneNumber, SIMULATOR_PREFIX};
 use crate::store::NewInbound;
 
 /// Longest message the simulator accepts (ten SMS segments).
@@ -51,15 +59,74 @@ struct Bubble {
     status: String,
 }
 
+/// The first number the page offers.
+const DEFAULT_PHONE: &str = "+99900000001";
+
+/// A simulator number: valid, and in the reserved range. Anything else is refused before any
+/// read or write, so a real person's history, session or language is never touched.
 fn parse_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
-    PhoneNumber::parse(raw).map_err(|e| ApiError {
+    let phone = PhoneNumber::parse(raw).map_err(|e| ApiError {
         status: StatusCode::BAD_REQUEST,
         error: "bad phone number",
         detail: e.to_string(),
-    })
+    })?;
+    if !phone.is_simulated() || phone == PhoneNumber::erased() {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            error: "not a simulator number",
+            detail: format!(
+                "the simulator only uses its own numbers, starting with {SIMULATOR_PREFIX} (e.g. {DEFAULT_PHONE}); real people's conversations are not reachable from it"
+            ),
+        });
+    }
+    Ok(phone)
 }
 
-async fn send(State(state): State<AppState>, Json(request): Json<SendRequest>) -> Response {
+/// Who may use the simulator: anyone on a server without providers; else a signed-in user.
+/// `Ok(None)` = no login needed.
+fn gate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+    if !state.config.any_provider() {
+        return Ok(None);
+    }
+    match auth::principal(&state.store, headers) {
+        Ok(Some(p)) => Ok(Some(p)),
+        Ok(None) => Err(ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            error: "not signed in",
+            detail:
+                "with a provider configured the simulator needs a signed-in user: log in at /login"
+                    .into(),
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read session");
+            Err(ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                error: "unavailable",
+                detail: "cannot check the session now; try again".into(),
+            })
+        }
+    }
+}
+
+async fn send(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(request): Json<SendRequest>,
+) -> Response {
+    match gate(&state, &headers) {
+        Ok(Some(p)) => {
+            let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            if !p.csrf_ok(sent) {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "missing or wrong X-CSRF-Token: reload the page",
+                );
+            }
+        }
+        Ok(None) => {}
+        Err(e) => return e.into_response(),
+    }
     let phone = match parse_phone(&request.phone) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
@@ -95,7 +162,14 @@ async fn send(State(state): State<AppState>, Json(request): Json<SendRequest>) -
     }
 }
 
-async fn history(State(state): State<AppState>, Query(q): Query<PhoneQuery>) -> Response {
+async fn history(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PhoneQuery>,
+) -> Response {
+    if let Err(e) = gate(&state, &headers) {
+        return e.into_response();
+    }
     let phone = match parse_phone(&q.phone) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
@@ -115,12 +189,23 @@ async fn history(State(state): State<AppState>, Query(q): Query<PhoneQuery>) -> 
         .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot read history");
-            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                &format!("cannot read the history: {e}"),
+            )
         }
     }
 }
 
-async fn events(State(state): State<AppState>, Query(q): Query<PhoneQuery>) -> Response {
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PhoneQuery>,
+) -> Response {
+    if let Err(e) = gate(&state, &headers) {
+        return e.into_response();
+    }
     let phone = match parse_phone(&q.phone) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
@@ -174,92 +259,45 @@ fn reply_stream(
     )
 }
 
-async fn page() -> Html<&'static str> {
-    Html(PAGE)
+async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let csrf = match gate(&state, &headers) {
+        Ok(p) => p.and_then(|p| p.csrf).unwrap_or_default(),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            return Redirect::to("/login").into_response();
+        }
+        Err(e) => return e.into_response(),
+    };
+    Html(page_markup(&csrf).into_string()).into_response()
 }
 
-/// One static page; message text is only ever inserted with `textContent` (never as HTML).
-const PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>kabar phone simulator</title>
-<style>
-  body { font-family: system-ui, "Noto Sans", "Noto Naskh Arabic", "Noto Sans Ethiopic", sans-serif; background: #eef1f4; margin: 0; }
-  main { max-width: 26rem; margin: 1rem auto; background: #fff; border-radius: 1rem; box-shadow: 0 2px 12px #0002; display: flex; flex-direction: column; height: calc(100vh - 2rem); }
-  header { padding: .75rem 1rem; border-bottom: 1px solid #ddd; display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
-  header label { font-size: .9rem; }
-  header input { flex: 1; min-width: 10rem; padding: .4rem; font-size: 1rem; }
-  #log { flex: 1; overflow-y: auto; padding: 1rem; display: flex; flex-direction: column; gap: .5rem; }
-  .bubble { max-width: 80%; padding: .5rem .75rem; border-radius: .75rem; white-space: pre-wrap; overflow-wrap: anywhere; unicode-bidi: plaintext; }
-  .in { align-self: flex-end; background: #d7f5d0; }
-  .out { align-self: flex-start; background: #f1f1f1; }
-  form { display: flex; gap: .5rem; padding: .75rem; border-top: 1px solid #ddd; }
-  form input { flex: 1; padding: .5rem; font-size: 1rem; }
-  button { padding: .5rem 1rem; font-size: 1rem; }
-  .note { font-size: .8rem; color: #555; padding: 0 1rem .5rem; }
-  #error { color: #a00; }
-</style>
-</head>
-<body>
-<main>
-  <header>
-    <label for="phone">Phone number</label>
-    <input id="phone" value="+6281200000001" inputmode="tel" autocomplete="off">
-    <button id="connect" type="button">Use</button>
-  </header>
-  <p class="note">Messages go through the same path as real SMS. Try "salam", "hello", "سلام" or "ሰላም".</p>
-  <p class="note" id="error" role="alert"></p>
-  <div id="log" aria-live="polite"></div>
-  <form id="composer">
-    <input id="text" dir="auto" autocomplete="off" placeholder="Type a message" aria-label="Message">
-    <button type="submit">Send</button>
-  </form>
-</main>
-<script>
-const log = document.getElementById('log');
-const errorBox = document.getElementById('error');
-let source = null;
-let shown = new Set();
-function bubble(id, dir, text) {
-  if (id !== null && shown.has(id)) return;
-  if (id !== null) shown.add(id);
-  const div = document.createElement('div');
-  div.className = 'bubble ' + dir;
-  div.dir = 'auto';
-  div.textContent = text;
-  log.appendChild(div);
-  log.scrollTop = log.scrollHeight;
+/// The page; its script inserts message text only with `textContent` (never as HTML).
+fn page_markup(csrf: &str) -> maud::Markup {
+    maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "kabar phone simulator" }
+                link rel="stylesheet" href=(assets::url("simulator.css"));
+            }
+            body data-csrf=(csrf) {
+                main {
+                    header {
+                        label for="phone" { "Phone number" }
+                        input #phone value=(DEFAULT_PHONE) inputmode="tel" autocomplete="off";
+                        button #connect type="button" { "Use" }
+                    }
+                    p.note { "Messages go through the same path as real SMS. Try \"salam\", \"hello\", \"سلام\" or \"ሰላም\". Simulator numbers start with " (SIMULATOR_PREFIX) "." }
+                    p.note #error role="alert" {}
+                    div #log aria-live="polite" {}
+                    form #composer {
+                        input #text dir="auto" autocomplete="off" placeholder="Type a message" aria-label="Message";
+                        button type="submit" { "Send" }
+                    }
+                }
+                script src=(assets::url("simulator.js")) {}
+            }
+        }
+    }
 }
-async function loadHistory(phone) {
-  const r = await fetch('/simulator/history?phone=' + encodeURIComponent(phone));
-  if (!r.ok) { errorBox.textContent = (await r.json()).detail; return; }
-  log.textContent = ''; shown = new Set();
-  for (const m of await r.json()) bubble(m.id, m.direction, m.text);
-}
-function connect() {
-  const phone = document.getElementById('phone').value.trim();
-  errorBox.textContent = '';
-  if (source) source.close();
-  loadHistory(phone);
-  source = new EventSource('/simulator/events?phone=' + encodeURIComponent(phone));
-  source.addEventListener('reply', e => { const m = JSON.parse(e.data); bubble(m.id, 'out', m.text); });
-  source.addEventListener('reload', () => loadHistory(phone));
-}
-document.getElementById('connect').onclick = connect;
-document.getElementById('composer').onsubmit = async e => {
-  e.preventDefault();
-  const input = document.getElementById('text');
-  const text = input.value.trim();
-  if (!text) return;
-  const phone = document.getElementById('phone').value.trim();
-  const r = await fetch('/simulator/send', {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({phone, text})});
-  if (r.ok) { bubble(null, 'in', text); input.value = ''; errorBox.textContent = ''; }
-  else { try { errorBox.textContent = (await r.json()).detail; } catch { errorBox.textContent = 'Could not send (' + r.status + ')'; } }
-};
-connect();
-</script>
-</body>
-</html>
-"#;

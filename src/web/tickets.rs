@@ -16,7 +16,7 @@ use crate::domain::{
 };
 use crate::helpdesk::{TicketEvent, can_see};
 use crate::i18n::Lang;
-use crate::store::TicketError;
+use crate::store::{Actor, TicketError};
 
 pub fn err(status: StatusCode, error: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError {
@@ -28,7 +28,11 @@ pub fn err(status: StatusCode, error: &'static str, detail: impl Into<String>) -
 
 fn unavailable(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "store error");
-    err(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+    err(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        format!("the data store failed ({e}); nothing was changed, try again"),
+    )
 }
 
 impl From<TicketError> for ApiError {
@@ -160,6 +164,8 @@ pub struct TicketDetail {
     pub also: Vec<String>,
     pub notes: Vec<crate::domain::Note>,
     pub messages: Vec<MessageView>,
+    /// A data-deletion request whose person has not been erased yet.
+    pub erasable: bool,
 }
 
 pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiError> {
@@ -194,6 +200,12 @@ pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiErro
         also: ticket.also.clone(),
         notes: ticket.notes.clone(),
         messages,
+        erasable: (ticket.topic == crate::flow::engine::DELETION_TOPIC
+            || ticket
+                .also
+                .iter()
+                .any(|t| t == crate::flow::engine::DELETION_TOPIC))
+            && ticket.phone != crate::phone::PhoneNumber::erased(),
     })
 }
 
@@ -236,6 +248,8 @@ pub enum Action {
         text: String,
     },
     Close,
+    /// Completes a data-deletion request: erases the person (supervisors and admins only).
+    Erase,
 }
 
 /// Longest reply or note (ten SMS segments of Arabic text and then some).
@@ -277,25 +291,19 @@ pub async fn act(
     }
     let ticket = visible_ticket(state, user, id)?;
     let name = user.name.as_str();
-    let supervisor = matches!(user.role, Role::Supervisor | Role::Admin);
-    // Only the claimant (or a supervisor) may release, transfer or close a claimed ticket.
-    let guard_claim = |t: &Ticket| match &t.claimed_by {
-        Some(other) if other != name && !supervisor => {
-            Err(ApiError::from(TicketError::ClaimedBy(other.clone())))
-        }
-        _ => Ok(()),
+    // Only the claimant (or a supervisor) may release, transfer or close a claimed ticket;
+    // the store checks it inside the transaction that makes the change.
+    let actor = Actor {
+        name,
+        overrides_claims: matches!(user.role, Role::Supervisor | Role::Admin),
     };
     let (updated, kind) = match action {
         Action::Claim => (state.store.claim(id, name)?, "claim"),
-        Action::Release => {
-            guard_claim(&ticket)?;
-            (state.store.release(id, name)?, "release")
-        }
+        Action::Release => (state.store.release(id, actor)?, "release"),
         Action::Transfer {
             to_user,
             to_language,
         } => {
-            guard_claim(&ticket)?;
             let to_language = match to_language.as_deref().filter(|l| !l.is_empty()) {
                 Some(tag) => Some(Lang::parse(tag).ok_or_else(|| {
                     err(
@@ -310,7 +318,7 @@ pub async fn act(
             (
                 state
                     .store
-                    .transfer(id, name, to_user.as_deref(), to_language)?,
+                    .transfer(id, actor, to_user.as_deref(), to_language)?,
                 "transfer",
             )
         }
@@ -331,15 +339,55 @@ pub async fn act(
             let text = checked_text(&text, "note")?;
             (state.store.add_note(id, name, &text)?, "note")
         }
+        Action::Erase => {
+            if !actor.overrides_claims {
+                return Err(err(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "only a supervisor or an admin may erase a person's data",
+                ));
+            }
+            let deletion = crate::flow::engine::DELETION_TOPIC;
+            if ticket.topic != deletion && !ticket.also.iter().any(|t| t == deletion) {
+                return Err(err(
+                    StatusCode::CONFLICT,
+                    "not a deletion request",
+                    "erase completes a data-deletion request; this ticket is not one",
+                ));
+            }
+            if ticket.phone == crate::phone::PhoneNumber::erased() {
+                return Err(err(
+                    StatusCode::CONFLICT,
+                    "already erased",
+                    "this person's data was already erased",
+                ));
+            }
+            let report = state
+                .store
+                .erase_contact(&ticket.phone, name, id)
+                .await
+                .map_err(unavailable)?;
+            tracing::info!(
+                ticket = id,
+                messages = report.messages,
+                media_files = report.media_files,
+                "a person's data was erased"
+            );
+            let erased = state
+                .store
+                .ticket(id)
+                .map_err(unavailable)?
+                .ok_or_else(|| err(StatusCode::NOT_FOUND, "not found", "no such ticket"))?;
+            (erased, "erase")
+        }
         Action::Close => {
-            guard_claim(&ticket)?;
             let closing = state
                 .localizer
                 .render(ticket.language, "ticket-closed", &[]);
             let closed =
                 state
                     .store
-                    .close_ticket(id, name, &closing, &state.processor.idle_session())?;
+                    .close_ticket(id, actor, &closing, &state.processor.idle_session())?;
             state.processor.wake_dispatcher();
             (closed, "close")
         }

@@ -13,9 +13,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use super::AppState;
+use super::assets;
 use super::auth::{self, Principal};
 use super::tickets::{self, Action, MessageView, works_tickets};
 use crate::domain::{Direction, Millis, Role, Ticket, TicketStatus, User, now_ms};
@@ -39,31 +40,6 @@ pub fn routes() -> Router<AppState> {
         .route("/figures", get(figures_page))
 }
 
-const STYLE: &str = r#"
-:root { font-family: system-ui, "Noto Sans", "Noto Naskh Arabic", "Noto Sans Ethiopic", sans-serif; color: #1d2433; }
-body { margin: 0; background: #f4f6f8; }
-nav { background: #1d3b5c; color: #fff; padding: .5rem 1rem; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
-nav a { color: #fff; } nav form { margin-left: auto; }
-main { max-width: 60rem; margin: 1rem auto; padding: 0 1rem; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { text-align: start; padding: .4rem .6rem; border-bottom: 1px solid #e3e7ec; }
-.urgent { background: #fde8e8; font-weight: 600; }
-.badge { display: inline-block; padding: 0 .4rem; border-radius: .4rem; background: #e3e7ec; font-size: .85rem; }
-.badge.unread { background: #1d3b5c; color: #fff; }
-.badge.red { background: #b42318; color: #fff; }
-ol.conversation { list-style: none; padding: 0; display: flex; flex-direction: column; gap: .5rem; }
-.msg { max-width: 75%; padding: .5rem .75rem; border-radius: .6rem; background: #fff; white-space: pre-wrap; overflow-wrap: anywhere; }
-.msg.in { align-self: flex-start; background: #fff; border: 1px solid #d0d7de; }
-.msg.out { align-self: flex-end; background: #dcf1e5; }
-.msg.bot { background: #eef0f3; color: #424a57; }
-.msg .text { unicode-bidi: isolate; display: block; }
-.msg .meta { font-size: .75rem; color: #5b6472; margin-top: .25rem; unicode-bidi: isolate; }
-.panel { background: #fff; padding: .75rem 1rem; border-radius: .5rem; margin: .75rem 0; }
-textarea { width: 100%; min-height: 5rem; font: inherit; box-sizing: border-box; }
-.row { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; }
-.error { color: #b42318; }
-"#;
-
 fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String> {
     Html(
         html! {
@@ -73,7 +49,7 @@ fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " · kabar" }
-                    style { (PreEscaped(STYLE)) }
+                    link rel="stylesheet" href=(assets::url("style.css"));
                 }
                 body {
                     @if let Some(p) = principal {
@@ -142,9 +118,7 @@ impl IntoResponse for NotSignedIn {
     fn into_response(self) -> Response {
         match self {
             NotSignedIn::Login => Redirect::to("/login").into_response(),
-            NotSignedIn::Unavailable => {
-                (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
-            }
+            NotSignedIn::Unavailable => store_failed(None, "cannot read the session"),
         }
     }
 }
@@ -173,6 +147,25 @@ fn forbidden(principal: &Principal, what: &str) -> Response {
         .into_response()
 }
 
+/// A store error as a page: 503 with the reason, never an empty list that looks like
+/// "nothing here".
+fn store_failed(principal: Option<&Principal>, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "store error behind a page");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        page(
+            "Unavailable",
+            principal,
+            html! {
+                h1 { "The data store is unavailable" }
+                p.error role="alert" { "kabar could not read or write its data: " (e.to_string()) }
+                p { "Nothing was changed. Try again in a moment; if it keeps failing, tell the administrator." }
+            },
+        ),
+    )
+        .into_response()
+}
+
 fn secure_cookies(state: &AppState) -> bool {
     state.config.server.public_url.scheme() == "https"
 }
@@ -183,29 +176,48 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Ok(Some(_)) = auth::principal(&state.store, &headers) {
         return Redirect::to("/queue").into_response();
     }
-    login_form(None).into_response()
+    login_form(&state, None)
 }
 
-fn login_form(error: Option<&str>) -> Html<String> {
-    page(
+/// The login page with a fresh CSRF token in its cookie and its form.
+fn login_form(state: &AppState, error: Option<&str>) -> Response {
+    let token = state.login_csrf.issue(now_ms());
+    let html = page(
         "Log in",
         None,
         html! {
             h1 { "kabar — log in" }
             @if let Some(e) = error { p.error role="alert" { (e) } }
             form.panel method="post" action="/login" {
+                input type="hidden" name="csrf" value=(token);
                 p { label { "User name " input name="name" autocomplete="username" required; } }
                 p { label { "Password " input type="password" name="password" autocomplete="current-password" required; } }
                 button { "Log in" }
             }
         },
+    );
+    (
+        [(
+            header::SET_COOKIE,
+            auth::login_cookie(&token, secure_cookies(state)),
+        )],
+        html,
     )
+        .into_response()
 }
 
 async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let cookie = auth::cookie_value(&headers, auth::LOGIN_COOKIE);
+    let sent = form.get("csrf").map(String::as_str);
+    if !state.login_csrf.check(sent, cookie.as_deref(), now_ms()) {
+        let mut refused = login_form(&state, Some("This login form expired. Please try again."));
+        *refused.status_mut() = StatusCode::FORBIDDEN;
+        return refused;
+    }
     let name = form
         .get("name")
         .map(|s| s.trim())
@@ -214,15 +226,20 @@ async fn login(
     let password = form.get("password").cloned().unwrap_or_default();
     if let Some(wait) = state.login_limiter.blocked(&name) {
         let minutes = wait.as_secs().div_ceil(60);
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            login_form(Some(&format!(
+        let mut refused = login_form(
+            &state,
+            Some(&format!(
                 "Too many failed attempts. Try again in {minutes} minute(s)."
-            ))),
-        )
-            .into_response();
+            )),
+        );
+        *refused.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return refused;
     }
-    let user = state.store.user(&name).ok().flatten();
+    // A store error is not a wrong password: say so, and do not count it as a failed attempt.
+    let user = match state.store.user(&name) {
+        Ok(u) => u,
+        Err(e) => return store_failed(None, e),
+    };
     // Verify even for unknown names so timing does not tell which names exist.
     let hash = user
         .as_ref()
@@ -233,23 +250,23 @@ async fn login(
         .unwrap_or(false);
     let Some(user) = user.filter(|_| ok) else {
         state.login_limiter.failed(&name);
-        return (
-            StatusCode::UNAUTHORIZED,
-            login_form(Some("Wrong user name or password.")),
-        )
-            .into_response();
+        let mut refused = login_form(&state, Some("Wrong user name or password."));
+        *refused.status_mut() = StatusCode::UNAUTHORIZED;
+        return refused;
     };
     state.login_limiter.succeeded(&name);
     let token = auth::new_token();
     let csrf = auth::new_token();
+    // No session without its audit row: the trail never misses a login.
+    if let Err(e) = state.store.audit(&user.name, "login", None, "") {
+        return store_failed(None, e);
+    }
     if let Err(e) = state
         .store
         .create_web_session(&user.name, &auth::token_hash(&token), &csrf)
     {
-        tracing::error!(error = %e, "cannot create session");
-        return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+        return store_failed(None, e);
     }
-    let _ = state.store.audit(&user.name, "login", None, "");
     let home = if works_tickets(&user) {
         "/queue"
     } else {
@@ -284,7 +301,9 @@ async fn logout(
         return csrf_refused(&principal);
     }
     if let Some(token) = auth::session_token(&headers) {
-        let _ = state.store.end_web_session(&auth::token_hash(&token));
+        if let Err(e) = state.store.end_web_session(&auth::token_hash(&token)) {
+            return store_failed(Some(&principal), e);
+        }
     }
     (
         [
@@ -321,7 +340,10 @@ async fn queue_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if !works_tickets(&p.user) {
         return forbidden(&p, "see the interpreter queue");
     }
-    let list = queue_list(&state, &p.user);
+    let list = match queue_list(&state, &p.user) {
+        Ok(l) => l,
+        Err(e) => return store_failed(Some(&p), e),
+    };
     page(
         "Queue",
         Some(&p),
@@ -329,13 +351,7 @@ async fn queue_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
             h1 { "Queue" }
             p { "Your languages: " (p.user.languages.iter().map(|l| lang_name(*l)).collect::<Vec<_>>().join(", ")) }
             div #queue { (list) }
-            script { (PreEscaped(r#"
-const source = new EventSource('/events');
-source.addEventListener('ticket', async () => {
-  const r = await fetch('/queue/list');
-  if (r.ok) document.getElementById('queue').innerHTML = await r.text();
-});
-"#)) }
+            script src=(assets::url("queue.js")) {}
         },
     )
     .into_response()
@@ -343,19 +359,19 @@ source.addEventListener('ticket', async () => {
 
 async fn queue_fragment(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match signed_in(&state, &headers) {
-        Ok(p) if works_tickets(&p.user) => {
-            Html(queue_list(&state, &p.user).into_string()).into_response()
-        }
+        Ok(p) if works_tickets(&p.user) => match queue_list(&state, &p.user) {
+            Ok(list) => Html(list.into_string()).into_response(),
+            Err(e) => store_failed(Some(&p), e),
+        },
         Ok(p) => forbidden(&p, "see the interpreter queue"),
         Err(r) => r.into_response(),
     }
 }
 
-fn queue_list(state: &AppState, user: &User) -> Markup {
+fn queue_list(state: &AppState, user: &User) -> Result<Markup, crate::store::StoreError> {
     let mut tickets: Vec<Ticket> = state
         .store
-        .tickets()
-        .unwrap_or_default()
+        .tickets()?
         .into_iter()
         .filter(|t| t.status == TicketStatus::Open && can_see(user, t))
         .collect();
@@ -365,27 +381,45 @@ fn queue_list(state: &AppState, user: &User) -> Markup {
         .partition(|t| t.claimed_by.as_deref() == Some(user.name.as_str()));
     let (waiting, others): (Vec<_>, Vec<_>) =
         rest.into_iter().partition(|t| t.claimed_by.is_none());
-    html! {
+    Ok(html! {
         h2 { "Waiting (" (waiting.len()) ")" }
-        (ticket_table(state, user, &waiting))
+        (ticket_table(state, user, &waiting)?)
         h2 { "Mine (" (mine.len()) ")" }
-        (ticket_table(state, user, &mine))
+        (ticket_table(state, user, &mine)?)
         @if !others.is_empty() {
             h2 { "Claimed by others (" (others.len()) ")" }
-            (ticket_table(state, user, &others))
+            (ticket_table(state, user, &others)?)
         }
-    }
+    })
 }
 
-fn ticket_table(state: &AppState, user: &User, tickets: &[Ticket]) -> Markup {
-    html! {
+fn ticket_table(
+    state: &AppState,
+    user: &User,
+    tickets: &[Ticket],
+) -> Result<Markup, crate::store::StoreError> {
+    // Read before rendering, so a store error shows as an error, not as "0 new" or "-".
+    let mut rows = Vec::with_capacity(tickets.len());
+    for t in tickets {
+        let unread = t
+            .message_ids
+            .len()
+            .saturating_sub(state.store.seen(&user.name, t.id)?);
+        let channel = state
+            .store
+            .contact(&t.phone)?
+            .and_then(|c| c.last_channel)
+            .map(|c| c.name())
+            .unwrap_or("-");
+        rows.push((t, unread, channel));
+    }
+    Ok(html! {
         @if tickets.is_empty() { p { "Nothing here." } } @else {
             table {
                 thead { tr { th { "#" } th { "Language" } th { "Topic" } th { "Channel" } th { "Waiting" } th { "Claimed by" } th { "New" } } }
                 tbody {
-                    @for t in tickets {
-                        @let unread = t.message_ids.len().saturating_sub(state.store.seen(&user.name, t.id).unwrap_or(0));
-                        @let channel = state.store.contact(&t.phone).ok().flatten().and_then(|c| c.last_channel).map(|c| c.name()).unwrap_or("-");
+                    @for (t, unread, channel) in &rows {
+                        @let (unread, channel) = (*unread, *channel);
                         tr class=(if t.urgent { "urgent" } else { "" }) data-ticket=(t.id) {
                             td { a href={ "/tickets/" (t.id) } { "#" (t.id) } }
                             td { (lang_name(t.language)) }
@@ -399,7 +433,7 @@ fn ticket_table(state: &AppState, user: &User, tickets: &[Ticket]) -> Markup {
                 }
             }
         }
-    }
+    })
 }
 
 // ---- a conversation ----
@@ -417,17 +451,17 @@ async fn ticket_page(
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
-    let canned = state
-        .store
-        .canned_replies(Some(detail.language))
-        .unwrap_or_default();
-    let users: Vec<User> = state
-        .store
-        .users()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(works_tickets)
-        .collect();
+    let canned = match state.store.canned_replies(Some(detail.language)) {
+        Ok(c) => c,
+        Err(e) => return store_failed(Some(&p), e),
+    };
+    let users: Vec<User> = match state.store.users() {
+        Ok(u) => u,
+        Err(e) => return store_failed(Some(&p), e),
+    }
+    .into_iter()
+    .filter(works_tickets)
+    .collect();
     let csrf = p.csrf.clone().unwrap_or_default();
     let action = |name: &str, label: &str| {
         html! {
@@ -463,10 +497,17 @@ async fn ticket_page(
                         (action("close", "Close"))
                     }
                 }
+                @if detail.erasable && matches!(p.user.role, Role::Supervisor | Role::Admin) {
+                    form.row method="post" action={ "/tickets/" (id) "/erase" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        span { "This person asked for their data to be deleted. Erasing removes their messages, media, session, contact record and queued messages for good; this ticket stays, anonymised, for the figures." }
+                        button { "Erase their data" }
+                    }
+                }
             }
             // The layout stays left to right for the interpreter; each message takes its own
             // direction from its text (dir=auto), isolated from the rest of the page.
-            ol.conversation #messages lang=(detail.language.tag()) data-rtl=(detail.rtl) { (conversation(&state, &detail.messages)) }
+            ol.conversation #messages lang=(detail.language.tag()) data-rtl=(detail.rtl) data-ticket=(id) { (conversation(&state, &detail.messages)) }
             @if open {
                 form.panel method="post" action={ "/tickets/" (id) "/reply" } {
                     input type="hidden" name="csrf" value=(csrf);
@@ -504,7 +545,7 @@ async fn ticket_page(
                 div.panel { h2 { "Notes" }
                     @for n in &detail.notes { p { strong { (n.author) } " · " (local_time(&state, n.at)) ": " bdi { (n.text) } } } }
             }
-            script { (PreEscaped(TICKET_JS.replace("TICKET_ID", &id.to_string()))) }
+            script src=(assets::url("ticket.js")) {}
         },
     )
     .into_response()
@@ -519,7 +560,7 @@ fn conversation(state: &AppState, messages: &[MessageView]) -> Markup {
                 @if let Some(url) = &m.media {
                     @match m.media_kind {
                         Some(crate::channel::MediaKind::Audio) => { audio controls src=(url) {} }
-                        Some(crate::channel::MediaKind::Image) => { img src=(url) alt="Image the person sent" style="max-width:100%"; }
+                        Some(crate::channel::MediaKind::Image) => { img.media-image src=(url) alt="Image the person sent"; }
                         _ => { a href=(url) { "Open the file" } }
                     }
                 } @else if m.media_kind.is_some() { em { "(media not fetched yet)" } }
@@ -533,39 +574,6 @@ fn conversation(state: &AppState, messages: &[MessageView]) -> Markup {
         }
     }
 }
-
-/// Live refresh, SMS segment counter (GSM-7 or UCS-2), canned replies.
-const TICKET_JS: &str = r##"
-const GSM = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-const GSM_EXT = "^{}\\[]~|€";
-function segments(text) {
-  let gsm = true, units = 0;
-  for (const ch of text) {
-    if (GSM.includes(ch)) units += 1; else if (GSM_EXT.includes(ch)) units += 2; else { gsm = false; break; }
-  }
-  if (!gsm) { units = 0; for (let i = 0; i < text.length; i++) units += 1; }
-  const single = gsm ? 160 : 70, multi = gsm ? 153 : 67;
-  const count = units === 0 ? 0 : units <= single ? 1 : Math.ceil(units / multi);
-  return { encoding: gsm ? 'GSM-7' : 'UCS-2', units, count };
-}
-const reply = document.getElementById('reply');
-const out = document.getElementById('segments');
-function update() {
-  if (!reply) return;
-  const s = segments(reply.value);
-  out.textContent = s.units + ' characters · ' + s.count + ' SMS segment' + (s.count === 1 ? '' : 's') + ' · ' + s.encoding;
-}
-if (reply) { reply.addEventListener('input', update); update(); }
-const canned = document.getElementById('canned');
-if (canned) canned.addEventListener('change', () => { if (canned.value) { reply.value = canned.value; update(); canned.value = ''; } });
-const source = new EventSource('/events');
-source.addEventListener('ticket', async (e) => {
-  const data = JSON.parse(e.data);
-  if (data.ticket !== TICKET_ID) return;
-  const r = await fetch('/tickets/TICKET_ID/messages');
-  if (r.ok) document.getElementById('messages').innerHTML = await r.text();
-});
-"##;
 
 async fn messages_fragment(
     State(state): State<AppState>,
@@ -600,6 +608,7 @@ async fn ticket_action(
         "claim" => Action::Claim,
         "release" => Action::Release,
         "close" => Action::Close,
+        "erase" => Action::Erase,
         "reply" => Action::Reply { text: text() },
         "note" => Action::Note { text: text() },
         "transfer" => Action::Transfer {
@@ -675,15 +684,18 @@ async fn media(
         Ok(Some(p)) => p,
         _ => return StatusCode::UNAUTHORIZED.into_response(),
     };
-    let Ok(Some(message)) = state.store.message(message_id) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let message = match state.store.message(message_id) {
+        Ok(Some(m)) => m,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return store_failed(None, e),
     };
     // Visible only to someone who may see a ticket of this person.
+    let tickets = match state.store.tickets() {
+        Ok(t) => t,
+        Err(e) => return store_failed(None, e),
+    };
     let allowed = works_tickets(&p.user)
-        && state
-            .store
-            .tickets()
-            .unwrap_or_default()
+        && tickets
             .iter()
             .any(|t| t.phone == message.phone && can_see(&p.user, t));
     let Some(file) = message.media_file.filter(|_| allowed) else {
@@ -699,12 +711,15 @@ async fn media(
                 .media
                 .and_then(|m| m.mime_type)
                 .unwrap_or_else(|| "application/octet-stream".into());
-            let _ = state.store.audit(
+            // Nobody sees a person's voice note or picture without it being in the trail.
+            if let Err(e) = state.store.audit(
                 &p.user.name,
                 "media",
                 None,
                 &format!("message {message_id}"),
-            );
+            ) {
+                return store_failed(None, e);
+            }
             (
                 [
                     (header::CONTENT_TYPE, mime),
@@ -729,7 +744,10 @@ async fn canned_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if p.user.role == Role::Interpreter {
         return forbidden(&p, "manage canned replies");
     }
-    let replies = state.store.canned_replies(None).unwrap_or_default();
+    let replies = match state.store.canned_replies(None) {
+        Ok(r) => r,
+        Err(e) => return store_failed(Some(&p), e),
+    };
     let csrf = p.csrf.clone().unwrap_or_default();
     page(
         "Canned replies",
@@ -789,20 +807,12 @@ async fn canned_add(
     if title.chars().count() > 60 || text.chars().count() > 1600 {
         return (StatusCode::BAD_REQUEST, "title or text too long").into_response();
     }
-    match state.store.add_canned(lang, title, text) {
-        Ok(c) => {
-            let _ = state.store.audit(
-                &p.user.name,
-                "canned-add",
-                None,
-                &format!("{} {}", c.id, lang),
-            );
-            Redirect::to("/canned").into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot add canned reply");
-            (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
-        }
+    match state
+        .store
+        .add_canned_audited(lang, title, text, &p.user.name)
+    {
+        Ok(_) => Redirect::to("/canned").into_response(),
+        Err(e) => store_failed(Some(&p), e),
     }
 }
 
@@ -822,11 +832,10 @@ async fn canned_delete(
     if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
         return csrf_refused(&p);
     }
-    let _ = state.store.remove_canned(id);
-    let _ = state
-        .store
-        .audit(&p.user.name, "canned-delete", None, &id.to_string());
-    Redirect::to("/canned").into_response()
+    match state.store.remove_canned_audited(id, &p.user.name) {
+        Ok(_) => Redirect::to("/canned").into_response(),
+        Err(e) => store_failed(Some(&p), e),
+    }
 }
 
 // ---- audit and figures ----
@@ -839,7 +848,10 @@ async fn audit_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if p.user.role != Role::Admin {
         return forbidden(&p, "read the audit trail");
     }
-    let rows = state.store.audit_log(500).unwrap_or_default();
+    let rows = match state.store.audit_log(500) {
+        Ok(r) => r,
+        Err(e) => return store_failed(Some(&p), e),
+    };
     page(
         "Audit",
         Some(&p),
@@ -931,7 +943,10 @@ async fn figures_page(State(state): State<AppState>, headers: HeaderMap) -> Resp
     if !matches!(p.user.role, Role::Supervisor | Role::Admin) {
         return forbidden(&p, "see the figures");
     }
-    let rows = figures(&state.store.tickets().unwrap_or_default());
+    let rows = match state.store.tickets() {
+        Ok(t) => figures(&t),
+        Err(e) => return store_failed(Some(&p), e),
+    };
     page(
         "Figures",
         Some(&p),

@@ -138,6 +138,19 @@ async fn accept_batch(
             }
         }
     }
+    // The simulator's reserved range is never a real sender: a provider message from one is
+    // acknowledged (so it is not retried) and dropped, so it cannot reach a simulated contact.
+    let mut inbound = inbound;
+    inbound.retain(|m| {
+        let keep = m.channel == Channel::Simulator || !m.from.is_simulated();
+        if !keep {
+            tracing::warn!(
+                channel = m.channel.name(),
+                "dropped a provider message from the simulator's reserved range"
+            );
+        }
+        keep
+    });
     let accepted = inbound.len();
     state
         .store

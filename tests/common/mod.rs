@@ -28,8 +28,14 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The locales as the app loads them (with the default `[privacy] retain_days`).
 pub fn localizer() -> Localizer {
-    Localizer::load(&manifest_dir().join("locales")).expect("locales load")
+    Localizer::load(&manifest_dir().join("locales"))
+        .expect("locales load")
+        .with_number(
+            "retain_days",
+            i64::from(kabar::config::PrivacyConfig::default().retain_days),
+        )
 }
 
 /// One request the fake Twilio received.
@@ -50,7 +56,12 @@ struct FakeState {
     /// Scripted answers (status, JSON body) used before falling back to 201.
     script: Mutex<VecDeque<(u16, String)>>,
     counter: AtomicU64,
+    /// Media downloads: (media sid, whether the request carried the account's credentials).
+    media_fetched: Mutex<Vec<(String, bool)>>,
 }
+
+/// What the fake Twilio serves as a picture someone sent by MMS.
+pub const TWILIO_PICTURE: &[u8] = b"\xFF\xD8\xFF\xE0 a small jpeg";
 
 #[derive(Clone)]
 pub struct FakeTwilio {
@@ -65,6 +76,10 @@ impl FakeTwilio {
             .route(
                 "/2010-04-01/Accounts/{sid}/Messages.json",
                 post(fake_messages),
+            )
+            .route(
+                "/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}",
+                axum::routing::get(fake_media),
             )
             .with_state(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake");
@@ -85,6 +100,19 @@ impl FakeTwilio {
 
     pub fn received(&self) -> Vec<SentMessage> {
         self.state.received.lock().unwrap().clone()
+    }
+
+    /// Media downloads so far: (media sid, authorized with the account's credentials).
+    pub fn media_fetched(&self) -> Vec<(String, bool)> {
+        self.state.media_fetched.lock().unwrap().clone()
+    }
+
+    /// The URL Twilio puts in `MediaUrl0` for a media file of this account.
+    pub fn media_url(&self, media: &str) -> String {
+        format!(
+            "http://{}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM{:030x}/Media/{media}",
+            self.addr, 1
+        )
     }
 
     /// Messages accepted (201) for `to`, in order.
@@ -111,6 +139,39 @@ impl FakeTwilio {
             got.iter().map(|m| &m.body).collect::<Vec<_>>()
         );
     }
+}
+
+/// Twilio media behind HTTP Basic auth ("enforce HTTP auth on media URLs"): 401 without the
+/// account's credentials. `MEbig…` is larger than kabar's 16 MiB limit.
+async fn fake_media(
+    State(state): State<Arc<FakeState>>,
+    Path((sid, _message, media)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use base64::Engine as _;
+    let expected_auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
+    );
+    let authorized = sid == ACCOUNT_SID
+        && headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&expected_auth);
+    state
+        .media_fetched
+        .lock()
+        .unwrap()
+        .push((media.clone(), authorized));
+    if !authorized {
+        return (StatusCode::UNAUTHORIZED, "Authenticate").into_response();
+    }
+    if media.starts_with("MEbig") {
+        return (
+            [("content-type", "image/jpeg")],
+            vec![0u8; 16 * 1024 * 1024 + 1],
+        )
+            .into_response();
+    }
+    ([("content-type", "image/jpeg")], TWILIO_PICTURE.to_vec()).into_response()
 }
 
 async fn fake_messages(
@@ -797,9 +858,11 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
+        let (login_cookie, token) = self.login_form(&http).await;
         let r = http
             .post(self.url("/login"))
-            .form(&[("name", name), ("password", password)])
+            .header("cookie", &login_cookie)
+            .form(&[("name", name), ("password", password), ("csrf", &token)])
             .send()
             .await
             .unwrap();
@@ -831,6 +894,28 @@ impl TestApp {
             .expect("a csrf token on the page")
             .to_string();
         Browser { cookie, csrf, http }
+    }
+
+    /// Opens the login page like a browser: its pre-session cookie and the form's CSRF token.
+    pub async fn login_form(&self, http: &reqwest::Client) -> (String, String) {
+        let r = http.get(self.url("/login")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "the login page");
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(cookie.starts_with("kabar_login="), "{cookie}");
+        let html = r.text().await.unwrap();
+        let token = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a csrf token in the login form")
+            .to_string();
+        (cookie, token)
     }
 
     /// Adds a user with a password (as `kabar user add` does) and returns its bearer token.
