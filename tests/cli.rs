@@ -367,8 +367,26 @@ fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
     let data = tempfile::tempdir().unwrap();
     let phone = PhoneNumber::parse("+6281200004001").unwrap();
     let day = 24 * 60 * 60 * 1000;
+    // sled's id generator jumps ahead at every open; open a few times so the surviving
+    // message's id is above what a fresh (compacted) database would give out.
+    // sled lets go of its lock a moment after a close: wait for it rather than fail.
+    let open = || {
+        for _ in 0..100 {
+            match Store::open(data.path()) {
+                Err(kabar::store::StoreError::Locked(_)) => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                other => return other.unwrap(),
+            }
+        }
+        panic!("the data folder stays locked");
+    };
+    for _ in 0..3 {
+        let store = open();
+        store.close().unwrap();
+    }
     {
-        let store = Store::open(data.path()).unwrap();
+        let store = open();
         for (n, age_days) in [(1, 40), (2, 35), (3, 31), (4, 2)] {
             let entry = JournalEntry {
                 received_at: now_ms() - age_days * day,
@@ -405,12 +423,32 @@ fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
     let said = run(&["purge"]);
     assert!(said.contains("removed 3 messages"), "{said}");
     assert!(said.contains("compacted"), "{said}");
-    let store = Store::open(data.path()).unwrap();
-    let left: Vec<String> = store
+    let store = open();
+    let left = store.history(&phone).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].text, "message 4");
+    // The compacted database gives out ids above the old ones: nothing old is overwritten.
+    let entry = JournalEntry {
+        received_at: now_ms(),
+        inbound: NewInbound {
+            channel: Channel::TwilioSms,
+            from: phone.clone(),
+            text: "after the compaction".into(),
+            external_id: "SMpurge5".into(),
+            media: None,
+            unsupported: None,
+        },
+    };
+    let outcome = store.record_inbound(&entry).unwrap();
+    let kabar::store::InboundOutcome::Stored { message_id } = outcome else {
+        panic!("a new message: {outcome:?}");
+    };
+    assert!(message_id > left[0].id, "{message_id} <= {}", left[0].id);
+    let texts: Vec<String> = store
         .history(&phone)
         .unwrap()
         .into_iter()
         .map(|m| m.text)
         .collect();
-    assert_eq!(left, vec!["message 4".to_string()]);
+    assert_eq!(texts, ["message 4", "after the compaction"]);
 }

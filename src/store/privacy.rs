@@ -358,14 +358,23 @@ pub fn compact(dir: &Path) -> Result<Compaction, StoreError> {
     let (live, fresh, old) = paths(dir);
     let bytes_before = folder_bytes(&live);
     {
-        let source = match sled::Config::new().path(&live).open() {
-            Ok(db) => db,
-            Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") =>
-            {
-                return Err(StoreError::Locked(dir.to_path_buf()));
+        // A store closed just before (`kabar purge`) lets go of the lock a moment later.
+        let mut attempts = 0;
+        let source = loop {
+            match sled::Config::new().path(&live).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.to_string().contains("lock") =>
+                {
+                    attempts += 1;
+                    if attempts >= 50 {
+                        return Err(StoreError::Locked(dir.to_path_buf()));
+                    }
+                    std::thread::sleep(Duration::from_millis(40));
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
         };
         // The fresh database's id generator starts at zero: ids must continue above every id
         // the old one gave out, or new messages would overwrite old records.
