@@ -163,6 +163,13 @@ pub struct HelpdeskConfig {
     pub timezone: String,
     #[serde(default = "default_hours")]
     pub hours: String,
+    /// Phones alerted (no personal data in the text) when an urgent ticket opens, until
+    /// someone claims it.
+    #[serde(default, deserialize_with = "phone_list")]
+    pub on_call: Vec<crate::phone::PhoneNumber>,
+    /// Minutes between repeated alerts for an urgent ticket nobody claimed.
+    #[serde(default = "default_on_call_repeat")]
+    pub on_call_repeat_minutes: u32,
 }
 
 impl Default for HelpdeskConfig {
@@ -170,8 +177,39 @@ impl Default for HelpdeskConfig {
         HelpdeskConfig {
             timezone: default_timezone(),
             hours: default_hours(),
+            on_call: Vec::new(),
+            on_call_repeat_minutes: default_on_call_repeat(),
         }
     }
+}
+
+fn default_on_call_repeat() -> u32 {
+    10
+}
+
+/// A list of phones, as a TOML array or (for `KABAR_HELPDESK__ON_CALL`) comma-separated.
+fn phone_list<'de, D>(deserializer: D) -> Result<Vec<crate::phone::PhoneNumber>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Phones {
+        List(Vec<String>),
+        Text(String),
+    }
+    let raw = match Phones::deserialize(deserializer)? {
+        Phones::List(list) => list,
+        Phones::Text(text) => text.split(',').map(str::to_string).collect(),
+    };
+    raw.iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            crate::phone::PhoneNumber::parse(p)
+                .map_err(|e| serde::de::Error::custom(format!("on_call: {p}: {e}")))
+        })
+        .collect()
 }
 
 fn default_listen() -> SocketAddr {

@@ -66,6 +66,8 @@ pub struct App {
     pub hours: helpdesk::hours::BusinessHours,
     pub events: helpdesk::Events,
     localizer: Arc<Localizer>,
+    /// The time tests can move (WhatsApp window, on-call reminders).
+    clock: Clock,
     /// Intake, answering and sending run here, below the webhooks' priority.
     background: background::Background,
     shutdown_tx: watch::Sender<bool>,
@@ -132,7 +134,7 @@ impl App {
             channels.clone(),
             metrics.clone(),
             options.backoff,
-            options.clock,
+            options.clock.clone(),
         );
         let localizer = Arc::new(localizer);
         let processor = Processor::new(processor::Parts {
@@ -157,6 +159,7 @@ impl App {
             hours,
             events,
             localizer,
+            clock: options.clock,
             background,
             shutdown_tx,
         })
@@ -205,6 +208,19 @@ impl App {
         });
         let dispatcher =
             background.spawn(self.dispatcher.clone().run(self.shutdown_tx.subscribe()));
+        let on_call = background.spawn(
+            helpdesk::oncall::OnCall {
+                store: self.store.clone(),
+                dispatcher: self.dispatcher.clone(),
+                channels: self.channels.clone(),
+                numbers: self.config.helpdesk.on_call.clone(),
+                repeat: std::time::Duration::from_secs(
+                    u64::from(self.config.helpdesk.on_call_repeat_minutes.max(1)) * 60,
+                ),
+                clock: self.clock.clone(),
+            }
+            .run(self.events.subscribe(), self.shutdown_tx.subscribe()),
+        );
         let router = self.router();
         let shutdown_tx = self.shutdown_tx.clone();
         let result = axum::serve(listener, router)
@@ -216,6 +232,7 @@ impl App {
             .await;
         let _ = self.shutdown_tx.send(true);
         let _ = dispatcher.await;
+        let _ = on_call.await;
         if let Some(intake) = intake {
             let _ = intake.await;
         }

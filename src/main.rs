@@ -284,8 +284,35 @@ fn check(config: &Config) -> CliResult {
     if missing_total > 0 {
         return Err(format!("{missing_total} message(s) missing in some locale").into());
     }
+    check_safeguarding(&localizer)?;
     println!("ok");
     Ok(())
+}
+
+/// What the safeguarding lists in use do on the sample messages shipped with kabar, so that
+/// staff who edit a list see what they changed.
+fn check_safeguarding(localizer: &kabar::i18n::Localizer) -> CliResult {
+    use kabar::i18n::safeguarding::{builtin_samples, score, table};
+    let mut scores = Vec::new();
+    for (lang, samples) in builtin_samples() {
+        let samples = samples.map_err(|e| format!("safeguarding samples: {e}"))?;
+        scores.push(score(localizer.safeguarding_lists(), lang, &samples));
+    }
+    print!("{}", table(&scores));
+    let below: Vec<&str> = scores
+        .iter()
+        .filter(|s| !s.meets_goals())
+        .map(|s| s.lang.tag())
+        .collect();
+    if below.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "safeguarding lists below goal for {}: see the misses and false alarms above",
+            below.join(", ")
+        )
+        .into())
+    }
 }
 
 fn add_user(config: &Config, name: String, role: Role, languages: Vec<Lang>) -> CliResult {

@@ -353,22 +353,21 @@ impl Processor {
                 Effect::Reopen => ticket = TicketChange::Reopen,
             }
         }
-        // Asked for a person outside working hours: say when someone will answer.
-        let handed_over = matches!(ticket, TicketChange::Open { .. } | TicketChange::Reopen);
+        // Asked for a person outside working hours: say when someone will answer. Not after
+        // a safeguarding reply: it already says a supervisor will write as soon as possible
+        // (and the on-call phones are alerted); "the office is closed" would contradict it.
+        let handed_over = match &ticket {
+            TicketChange::Open { topic, .. } => topic != crate::flow::engine::PROTECTION_TOPIC,
+            TicketChange::Reopen => true,
+            _ => false,
+        };
         if let (true, Some(hours), Some(lang)) = (handed_over, &self.hours, contact.language) {
             let utc = chrono::DateTime::from_timestamp_millis(now as i64).unwrap_or_default();
-            if !hours.is_open(utc) {
-                if let Some(opening) = hours.next_opening(utc) {
-                    let time = opening.format("%H:%M").to_string();
-                    let reply = Reply::Text {
-                        id: "after-hours".into(),
-                        args: [("time".to_string(), time)].into_iter().collect(),
-                    };
-                    replies.push(Outgoing {
-                        text: render_text(&self.localizer, lang, &reply),
-                        interactive: None,
-                    });
-                }
+            if let Some(reply) = after_hours_reply(hours, utc) {
+                replies.push(Outgoing {
+                    text: render_text(&self.localizer, lang, &reply),
+                    interactive: None,
+                });
             }
         }
         let write = StepWrite {
@@ -511,5 +510,89 @@ fn extension(mime: &str) -> &'static str {
         "video/mp4" => "mp4",
         "application/pdf" => "pdf",
         _ => "bin",
+    }
+}
+
+/// "The office is closed; a person answers today / tomorrow / on Monday from 08:00", or `None`
+/// while the office is open.
+pub fn after_hours_reply(
+    hours: &crate::helpdesk::hours::BusinessHours,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Reply> {
+    use chrono::Datelike;
+    if hours.is_open(now) {
+        return None;
+    }
+    let opening = hours.next_opening(now)?;
+    let today = now.with_timezone(&hours.timezone()).date_naive();
+    let day = match (opening.date_naive() - today).num_days() {
+        0 => "today",
+        1 => "tomorrow",
+        _ => match opening.weekday() {
+            chrono::Weekday::Mon => "mon",
+            chrono::Weekday::Tue => "tue",
+            chrono::Weekday::Wed => "wed",
+            chrono::Weekday::Thu => "thu",
+            chrono::Weekday::Fri => "fri",
+            chrono::Weekday::Sat => "sat",
+            chrono::Weekday::Sun => "sun",
+        },
+    };
+    Some(Reply::Text {
+        id: "after-hours".into(),
+        args: [
+            ("time".to_string(), opening.format("%H:%M").to_string()),
+            ("day".to_string(), day.to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn day_and_time(hours: &str, local: (u32, u32, u32, u32)) -> Option<(String, String)> {
+        let hours = crate::helpdesk::hours::BusinessHours::parse("Asia/Makassar", hours).unwrap();
+        let (month, day, h, m) = local;
+        let now = chrono_tz::Asia::Makassar
+            .with_ymd_and_hms(2026, month, day, h, m, 0)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        match after_hours_reply(&hours, now)? {
+            Reply::Text { args, .. } => Some((args["day"].clone(), args["time"].clone())),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn after_hours_names_the_day_the_office_opens() {
+        let hours = "Mon-Fri 08:00-16:00";
+        // 2026-12-01 is a Tuesday. At 03:00 the office opens that same morning.
+        assert_eq!(
+            day_and_time(hours, (12, 1, 3, 0)),
+            Some(("today".into(), "08:00".into()))
+        );
+        assert_eq!(
+            day_and_time(hours, (12, 1, 17, 30)),
+            Some(("tomorrow".into(), "08:00".into()))
+        );
+        // Friday evening and Saturday: Monday.
+        assert_eq!(
+            day_and_time(hours, (12, 4, 16, 30)),
+            Some(("mon".into(), "08:00".into()))
+        );
+        assert_eq!(
+            day_and_time(hours, (12, 5, 10, 0)),
+            Some(("mon".into(), "08:00".into()))
+        );
+        // Sunday night: tomorrow is Monday.
+        assert_eq!(
+            day_and_time(hours, (12, 6, 22, 0)),
+            Some(("tomorrow".into(), "08:00".into()))
+        );
+        assert_eq!(day_and_time(hours, (12, 1, 10, 0)), None, "open");
     }
 }

@@ -162,6 +162,46 @@ fn check_flags_a_message_missing_in_one_locale() {
 }
 
 #[test]
+fn check_shows_what_an_edited_safeguarding_list_does() {
+    // A staff member "tidies" the Somali list down to its first urgent phrase.
+    let content = content_copy();
+    let path = content.path().join("locales/so/safeguarding.txt");
+    let source = std::fs::read_to_string(&path).unwrap();
+    let first = source
+        .lines()
+        .skip_while(|l| l.trim() != "[urgent]")
+        .skip(1)
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .unwrap()
+        .to_string();
+    std::fs::write(&path, format!("[urgent]\n{first}\n")).unwrap();
+    let out = check_in(content.path());
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "check must fail: {stdout}");
+    let so_row = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("safeguarding lists"))
+        .find(|l| l.starts_with("  so "))
+        .unwrap_or_else(|| panic!("no Somali row in {stdout}"));
+    assert!(so_row.contains("BELOW GOAL"), "{so_row}");
+    assert!(
+        stdout.contains("so missed:"),
+        "the misses are listed: {stdout}"
+    );
+    assert!(stderr.contains("below goal for so"), "{stderr}");
+    // A line that cannot be read is reported with its place.
+    std::fs::write(&path, "[urgent]\nkufsi\n[soon]\n").unwrap();
+    let out = check_in(content.path());
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("safeguarding.txt:3: unknown section [soon]"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn users_and_tokens_are_created_from_the_command_line() {
     let data = tempfile::tempdir().unwrap();
     let out = kabar(

@@ -13,7 +13,7 @@ fn greeting(lang: Lang) -> &'static str {
     match lang {
         Lang::Dari => "سلام، پیسه ماهوار کی میایه؟",
         Lang::Farsi => "سلام، پول ماهانه کی میاد؟ ممنون",
-        Lang::Somali => "Salaan, waxaan rabaa caawimaad",
+        Lang::Somali => "Asc, waxaan rabaa caawimaad",
         Lang::Arabic => "مرحبا، هل يمكنكم المساعدة في الدفعة الشهرية؟",
         Lang::Tigrinya => "ሰላም፡ ሓገዝ ይደሊ ኣለኹ",
         Lang::English => "Hello, I need help",
@@ -83,25 +83,44 @@ async fn one_conversation_per_locale_reaches_a_person() {
         app.sms(&phone, &local_digit(lang, 1)).await;
         let got = app.twilio.wait_for(&phone, next(2)).await;
         assert_eq!(got[2].body, text(&l, lang, "welcome"), "{lang}");
+        // The Dari, Farsi and Arabic first messages ask about the monthly money: that question
+        // is answered right after consent. The others greet, and get the main menu.
+        let asked_about_money = matches!(lang, Lang::Dari | Lang::Farsi | Lang::Arabic);
+        let topic_at = if asked_about_money {
+            3
+        } else {
+            assert!(
+                got[3].body.starts_with(&text(&l, lang, "main-menu")),
+                "{lang}"
+            );
+            assert!(got[3].body.contains(&text(&l, lang, "main-menu-payments")));
+            // A topic from the menu.
+            app.sms(&phone, &local_digit(lang, 1)).await;
+            app.twilio.wait_for(&phone, next(1)).await;
+            4
+        };
+        let got = app.twilio.delivered_to(&phone);
         assert!(
-            got[3].body.starts_with(&text(&l, lang, "main-menu")),
-            "{lang}"
+            got[topic_at]
+                .body
+                .starts_with(&text(&l, lang, "payments-menu")),
+            "{lang}: {}",
+            got[topic_at].body
         );
-        assert!(got[3].body.contains(&text(&l, lang, "main-menu-payments")));
-        // A topic, then back to the menu with 0.
-        app.sms(&phone, &local_digit(lang, 1)).await;
-        let got = app.twilio.wait_for(&phone, next(1)).await;
-        assert!(
-            got[4].body.starts_with(&text(&l, lang, "payments-menu")),
-            "{lang}"
-        );
+        // An answer, then back to the menu with 0.
         app.sms(&phone, &local_digit(lang, 3)).await;
         let got = app.twilio.wait_for(&phone, next(1)).await;
-        assert_eq!(got[5].body, text(&l, lang, "payments-rules"), "{lang}");
+        assert_eq!(
+            got[topic_at + 1].body,
+            text(&l, lang, "payments-rules"),
+            "{lang}"
+        );
         app.sms(&phone, &local_digit(lang, 0)).await;
         let got = app.twilio.wait_for(&phone, next(1)).await;
         assert!(
-            got[6].body.starts_with(&text(&l, lang, "main-menu")),
+            got[topic_at + 2]
+                .body
+                .starts_with(&text(&l, lang, "main-menu")),
             "{lang}"
         );
 
@@ -110,14 +129,18 @@ async fn one_conversation_per_locale_reaches_a_person() {
         let agent_word = agent_word.split([',', '،']).next().unwrap().trim();
         app.sms(&phone, agent_word).await;
         let got = app.twilio.wait_for(&phone, next(1)).await;
-        assert_eq!(got[7].body, text(&l, lang, "human-waiting"), "{lang}");
+        assert_eq!(
+            got[topic_at + 3].body,
+            text(&l, lang, "human-waiting"),
+            "{lang}"
+        );
 
         // In human mode the bot is quiet; the message joins the ticket.
         app.sms(&phone, "?").await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         assert_eq!(
             app.twilio.delivered_to(&phone).len(),
-            8,
+            topic_at + 4,
             "{lang}: bot stays quiet"
         );
 
@@ -132,8 +155,10 @@ async fn one_conversation_per_locale_reaches_a_person() {
         assert_eq!(ticket["topic"], "general");
         assert_eq!(ticket["status"], "open");
         assert!(ticket["waiting_since"].as_str().unwrap().ends_with('Z'));
-        // The whole conversation so far (7 in, 8 out) plus the message sent while waiting.
-        assert_eq!(ticket["messages"], 16, "{lang}: {ticket}");
+        // The whole conversation so far (7 in, 8 out; one of each fewer when the first question
+        // was answered) plus the message sent while waiting.
+        let messages = if asked_about_money { 14 } else { 16 };
+        assert_eq!(ticket["messages"], messages, "{lang}: {ticket}");
     }
     app.stop().await;
 }

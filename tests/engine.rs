@@ -151,8 +151,10 @@ fn nothing_is_asked_before_the_person_agrees() {
         ["not-understood", "consent-notice"]
     );
     assert!(!chat.consented);
-    assert_eq!(replies(&chat.send("1")), ["welcome", "main-menu"]);
+    // Agreeing answers the question asked at the notice instead of dropping it.
+    assert_eq!(replies(&chat.send("1")), ["welcome", "resettlement-when"]);
     assert!(chat.consented);
+    assert_eq!(chat.session.first_question, None);
 }
 
 #[test]
@@ -178,9 +180,10 @@ fn a_good_answer_resets_the_count() {
     chat.send("banana");
     assert_eq!(replies(&chat.send("2")), ["schooling-menu"]);
     assert_eq!(replies(&chat.send("1")), ["schooling-children"]);
+    // One miss after the good answer: said and repeated, no person offered yet.
     assert_eq!(
         replies(&chat.send("banana")),
-        ["not-understood", "main-menu"]
+        ["not-understood", "schooling-children"]
     );
 }
 
@@ -459,4 +462,312 @@ fn english_free_text_routing() {
         let mut chat = Chat::at_main_menu(Lang::English);
         assert_eq!(replies(&chat.send(text)), [want], "{text}");
     }
+}
+
+/// First messages as people open a conversation (tests/fixtures/first-messages/<tag>.toml,
+/// written independently of the detector): the detected language, listed first in the
+/// language menu, is one the person may well speak.
+#[test]
+fn first_messages_are_detected_as_a_language_the_person_may_speak() {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        text: String,
+        expect: Vec<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Fixture {
+        case: Vec<Case>,
+    }
+    let mut wrong = Vec::new();
+    let mut total = 0;
+    for lang in Lang::ALL {
+        let path = manifest_dir()
+            .join("tests/fixtures/first-messages")
+            .join(format!("{}.toml", lang.tag()));
+        let fixture: Fixture = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for case in fixture.case {
+            total += 1;
+            let got = kabar::i18n::detect::detect(&case.text);
+            let ok = got.is_some_and(|g| case.expect.iter().any(|e| e == g.tag()));
+            if !ok {
+                wrong.push(format!(
+                    "{}: {:?} detected as {:?}, expected one of {:?}",
+                    lang.tag(),
+                    case.text,
+                    got.map(|g| g.tag()),
+                    case.expect
+                ));
+            }
+        }
+    }
+    println!(
+        "{} of {total} first messages detected as expected",
+        total - wrong.len()
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// First contact with a question: language, notice, then the answer to that question.
+fn first_contact(first: &str, language_choice: &str) -> (Chat, Vec<String>) {
+    let mut chat = Chat::new();
+    assert_eq!(replies(&chat.send(first)), ["language-menu"], "{first}");
+    assert_eq!(replies(&chat.send(language_choice)), ["consent-notice"]);
+    let after_consent = replies(&chat.send("1"));
+    (chat, after_consent)
+}
+
+#[test]
+fn a_question_asked_before_consent_is_answered_after_it() {
+    for (first, choice, lang, answer) in [
+        // Dari: "when does the monthly money come?", Dari listed first (detected), "۱" picks it.
+        (
+            "سلام، پیسه ماهوار کی میایه؟",
+            "۱",
+            Lang::Dari,
+            "payments-menu",
+        ),
+        (
+            "ما کی به کشور سوم می رویم؟",
+            "۱",
+            Lang::Dari,
+            "resettlement-when",
+        ),
+        (
+            "متى سيعاد توطيننا في كندا؟",
+            "1",
+            Lang::Arabic,
+            "resettlement-when",
+        ),
+        (
+            "Iskuul ma jiraa carruurta?",
+            "1",
+            Lang::Somali,
+            "schooling-menu",
+        ),
+        ("ሓኪም የድልየኒ", "1", Lang::Tigrinya, "health-menu"),
+        (
+            "When is the next payment?",
+            "1",
+            Lang::English,
+            "payments-menu",
+        ),
+    ] {
+        let (chat, after_consent) = first_contact(first, choice);
+        assert_eq!(chat.lang, Some(lang), "{first}");
+        assert_eq!(after_consent, ["welcome", answer], "{first}");
+        assert_eq!(
+            chat.session.first_question, None,
+            "the question does not stay in the session once answered"
+        );
+    }
+}
+
+#[test]
+fn the_first_question_is_routed_by_the_language_it_was_written_in() {
+    // A Dari question («پیسه») from someone who then picks Farsi («فارسی (ایران)», number 2).
+    let (chat, after_consent) = first_contact("پیسه ماهوار کی میایه؟", "۲");
+    assert_eq!(chat.lang, Some(Lang::Farsi));
+    assert_eq!(after_consent, ["welcome", "payments-menu"]);
+}
+
+#[test]
+fn a_greeting_or_a_number_first_leads_to_the_main_menu_and_is_not_kept() {
+    for first in ["سلام", "Salaamu calaykum", "5", "   "] {
+        let mut chat = Chat::new();
+        chat.send(first);
+        if first.trim().is_empty() || first == "5" {
+            assert_eq!(chat.session.first_question, None, "{first:?}");
+        }
+        assert_eq!(replies(&chat.send("1")), ["consent-notice"], "{first:?}");
+        assert_eq!(
+            replies(&chat.send("1")),
+            ["welcome", "main-menu"],
+            "{first:?}"
+        );
+        assert_eq!(chat.session.first_question, None, "{first:?}");
+    }
+}
+
+#[test]
+fn a_question_typed_at_the_language_menu_is_kept_too() {
+    let mut chat = Chat::new();
+    chat.send("salam");
+    // The menu is ignored; the question comes in a second message.
+    assert_eq!(
+        replies(&chat.send("ما کی به کشور سوم می رویم؟")),
+        ["language-menu"]
+    );
+    assert_eq!(replies(&chat.send("۱")), ["consent-notice"]);
+    assert_eq!(chat.lang, Some(Lang::Dari));
+    assert_eq!(replies(&chat.send("۱")), ["welcome", "resettlement-when"]);
+}
+
+#[test]
+fn the_first_question_is_answered_once_only() {
+    let (mut chat, after_consent) = first_contact("پیسه ماهوار کی میایه؟", "۱");
+    assert_eq!(after_consent, ["welcome", "payments-menu"]);
+    // Back to the menu later: the plain main menu, not the old question again.
+    assert_eq!(replies(&chat.send("0")), ["main-menu"]);
+    assert_eq!(replies(&chat.send("زبان")), ["language-menu"]);
+    assert_eq!(replies(&chat.send("1")), ["main-menu"]);
+}
+
+#[test]
+fn asking_for_a_place_after_the_school_answers_really_registers() {
+    for (topic_option, answer) in [("1", "schooling-children"), ("4", "schooling-english")] {
+        let mut chat = english_at_menu();
+        chat.send("2");
+        assert_eq!(replies(&chat.send(topic_option)), [answer]);
+        // The answer says "send 1": that opens registration, not main-menu option 1.
+        assert_eq!(replies(&chat.send("1")), ["schooling-register-who"]);
+        assert_eq!(replies(&chat.send("2")), ["schooling-interest"]);
+        let effects = chat.send("1");
+        assert_eq!(replies(&effects), ["schooling-registered"]);
+        assert_eq!(escalations(&effects)[0].0, "schooling");
+    }
+}
+
+#[test]
+fn a_language_can_be_typed_by_its_name_without_the_country() {
+    for (typed, lang) in [
+        ("دری", Lang::Dari),
+        ("دری (افغانستان)", Lang::Dari),
+        ("فارسی", Lang::Farsi),
+        ("Soomaali", Lang::Somali),
+    ] {
+        let mut chat = Chat::new();
+        chat.send("hello");
+        assert_eq!(replies(&chat.send(typed)), ["consent-notice"], "{typed}");
+        assert_eq!(chat.lang, Some(lang), "{typed}");
+    }
+}
+
+/// The command `text` triggers for a person of `lang` at the main menu, seen from its effects.
+fn command_effect(lang: Lang, text: &str) -> &'static str {
+    let mut chat = Chat::at_main_menu(lang);
+    let effects = chat.send(text);
+    let said = replies(&effects);
+    if effects.contains(&Effect::OptOut) {
+        "stop"
+    } else if effects.contains(&Effect::OptIn) {
+        "start"
+    } else if said == ["language-menu"] {
+        "language"
+    } else if said == ["main-menu"] {
+        "menu"
+    } else if said == ["privacy-info", "privacy-rights"] {
+        "privacy"
+    } else if said == ["delete-requested"] {
+        "delete"
+    } else if said == ["human-waiting"] {
+        "agent"
+    } else {
+        "none"
+    }
+}
+
+/// Command messages as people type them in each language (review 2026-12-01 §6 "Commands").
+#[test]
+fn commands_people_type_in_each_language_are_recognised() {
+    let cases: &[(Lang, &str, &str)] = &[
+        // Dari: Afghan spellings of the English words, polite forms, Finglish.
+        (Lang::Dari, "ستاپ", "stop"),
+        (Lang::Dari, "استارت", "start"),
+        (Lang::Dari, "حذف کنید", "delete"),
+        (Lang::Dari, "پاک کنید", "delete"),
+        (Lang::Dari, "مترجم میخواهم", "agent"),
+        (Lang::Dari, "ترجمان می خواهم", "agent"),
+        (Lang::Dari, "komak", "agent"),
+        (Lang::Dari, "Karmand", "agent"),
+        (Lang::Dari, "tarjuman", "agent"),
+        (Lang::Dari, "hazf", "delete"),
+        (Lang::Dari, "مینو", "menu"),
+        (Lang::Dari, "محرمیت", "privacy"),
+        // Farsi.
+        (Lang::Farsi, "استاپ", "stop"),
+        (Lang::Farsi, "لغو", "stop"),
+        (Lang::Farsi, "استارت", "start"),
+        (Lang::Farsi, "حذف کنید", "delete"),
+        (Lang::Farsi, "پاک کنید", "delete"),
+        (Lang::Farsi, "کارشناس", "agent"),
+        (Lang::Farsi, "komak", "agent"),
+        (Lang::Farsi, "hazf", "delete"),
+        (Lang::Farsi, "مترجم میخوام", "agent"),
+        // Somali: the double-u spelling, the everyday word for interpreter, help.
+        (Lang::Somali, "luuqad", "language"),
+        (Lang::Somali, "Luuqadda", "language"),
+        (Lang::Somali, "luqada", "language"),
+        (Lang::Somali, "dilmaaj", "agent"),
+        (Lang::Somali, "caawimaad", "agent"),
+        (Lang::Somali, "i caawi", "agent"),
+        (Lang::Somali, "Caawi!", "agent"),
+        // Arabic: final ة typed as ه, يـ for ئ, Iraqi/Gulf "menu", help, stop.
+        (Lang::Arabic, "القائمه", "menu"),
+        (Lang::Arabic, "القايمة", "menu"),
+        (Lang::Arabic, "منيو", "menu"),
+        (Lang::Arabic, "اللغه", "language"),
+        (Lang::Arabic, "الخصوصيه", "privacy"),
+        (Lang::Arabic, "مساعدة", "agent"),
+        (Lang::Arabic, "مساعده", "agent"),
+        (Lang::Arabic, "موظفة", "agent"),
+        (Lang::Arabic, "مترجمه", "agent"),
+        (Lang::Arabic, "وقف", "stop"),
+        // Tigrinya, polite plural as the texts say it.
+        (Lang::Tigrinya, "ጀምሩ", "start"),
+        (Lang::Tigrinya, "ኣቋርጹ", "stop"),
+        (Lang::Tigrinya, "ደምስሱ", "delete"),
+        // English words work in every locale.
+        (Lang::Dari, "STOP", "stop"),
+        (Lang::Tigrinya, "menu", "menu"),
+    ];
+    for (lang, text, want) in cases {
+        assert_eq!(command_effect(*lang, text), *want, "{lang}: {text:?}");
+    }
+}
+
+/// "That's all", "enough", "finished" are what people say to an interpreter or at the end of a
+/// chat: they must never switch off payment notices.
+#[test]
+fn that_is_all_never_stops_notices() {
+    for (lang, text) in [
+        (Lang::Dari, "بس"),
+        (Lang::Dari, "بس است"),
+        (Lang::Dari, "خلاص"),
+        (Lang::Farsi, "بسه"),
+        (Lang::Farsi, "بس"),
+        (Lang::Farsi, "خلاص"),
+        (Lang::Arabic, "بس"),
+        (Lang::Arabic, "خلاص"),
+        (Lang::Arabic, "كفى"),
+        (Lang::Arabic, "خلاص شكرا"),
+    ] {
+        // At the menu…
+        let mut chat = Chat::at_main_menu(lang);
+        assert!(
+            !chat.send(text).contains(&Effect::OptOut),
+            "{lang}: {text:?} at the menu stopped notices"
+        );
+        // …and in a conversation with a person, where it just joins the ticket.
+        let mut chat = Chat::at_main_menu(lang);
+        chat.send("6");
+        assert!(matches!(chat.session.state, State::Human { .. }));
+        assert_eq!(
+            chat.send(text),
+            vec![Effect::AttachToTicket],
+            "{lang}: {text:?} in a chat with a person"
+        );
+    }
+}
+
+#[test]
+fn a_delete_request_forgets_the_remembered_question() {
+    let mut chat = Chat::new();
+    chat.send("پیسه ماهوار کی میایه؟");
+    assert!(chat.session.first_question.is_some());
+    assert_eq!(replies(&chat.send("حذف")), ["delete-requested"]);
+    assert_eq!(chat.session.first_question, None);
+    // A command as the first message is not a question to answer later.
+    let mut chat = Chat::new();
+    assert_eq!(replies(&chat.send("language")), ["language-menu"]);
+    assert_eq!(chat.session.first_question, None);
 }

@@ -2,24 +2,21 @@
 # surrounding punctuation, harakat and tatweel, and folds Arabic/Persian letter variants (ي ى ك,
 # and أ إ آ to bare ا). The English words work in every locale anyway; list here the words people
 # of this language would type. Words used as commands in main.ftl («توقف», «احذف», «الخصوصية»,
-# «ابدأ») must stay here. Arabic letters only: Latin letters would fail the script check.
+# «ابدأ») must stay here. Final ة is often typed as ه (and ئ as ي): commands list both forms, so
+# they match whether or not the normaliser folds ة to ه. Never a bare «بس», «خلاص» or «كفى» as
+# stop: said in a chat with a person ("that's all"), it would switch off payment notices.
 # Machine-drafted, NOT yet reviewed by a native speaker: see locales/REVIEW.md.
 
 ## Commands: the whole message must be one of these words.
-keyword-menu = القائمة, قائمة, القائمة الرئيسية, 0
-keyword-language = اللغة, لغة, تغيير اللغة
-keyword-agent = موظف, شخص, مترجم, إنسان, ساعدني
-keyword-stop = توقف, إيقاف, أوقف, إلغاء الاشتراك
-keyword-start = ابدأ, بدء, اشتراك, تشغيل
-keyword-privacy = الخصوصية, خصوصية, سياسة الخصوصية
-keyword-delete = احذف, حذف, احذف بياناتي, امسح بياناتي
+keyword-menu = القائمة, القائمه, القايمة, القايمه, قائمة, قائمه, قايمة, قايمه, القائمة الرئيسية, القائمه الرئيسيه, منيو, المنيو, 0
+keyword-language = اللغة, اللغه, لغة, لغه, تغيير اللغة, تغيير اللغه
+keyword-agent = موظف, موظفة, موظفه, شخص, مترجم, مترجمة, مترجمه, إنسان, ساعدني, مساعدة, مساعده, اريد موظف, اريد مترجم
+keyword-stop = توقف, وقف, إيقاف, أوقف, اوقف الرسائل, إلغاء الاشتراك
+keyword-start = ابدأ, ابدا, بدء, اشتراك, تشغيل
+keyword-privacy = الخصوصية, الخصوصيه, خصوصية, خصوصيه, سياسة الخصوصية, سياسة الخصوصيه
+keyword-delete = احذف, حذف, احذف بياناتي, امسح بياناتي, احذفوا بياناتي
 
-## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
-## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
-## locale are checked for every person. Prefer specific words; a false alarm costs a
-## supervisor a minute, a missed one can cost a life.
-# Stems match inside longer words: يضرب also catches يضربني، يضربون; اغتصب catches اغتصبها.
-alert-safeguarding = يضرب, ضربني, ضربوني, ضربها, ضرب طفل, عنف, تعنيف, اغتصب, اغتصاب, تحرش, اعتداء, اعتدى, انتحار, انتحر, قتل نفسي, قتلني, إيذاء النفس, أؤذي نفسي, أريد أن أموت, أريد الموت, في خطر, اتجار, هددني, هددوني, تهديد
+## Safety words are in safeguarding.txt beside this file (one phrase a line, two tiers).
 
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.

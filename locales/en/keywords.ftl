@@ -11,11 +11,7 @@ keyword-start = start, subscribe
 keyword-privacy = privacy
 keyword-delete = delete, delete my data, erase
 
-## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
-## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
-## locale are checked for every person. Prefer specific words; a false alarm costs a
-## supervisor a minute, a missed one can cost a life.
-alert-safeguarding = hit me, hits me, beat me, beats me, beaten, rape, raped, abuse, abused, violence, kill myself, suicide, hurt myself, self harm, want to die, child in danger, touched my child, hurt my child, hits my child, threatened, trafficked
+## Safety words are in safeguarding.txt beside this file (one phrase a line, two tiers).
 
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.

@@ -6,20 +6,18 @@
 # (it also means housing). "پول" is also inside "پولیو" (polio): accepted, money is the main word.
 # Machine-drafted, NOT yet reviewed by a native speaker: see locales/REVIEW.md.
 
+# Never a bare «بس» or «بسه» as stop: said in a chat with a person ("that's all"), it would switch
+# off payment notices. Joined "میخواهم" and spaced "می خواهم" are both listed (no ZWNJ key).
 ## Commands: the whole message must be one of these words.
 keyword-menu = منو, فهرست, منوی اصلی, 0
 keyword-language = زبان, تغییر زبان, zaban
-keyword-agent = کارمند, مترجم, اپراتور, پشتیبانی, کمک
-keyword-stop = توقف, لغو عضویت, لغو اشتراک, دیگه نفرستید
-keyword-start = شروع, شروع دوباره, فعال کن
+keyword-agent = کارمند, مترجم, اپراتور, پشتیبانی, کمک, کارشناس, مترجم می خواهم, مترجم میخواهم, مترجم میخوام, komak, karmand, motarjem
+keyword-stop = توقف, لغو, استاپ, ستاپ, لغو عضویت, لغو اشتراک, دیگه نفرستید, دیگر نفرستید
+keyword-start = شروع, شروع دوباره, فعال کن, استارت
 keyword-privacy = حریم خصوصی, حریم شخصی, حریم
-keyword-delete = حذف, حذف اطلاعات, پاک کن, پاک کردن اطلاعات
+keyword-delete = حذف, حذف کنید, حذف کن, حذف اطلاعات, اطلاعاتم را پاک کنید, پاک کن, پاک کنید, پاک کردن اطلاعات, hazf, hazf kon
 
-## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
-## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
-## locale are checked for every person. Prefer specific words; a false alarm costs a
-## supervisor a minute, a missed one can cost a life.
-alert-safeguarding = خشونت, کتک, مرا می زند, مرا زد, ضرب و شتم, تجاوز جنسی, به من تجاوز, تجاوز کرد, آزار جنسی, استفاده جنسی, کودک آزاری, خودکشی, خود کشی, خودم را بکش, خودمو بکش, خواهم بمیرم, خوام بمیرم, به خودم آسیب, در خطر, بچه ام را می زند, مرا تهدید, تهدیدم, قاچاق انسان, مرا بکش
+## Safety words are in safeguarding.txt beside this file (one phrase a line, two tiers).
 
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.

@@ -6,19 +6,14 @@
 
 ## Commands: the whole message must be one of these words.
 keyword-menu = liiska, liis, liiska weyn, 0
-keyword-language = luqad, luqadda, beddel luqadda
-keyword-agent = qof, shaqaale, turjumaan, turjubaan, la hadal qof
+keyword-language = luqad, luqadda, luuqad, luuqadda, luqada, luuqada, beddel luqadda, beddel luuqadda
+keyword-agent = qof, shaqaale, turjumaan, turjubaan, dilmaaj, dilmaaji, la hadal qof, caawimaad, caawi, i caawi, caawimo
 keyword-stop = jooji, joogso, iska jooji
 keyword-start = bilow, bilaab, dib u bilow
 keyword-privacy = asturnaan, asturnaanta, qarsoodinimo
 keyword-delete = tirtir, tirtir xogtayda, masax, masax xogtayda
 
-## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
-## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
-## locale are checked for every person. Prefer specific words; a false alarm costs a
-## supervisor a minute, a missed one can cost a life.
-# Stems match inside longer words: garaac catches garaacay, garaacaa; kufs catches kufsi, kufsaday.
-alert-safeguarding = garaac, jirdil, i dila, is dil, isdil, is miidaam, inaan dhinto, kufs, faraxum, xadgudub, tacad, rabshad, is waxyeel, khatar, hanjab, afduub, ganacsiga dadka
+## Safety words are in safeguarding.txt beside this file (one phrase a line, two tiers).
 
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.

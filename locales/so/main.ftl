@@ -12,7 +12,7 @@ language-menu = Dooro luqaddaada. Ku jawaab lambar:
 ## Consent and privacy (first contact, after the language)
 consent-notice = Si aan kuu caawino, waxaan kaydinaa lambarkaaga, luqaddaada iyo fariimahaaga. Shaqaalaha adeegga caawimaadda oo keliya ayaa arka.
 consent-agree = Waan ogolahay
-consent-more = Wax badan ii sheeg
+consent-more = Wax dheeraad ah ii sheeg
 privacy-info = Waxaan kaydinaa lambarkaaga, luqaddaada, magaaladaada iyo fariimahaaga ugu badnaan 2 sano. Weligeen kuma weydiino sheekada magangalyadaada, diintaada ama qowmiyaddaada.
 privacy-rights = Dir STOP si aad u joojiso ogeysiisyada. Dir DELETE si aad u codsato in xogtaada la tirtiro. Dir PRIVACY si aad tan mar kale u akhrido.
 delete-requested = Xogtaada waan tirtiri doonnaa. Shaqaaluhu waxay kuu xaqiijin doonaan fariin ahaan. Waqti kasta mar kale ayaad noo qori kartaa.
@@ -22,7 +22,7 @@ welcome = Mahadsanid. Halkan wax ka weydii lacagta, iskuulka, ku laabashada dalk
 main-menu = Liiska weyn. Ku jawaab lambar:
 main-menu-payments = Lacagta bishii
 main-menu-schooling = Iskuul iyo fasallo
-main-menu-return = Ku laabashada dalkaaga
+main-menu-return = Ku laabasho ikhtiyaari
 main-menu-resettlement = Dib u dejin iyo UNHCR
 main-menu-health = Caafimaad iyo guri
 main-menu-person = La hadal qof
@@ -36,7 +36,7 @@ payments-city = Magaaladee ayaad ku nooshahay? Ku jawaab lambar:
 payments-date = Lacagta xigta ee { $city }: { $date }. Dir 0 si aad ugu noqoto liiska.
 payments-no-dates = Weli ma hayno taariikhaha lacagta. Shaqaaluhu waxay kuu soo diri doonaan fariin ahaan. Dir 0 si aad ugu noqoto liiska.
 payments-date-unknown = Weli ma hayno taariikhda xigta ee { $city }. Shaqaaluhu waxay kuu soo diri doonaan fariin ahaan. Dir 0 si aad ugu noqoto liiska.
-payments-rules = IOM waxay lacag bille ah siisaa dadka ay daryeesho. Qadarku wuxuu ku xiran yahay qoyskaaga. Shaqaaluhu waxay taariikhaha kuu soo diraan fariin ahaan. Dir 0 si aad ugu noqoto liiska.
+payments-rules = IOM waxay lacag bille ah siisaa dadka ay daryeesho. Qadarku wuxuu ku xiran yahay tirada qoyskaaga. Shaqaaluhu waxay taariikhaha kuu soo diraan fariin ahaan. Dir 0 si aad ugu noqoto liiska.
 payments-case = Fadlan soo dir lambarka kiiskaaga IOM (tirooyinka oo keliya).
 payments-case-invalid = Taasi ma aha lambar kiis. Fadlan soo dir tirooyinka oo keliya, tusaale 12345.
 payments-problem-sent = Mahadsanid. Shaqaaluhu way hubin doonaan lacagtaada, halkanna kaaga jawaabi doonaan. Dir 0 si aad ugu noqoto liiska.
@@ -48,17 +48,17 @@ schooling-menu-informal = Fasallo aan rasmi ahayn
 schooling-menu-vocational = Tababar xirfadeed
 schooling-menu-english = Fasallada Ingiriisiga
 schooling-menu-register = Is diiwaangeli
-schooling-children = Carruurtu waxay iskuul ka geli karaan Indonesia. IOM waxay ka caawin kartaa diiwaangelinta. Si aad boos u codsato, dooro "Is diiwaangeli". Dir 0 si aad ugu noqoto liiska.
+schooling-children = Carruurtu waxay iskuul ka geli karaan Indonesia. IOM waxay ka caawin kartaa diiwaangelinta. Si aad boos u codsato, dir 1:
 schooling-informal = Guryaha bulshada waxaa ka jira fasallo aan rasmi ahayn oo loogu talagalay carruurta iyo dadka waaweyn. Shaqaalaha weydii waqtiyada. Dir 0 si aad ugu noqoto liiska.
 schooling-vocational = Magaalooyin qaar waxaa ka jira tababar xirfadeed, sida tolmo ama kombiyuutar. Boosasku waa yar yihiin. Dir 0 si aad ugu noqoto liiska.
-schooling-english = Magaalooyin qaar waxaa ka jira fasallo Ingiriisi. Si aad ugu biirto, dooro "Is diiwaangeli". Dir 0 si aad ugu noqoto liiska.
+schooling-english = Magaalooyin qaar waxaa ka jira fasallo Ingiriisi. Si aad ugu biirto, dir 1:
 schooling-register-who = Yaa loogu talagalay? Ku jawaab lambar:
 schooling-register-child = Ilmahayga
 schooling-register-me = Aniga
 schooling-child-age = Ilmuhu immisa sano jir buu yahay? Soo dir da'da sannado ahaan, tusaale 8.
 schooling-child-age-invalid = Fadlan soo dir da'da oo lambar ah, 3 ilaa 18, tusaale 8.
 schooling-interest = Maxaad rabtaa inaad barato? Ku jawaab lambar:
-schooling-registered = Mahadsanid. Shaqaaluhu halkan ayay kaala soo xiriiri doonaan arrinta boos. Dir 0 si aad ugu noqoto liiska.
+schooling-registered = Mahadsanid. Shaqaaluhu halkan ayay fariin kuu soo diri doonaan arrinta booska. Dir 0 si aad ugu noqoto liiska.
 
 ## Going home (assisted voluntary return)
 return-menu = Ku laabashada dalkaaga (ikhtiyaari). Ku jawaab lambar:
@@ -67,15 +67,15 @@ return-menu-choice = Ma doorashadayda baa?
 return-menu-who = Yaa laaban kara?
 return-menu-counsellor = La hadal la-taliye
 return-what = Haddii aad rabto inaad dalkaaga ku laabato, IOM way ku caawin kartaa: safarka, dukumeentiyada iyo xoogaa taageero ah markaad gaarto kadib. Dir 0 si aad ugu noqoto liiska.
-return-choice = Had iyo jeer waa doorashadaada. Waa bilaash. Waxaad noo sheegto waa qarsoodi. Su'aasha ma beddesho kiiskaaga. Dir 0 si aad ugu noqoto liiska.
-return-who = Waxay ku xiran tahay dalkaaga iyo xaaladdaada. Dad ayaa go'aamiya, ma aha adeeggan. La-taliye ayaa kuu sharxi kara. Dir 0 si aad ugu noqoto liiska.
+return-choice = Had iyo jeer waa doorashadaada. Waa bilaash. Waxaad noo sheegto waa qarsoodi. Wax weydiintu ma beddesho kiiskaaga. Dir 0 si aad ugu noqoto liiska.
+return-who = Waxay ku xiran tahay dalkaaga iyo xaaladdaada. Shaqaalaha IOM ayaa go'aamiya, ma aha adeeggan tooska ah. La-taliye ayaa kuu sharxi kara. Dir 0 si aad ugu noqoto liiska.
 return-counsellor-sent = Mahadsanid. La-taliyaha laabashada ayaa halkan kaaga jawaabi doona. Su'aalahaagu waa qarsoodi. Dir 0 si aad ugu noqoto liiska.
 
 ## Resettlement and UNHCR
 resettlement-menu = Dib u dejin iyo UNHCR. Ku jawaab lambar:
-resettlement-menu-when = Goorma la i dejinayaa?
+resettlement-menu-when = Dib u dejin: goorma?
 resettlement-menu-iom = Waxa IOM aysan samayn
-resettlement-menu-unhcr = Sida loo helo UNHCR
+resettlement-menu-unhcr = Sida loola xiriiro UNHCR
 resettlement-menu-travel = La i aqbalay: safarka
 resettlement-when = IOM ma go'aamiso dib u dejinta. UNHCR iyo dalalka ayaa go'aamiya. Qofna halkan ma sheegi karo goorta ama in ay dhici doonto. Dir 0 si aad ugu noqoto liiska.
 resettlement-iom = IOM ma qabato wareysiyada go'aaminta sharciga qaxootiga. IOM ma dooranto dadka dib loo dejinayo. IOM dadka ma masaafuriso. Dir 0 si aad ugu noqoto liiska.
@@ -85,15 +85,15 @@ resettlement-travel-sent = Mahadsanid. Shaqaaluhu halkan ayay kaaga jawaabi doon
 ## Health and housing
 health-menu = Caafimaad iyo guri. Ku jawaab lambar:
 health-menu-medical = Dhakhtar baan rabaa
-health-menu-interpreter = Turjumaan ballanta
+health-menu-interpreter = Turjumaan dhakhtarka
 health-menu-housing = Dhibaato xagga guriga
-health-medical = Xaalad degdeg ah, wac 112. Dhibaatooyinka kale ee caafimaadka u sheeg shaqaalaha IOM. IOM waxay kuu diri kartaa rug caafimaad. Dir 0 si aad ugu noqoto liiska.
+health-medical = Haddii ay degdeg tahay, wac 112. Dhibaatooyinka kale ee caafimaadka u sheeg shaqaalaha IOM. IOM waxay kuu diri kartaa rug caafimaad. Dir 0 si aad ugu noqoto liiska.
 health-interpreter = IOM waxay turjumaan u diri kartaa ballanta caafimaadka. Shaqaalaha goor hore u sheeg taariikhda iyo meesha. Dir 0 si aad ugu noqoto liiska.
 health-housing-describe = Fadlan dhibaatada guriga ku sheeg ereyo kooban.
 health-housing-sent = Mahadsanid. Shaqaaluhu halkan ayay kaaga jawaabi doonaan dhibaatada guriga. Dir 0 si aad ugu noqoto liiska.
 
 ## Safety
-safeguarding-reply = Haddii aad hadda khatar ku jirto, wac 112. Kormeere ayaa halkan kula soo xiriiri doona sida ugu dhakhsaha badan.
+safeguarding-reply = Mahadsanid inaad noo sheegtay. Haddii aad hadda khatar ku jirto, wac 112. Kormeere ayaa halkan fariin kuu soo diri doona sida ugu dhakhsaha badan.
 
 ## Talking to a person
 human-waiting = Mahadsanid. Qof ayaa halkan kaaga jawaabi doona dhowaan. Hadda wax kale ayaad qori kartaa. Dir 0 si aad ugu noqoto liiska.
@@ -109,8 +109,19 @@ unsupported-message = Waan ka xumahay, waxaan akhriyi karaa oo keliya qoraal, fa
 menu-button = Dooro
 
 ## Working hours and closing (interpreter queue)
-after-hours = Mahadsanid. Xafiisku hadda waa xiran yahay. Qof ayaa kaaga jawaabi doona maalinta shaqo ee xigta laga bilaabo saacadda { $time }.
-ticket-closed = Wadahadalkan waa la xiray. Haddii aad maanta mar kale soo qorto, isla qofkii ayaa kaaga jawaabi doona. Dir 0 si aad ugu noqoto liiska.
+after-hours = Mahadsanid. Xafiisku hadda waa xiran yahay. Qof ayaa kaaga jawaabi doona { $day ->
+        [today] maanta
+        [tomorrow] berri
+        [mon] Isniinta
+        [tue] Talaadada
+        [wed] Arbacada
+        [thu] Khamiista
+        [fri] Jimcaha
+        [sat] Sabtida
+        [sun] Axadda
+       *[other] maalinta shaqo ee xigta
+    } laga bilaabo saacadda { $time }.
+ticket-closed = Wadahadalkan waa la xiray. Haddii aad 24 saac gudahood mar kale soo qorto, isla qofkii ayaa kaaga jawaabi doona. Dir 0 si aad ugu noqoto liiska.
 
 ## Notices on and off
 stopped = Ogeysiis kale nagama heli doontid. Weli waad noo qori kartaa. Dir START si aad mar kale u hesho ogeysiisyada.

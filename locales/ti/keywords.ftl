@@ -15,16 +15,12 @@ keyword-start = ጀምር, ጀምሩ, ምጅማር, jemr, jemru
 keyword-privacy = ብሕትውና, ምስጢራውነት, bhtwna
 keyword-delete = ደምስስ, ደምስሱ, ሓበሬታይ ደምስሱ, demsis, demsisu
 
-## Safety: if any of these words or phrases appears anywhere in a message, in any state, the
-## person gets the emergency reply and a supervisor gets an urgent ticket. Words of every
-## locale are checked for every person. Prefer specific words; a false alarm costs a
-## supervisor a minute, a missed one can cost a life.
-alert-safeguarding = ወቒዑ, ይወቕዓ, ወቕዑኒ, ዓመጽ, ዓሚጹ, ተዓሚጸ, ተዓሚጻ, ግፍዒ, ጾታዊ, ቅትለት, ክቐትል, ክቐትለኒ, ክመውት, ርእሰይ ክጎድእ, ኣብ ሓደጋ, ፈራር, ሸይጦምኒ, weqiuni, amitsuni, kmewt
+## Safety words are in safeguarding.txt beside this file (one phrase a line, two tiers).
 
 ## Free-text routing: a message that is not a menu number but contains one of these words or
 ## phrases goes to that topic.
 route-resettlement = ሳልሳይ ሃገር, ሳልሳይ ዓዲ, 3ይ ሃገር, ሪሰትል, ካናዳ, ኣመሪካ, ኣሜሪካ, ኣውስትራ, ኒውዚላንድ, ዩኤንኤች, ዩ ኤን ኤች, unhcr, salsay hager, salsai hager, kanada, amerika
-route-payments = ክፍሊት, ገንዘብ, ቅርሺ, ደሞዝ, genzeb, kflit, kfilit, qrshi, qirshi
+route-payments = ሓገዝ ገንዘብ, ክፍሊት, ገንዘብ, ቅርሺ, ደሞዝ, genzeb, kflit, kfilit, qrshi, qirshi
 route-schooling = ትምህር, ምምሃር, ክምሃር, ኮርስ, ኮርሳት, ክላስ, ስልጠና, tmhrti, timhrti, timhirti
 route-return = ናብ ዓደይ, ናብ ዓድና, ናብ ሃገረይ, ናብ ዓዲ ምምላስ, ወለንታዊ ምምላስ, ናብ ኤርትራ, ናብ ኢትዮጵያ, nab adey, nab hagerey
 route-health = ሓኪም, ሆስፒታል, ሕክምና, ሕማም, ሓሚመ, ሓሚሙ, ሓሚማ, ክሊኒክ, መድሃኒት, ገዛይ, ገዛና, መንበሪ, hakim, hospital, medhanit

@@ -17,13 +17,13 @@ consent-notice = ንኽንሕግዘኩም፣ ቁጽሪ ተሌፎንኩም፣ ቋ
 consent-agree = እሰማማዕ እየ
 consent-more = ዝያዳ ንገሩኒ
 privacy-info = ቁጽሪ ተሌፎንኩም፣ ቋንቋኹም፣ ከተማኹምን መልእኽትታትኩምን ልዕሊ 2 ዓመት ኣይንዕቅቦምን። ብዛዕባ ታሪኽ ዑቕባኹም፣ ሃይማኖትኩም ወይ ብሄርኩም ፈጺምና ኣይንሓትትን።
-privacy-rights = ሓበሬታ ንምቁራጽ STOP ወይ «ኣቋርጹ» ስደዱ። ናይ ብሕቲ ሓበሬታኹም ክንድምስሶ እንተደሊኹም DELETE ወይ «ደምስሱ» ስደዱ። ነዚ ደጊምኩም ንምንባብ PRIVACY ወይ «ብሕትውና» ስደዱ።
+privacy-rights = ምልክታታት ንምቁራጽ STOP ወይ «ኣቋርጹ» ስደዱ። ናይ ብሕቲ ሓበሬታኹም ክንድምስሶ እንተደሊኹም DELETE ወይ «ደምስሱ» ስደዱ። ነዚ ደጊምኩም ንምንባብ PRIVACY ወይ «ብሕትውና» ስደዱ።
 delete-requested = ናይ ብሕቲ ሓበሬታኹም ክንድምስሶ ኢና። ሰራሕተኛታት ብመልእኽቲ ከረጋግጹልኩም እዮም። ኣብ ዝኾነ ግዜ ደጊምኩም ክትጽሕፉልና ትኽእሉ ኢኹም።
 
 ## Main menu
-welcome = የቐንየልና። ኣብዚ ብዛዕባ ክፍሊት፣ ቤት ትምህርቲ፣ ናብ ዓዲ ምምላስ፣ ናብ ሳልሳይ ሃገር ምኻድን ጥዕናን ሕተቱ። መልስታት ብነጻ እዮም።
+welcome = የቐንየልና። ኣብዚ ብዛዕባ ወርሓዊ ሓገዝ ገንዘብ፣ ቤት ትምህርቲ፣ ናብ ዓዲ ምምላስ፣ ናብ ሳልሳይ ሃገር ምኻድን ጥዕናን ሕተቱ። መልስታት ብነጻ እዮም።
 main-menu = ቀንዲ ዝርዝር። ቁጽሪ ስደዱ:
-main-menu-payments = ወርሓዊ ክፍሊት
+main-menu-payments = ወርሓዊ ሓገዝ ገንዘብ
 main-menu-schooling = ቤት ትምህርትን ኮርሳትን
 main-menu-return = ናብ ዓዲ ምምላስ (ወለንታዊ)
 main-menu-resettlement = ሳልሳይ ሃገርን UNHCRን
@@ -31,18 +31,18 @@ main-menu-health = ጥዕናን መንበሪ ገዛን
 main-menu-person = ምስ ሰብ ምዝራብ
 
 ## Monthly payment
-payments-menu = ወርሓዊ ክፍሊት። ቁጽሪ ስደዱ:
-payments-menu-date = ዕለት ዝቕጽል ክፍሊት
-payments-menu-problem = ክፍሊት ዘይበጽሐ ወይ ጌጋ
-payments-menu-rules = ክፍሊት ብኸመይ ይሰርሕ
+payments-menu = ወርሓዊ ሓገዝ ገንዘብ። ቁጽሪ ስደዱ:
+payments-menu-date = ዕለት ዝቕጽል ሓገዝ ገንዘብ
+payments-menu-problem = ሓገዝ ገንዘብ ዘይበጽሐ ወይ ጌጋ
+payments-menu-rules = ሓገዝ ገንዘብ ብኸመይ ይወሃብ
 payments-city = ኣብ ኣየናይ ከተማ ትነብሩ? ቁጽሪ ስደዱ:
-payments-date = ዝቕጽል ክፍሊት ኣብ { $city }: { $date }። ንዝርዝር 0 ስደዱ።
-payments-no-dates = ክሳብ ሕጂ ዕለታት ክፍሊት የብልናን። ሰራሕተኛታት ብመልእኽቲ ክሰድዎም እዮም። ንዝርዝር 0 ስደዱ።
+payments-date = ዝቕጽል ሓገዝ ገንዘብ ኣብ { $city }: { $date }። ንዝርዝር 0 ስደዱ።
+payments-no-dates = ክሳብ ሕጂ ዕለታት ሓገዝ ገንዘብ የብልናን። ሰራሕተኛታት ብመልእኽቲ ክሰድዎም እዮም። ንዝርዝር 0 ስደዱ።
 payments-date-unknown = ናይ { $city } ዝቕጽል ዕለት ክሳብ ሕጂ የብልናን። ሰራሕተኛታት ብመልእኽቲ ክሰድዎ እዮም። ንዝርዝር 0 ስደዱ።
-payments-rules = IOM ኣብ ትሕቲ ሓልዮቱ ንዘለዉ ሰባት ወርሓዊ ሓገዝ ይኸፍል። መጠኑ ብስድራኹም ይውሰን። ሰራሕተኛታት ዕለታት ብመልእኽቲ ይሰዱ። ንዝርዝር 0 ስደዱ።
+payments-rules = IOM ኣብ ትሕቲ ሓልዮቱ ንዘለዉ ሰባት ወርሓዊ ሓገዝ ገንዘብ ይህብ። መጠኑ ብብዝሒ ስድራኹም ይውሰን። ሰራሕተኛታት ዕለታት ብመልእኽቲ ይሰዱ። ንዝርዝር 0 ስደዱ።
 payments-case = በጃኹም ናይ IOM ቁጽሪ ፋይልኩም ስደዱ (ኣሃዛት ጥራይ)።
 payments-case-invalid = እዚ ቁጽሪ ፋይል ኣይኮነን። በጃኹም ኣሃዛት ጥራይ ስደዱ፣ ንኣብነት 12345።
-payments-problem-sent = የቐንየልና። ሰራሕተኛታት ክፍሊትኩም ኣጻርዮም ኣብዚ ክምልሱልኩም እዮም። ንዝርዝር 0 ስደዱ።
+payments-problem-sent = የቐንየልና። ሰራሕተኛታት ሓገዝ ገንዘብኩም ኣጻርዮም ኣብዚ ክምልሱልኩም እዮም። ንዝርዝር 0 ስደዱ።
 
 ## School and classes
 schooling-menu = ቤት ትምህርትን ኮርሳትን። ቁጽሪ ስደዱ:
@@ -51,10 +51,10 @@ schooling-menu-informal = ዘይስሩዕ ኮርሳት
 schooling-menu-vocational = ሞያዊ ስልጠና
 schooling-menu-english = ትምህርቲ እንግሊዝኛ
 schooling-menu-register = ክምዝገብ ደልየ
-schooling-children = ቆልዑ ኣብ ኢንዶነዥያ ናብ ቤት ትምህርቲ ክኸዱ ይኽእሉ። IOM ኣብ ምምዝጋብ ክሕግዝ ይኽእል። ቦታ ንምሕታት "ክምዝገብ ደልየ" ምረጹ። ንዝርዝር 0 ስደዱ።
+schooling-children = ቆልዑ ኣብ ኢንዶነዥያ ናብ ቤት ትምህርቲ ክኸዱ ይኽእሉ። IOM ኣብ ምምዝጋብ ክሕግዝ ይኽእል። ቦታ ንምሕታት 1 ስደዱ:
 schooling-informal = ኣብ ሓባራዊ መንበሪ ገዛ ንቆልዑን ንዓበይትን ዘይስሩዕ ኮርሳት ኣለዉ። ሰዓታት ንሰራሕተኛታት ሕተቱ። ንዝርዝር 0 ስደዱ።
 schooling-vocational = ኣብ ገለ ከተማታት ሞያዊ ስልጠና ኣሎ፣ ከም ምስፋይ ክዳውንቲ ወይ ኮምፒተር። ቦታታት ውሑዳት እዮም። ንዝርዝር 0 ስደዱ።
-schooling-english = ኣብ ገለ ከተማታት ትምህርቲ እንግሊዝኛ ኣሎ። ንምጽንባር "ክምዝገብ ደልየ" ምረጹ። ንዝርዝር 0 ስደዱ።
+schooling-english = ኣብ ገለ ከተማታት ትምህርቲ እንግሊዝኛ ኣሎ። ንምጽንባር 1 ስደዱ:
 schooling-register-who = ንመን እዩ? ቁጽሪ ስደዱ:
 schooling-register-child = ንውላደይ
 schooling-register-me = ንዓይ
@@ -71,7 +71,7 @@ return-menu-who = መን ክኸይድ ይኽእል?
 return-menu-counsellor = ምስ ኣማኻሪ ምምላስ ምዝራብ
 return-what = ናብ ዓድኹም ክትምለሱ እንተደሊኹም፣ IOM ብጉዕዞ፣ ብሰነዳትን ድሕሪ ምብጻሕኩም ብገለ ሓገዝን ክሕግዘኩም ይኽእል። ንዝርዝር 0 ስደዱ።
 return-choice = ኩሉ ግዜ ናይ ባዕልኹም ምርጫ እዩ። ብነጻ እዩ። ዝነገርኩምና ብምስጢር ይተሓዝ። ምሕታት ንጉዳይኩም ኣይቕይሮን። ንዝርዝር 0 ስደዱ።
-return-who = ኣብ ሃገርኩምን ኩነታትኩምን ይምርኮስ። ዝውስኑ ሰባት እዮም፣ እዚ ኣገልግሎት ኣይኮነን። ኣማኻሪ ክገልጸልኩም ይኽእል። ንዝርዝር 0 ስደዱ።
+return-who = ኣብ ሃገርኩምን ኩነታትኩምን ይምርኮስ። ዝውስኑ ሰራሕተኛታት IOM እዮም፣ እዚ ኣውቶማቲክ ኣገልግሎት ኣይኮነን። ኣማኻሪ ክገልጸልኩም ይኽእል። ንዝርዝር 0 ስደዱ።
 return-counsellor-sent = የቐንየልና። ኣማኻሪ ምምላስ ኣብዚ ክምልሰልኩም እዩ። ሕቶታትኩም ብምስጢር ይተሓዙ። ንዝርዝር 0 ስደዱ።
 
 ## Resettlement and UNHCR
@@ -80,9 +80,9 @@ resettlement-menu-when = መዓስ ናብ ሳልሳይ ሃገር ክኸይድ?
 resettlement-menu-iom = IOM ዘይገብሮ ነገራት
 resettlement-menu-unhcr = ምስ UNHCR ምርኻብ
 resettlement-menu-travel = ተቐቢሎምኒ፦ ሕቶ ጉዕዞ
-resettlement-when = ናብ ሳልሳይ ሃገር ምኻድ IOM ኣይውስኖን። ዝውስኑ UNHCRን ሃገራትን እዮም። መዓስ ወይ እንተ ዝኸውን፣ ኣብዚ ክነግረኩም ዝኽእል ሰብ የለን። ንዝርዝር 0 ስደዱ።
-resettlement-iom = IOM ቃለ መሕተት ኩነታት ስደተኛ ኣይገብርን። IOM ንሳልሳይ ሃገር ሰባት ኣይመርጽን። IOM ንሰባት ብግዲ ኣይመልስን። ንዝርዝር 0 ስደዱ።
-resettlement-unhcr = ንኩነታት ስደተኛ ወይ ሳልሳይ ሃገር፣ ምስ UNHCR ኢንዶነዥያ ተራኸቡ። ሰራሕተኛታት ናይ ከተማኹም ኣድራሻ UNHCR ክህቡኹም ይኽእሉ። ንዝርዝር 0 ስደዱ።
+resettlement-when = ናብ ሳልሳይ ሃገር ምኻድ IOM ኣይውስኖን። ዝውስኑ UNHCRን ሃገራትን እዮም። ክኸውን ድዩ ወይ መዓስ ከም ዝኸውን ኣብዚ ዝፈልጥ ሰብ የለን። ንዝርዝር 0 ስደዱ።
+resettlement-iom = IOM ናይ ስደተኛነት ቃለ መሕተት ኣይገብርን። IOM ንሳልሳይ ሃገር ሰባት ኣይመርጽን። IOM ንሰባት ብግዲ ኣይመልስን። ንዝርዝር 0 ስደዱ።
+resettlement-unhcr = ብዛዕባ ስደተኛነት ወይ ሳልሳይ ሃገር፣ ምስ UNHCR ኢንዶነዥያ ተራኸቡ። ሰራሕተኛታት ናይ ከተማኹም ኣድራሻ UNHCR ክህቡኹም ይኽእሉ። ንዝርዝር 0 ስደዱ።
 resettlement-travel-sent = የቐንየልና። ሰራሕተኛታት ሕቶታት ጉዕዞኹም (ትኬት፣ ሕክምናዊ መርመራ፣ ዕለት) ኣብዚ ክምልሱ እዮም። ንዝርዝር 0 ስደዱ።
 
 ## Health and housing
@@ -96,7 +96,7 @@ health-housing-describe = በጃኹም ጸገም ገዛኹም ብሒደት ቃ�
 health-housing-sent = የቐንየልና። ሰራሕተኛታት ብዛዕባ ጸገም ገዛ ኣብዚ ክምልሱልኩም እዮም። ንዝርዝር 0 ስደዱ።
 
 ## Safety
-safeguarding-reply = ሕጂ ኣብ ሓደጋ እንተሃሊኹም፣ ናብ 112 ደውሉ። ሓላፊ ብዝተኻእለ መጠን ቀልጢፉ ኣብዚ ክጽሕፈልኩም እዩ።
+safeguarding-reply = ስለ ዝነገርኩምና የቐንየልና። ሕጂ ኣብ ሓደጋ እንተሃሊኹም፣ ናብ 112 ደውሉ። ሓላፊ ብዝተኻእለ መጠን ቀልጢፉ ኣብዚ ክጽሕፈልኩም እዩ።
 
 ## Talking to a person
 human-waiting = የቐንየልና። ሰብ ኣብዚ ቀልጢፉ ክምልሰልኩም እዩ። ሕጂ ዝያዳ ክትጽሕፉ ትኽእሉ ኢኹም። ንዝርዝር 0 ስደዱ።
@@ -112,9 +112,20 @@ unsupported-message = ይቕሬታ፣ ጽሑፍ፣ ናይ ድምጺ መልእኽ
 menu-button = ምረጹ
 
 ## Working hours and closing (interpreter queue)
-after-hours = የቐንየልና። ቤት ጽሕፈት ሕጂ ዕጹው እዩ። ሰብ ኣብ ዝቕጽል መዓልቲ ስራሕ ካብ ሰዓት { $time } ጀሚሩ ክምልሰልኩም እዩ።
-ticket-closed = እዚ ዝርርብ ተዓጽዩ ኣሎ። ሎሚ ደጊምኩም እንተጸሓፍኩም፣ እቲ ቅድም ዝመለሰልኩም ሰብ ክምልሰልኩም እዩ። ንዝርዝር 0 ስደዱ።
+after-hours = የቐንየልና። ቤት ጽሕፈት ሕጂ ዕጹው እዩ። ሰብ { $day ->
+        [today] ሎሚ
+        [tomorrow] ጽባሕ
+        [mon] ሰኑይ
+        [tue] ሰሉስ
+        [wed] ረቡዕ
+        [thu] ሓሙስ
+        [fri] ዓርቢ
+        [sat] ቀዳም
+        [sun] ሰንበት
+       *[other] ኣብ ዝቕጽል መዓልቲ ስራሕ
+    } ካብ ሰዓት { $time } ጀሚሩ ክምልሰልኩም እዩ።
+ticket-closed = እዚ ዝርርብ ተዓጽዩ ኣሎ። ኣብ ውሽጢ 24 ሰዓት ደጊምኩም እንተጸሓፍኩም፣ እቲ ቅድም ዝመለሰልኩም ሰብ ክምልሰልኩም እዩ። ንዝርዝር 0 ስደዱ።
 
 ## Notices on and off
-stopped = ካባና ተወሳኺ ሓበሬታ ኣይክበጽሓኩምን እዩ። ሕጂ እውን ክትጽሕፉልና ትኽእሉ ኢኹም። ሓበሬታ ዳግማይ ንኽትቕበሉ START ወይ «ጀምር» ስደዱ።
-started = ሓበሬታ ዳግማይ ክበጽሓኩም እዩ። ንዝርዝር 0 ስደዱ።
+stopped = ካባና ተወሳኺ ምልክታ ኣይክበጽሓኩምን እዩ። ሕጂ እውን ክትጽሕፉልና ትኽእሉ ኢኹም። ምልክታ ዳግማይ ንኽትቕበሉ START ወይ «ጀምሩ» ስደዱ።
+started = ምልክታ ዳግማይ ክበጽሓኩም እዩ። ንዝርዝር 0 ስደዱ።

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{ContactField, DataList, Fact, Flows, MenuOption, Node, Target, Validate};
 use crate::i18n::normalize::{normalize, parse_number};
+use crate::i18n::safeguarding::Tier;
 use crate::i18n::{Command, Lang, Localizer, detect};
 
 /// Message ids the engine itself uses; every locale must have them.
@@ -19,13 +20,13 @@ pub const REQUIRED_MESSAGES: &[&str] = &[
     "stopped",
     "started",
     "safeguarding-reply",
+    "safeguarding-concern",
     "delete-requested",
     "media-received",
     "unsupported-message",
     "menu-button",
     "after-hours",
     "ticket-closed",
-    "alert-safeguarding",
     "keyword-menu",
     "keyword-language",
     "keyword-agent",
@@ -37,13 +38,15 @@ pub const REQUIRED_MESSAGES: &[&str] = &[
 
 /// Misunderstood inputs in a row before a person is offered.
 const MISSES_BEFORE_HUMAN: u8 = 2;
+/// Longest first question kept for routing after consent (characters); longer texts are for a
+/// person anyway and stay in the message history.
+const FIRST_QUESTION_MAX_CHARS: usize = 500;
 /// Topic of tickets opened by the `agent` keyword outside any topic flow.
 pub const GENERAL_TOPIC: &str = "general";
 /// Urgent tickets for supervisors: violence, abuse, self-harm, a child in danger.
 pub const PROTECTION_TOPIC: &str = "protection";
 /// A request to erase the person's data, for staff.
 pub const DELETION_TOPIC: &str = "data-deletion";
-const SAFEGUARDING_WORDS: &str = "alert-safeguarding";
 
 /// Where a conversation stands. Stored per contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -55,6 +58,11 @@ pub struct Session {
     /// Inputs in a row the engine did not understand.
     #[serde(default)]
     pub misses: u8,
+    /// What the person asked before the language and privacy steps were done (for example
+    /// "when does the money come?" as a first message). Kept only until the main menu is
+    /// reached after consent: then it is routed with the topic words instead of being dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_question: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -225,12 +233,8 @@ impl Step<'_> {
 
     fn handle(&mut self, text: &str) {
         // Safety first, in every state and whatever else the message says.
-        if self
-            .engine
-            .localizer
-            .mentions(&Lang::ALL, SAFEGUARDING_WORDS, text)
-        {
-            return self.safeguard(text);
+        if let Some(alert) = self.engine.localizer.safeguarding(text) {
+            return self.protect(text, alert.tier);
         }
         match self.input.attachment {
             Attachment::None => {}
@@ -285,6 +289,8 @@ impl Step<'_> {
             }
             Some(Command::Delete) => {
                 self.lang = self.lang.or_else(|| detect::detect(text));
+                // Nothing of what they wrote stays in the conversation state either.
+                self.session.first_question = None;
                 self.effects.push(Effect::Escalate {
                     topic: DELETION_TOPIC.into(),
                     urgent: false,
@@ -297,9 +303,15 @@ impl Step<'_> {
             _ => {}
         }
         match self.session.state.clone() {
-            State::New => self.show_language_menu(detect::detect(text), true),
+            State::New => {
+                self.remember_first_question(text);
+                self.show_language_menu(detect::detect(text), true)
+            }
             State::ChoosingLanguage { order, first } => self.choose_language(text, &order, first),
-            _ if self.lang.is_none() => self.show_language_menu(detect::detect(text), true),
+            _ if self.lang.is_none() => {
+                self.remember_first_question(text);
+                self.show_language_menu(detect::detect(text), true)
+            }
             State::Human { topic } => match command {
                 Some(Command::Menu) => self.go_main_menu(),
                 Some(Command::Language) => self.show_language_menu(self.lang, false),
@@ -330,6 +342,33 @@ impl Step<'_> {
         }
     }
 
+    /// Keeps a question asked before the language and consent steps, so it can be answered
+    /// once they are done. Numbers and empty messages are not questions.
+    fn remember_first_question(&mut self, text: &str) {
+        let typed = text.trim();
+        if typed.is_empty()
+            || parse_number(typed).is_some()
+            || self.command(typed).is_some()
+            || typed.chars().count() > FIRST_QUESTION_MAX_CHARS
+        {
+            return;
+        }
+        self.session.first_question = Some(typed.to_string());
+    }
+
+    /// Where the remembered first question leads, by the topic words of the chosen language,
+    /// of the language the question was written in, and of English. Taken once: a question is
+    /// answered at most once, and the text does not stay in the session.
+    fn route_first_question(&mut self) -> Option<Target> {
+        let question = self.session.first_question.take()?;
+        let mut langs = vec![self.lang()];
+        if let Some(written_in) = detect::detect(&question) {
+            langs.push(written_in);
+        }
+        langs.push(Lang::English);
+        self.route_in(&langs, &question)
+    }
+
     /// Back to the person who closed the ticket a moment ago; the bot stays quiet.
     fn reopen(&mut self) {
         let topic = self.input.reopenable.clone().unwrap_or_default();
@@ -338,21 +377,37 @@ impl Step<'_> {
         self.session.state = State::Human { topic };
     }
 
-    /// Violence, abuse, self-harm, a child in danger: the emergency number now, an urgent
-    /// ticket for a supervisor, and no questions.
-    fn safeguard(&mut self, text: &str) {
-        self.lang = self.lang.or_else(|| detect::detect(text));
+    /// A message about harm, in any state: a supervisor's ticket and no questions. Urgent
+    /// (violence, abuse, self-harm, a child in danger): the emergency number now and an urgent
+    /// ticket. A concern (harassment, being followed, hopelessness): a supervisor will write;
+    /// no emergency number, which would frighten or mislead.
+    fn protect(&mut self, text: &str, tier: Tier) {
+        self.adopt_detected_language(text);
         self.effects.push(Effect::Escalate {
             topic: PROTECTION_TOPIC.into(),
-            urgent: true,
+            urgent: tier == Tier::Urgent,
             handoff: true,
             details: BTreeMap::new(),
         });
-        self.say("safeguarding-reply");
+        self.say(match tier {
+            Tier::Urgent => "safeguarding-reply",
+            Tier::Concern => "safeguarding-concern",
+        });
         self.session.misses = 0;
         self.session.state = State::Human {
             topic: PROTECTION_TOPIC.into(),
         };
+    }
+
+    /// Someone who writes about harm before choosing a language is not sent the language menu:
+    /// the language of their message is theirs (they can change it with "language"), so the
+    /// ticket reaches a supervisor who reads it and their next messages join it.
+    fn adopt_detected_language(&mut self, text: &str) {
+        if self.lang.is_none() {
+            let detected = detect::detect(text).unwrap_or(Lang::English);
+            self.lang = Some(detected);
+            self.effects.push(Effect::SetLanguage(detected));
+        }
     }
 
     fn attach_if_human(&mut self) {
@@ -385,6 +440,10 @@ impl Step<'_> {
             if !first && self.command(text) == Some(Command::Menu) {
                 return self.go_main_menu();
             }
+            if first {
+                // The menu was ignored and the question asked (again): keep the latest one.
+                self.remember_first_question(text);
+            }
             let detected = detect::detect(text).or(order.first().copied());
             return self.show_language_menu(detected, first);
         };
@@ -393,16 +452,22 @@ impl Step<'_> {
         self.go_main_menu();
     }
 
-    /// A language typed by name ("English", "دری") or tag ("so").
+    /// A language typed by name ("English", "دری (افغانستان)", or just "دری" without the
+    /// country in brackets) or tag ("so").
     fn language_named(&self, text: &str) -> Option<Lang> {
         let typed = normalize(text);
+        if typed.is_empty() {
+            return None;
+        }
         Lang::ALL.into_iter().find(|&lang| {
             let own_name = self
                 .engine
                 .localizer
                 .text(lang, "language-name", &[])
-                .map(|n| normalize(&n));
-            own_name.as_deref() == Some(typed.as_str()) || typed == lang.tag().to_lowercase()
+                .map(|n| normalize(&n))
+                .unwrap_or_default();
+            let short_name = own_name.split(" (").next().unwrap_or_default().trim();
+            own_name == typed || short_name == typed || typed == lang.tag().to_lowercase()
         })
     }
 
@@ -449,6 +514,16 @@ impl Step<'_> {
         let mut at = target;
         // The loader rejects loops that never wait; the bound only protects against a bad store.
         for _ in 0..64 {
+            // The main menu after consent: answer the question asked before it instead.
+            if self.consented
+                && self.session.first_question.is_some()
+                && at == self.engine.flows.main_menu()
+            {
+                if let Some(goto) = self.route_first_question() {
+                    at = goto;
+                    continue;
+                }
+            }
             let Some(node) = self.engine.flows.node(&at).cloned() else {
                 break;
             };
@@ -629,13 +704,16 @@ impl Step<'_> {
                     }
                     return self.enter(option.goto);
                 }
-                // Free text at a menu: a topic word leads to its answers (not at the consent
-                // notice: nothing is answered before the person agrees).
+                // Free text at a menu: a topic word leads to its answers. Not at the consent
+                // notice: nothing is answered before the person agrees, but the question is
+                // kept and answered right after.
                 if at.flow != Flows::CONSENT {
                     if let Some(goto) = self.route(text) {
                         self.session.misses = 0;
                         return self.enter(goto);
                     }
+                } else if self.route(text).is_some() {
+                    self.session.first_question = Some(text.trim().to_string());
                 }
                 self.miss(
                     at,
@@ -699,16 +777,20 @@ impl Step<'_> {
 
     /// The node a free-text message is about, from the routes' words (own language + English).
     fn route(&self, text: &str) -> Option<Target> {
-        let langs = [self.lang(), Lang::English];
+        self.route_in(&[self.lang(), Lang::English], text)
+    }
+
+    /// The node `text` is about, by the topic words of `langs`.
+    fn route_in(&self, langs: &[Lang], text: &str) -> Option<Target> {
         self.engine
             .flows
             .routes
             .iter()
-            .find(|r| self.engine.localizer.mentions(&langs, &r.words, text))
+            .find(|r| self.engine.localizer.mentions(langs, &r.words, text))
             .map(|r| r.goto.clone())
     }
 
-    /// An option typed by its label ("Monthly payment") instead of its number.
+    /// An option typed by its label ("Monthly allowance") instead of its number.
     fn option_named<'o>(&self, options: &'o [MenuOption], text: &str) -> Option<&'o MenuOption> {
         let typed = normalize(text);
         if typed.is_empty() {

@@ -1,6 +1,7 @@
 //! Tickets: who may see which. Opening and attaching happen in the processor's transaction.
 
 pub mod hours;
+pub mod oncall;
 
 use crate::domain::{Role, Ticket, User};
 

@@ -45,6 +45,18 @@ impl Lang {
         }
     }
 
+    /// The language's name in English, for staff pages and alerts.
+    pub fn english_name(self) -> &'static str {
+        match self {
+            Lang::Dari => "Dari",
+            Lang::Farsi => "Farsi",
+            Lang::Somali => "Somali",
+            Lang::Arabic => "Arabic",
+            Lang::Tigrinya => "Tigrinya",
+            Lang::English => "English",
+        }
+    }
+
     /// Accepts the canonical tags and the aliases from DESIGN §4 (`prs`, `prs-AF`, `fa-IR`,
     /// `ti-ER`), case-insensitively and with `_` for `-`.
     pub fn parse(tag: &str) -> Option<Lang> {

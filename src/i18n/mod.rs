@@ -4,6 +4,7 @@
 pub mod detect;
 pub mod lang;
 pub mod normalize;
+pub mod safeguarding;
 pub mod segments;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +31,8 @@ pub enum LocaleError {
     },
     #[error("{path}: missing locale folder for {lang}")]
     MissingLocale { path: PathBuf, lang: Lang },
+    #[error(transparent)]
+    List(#[from] safeguarding::ListError),
 }
 
 /// The line (1-based) of byte offset `pos` in `text`.
@@ -95,13 +98,15 @@ pub struct Localizer {
     locales: BTreeMap<Lang, Locale>,
     /// Normalised keyword → command, per language (English words are added to every language).
     keywords: BTreeMap<Lang, BTreeMap<String, Command>>,
-    /// Normalised phrase lists of `alert-*` and `route-*` messages, per language and id.
+    /// Normalised phrase lists of `route-*` messages, per language and id.
     phrases: BTreeMap<(Lang, String), Vec<String>>,
+    /// The safeguarding lists of every locale (`safeguarding.txt`).
+    safeguarding: safeguarding::Safeguarding,
 }
 
 /// Message ids whose values are comma-separated phrases matched inside messages.
 fn is_phrase_list(id: &str) -> bool {
-    id.starts_with("alert-") || id.starts_with("route-")
+    id.starts_with("route-")
 }
 
 /// Splits a comma-separated list (Latin or Arabic comma) into normalised entries.
@@ -144,10 +149,17 @@ impl Localizer {
     pub fn load(dir: &Path) -> Result<Localizer, Vec<LocaleError>> {
         let mut errors = Vec::new();
         let mut locales = BTreeMap::new();
+        let mut alert_lists = BTreeMap::new();
         for lang in Lang::ALL {
             match load_locale(dir, lang) {
                 Ok(locale) => {
                     locales.insert(lang, locale);
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+            match load_alert_list(dir, lang) {
+                Ok(list) => {
+                    alert_lists.insert(lang, list);
                 }
                 Err(mut e) => errors.append(&mut e),
             }
@@ -159,6 +171,7 @@ impl Localizer {
             locales,
             keywords: BTreeMap::new(),
             phrases: BTreeMap::new(),
+            safeguarding: safeguarding::Safeguarding::new(alert_lists),
         };
         localizer.keywords = Lang::ALL
             .iter()
@@ -185,6 +198,16 @@ impl Localizer {
                 .get(&(lang, id.to_string()))
                 .is_some_and(|list| list.iter().any(|p| contains_phrase(&text, p)))
         })
+    }
+
+    /// The most serious safeguarding alert in `text`, against the lists of every locale.
+    pub fn safeguarding(&self, text: &str) -> Option<safeguarding::Alert> {
+        self.safeguarding.assess(text)
+    }
+
+    /// The safeguarding lists, for `kabar check` and tests.
+    pub fn safeguarding_lists(&self) -> &safeguarding::Safeguarding {
+        &self.safeguarding
     }
 
     fn keyword_table(&self, lang: Lang) -> BTreeMap<String, Command> {
@@ -273,6 +296,18 @@ fn definition_line(source: &str, id: &str) -> Option<usize> {
                 .is_some_and(|rest| rest.trim_start().starts_with('='))
         })
         .map(|i| i + 1)
+}
+
+fn load_alert_list(dir: &Path, lang: Lang) -> Result<safeguarding::AlertList, Vec<LocaleError>> {
+    let path = dir.join(lang.tag()).join(safeguarding::FILE_NAME);
+    let source = std::fs::read_to_string(&path).map_err(|source| {
+        vec![LocaleError::Read {
+            path: path.clone(),
+            source,
+        }]
+    })?;
+    safeguarding::AlertList::parse(&source, &path)
+        .map_err(|errors| errors.into_iter().map(LocaleError::from).collect())
 }
 
 fn load_locale(dir: &Path, lang: Lang) -> Result<Locale, Vec<LocaleError>> {

@@ -84,14 +84,7 @@ fn role_name(role: Role) -> &'static str {
 }
 
 fn lang_name(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Dari => "Dari",
-        Lang::Farsi => "Farsi",
-        Lang::Somali => "Somali",
-        Lang::Arabic => "Arabic",
-        Lang::Tigrinya => "Tigrinya",
-        Lang::English => "English",
-    }
+    lang.english_name()
 }
 
 /// "5 min", "2 h 10 min", "3 d".

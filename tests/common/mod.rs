@@ -466,6 +466,8 @@ pub struct Setup {
     pub gateway: bool,
     /// `[helpdesk] hours`; tests are staffed around the clock unless they say otherwise.
     pub hours: &'static str,
+    /// `[helpdesk] on_call`, comma-separated as in `KABAR_HELPDESK__ON_CALL`.
+    pub on_call: &'static str,
 }
 
 impl Default for Setup {
@@ -475,6 +477,7 @@ impl Default for Setup {
             whatsapp: true,
             gateway: false,
             hours: "always",
+            on_call: "",
         }
     }
 }
@@ -511,6 +514,7 @@ pub fn config_with(
             manifest_dir().join("locales").display().to_string(),
         ),
         ("KABAR_HELPDESK__HOURS", setup.hours.to_string()),
+        ("KABAR_HELPDESK__ON_CALL", setup.on_call.to_string()),
     ];
     if setup.twilio {
         vars.extend([
