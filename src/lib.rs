@@ -226,6 +226,7 @@ impl App {
             events: self.events.clone(),
             login_limiter: Default::default(),
             login_csrf: Default::default(),
+            views: Default::default(),
         }))
     }
 

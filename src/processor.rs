@@ -378,6 +378,16 @@ impl Processor {
             ticket,
         };
         let outcome = self.store.apply_step(pending, &write)?;
+        if let (TicketChange::Reopen, Some((ticket, _))) = (&write.ticket, outcome.ticket) {
+            // Reopens are in the trail like every other change to a ticket. The reopen itself is
+            // already stored: a failed audit write is logged loudly, not a reason to answer twice.
+            if let Err(e) =
+                self.store
+                    .audit("kabar", "reopen", Some(ticket), "the person wrote again")
+            {
+                tracing::error!(ticket, error = %e, "audit row for a reopen not written");
+            }
+        }
         // The person wrote: messages held for the closed WhatsApp window can go now.
         let released = self.store.release_held(&message.phone)?;
         self.store.durable().await?;

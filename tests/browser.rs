@@ -263,13 +263,39 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
         .unwrap();
     let sent = app.twilio.wait_for(phone, 6).await;
     assert_eq!(sent[5].body, reply);
+    // Only what would work is offered: once claimed, no Claim button; Release is there.
+    assert!(
+        browser
+            .find(Locator::XPath("//button[text()='Claim']"))
+            .await
+            .is_err()
+    );
     browser
-        .find(Locator::XPath("//button[text()='Close']"))
+        .find(Locator::XPath("//button[text()='Release']"))
+        .await
+        .unwrap();
+    // Close asks first; dismissing it closes nothing.
+    let close = browser
+        .find(Locator::XPath("//button[text()='Close…']"))
+        .await
+        .unwrap();
+    close.click().await.unwrap();
+    let question = browser.get_alert_text().await.unwrap();
+    assert!(question.contains("Close this ticket?"), "{question}");
+    browser.dismiss_alert().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.store.ticket(ticket).unwrap().unwrap().status,
+        kabar::domain::TicketStatus::Open
+    );
+    browser
+        .find(Locator::XPath("//button[text()='Close…']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    browser.accept_alert().await.unwrap();
     let sent = app.twilio.wait_for(phone, 7).await;
     assert_eq!(
         sent[6].body,

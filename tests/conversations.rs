@@ -522,7 +522,7 @@ async fn the_simulator_can_neither_read_nor_change_a_real_sms_conversation() {
         .unwrap();
     let page = no_redirect.get(app.url("/simulator")).send().await.unwrap();
     assert_eq!(page.status(), 303);
-    assert_eq!(page.headers()["location"], "/login");
+    assert_eq!(page.headers()["location"], "/login?next=%2Fsimulator");
     for path in ["/simulator/history", "/simulator/events"] {
         let r = app
             .http

@@ -324,7 +324,8 @@ async fn who_may_do_what() {
         .unwrap();
     let r = anon.get(app.url("/queue")).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/login");
+    // ... and back to the page they asked for afterwards.
+    assert_eq!(r.headers()["location"], "/login?next=%2Fqueue");
     app.stop().await;
 }
 

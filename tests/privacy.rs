@@ -164,7 +164,21 @@ async fn a_store_error_is_a_503_with_a_reason_not_an_empty_page() {
     let twilio = app.twilio.clone();
     let data = app.stop().await;
     {
-        let db = sled::open(data.path().join("kabar.sled")).unwrap();
+        // The stopped app's background threads may hold sled's file lock a moment longer.
+        let db = {
+            let mut tries = 0;
+            loop {
+                match sled::open(data.path().join("kabar.sled")) {
+                    Ok(db) => break db,
+                    Err(e) if tries < 50 => {
+                        tries += 1;
+                        let _ = e;
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        };
         let tree = db.open_tree("kabar").unwrap();
         tree.insert("t/00000000000000ff", b"{not json".as_slice())
             .unwrap();

@@ -22,6 +22,50 @@ pub fn can_see(user: &User, ticket: &Ticket) -> bool {
     }
 }
 
+/// What `user` may do on an open ticket they can see, as the store's rules decide it: a claim
+/// is the claimant's (supervisors and admins may release, transfer or close it, but not reply
+/// in someone else's name); an unclaimed ticket is anyone's. The pages show only these actions,
+/// so nobody meets a button that fails after use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Allowed {
+    pub claim: bool,
+    pub release: bool,
+    pub reply: bool,
+    pub transfer: bool,
+    pub close: bool,
+}
+
+pub fn allowed(user: &User, ticket: &Ticket) -> Allowed {
+    use crate::domain::TicketStatus;
+    if ticket.status != TicketStatus::Open || !can_see(user, ticket) {
+        return Allowed::default();
+    }
+    let overrides = matches!(user.role, Role::Supervisor | Role::Admin);
+    match ticket.claimed_by.as_deref() {
+        None => Allowed {
+            claim: true,
+            release: false,
+            reply: true,
+            transfer: true,
+            close: true,
+        },
+        Some(holder) if holder == user.name => Allowed {
+            claim: false,
+            release: true,
+            reply: true,
+            transfer: true,
+            close: true,
+        },
+        Some(_) => Allowed {
+            claim: false,
+            release: overrides,
+            reply: false,
+            transfer: overrides,
+            close: overrides,
+        },
+    }
+}
+
 /// Something changed in the queue; browsers watching it refresh what concerns them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TicketEvent {
@@ -33,3 +77,50 @@ pub struct TicketEvent {
 
 /// The live feed of queue changes.
 pub type Events = tokio::sync::broadcast::Sender<TicketEvent>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TicketStatus;
+    use crate::i18n::Lang;
+
+    fn user(name: &str, role: Role) -> User {
+        User {
+            name: name.into(),
+            role,
+            languages: vec![Lang::Dari],
+            password_hash: String::new(),
+            created_at: 0,
+        }
+    }
+
+    fn ticket(claimed_by: Option<&str>) -> Ticket {
+        serde_json::from_value(serde_json::json!({
+            "id": 7, "phone": "+6281200000001", "language": "fa-AF", "topic": "general",
+            "status": "open", "opened_at": 0, "waiting_since": 0, "message_ids": [],
+            "claimed_by": claimed_by,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn only_actions_that_would_succeed_are_offered() {
+        let ana = user("ana", Role::Interpreter);
+        let sup = user("sup", Role::Supervisor);
+        let free = allowed(&ana, &ticket(None));
+        assert!(free.claim && free.reply && free.close && !free.release);
+        let mine = allowed(&ana, &ticket(Some("ana")));
+        assert!(!mine.claim && mine.reply && mine.release && mine.close && mine.transfer);
+        let theirs = allowed(&ana, &ticket(Some("bo")));
+        assert_eq!(theirs, Allowed::default(), "nothing but a note");
+        let supervising = allowed(&sup, &ticket(Some("bo")));
+        assert!(supervising.release && supervising.close && supervising.transfer);
+        assert!(!supervising.reply && !supervising.claim);
+        let mut closed = ticket(None);
+        closed.status = TicketStatus::Closed;
+        assert_eq!(allowed(&sup, &closed), Allowed::default());
+        let mut other_language = ticket(None);
+        other_language.language = Lang::Somali;
+        assert_eq!(allowed(&ana, &other_language), Allowed::default());
+    }
+}

@@ -191,6 +191,26 @@ impl Store {
     }
 
     /// The audit trail, newest first, at most `limit` rows.
+    /// The newest `limit` audit rows that `keep` accepts, newest first.
+    pub fn audit_search(
+        &self,
+        keep: impl Fn(&AuditEntry) -> bool,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut rows = Vec::new();
+        for kv in self.tree.scan_prefix(b"au/").rev() {
+            let (k, v) = kv?;
+            let entry: AuditEntry = decode(&k, &v)?;
+            if keep(&entry) {
+                rows.push(entry);
+                if rows.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(rows)
+    }
+
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.tree
             .scan_prefix(b"au/")

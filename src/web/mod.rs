@@ -3,6 +3,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod pages;
 pub mod simulator;
 pub mod tickets;
 pub mod ui;
@@ -64,6 +65,8 @@ pub struct Shared {
     pub login_limiter: Arc<auth::LoginLimiter>,
     /// Signs the login form's CSRF token (a new key each start: open login forms expire).
     pub login_csrf: Arc<auth::LoginCsrf>,
+    /// One audit "view" per look at a ticket, not per live refresh.
+    pub views: Arc<tickets::ViewLog>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -107,6 +110,8 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(14),
         ))
         .layer(CatchPanicLayer::new())
+        // Errors as pages (or JSON for /api), no-store, login that returns to the page.
+        .layer(middleware::from_fn_with_state(state.clone(), pages::finish))
         // Outermost, so that timeouts, panics and 404s carry the headers too.
         .layer(middleware::map_response(move |response: Response| {
             security_headers(response, hsts)
@@ -181,6 +186,9 @@ async fn index(State(state): State<AppState>) -> Html<String> {
                     h1 { "kabar" }
                     p { "A helpdesk by SMS and WhatsApp for refugees and asylum seekers, in Dari, Farsi, Somali, Arabic, Tigrinya and English." }
                     ul {
+                        li { a href="/login" { "Log in" } " — interpreters, supervisors, staff and admins." }
+                        li { a href="/queue" { "Interpreter queue" } " — tickets waiting for a person." }
+                        li { a href="/broadcasts" { "Broadcasts" } " — notices to groups (staff)." }
                         @if simulator { li { a href="/simulator" { "Phone simulator" } " — try the conversation flows without a provider." } }
                         li { a href="/api/openapi.json" { "API description" } " — tickets and more, with a bearer token from " code { "kabar token create" } "." }
                         li { a href="/healthz" { "Health" } " and " a href="/metrics" { "metrics" } "." }

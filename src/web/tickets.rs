@@ -209,7 +209,8 @@ pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiErro
     })
 }
 
-/// Views a ticket: recorded in the audit trail, marks its messages as seen.
+/// Views a ticket: marks its messages as seen, and is recorded in the audit trail once per
+/// user and ticket in [`VIEW_AGAIN_AFTER`] (the live refresh of an open page is not a new view).
 pub fn view(state: &AppState, principal: &Principal, id: u64) -> Result<TicketDetail, ApiError> {
     let user = &principal.user;
     if !works_tickets(user) {
@@ -220,15 +221,53 @@ pub fn view(state: &AppState, principal: &Principal, id: u64) -> Result<TicketDe
         ));
     }
     let ticket = visible_ticket(state, user, id)?;
-    state
-        .store
-        .audit(&user.name, "view", Some(id), "")
-        .map_err(unavailable)?;
+    if state.views.first_in_a_while(&user.name, id) {
+        if let Err(e) = state.store.audit(&user.name, "view", Some(id), "") {
+            state.views.forget(&user.name, id);
+            return Err(unavailable(e));
+        }
+    }
     state
         .store
         .mark_seen(&user.name, id, ticket.message_ids.len())
         .map_err(unavailable)?;
     detail(state, &ticket)
+}
+
+/// A view of the same ticket by the same user within this time is the same view.
+pub const VIEW_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// Who looked at which ticket when, to write one "view" row per look rather than per refresh.
+#[derive(Debug, Default)]
+pub struct ViewLog {
+    seen: std::sync::Mutex<std::collections::HashMap<(String, u64), std::time::Instant>>,
+}
+
+impl ViewLog {
+    /// True (and remembered) when `user` has not viewed ticket `id` within [`VIEW_AGAIN_AFTER`].
+    pub fn first_in_a_while(&self, user: &str, id: u64) -> bool {
+        let now = std::time::Instant::now();
+        let Ok(mut seen) = self.seen.lock() else {
+            return true;
+        };
+        // Forget old looks so the map stays small.
+        if seen.len() > 10_000 {
+            seen.retain(|_, at| now.duration_since(*at) < VIEW_AGAIN_AFTER);
+        }
+        match seen.get(&(user.to_string(), id)) {
+            Some(at) if now.duration_since(*at) < VIEW_AGAIN_AFTER => false,
+            _ => {
+                seen.insert((user.to_string(), id), now);
+                true
+            }
+        }
+    }
+
+    fn forget(&self, user: &str, id: u64) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.remove(&(user.to_string(), id));
+        }
+    }
 }
 
 /// The actions interpreters take on a ticket.
@@ -250,6 +289,20 @@ pub enum Action {
     Close,
     /// Completes a data-deletion request: erases the person (supervisors and admins only).
     Erase,
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Claim => "claim",
+            Action::Release => "release",
+            Action::Transfer { .. } => "transfer",
+            Action::Reply { .. } => "reply",
+            Action::Note { .. } => "note",
+            Action::Close => "close",
+            Action::Erase => "erase",
+        }
+    }
 }
 
 /// Longest reply or note (ten SMS segments of Arabic text and then some).
@@ -274,8 +327,33 @@ fn checked_text(text: &str, what: &str) -> Result<String, ApiError> {
     Ok(text.to_string())
 }
 
-/// Carries out `action` for `principal` on ticket `id`.
+/// Carries out `action` for `principal` on ticket `id`. A refused action is in the audit
+/// trail too (who tried what, and why it was refused).
 pub async fn act(
+    state: &AppState,
+    principal: &Principal,
+    id: u64,
+    action: Action,
+) -> Result<Ticket, ApiError> {
+    let kind = action.name();
+    let result = act_unchecked(state, principal, id, action).await;
+    if let Err(e) = &result {
+        if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
+            state
+                .store
+                .audit(
+                    &principal.user.name,
+                    &format!("refused {kind}"),
+                    Some(id),
+                    &e.detail,
+                )
+                .map_err(unavailable)?;
+        }
+    }
+    result
+}
+
+async fn act_unchecked(
     state: &AppState,
     principal: &Principal,
     id: u64,

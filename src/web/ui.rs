@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -37,10 +37,11 @@ pub fn routes() -> Router<AppState> {
         .route("/canned", get(canned_page).post(canned_add))
         .route("/canned/{id}/delete", post(canned_delete))
         .route("/audit", get(audit_page))
+        .route("/audit.csv", get(audit_csv))
         .route("/figures", get(figures_page))
 }
 
-fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String> {
+pub(crate) fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String> {
     Html(
         html! {
             (DOCTYPE)
@@ -52,9 +53,12 @@ fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String
                     link rel="stylesheet" href=(assets::url("style.css"));
                 }
                 body {
+                    @if principal.is_none() {
+                        nav { a href="/" { strong { "kabar" } } a href="/login" { "Log in" } }
+                    }
                     @if let Some(p) = principal {
                         nav {
-                            strong { "kabar" }
+                            a href="/" { strong { "kabar" } }
                             @if works_tickets(&p.user) { a href="/queue" { "Queue" } }
                             @if p.user.role != Role::Interpreter { a href="/canned" { "Canned replies" } }
                             @if matches!(p.user.role, Role::Supervisor | Role::Admin) { a href="/figures" { "Figures" } }
@@ -102,7 +106,7 @@ fn local_time(state: &AppState, at: Millis) -> String {
     chrono::DateTime::from_timestamp_millis(at as i64)
         .map(|t| {
             t.with_timezone(&state.hours.timezone())
-                .format("%d %b %H:%M")
+                .format("%d %b %H:%M %Z")
                 .to_string()
         })
         .unwrap_or_default()
@@ -166,21 +170,42 @@ fn store_failed(principal: Option<&Principal>, e: impl std::fmt::Display) -> Res
         .into_response()
 }
 
+fn encode_query(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 fn secure_cookies(state: &AppState) -> bool {
     state.config.server.public_url.scheme() == "https"
 }
 
 // ---- login ----
 
-async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Ok(Some(_)) = auth::principal(&state.store, &headers) {
-        return Redirect::to("/queue").into_response();
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let next = super::pages::safe_next(query.get("next").map(String::as_str));
+    if let Ok(Some(p)) = auth::principal(&state.store, &headers) {
+        return Redirect::to(next.unwrap_or(home_of(&p.user))).into_response();
     }
-    login_form(&state, None)
+    let expired = query.contains_key("expired").then_some(
+        "Your session ended. Log in again to go on: a reply you were typing is kept in this browser.",
+    );
+    login_form(&state, expired, next)
+}
+
+/// Where a user lands after logging in.
+fn home_of(user: &User) -> &'static str {
+    if works_tickets(user) {
+        "/queue"
+    } else {
+        "/canned"
+    }
 }
 
 /// The login page with a fresh CSRF token in its cookie and its form.
-fn login_form(state: &AppState, error: Option<&str>) -> Response {
+fn login_form(state: &AppState, error: Option<&str>, next: Option<&str>) -> Response {
     let token = state.login_csrf.issue(now_ms());
     let html = page(
         "Log in",
@@ -190,6 +215,7 @@ fn login_form(state: &AppState, error: Option<&str>) -> Response {
             @if let Some(e) = error { p.error role="alert" { (e) } }
             form.panel method="post" action="/login" {
                 input type="hidden" name="csrf" value=(token);
+                @if let Some(next) = next { input type="hidden" name="next" value=(next); }
                 p { label { "User name " input name="name" autocomplete="username" required; } }
                 p { label { "Password " input type="password" name="password" autocomplete="current-password" required; } }
                 button { "Log in" }
@@ -213,8 +239,13 @@ async fn login(
 ) -> Response {
     let cookie = auth::cookie_value(&headers, auth::LOGIN_COOKIE);
     let sent = form.get("csrf").map(String::as_str);
+    let next = super::pages::safe_next(form.get("next").map(String::as_str));
     if !state.login_csrf.check(sent, cookie.as_deref(), now_ms()) {
-        let mut refused = login_form(&state, Some("This login form expired. Please try again."));
+        let mut refused = login_form(
+            &state,
+            Some("This login form expired. Please try again."),
+            next,
+        );
         *refused.status_mut() = StatusCode::FORBIDDEN;
         return refused;
     }
@@ -231,6 +262,7 @@ async fn login(
             Some(&format!(
                 "Too many failed attempts. Try again in {minutes} minute(s)."
             )),
+            next,
         );
         *refused.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return refused;
@@ -250,7 +282,12 @@ async fn login(
         .unwrap_or(false);
     let Some(user) = user.filter(|_| ok) else {
         state.login_limiter.failed(&name);
-        let mut refused = login_form(&state, Some("Wrong user name or password."));
+        // Failed logins are in the trail (the name as typed, cut short: never a password).
+        let typed: String = name.chars().take(64).collect();
+        if let Err(e) = state.store.audit(&typed, "login-failed", None, "") {
+            return store_failed(None, e);
+        }
+        let mut refused = login_form(&state, Some("Wrong user name or password."), next);
         *refused.status_mut() = StatusCode::UNAUTHORIZED;
         return refused;
     };
@@ -267,18 +304,14 @@ async fn login(
     {
         return store_failed(None, e);
     }
-    let home = if works_tickets(&user) {
-        "/queue"
-    } else {
-        "/canned"
-    };
+    let home = next.unwrap_or(home_of(&user)).to_string();
     (
         [
             (
                 header::SET_COOKIE,
                 auth::session_cookie(&token, secure_cookies(&state)),
             ),
-            (header::LOCATION, home.to_string()),
+            (header::LOCATION, home),
         ],
         StatusCode::SEE_OTHER,
     )
@@ -332,7 +365,11 @@ fn csrf_refused(principal: &Principal) -> Response {
 
 // ---- queue ----
 
-async fn queue_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn queue_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let p = match signed_in(&state, &headers) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
@@ -349,7 +386,11 @@ async fn queue_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
         Some(&p),
         html! {
             h1 { "Queue" }
-            p { "Your languages: " (p.user.languages.iter().map(|l| lang_name(*l)).collect::<Vec<_>>().join(", ")) }
+            @if let Some(e) = query.get("error") { p.error.panel role="alert" { (e) } }
+            p { "Your languages: "
+                @if matches!(p.user.role, Role::Supervisor | Role::Admin) { "all (you see every ticket, protection and return too)" }
+                @else { (p.user.languages.iter().map(|l| lang_name(*l)).collect::<Vec<_>>().join(", ")) } }
+            p.note { "Times are " (state.hours.timezone().name()) "." }
             div #queue { (list) }
             script src=(assets::url("queue.js")) {}
         },
@@ -381,7 +422,19 @@ fn queue_list(state: &AppState, user: &User) -> Result<Markup, crate::store::Sto
         .partition(|t| t.claimed_by.as_deref() == Some(user.name.as_str()));
     let (waiting, others): (Vec<_>, Vec<_>) =
         rest.into_iter().partition(|t| t.claimed_by.is_none());
+    let urgent: Vec<&Ticket> = waiting.iter().filter(|t| t.urgent).collect();
     Ok(html! {
+        // An urgent ticket nobody has claimed must reach a person at once (the on-call phones
+        // are alerted too): say it at the top, live, until someone claims it.
+        @if !urgent.is_empty() {
+            p.alert-urgent role="alert" #urgent-alert {
+                (urgent.len()) " urgent ticket" @if urgent.len() > 1 { "s" } " waiting for a supervisor: "
+                @for (i, t) in urgent.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href={ "/tickets/" (t.id) } { "#" (t.id) " (" (lang_name(t.language)) ")" }
+                }
+            }
+        }
         h2 { "Waiting (" (waiting.len()) ")" }
         (ticket_table(state, user, &waiting)?)
         h2 { "Mine (" (mine.len()) ")" }
@@ -401,10 +454,18 @@ fn ticket_table(
     // Read before rendering, so a store error shows as an error, not as "0 new" or "-".
     let mut rows = Vec::with_capacity(tickets.len());
     for t in tickets {
-        let unread = t
-            .message_ids
-            .len()
-            .saturating_sub(state.store.seen(&user.name, t.id)?);
+        // "New" counts what the person wrote since this user last looked, not the bot's lines.
+        let seen = state.store.seen(&user.name, t.id)?;
+        let mut unread = 0;
+        for &message in t.message_ids.iter().skip(seen) {
+            if state
+                .store
+                .message(message)?
+                .is_some_and(|m| m.direction == Direction::In)
+            {
+                unread += 1;
+            }
+        }
         let channel = state
             .store
             .contact(&t.phone)?
@@ -415,23 +476,23 @@ fn ticket_table(
     }
     Ok(html! {
         @if tickets.is_empty() { p { "Nothing here." } } @else {
-            table {
+            div.scroll { table.queue {
                 thead { tr { th { "#" } th { "Language" } th { "Topic" } th { "Channel" } th { "Waiting" } th { "Claimed by" } th { "New" } } }
                 tbody {
                     @for (t, unread, channel) in &rows {
                         @let (unread, channel) = (*unread, *channel);
                         tr class=(if t.urgent { "urgent" } else { "" }) data-ticket=(t.id) {
-                            td { a href={ "/tickets/" (t.id) } { "#" (t.id) } }
-                            td { (lang_name(t.language)) }
-                            td { @if t.urgent { span.badge.red { "URGENT" } " " } (t.topic) }
-                            td { (channel) }
-                            td { @if let Some(w) = t.waiting_since { (ago(w)) } @else { "answered" } }
-                            td { (t.claimed_by.clone().unwrap_or_else(|| "—".into())) }
-                            td { @if unread > 0 { span.badge.unread { (unread) } } }
+                            td data-label="#" { a href={ "/tickets/" (t.id) } { "#" (t.id) } }
+                            td data-label="Language" { (lang_name(t.language)) }
+                            td data-label="Topic" { @if t.urgent { span.badge.red { "URGENT" } " " } (t.topic) }
+                            td data-label="Channel" { (channel) }
+                            td data-label="Waiting" { @if let Some(w) = t.waiting_since { (ago(w)) } @else { "answered" } }
+                            td data-label="Claimed by" { (t.claimed_by.clone().unwrap_or_else(|| "—".into())) }
+                            td data-label="New" { @if unread > 0 { span.badge.unread { (unread) } } }
                         }
                     }
                 }
-            }
+            } }
         }
     })
 }
@@ -442,6 +503,7 @@ async fn ticket_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<u64>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let p = match signed_in(&state, &headers) {
         Ok(p) => p,
@@ -463,87 +525,111 @@ async fn ticket_page(
     .filter(works_tickets)
     .collect();
     let csrf = p.csrf.clone().unwrap_or_default();
-    let action = |name: &str, label: &str| {
+    let action = |name: &str, label: &str, confirm: Option<&str>| {
         html! {
-            form method="post" action={ "/tickets/" (id) "/" (name) } {
+            form method="post" action={ "/tickets/" (id) "/" (name) } data-confirm=[confirm] {
                 input type="hidden" name="csrf" value=(csrf);
                 button { (label) }
             }
         }
     };
     let open = detail.status == TicketStatus::Open;
+    let may = match state.store.ticket(id) {
+        Ok(Some(t)) => crate::helpdesk::allowed(&p.user, &t),
+        Ok(None) => crate::helpdesk::Allowed::default(),
+        Err(e) => return store_failed(Some(&p), e),
+    };
+    let holder = detail.claimed_by.clone();
+    let notice = query.get("error").or(query.get("done"));
     page(
         &format!("Ticket {id}"),
         Some(&p),
         html! {
             h1 { "Ticket #" (id) " · " (lang_name(detail.language)) " · " (detail.topic)
                 @if detail.urgent { " " span.badge.red { "URGENT" } } }
-            div.panel {
-                p {
-                    (detail.phone) " · channel " (detail.channel.unwrap_or("-"))
-                    " · " @if open { "open" } @else { "closed" }
-                    " · claimed by " (detail.claimed_by.clone().unwrap_or_else(|| "nobody".into()))
-                }
-                @if let Some(open_window) = detail.whatsapp_window_open {
-                    p #window { @if open_window { "WhatsApp 24-hour window: open — free replies are possible." }
-                        @else { "WhatsApp 24-hour window: closed — your reply goes as a template or SMS, or waits until they write." } }
-                }
-                @for (k, v) in &detail.details { p { strong { (k) } ": " bdi { (v) } } }
-                @if !detail.also.is_empty() { p { "Also asked: " (detail.also.join(", ")) } }
-                @if open {
-                    div.row {
-                        @if detail.claimed_by.as_deref() != Some(p.user.name.as_str()) { (action("claim", "Claim")) }
-                        @if detail.claimed_by.is_some() { (action("release", "Release")) }
-                        (action("close", "Close"))
+            @if let Some(e) = query.get("error") { p.error.panel role="alert" { (e) } }
+            @else if let Some(d) = notice { p.panel role="status" { (d) } }
+            div.ticket {
+                section.talk {
+                    // The layout stays left to right for the interpreter; each message takes its
+                    // own direction from its text (dir=auto), isolated from the rest of the page.
+                    // The newest message is at the bottom, in view (ticket.js scrolls there).
+                    ol.conversation #messages lang=(detail.language.tag()) data-rtl=(detail.rtl) data-ticket=(id) { (conversation(&state, &detail.messages)) }
+                    @if open && may.reply {
+                        form.panel #reply-form method="post" action={ "/tickets/" (id) "/reply" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            label for="reply" { "Reply to the person (sent on " (detail.channel.unwrap_or("their channel")) ")" }
+                            @if !canned.is_empty() {
+                                p { select #canned aria-label="Canned replies" {
+                                    option value="" { "Insert a canned reply at the cursor…" }
+                                    @for c in &canned { option value=(c.text) { (c.title) } }
+                                } }
+                            }
+                            textarea #reply name="text" dir="auto" required {}
+                            p.row { output #segments { "0 characters" } button { "Send" } }
+                            p.note #draft-note hidden { "Your unsent reply was kept and put back." }
+                        }
+                    } @else if open {
+                        p.panel { "Claimed by " strong { (holder.clone().unwrap_or_default()) } ": only they can reply. You can add a private note below" @if may.release { ", or release the ticket" } "." }
                     }
                 }
-                @if detail.erasable && matches!(p.user.role, Role::Supervisor | Role::Admin) {
-                    form.row method="post" action={ "/tickets/" (id) "/erase" } {
-                        input type="hidden" name="csrf" value=(csrf);
-                        span { "This person asked for their data to be deleted. Erasing removes their messages, media, session, contact record and queued messages for good; this ticket stays, anonymised, for the figures." }
-                        button { "Erase their data" }
+                aside.side {
+                    div.panel {
+                        p {
+                            (detail.phone) " · channel " (detail.channel.unwrap_or("-"))
+                            " · " @if open { "open" } @else { "closed" }
+                            " · claimed by " (holder.clone().unwrap_or_else(|| "nobody".into()))
+                        }
+                        @if let Some(open_window) = detail.whatsapp_window_open {
+                            p #window { @if open_window { "WhatsApp 24-hour window: open — free replies are possible." }
+                                @else { "WhatsApp 24-hour window: closed — your reply goes as a template or SMS, or waits until they write." } }
+                        }
+                        @for (k, v) in &detail.details { p { strong { (k) } ": " bdi { (v) } } }
+                        @if !detail.also.is_empty() { p { "Also asked: " (detail.also.join(", ")) } }
+                        @if open {
+                            div.row {
+                                @if may.claim { (action("claim", "Claim", None)) }
+                                @if may.release { (action("release", "Release", None)) }
+                                @if may.close { (action("close", "Close…", Some("Close this ticket? The person is told it is closed and the bot answers them again."))) }
+                            }
+                        }
+                        @if detail.erasable && matches!(p.user.role, Role::Supervisor | Role::Admin) {
+                            form.row method="post" action={ "/tickets/" (id) "/erase" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                span { "This person asked for their data to be deleted. Erasing removes their messages, media, session, contact record and queued messages for good; this ticket stays, anonymised, for the figures." }
+                                button { "Erase their data" }
+                            }
+                        }
+                    }
+                    div.panel {
+                        h2 { "Notes" }
+                        @if detail.notes.is_empty() { p { "No notes yet." } }
+                        @for n in &detail.notes { p { strong { (n.author) } " · " (local_time(&state, n.at)) ": " bdi { (n.text) } } }
+                        @if open {
+                            form method="post" action={ "/tickets/" (id) "/note" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                label for="note" { "Private note (never sent)" }
+                                textarea #note name="text" dir="auto" required {}
+                                button { "Add note" }
+                            }
+                        }
+                    }
+                    @if open && may.transfer {
+                        form.panel method="post" action={ "/tickets/" (id) "/transfer" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            span { "Transfer to " }
+                            select name="to_user" aria-label="Person" {
+                                option value="" { "(the queue)" }
+                                @for u in &users { option value=(u.name) { (u.name) " (" (role_name(u.role)) ")" } }
+                            }
+                            " in " select name="to_language" aria-label="Language" {
+                                option value="" { "(same language)" }
+                                @for l in Lang::ALL { option value=(l.tag()) { (lang_name(l)) } }
+                            }
+                            " " button { "Transfer" }
+                        }
                     }
                 }
-            }
-            // The layout stays left to right for the interpreter; each message takes its own
-            // direction from its text (dir=auto), isolated from the rest of the page.
-            ol.conversation #messages lang=(detail.language.tag()) data-rtl=(detail.rtl) data-ticket=(id) { (conversation(&state, &detail.messages)) }
-            @if open {
-                form.panel method="post" action={ "/tickets/" (id) "/reply" } {
-                    input type="hidden" name="csrf" value=(csrf);
-                    label for="reply" { "Reply to the person (sent on " (detail.channel.unwrap_or("their channel")) ")" }
-                    @if !canned.is_empty() {
-                        p { select #canned aria-label="Canned replies" {
-                            option value="" { "Insert a canned reply…" }
-                            @for c in &canned { option value=(c.text) { (c.title) } }
-                        } }
-                    }
-                    textarea #reply name="text" dir="auto" required {}
-                    p.row { output #segments { "0 characters" } button { "Send" } }
-                }
-                form.panel method="post" action={ "/tickets/" (id) "/note" } {
-                    input type="hidden" name="csrf" value=(csrf);
-                    label for="note" { "Private note (never sent)" }
-                    textarea #note name="text" dir="auto" required {}
-                    button { "Add note" }
-                }
-                form.panel method="post" action={ "/tickets/" (id) "/transfer" } {
-                    input type="hidden" name="csrf" value=(csrf);
-                    span { "Transfer to " }
-                    select name="to_user" aria-label="Person" {
-                        option value="" { "(the queue)" }
-                        @for u in &users { option value=(u.name) { (u.name) " (" (role_name(u.role)) ")" } }
-                    }
-                    " in " select name="to_language" aria-label="Language" {
-                        option value="" { "(same language)" }
-                        @for l in Lang::ALL { option value=(l.tag()) { (lang_name(l)) } }
-                    }
-                    " " button { "Transfer" }
-                }
-            }
-            @if !detail.notes.is_empty() {
-                div.panel { h2 { "Notes" }
-                    @for n in &detail.notes { p { strong { (n.author) } " · " (local_time(&state, n.at)) ": " bdi { (n.text) } } } }
             }
             script src=(assets::url("ticket.js")) {}
         },
@@ -617,17 +703,19 @@ async fn ticket_action(
         },
         _ => return (StatusCode::NOT_FOUND, "no such action").into_response(),
     };
+    // After every form, a redirect to the ticket page: a reload never sends it again.
     match tickets::act(&state, &p, id, action).await {
+        Ok(_) if name == "reply" => Redirect::to(&format!("/tickets/{id}?sent=1")).into_response(),
         Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),
-        Err(e) => (
-            e.status,
-            page(
-                "Could not do that",
-                Some(&p),
-                html! { h1 { "Could not do that" } p.error role="alert" { (e.detail) } p { a href={ "/tickets/" (id) } { "Back to the ticket" } } },
-            ),
-        )
-            .into_response(),
+        // A ticket they may no longer see (transferred away, closed by a supervisor): the queue.
+        Err(e) if e.status == StatusCode::NOT_FOUND || e.status == StatusCode::FORBIDDEN => {
+            let to = format!("/queue?error={}", encode_query(&e.detail));
+            Redirect::to(&to).into_response()
+        }
+        Err(e) => {
+            let to = format!("/tickets/{id}?error={}", encode_query(&e.detail));
+            Redirect::to(&to).into_response()
+        }
     }
 }
 
@@ -840,7 +928,76 @@ async fn canned_delete(
 
 // ---- audit and figures ----
 
-async fn audit_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The audit trail's filters, as typed in the form (all optional).
+#[derive(Debug, Default, serde::Deserialize)]
+struct AuditFilter {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    ticket: String,
+    #[serde(default)]
+    action: String,
+    /// Days in the helpdesk time zone, `2026-12-01`.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+impl AuditFilter {
+    /// A predicate over rows, or the reason the filter cannot be read.
+    fn predicate(
+        &self,
+        tz: chrono_tz::Tz,
+    ) -> Result<impl Fn(&crate::domain::AuditEntry) -> bool + use<>, String> {
+        use chrono::TimeZone;
+        let day = |text: &str, end: bool| -> Result<Option<Millis>, String> {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| format!("{text:?} is not a date like 2026-12-01"))?;
+            let date = if end {
+                date.succ_opt().unwrap_or(date)
+            } else {
+                date
+            };
+            let start = date
+                .and_hms_opt(0, 0, 0)
+                .and_then(|t| tz.from_local_datetime(&t).earliest())
+                .ok_or_else(|| format!("{text:?} is not a day in {}", tz.name()))?;
+            Ok(Some(start.timestamp_millis().max(0) as Millis))
+        };
+        let ticket = match self.ticket.trim().trim_start_matches('#') {
+            "" => None,
+            t => Some(
+                t.parse::<u64>()
+                    .map_err(|_| format!("{t:?} is not a ticket number"))?,
+            ),
+        };
+        let (from, to) = (day(&self.from, false)?, day(&self.to, true)?);
+        let user = self.user.trim().to_string();
+        let action = self.action.trim().to_string();
+        Ok(move |e: &crate::domain::AuditEntry| {
+            (user.is_empty() || e.user == user)
+                && (action.is_empty() || e.action.contains(action.as_str()))
+                && ticket.is_none_or(|t| e.ticket == Some(t))
+                && from.is_none_or(|f| e.at >= f)
+                && to.is_none_or(|t| e.at < t)
+        })
+    }
+}
+
+/// Rows shown on the page; the CSV has up to [`AUDIT_CSV_ROWS`].
+const AUDIT_PAGE_ROWS: usize = 500;
+const AUDIT_CSV_ROWS: usize = 100_000;
+
+async fn audit_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(filter): Query<AuditFilter>,
+) -> Response {
     let p = match signed_in(&state, &headers) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
@@ -848,26 +1005,104 @@ async fn audit_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if p.user.role != Role::Admin {
         return forbidden(&p, "read the audit trail");
     }
-    let rows = match state.store.audit_log(500) {
-        Ok(r) => r,
-        Err(e) => return store_failed(Some(&p), e),
+    let (rows, problem) = match filter.predicate(state.hours.timezone()) {
+        Ok(keep) => match state.store.audit_search(keep, AUDIT_PAGE_ROWS) {
+            Ok(r) => (r, None),
+            Err(e) => return store_failed(Some(&p), e),
+        },
+        Err(why) => (Vec::new(), Some(why)),
     };
+    let query = serde_urlencoded_query(&filter);
     page(
         "Audit",
         Some(&p),
         html! {
             h1 { "Audit trail" }
-            table {
+            form.panel.row method="get" action="/audit" {
+                label { "Who " input name="user" value=(filter.user) size="10"; }
+                label { "Ticket " input name="ticket" value=(filter.ticket) size="6"; }
+                label { "Action " input name="action" value=(filter.action) size="10" placeholder="view, claim, login-failed…"; }
+                label { "From " input type="date" name="from" value=(filter.from); }
+                label { "To " input type="date" name="to" value=(filter.to); }
+                button { "Filter" }
+                a href={ "/audit.csv?" (query) } { "Download CSV" }
+            }
+            @if let Some(why) = problem { p.error role="alert" { (why) } }
+            p.note { "Newest first, at most " (AUDIT_PAGE_ROWS) " rows; times are " (state.hours.timezone().name()) "." }
+            div.scroll { table {
                 thead { tr { th { "When" } th { "Who" } th { "What" } th { "Ticket" } th { "Detail" } } }
                 tbody { @for r in &rows { tr {
                     td { (local_time(&state, r.at)) } td { (r.user) } td { (r.action) }
                     td { @if let Some(t) = r.ticket { a href={ "/tickets/" (t) } { "#" (t) } } }
                     td { (r.detail) }
                 } } }
-            }
+            } }
         },
     )
     .into_response()
+}
+
+async fn audit_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(filter): Query<AuditFilter>,
+) -> Response {
+    let p = match signed_in(&state, &headers) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    if p.user.role != Role::Admin {
+        return forbidden(&p, "read the audit trail");
+    }
+    let keep = match filter.predicate(state.hours.timezone()) {
+        Ok(k) => k,
+        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+    };
+    let rows = match state.store.audit_search(keep, AUDIT_CSV_ROWS) {
+        Ok(r) => r,
+        Err(e) => return store_failed(Some(&p), e),
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let _ = out.write_record(["at", "user", "action", "ticket", "detail"]);
+    for r in &rows {
+        let at = chrono::DateTime::from_timestamp_millis(r.at as i64)
+            .map(|t| t.with_timezone(&state.hours.timezone()).to_rfc3339())
+            .unwrap_or_default();
+        let ticket = r.ticket.map(|t| t.to_string()).unwrap_or_default();
+        let _ = out.write_record([at.as_str(), &r.user, &r.action, &ticket, &r.detail]);
+    }
+    let body = out.into_inner().unwrap_or_default();
+    // Reading the trail is itself in the trail.
+    if let Err(e) = state.store.audit(
+        &p.user.name,
+        "audit-export",
+        None,
+        &format!("{} rows", rows.len()),
+    ) {
+        return store_failed(Some(&p), e);
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The filter again as a query string, for the CSV link.
+fn serde_urlencoded_query(f: &AuditFilter) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("user", &f.user)
+        .append_pair("ticket", &f.ticket)
+        .append_pair("action", &f.action)
+        .append_pair("from", &f.from)
+        .append_pair("to", &f.to)
+        .finish()
 }
 
 /// Per-language figures for supervisors: how long people wait for a first answer and for a
