@@ -3,6 +3,7 @@
 //! → outbox → channel (provider).
 
 pub mod background;
+pub mod broadcast;
 pub mod channel;
 pub mod config;
 pub mod domain;

@@ -330,6 +330,7 @@ fn new_outbound(
         media: None,
         media_file: None,
         unsupported: None,
+        broadcast: None,
     };
     let item = OutboxItem {
         message_id: id,
@@ -342,6 +343,7 @@ fn new_outbound(
         interactive: reply.interactive.clone(),
         language,
         held: None,
+        lane: Lane::Interactive,
     };
     (record, item)
 }
@@ -540,6 +542,7 @@ impl Store {
             media: inbound.media.clone(),
             media_file: None,
             unsupported: inbound.unsupported.clone(),
+            broadcast: None,
         };
         let mut batch = sled::Batch::default();
         batch.insert(keys::message(message_id).as_bytes(), encode(&record)?);
@@ -789,6 +792,9 @@ impl Store {
                     if value.is_some() {
                         slot.clone_from(value);
                     }
+                }
+                if let Some(tags) = &row.tags {
+                    contact.tags.clone_from(tags);
                 }
                 tx_put(tx, &key, &contact)?;
             }
