@@ -53,6 +53,33 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     #[serde(default)]
     pub helpdesk: HelpdeskConfig,
+    #[serde(default)]
+    pub broadcasts: BroadcastsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastsConfig {
+    /// A broadcast to more recipients than this needs a second staff/admin user's approval
+    /// (0 = always).
+    #[serde(default = "default_approval_over")]
+    pub approval_over: u64,
+    /// `"21:00-07:00"` in the helpdesk time zone: no broadcast message goes out then.
+    #[serde(default)]
+    pub quiet_hours: Option<String>,
+}
+
+impl Default for BroadcastsConfig {
+    fn default() -> Self {
+        BroadcastsConfig {
+            approval_over: default_approval_over(),
+            quiet_hours: None,
+        }
+    }
+}
+
+fn default_approval_over() -> u64 {
+    500
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -303,6 +330,10 @@ impl Config {
                 }
             }
         }
+        if let Some(q) = &self.broadcasts.quiet_hours {
+            crate::broadcast::QuietHours::parse(q, chrono_tz::UTC)
+                .map_err(|e| invalid(format!("broadcasts.{e}")))?;
+        }
         if let Some(g) = &self.gateway {
             if g.signing_key.is_empty() {
                 return Err(invalid(
@@ -405,5 +436,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("messaging_service_sid"), "{e}");
+        let e = Config::load(None, env(&[("KABAR_BROADCASTS__QUIET_HOURS", "late")])).unwrap_err();
+        assert!(e.to_string().contains("quiet_hours"), "{e}");
+        let c = Config::load(
+            None,
+            env(&[
+                ("KABAR_BROADCASTS__QUIET_HOURS", "21:00-07:00"),
+                ("KABAR_BROADCASTS__APPROVAL_OVER", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.broadcasts.approval_over, 0);
     }
 }

@@ -241,6 +241,9 @@ pub struct OutboxItem {
     /// Interactive replies go before bulk (broadcast) messages for every provider's send slot.
     #[serde(default, skip_serializing_if = "Lane::is_interactive")]
     pub lane: Lane,
+    /// The staff broadcast it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<u64>,
 }
 
 /// Which queue an outbox item waits in.

@@ -244,7 +244,9 @@ pub fn parse_tags(value: &str) -> Result<Vec<String>, String> {
 pub fn normalize_tag(tag: &str) -> Result<String, String> {
     let tag = tag.trim().to_lowercase();
     if tag.is_empty() || tag.chars().count() > TAG_MAX_CHARS {
-        return Err(format!("tag {tag:?} must have 1 to {TAG_MAX_CHARS} characters"));
+        return Err(format!(
+            "tag {tag:?} must have 1 to {TAG_MAX_CHARS} characters"
+        ));
     }
     if !tag
         .chars()
@@ -350,7 +352,11 @@ mod tests {
         assert_eq!(parsed.rows[1].tags, None);
         assert_eq!(parsed.errors.len(), 1);
         assert_eq!(parsed.errors[0].line, 4);
-        assert!(parsed.errors[0].reason.contains("bad tag"), "{:?}", parsed.errors);
+        assert!(
+            parsed.errors[0].reason.contains("bad tag"),
+            "{:?}",
+            parsed.errors
+        );
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub enum StartError {
     Runtime(std::io::Error),
     #[error("config helpdesk: {0}")]
     Hours(#[from] helpdesk::hours::HoursError),
+    #[error("config broadcasts: {0}")]
+    Broadcasts(String),
 }
 
 /// Loads and validates locales and flows.
@@ -67,6 +69,8 @@ pub struct App {
     pub hours: helpdesk::hours::BusinessHours,
     pub events: helpdesk::Events,
     localizer: Arc<Localizer>,
+    /// The time the WhatsApp window, quiet hours and `send_at` are judged by.
+    clock: Clock,
     /// Intake, answering and sending run here, below the webhooks' priority.
     background: background::Background,
     shutdown_tx: watch::Sender<bool>,
@@ -128,6 +132,7 @@ impl App {
             &config.helpdesk.hours,
         )?;
         let (events, _) = tokio::sync::broadcast::channel(256);
+        let clock = options.clock.clone();
         let dispatcher = Dispatcher::new(
             store.clone(),
             channels.clone(),
@@ -135,6 +140,14 @@ impl App {
             options.backoff,
             options.clock,
         );
+        let quiet = config
+            .broadcasts
+            .quiet_hours
+            .as_deref()
+            .map(|q| broadcast::QuietHours::parse(q, hours.timezone()))
+            .transpose()
+            .map_err(StartError::Broadcasts)?;
+        dispatcher.set_quiet_hours(quiet);
         let localizer = Arc::new(localizer);
         let processor = Processor::new(processor::Parts {
             store: store.clone(),
@@ -158,6 +171,7 @@ impl App {
             hours,
             events,
             localizer,
+            clock,
             background,
             shutdown_tx,
         })
@@ -175,6 +189,8 @@ impl App {
             hours: self.hours.clone(),
             events: self.events.clone(),
             login_limiter: Default::default(),
+            dispatcher: self.dispatcher.clone(),
+            clock: self.clock.clone(),
         }))
     }
 
@@ -205,6 +221,16 @@ impl App {
         });
         let dispatcher =
             background.spawn(self.dispatcher.clone().run(self.shutdown_tx.subscribe()));
+        let broadcasts = background.spawn(
+            outbox::bulk::Runner {
+                store: self.store.clone(),
+                channels: self.channels.clone(),
+                metrics: self.metrics.clone(),
+                dispatcher: self.dispatcher.clone(),
+                clock: self.clock.clone(),
+            }
+            .run(self.shutdown_tx.subscribe()),
+        );
         let router = self.router();
         let shutdown_tx = self.shutdown_tx.clone();
         let result = axum::serve(listener, router)
@@ -216,6 +242,7 @@ impl App {
             .await;
         let _ = self.shutdown_tx.send(true);
         let _ = dispatcher.await;
+        let _ = broadcasts.await;
         if let Some(intake) = intake {
             let _ = intake.await;
         }

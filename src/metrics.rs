@@ -14,6 +14,11 @@ pub struct MessageLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub route: String,
     pub code: u16,
@@ -35,6 +40,8 @@ pub struct Metrics {
     /// 1 when the gateway phone answered its last send, 0 when it did not.
     pub gateway_up: Gauge,
     pub webhook_seconds: HistogramFamily,
+    /// Broadcast recipients by what happened to their message.
+    pub broadcast_messages: Family<StatusLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -88,7 +95,14 @@ impl Metrics {
             "Time from webhook request to acknowledgement",
             webhook_seconds.clone(),
         );
+        let broadcast_messages = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "broadcast_messages",
+            "Broadcast messages by status (queued, sent, delivered, failed, cancelled)",
+            broadcast_messages.clone(),
+        );
         Metrics {
+            broadcast_messages,
             registry,
             messages_in,
             messages_out,
@@ -115,6 +129,16 @@ impl Metrics {
                 status: status.into(),
             })
             .inc();
+    }
+
+    pub fn broadcast(&self, status: &str, n: u64) {
+        if n > 0 {
+            self.broadcast_messages
+                .get_or_create(&StatusLabels {
+                    status: status.into(),
+                })
+                .inc_by(n);
+        }
     }
 
     /// The Prometheus text exposition.

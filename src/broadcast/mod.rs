@@ -321,13 +321,19 @@ pub fn validate(draft: Draft, now: Millis) -> Result<Valid, Vec<FieldError>> {
     let mut errors = Vec::new();
     let name = draft.name.trim().to_string();
     if name.is_empty() {
-        errors.push(field_error("name", "give the broadcast a name staff will recognise"));
+        errors.push(field_error(
+            "name",
+            "give the broadcast a name staff will recognise",
+        ));
     } else if name.chars().count() > 100 || name.chars().any(char::is_control) {
         errors.push(field_error("name", "at most 100 characters on one line"));
     }
     let mut texts = BTreeMap::new();
     if draft.texts.is_empty() {
-        errors.push(field_error("texts", "write the text in at least one language"));
+        errors.push(field_error(
+            "texts",
+            "write the text in at least one language",
+        ));
     }
     for (tag, text) in draft.texts {
         let field = format!("texts.{tag}");
@@ -435,7 +441,10 @@ fn validate_audience(draft: DraftAudience, errors: &mut Vec<FieldError>) -> Audi
     for city in draft.cities {
         let city = city.trim();
         if city.is_empty() || city.chars().count() > 60 {
-            errors.push(field_error("audience.cities", "a city has 1 to 60 characters"));
+            errors.push(field_error(
+                "audience.cities",
+                "a city has 1 to 60 characters",
+            ));
         } else {
             audience.cities.push(city.to_string());
         }
@@ -576,11 +585,7 @@ impl Routes {
         }
         let templates = Lang::ALL
             .into_iter()
-            .filter(|l| {
-                channels
-                    .template_for(Channel::Whatsapp, Some(*l))
-                    .is_some()
-            })
+            .filter(|l| channels.template_for(Channel::Whatsapp, Some(*l)).is_some())
             .collect();
         Routes {
             available,
@@ -605,7 +610,12 @@ impl Routes {
     }
 
     /// What a WhatsApp recipient gets (`None` inside the 24-hour window: the text itself).
-    pub fn outside_window(&self, contact: &Contact, channel: Channel, lang: Lang) -> Option<Window> {
+    pub fn outside_window(
+        &self,
+        contact: &Contact,
+        channel: Channel,
+        lang: Lang,
+    ) -> Option<Window> {
         if !channel.has_session_window() {
             return None;
         }

@@ -28,9 +28,13 @@ fn broadcast(texts: &[(Lang, &str)], fallback: Option<Lang>, audience: Audience)
 
 fn sms_routes() -> Routes {
     Routes {
-        available: [Channel::TwilioSms, Channel::TwilioWhatsapp, Channel::Whatsapp]
-            .into_iter()
-            .collect(),
+        available: [
+            Channel::TwilioSms,
+            Channel::TwilioWhatsapp,
+            Channel::Whatsapp,
+        ]
+        .into_iter()
+        .collect(),
         sms: Some(Channel::TwilioSms),
         templates: [Lang::Somali].into_iter().collect(),
         now: 10 * WHATSAPP_WINDOW_MS,
@@ -111,14 +115,20 @@ fn placeholders_are_filled_per_recipient_and_dates_in_local_digits() {
     c.name = Some("Hodan".into());
     let values = Values::of(&c, Lang::Somali, &schedule);
     assert_eq!(
-        fill("Salaan {name}, {city}: lacagta {next_payment_date}.", &values),
+        fill(
+            "Salaan {name}, {city}: lacagta {next_payment_date}.",
+            &values
+        ),
         "Salaan Hodan, Makassar: lacagta 05/12/2026."
     );
     // No name: no stray space before the comma.
     c.name = None;
     let values = Values::of(&c, Lang::Somali, &schedule);
     assert_eq!(fill("Salaan {name}, ok", &values), "Salaan, ok");
-    assert_eq!(unknown_placeholders("{name} {city} {x} {"), ["{x}", "{ without }"]);
+    assert_eq!(
+        unknown_placeholders("{name} {city} {x} {"),
+        ["{x}", "{ without }"]
+    );
 }
 
 #[test]
@@ -137,7 +147,10 @@ fn filters_narrow_and_exclusions_have_reasons() {
         contact("+6281200000005", Some(Lang::Somali), "Medan"),
     ];
     let b = broadcast(
-        &[(Lang::Somali, "Xafiiska waa xiran yahay"), (Lang::Dari, "دفتر بسته است")],
+        &[
+            (Lang::Somali, "Xafiiska waa xiran yahay"),
+            (Lang::Dari, "دفتر بسته است"),
+        ],
         None,
         Audience {
             cities: vec!["BATAM".into()],
@@ -213,7 +226,11 @@ fn whatsapp_outside_the_window_gets_a_template_or_sms() {
 
 #[test]
 fn a_missing_payment_date_excludes_rather_than_sends_a_blank() {
-    let b = broadcast(&[(Lang::Somali, "Lacagta: {next_payment_date}")], None, Audience::default());
+    let b = broadcast(
+        &[(Lang::Somali, "Lacagta: {next_payment_date}")],
+        None,
+        Audience::default(),
+    );
     let p = preview(
         &b,
         &[contact("+6281200000001", Some(Lang::Somali), "Kupang")],
@@ -226,7 +243,11 @@ fn a_missing_payment_date_excludes_rather_than_sends_a_blank() {
 
 #[test]
 fn long_texts_warn_past_two_parts() {
-    let b = broadcast(&[(Lang::Arabic, &"س".repeat(140))], None, Audience::default());
+    let b = broadcast(
+        &[(Lang::Arabic, &"س".repeat(140))],
+        None,
+        Audience::default(),
+    );
     let p = Preview::new(&b).finish();
     assert_eq!(p.segments["ar"].parts, 3);
     assert_eq!(p.warnings.len(), 1);

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod broadcasts;
 pub mod simulator;
 pub mod tickets;
 pub mod ui;
@@ -29,6 +30,8 @@ use crate::store::Store;
 
 /// Webhook bodies larger than this are refused with 413 (DESIGN §2).
 pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
+/// A contacts CSV of 100,000 rows is about 4 MB; this leaves room for long names and tags.
+pub const CONTACTS_IMPORT_LIMIT: usize = 16 * 1024 * 1024;
 
 /// What every handler can reach. One reference-counted pointer: axum clones the state for
 /// every request and every layer, and cloning a dozen fields each time showed in profiles.
@@ -61,6 +64,10 @@ pub struct Shared {
     pub hours: crate::helpdesk::hours::BusinessHours,
     pub events: crate::helpdesk::Events,
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Told when a broadcast changes state, so it starts (or stops) at once.
+    pub dispatcher: crate::outbox::Dispatcher,
+    /// The time `send_at`, quiet hours and the WhatsApp window are judged by.
+    pub clock: crate::outbox::Clock,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -86,7 +93,15 @@ pub fn router(state: AppState) -> Router {
             "/api/payments",
             get(api::payments).post(api::import_payments),
         )
-        .route("/api/contacts/import", post(api::import_contacts))
+        .route(
+            "/api/broadcasts",
+            get(broadcasts::list).post(broadcasts::create),
+        )
+        .route("/api/broadcasts/preview", post(broadcasts::preview))
+        .route("/api/broadcasts/{id}", get(broadcasts::get_one))
+        .route("/api/broadcasts/{id}/report.csv", get(broadcasts::report))
+        .route("/api/broadcasts/{id}/{action}", post(broadcasts::api_act))
+        .route("/api/segments", post(broadcasts::segments))
         .route("/api/outbox", get(api::outbox))
         .route("/api/audit", get(api::audit))
         .route("/api/figures", get(api::figures))
@@ -96,12 +111,26 @@ pub fn router(state: AppState) -> Router {
         app = app.merge(simulator::routes());
     }
     app = app.merge(ui::routes());
+    // A 100,000-row contacts file (~4 MB) is larger and slower than anything else: its own
+    // body limit and timeout, outside the 14 s one.
+    let imports = Router::new()
+        .route(
+            "/api/contacts/import",
+            post(api::import_contacts)
+                .layer(axum::extract::DefaultBodyLimit::max(CONTACTS_IMPORT_LIMIT)),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(120),
+        ))
+        .layer(CatchPanicLayer::new());
     app.fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(14),
         ))
         .layer(CatchPanicLayer::new())
+        .merge(imports)
         .with_state(state)
 }
 

@@ -1,0 +1,682 @@
+//! Staff broadcasts end to end (DESIGN §2 "Broadcasts"): the app on port 0 with the fake
+//! Twilio and Graph API, driven through the JSON API exactly as the contract describes it.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use kabar::domain::Role;
+use serde_json::{Value, json};
+
+async fn import_contacts(app: &TestApp, token: &str, csv: &str) -> Value {
+    let r = app
+        .http
+        .post(app.url("/api/contacts/import"))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "import accepted");
+    r.json().await.unwrap()
+}
+
+async fn import_payments(app: &TestApp, token: &str, csv: &str) {
+    let r = app
+        .http
+        .post(app.url("/api/payments"))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "schedule accepted");
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = app
+        .http
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn create(app: &TestApp, token: &str, body: Value) -> Value {
+    let (status, b) = post(app, token, "/api/broadcasts", body).await;
+    assert_eq!(status, 201, "{b}");
+    assert_eq!(b["status"], "draft");
+    b
+}
+
+async fn act(app: &TestApp, token: &str, id: &Value, action: &str) -> (u16, Value) {
+    post(
+        app,
+        token,
+        &format!("/api/broadcasts/{id}/{action}"),
+        json!({}),
+    )
+    .await
+}
+
+async fn get(app: &TestApp, token: &str, id: &Value) -> Value {
+    app.get_json(&format!("/api/broadcasts/{id}"), token).await
+}
+
+/// Polls the broadcast until `done` holds (bounded).
+async fn wait_until(
+    app: &TestApp,
+    token: &str,
+    id: &Value,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut b = Value::Null;
+    for _ in 0..400 {
+        b = get(app, token, id).await;
+        if done(&b) {
+            return b;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("broadcast never got there: {b:#}");
+}
+
+async fn report(app: &TestApp, token: &str, id: &Value) -> Vec<Vec<String>> {
+    let r = app
+        .http
+        .get(app.url(&format!("/api/broadcasts/{id}/report.csv")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = r.text().await.unwrap();
+    csv::Reader::from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+const CONTACTS: &str = "phone,language,city,case_id,name,tags\n\
+    +6281200000001,so,Batam,,Hodan,parents;batam-school\n\
+    +6281200000002,prs,Batam,,Ahmad,parents\n\
+    +6281200000003,ti,Batam,,Selam,\n\
+    +6281200000004,so,Medan,,Ayaan,parents\n\
+    +6281200000005,so,Batam,,Farah,\n";
+
+#[tokio::test]
+async fn a_broadcast_reaches_its_audience_once_each_in_their_language_with_placeholders() {
+    let app = spawn_app().await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    let imported = import_contacts(&app, &staff, CONTACTS).await;
+    assert_eq!(imported["imported"], 5);
+    import_payments(&app, &staff, "city,next_payment_date\nBatam,2026-12-28\n").await;
+    // Farah asks for no more notices.
+    app.sms("+6281200000005", "STOP").await;
+    for _ in 0..200 {
+        let c = app
+            .store
+            .contact(&kabar::phone::PhoneNumber::parse("+6281200000005").unwrap())
+            .unwrap();
+        if c.is_some_and(|c| c.opted_out) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let before_farah = app.twilio.delivered_to("+6281200000005").len();
+    let b = create(
+        &app,
+        &staff,
+        json!({
+            "name": "Payment date Batam",
+            "texts": {
+                "so": "Salaan {name}. Lacagta {city}: {next_payment_date}.",
+                "fa-AF": "سلام {name}. پول {city}: {next_payment_date}."
+            },
+            "audience": {"cities": ["batam"]}
+        }),
+    )
+    .await;
+    // The preview is there from the draft on.
+    assert_eq!(b["recipients"], 2, "{b:#}");
+    assert_eq!(b["excluded"]["opted_out"], 1);
+    assert_eq!(b["excluded"]["no_text"], 1, "Tigrinya, no fallback");
+    assert_eq!(b["by_language"]["so"], 1);
+    assert_eq!(b["by_language"]["fa-AF"], 1);
+    assert_eq!(b["by_channel"]["sms"], 2);
+    assert_eq!(b["segments"]["so"]["encoding"], "GSM-7");
+    assert_eq!(b["segments"]["fa-AF"]["encoding"], "UCS-2");
+    assert_eq!(b["total_segments"], 2);
+    assert_eq!(b["progress"]["queued"], 0);
+
+    let (status, sent) = act(&app, &staff, &b["id"], "send").await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["status"], "sending");
+    let hodan = app.twilio.wait_for("+6281200000001", 1).await;
+    assert_eq!(hodan[0].body, "Salaan Hodan. Lacagta Batam: 28/12/2026.");
+    let ahmad = app.twilio.wait_for("+6281200000002", 1).await;
+    assert_eq!(ahmad[0].body, "سلام Ahmad. پول Batam: ۲۸/۱۲/۲۰۲۶.");
+    let done = wait_until(&app, &staff, &b["id"], |b| b["status"] == "sent").await;
+    assert_eq!(done["progress"]["sent"], 2, "{done:#}");
+    assert_eq!(done["progress"]["queued"], 0);
+    // Nobody outside the audience, nobody twice, nobody who opted out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.twilio.delivered_to("+6281200000001").len(), 1);
+    assert_eq!(app.twilio.delivered_to("+6281200000002").len(), 1);
+    assert!(app.twilio.delivered_to("+6281200000003").is_empty());
+    assert!(app.twilio.delivered_to("+6281200000004").is_empty());
+    assert_eq!(
+        app.twilio.delivered_to("+6281200000005").len(),
+        before_farah
+    );
+
+    // Twilio reports Hodan's as delivered: progress and report follow.
+    let params = vec![
+        ("MessageSid".to_string(), hodan[0].sid.clone().unwrap()),
+        ("MessageStatus".to_string(), "delivered".to_string()),
+        ("AccountSid".to_string(), ACCOUNT_SID.to_string()),
+    ];
+    let r = app.post_twilio("/webhooks/twilio/status", &params).await;
+    assert_eq!(r.status(), 200);
+    let delivered = wait_until(&app, &staff, &b["id"], |b| b["progress"]["delivered"] == 1).await;
+    assert_eq!(delivered["progress"]["sent"], 1);
+    let rows = report(&app, &staff, &b["id"]).await;
+    assert_eq!(
+        rows,
+        vec![
+            vec!["+6281200000001", "so", "sms", "delivered", ""],
+            vec!["+6281200000002", "fa-AF", "sms", "sent", ""],
+        ]
+    );
+    // Audit rows for create, send and the automatic finish; a counter per status.
+    let admin = app.user("root", Role::Admin, vec![]);
+    let audit = app.get_json("/api/audit", &admin).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    for a in ["broadcast-create", "broadcast-send", "broadcast-sent"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("kabar_broadcast_messages_total{status=\"sent\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("kabar_broadcast_messages_total{status=\"delivered\"} 1"));
+    assert!(metrics.contains("kabar_broadcast_messages_total{status=\"queued\"} 2"));
+}
+
+#[tokio::test]
+async fn each_audience_filter_narrows_the_preview() {
+    let app = spawn_app().await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    import_contacts(&app, &staff, CONTACTS).await;
+    // Someone who wrote in on WhatsApp (not imported).
+    app.whatsapp_text("6281200000009", "salaan").await;
+    app.intake_settled().await;
+    let texts = json!({"so": "Fariin", "fa-AF": "پیام", "ti": "መልእኽቲ"});
+    let cases = [
+        (json!({}), 6),
+        (json!({"languages": ["so"]}), 3),
+        (json!({"languages": ["prs", "ti"]}), 2),
+        (json!({"cities": ["Medan"]}), 1),
+        (json!({"tags": ["parents"]}), 3),
+        (json!({"tags": ["batam-school"], "cities": ["batam"]}), 1),
+        (json!({"channels": ["whatsapp"]}), 1),
+        (json!({"channels": ["sms"]}), 5),
+        (json!({"phones": ["0812-0000-0003", "+6281200000004"]}), 2),
+    ];
+    for (audience, expected) in cases {
+        let (status, p) = post(
+            &app,
+            &staff,
+            "/api/broadcasts/preview",
+            json!({"name": "x", "texts": texts, "fallback": "so", "audience": audience}),
+        )
+        .await;
+        assert_eq!(status, 200, "{p}");
+        assert_eq!(p["recipients"], expected, "{audience}: {p:#}");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_reason_per_field_and_wrong_states_get_409() {
+    let app = spawn_app().await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    let cases = [
+        (
+            json!({"name": "x", "texts": {"xx": "hi"}}),
+            "texts.xx",
+            "unknown language",
+        ),
+        (
+            json!({"name": "x", "texts": {"so": "  "}}),
+            "texts.so",
+            "empty",
+        ),
+        (
+            json!({"name": "x", "texts": {"so": "Hi {nmae}"}}),
+            "texts.so",
+            "{nmae}",
+        ),
+        (
+            json!({"name": "x", "texts": {"so": "a".repeat(1600)}}),
+            "texts.so",
+            "at most 10",
+        ),
+        (
+            json!({"name": "x", "texts": {"so": "hi"}, "send_at": "2020-01-01T00:00:00Z"}),
+            "send_at",
+            "past",
+        ),
+        (
+            json!({"name": "x", "texts": {"so": "hi"}, "fallback": "en"}),
+            "fallback",
+            "no text",
+        ),
+        (
+            json!({"name": "x", "texts": {"so": "hi"}, "audience": {"channels": ["fax"]}}),
+            "audience.channels",
+            "fax",
+        ),
+        (json!({"name": "", "texts": {"so": "hi"}}), "name", "name"),
+    ];
+    for (body, field, words) in cases {
+        let (status, e) = post(&app, &staff, "/api/broadcasts", body.clone()).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(e["error"], "invalid");
+        let reason = e["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == field)
+            .unwrap_or_else(|| panic!("{field} in {e}"));
+        assert!(reason["reason"].as_str().unwrap().contains(words), "{e}");
+        assert!(e["detail"].as_str().unwrap().contains(field));
+    }
+    // Malformed JSON is a 400, not a panic.
+    let r = app
+        .http
+        .post(app.url("/api/broadcasts"))
+        .bearer_auth(&staff)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        app.store.broadcasts().unwrap().is_empty(),
+        "nothing half-written"
+    );
+
+    // Nobody in the audience: 422 "nobody to send to".
+    let nobody = create(
+        &app,
+        &staff,
+        json!({"name": "x", "texts": {"so": "hi"}, "audience": {"cities": ["Nowhere"]}}),
+    )
+    .await;
+    let (status, e) = act(&app, &staff, &nobody["id"], "send").await;
+    assert_eq!(status, 422);
+    assert!(
+        e["detail"].as_str().unwrap().contains("nobody to send to"),
+        "{e}"
+    );
+    assert_eq!(get(&app, &staff, &nobody["id"]).await["status"], "draft");
+
+    // Sending twice and cancelling a finished broadcast: 409.
+    import_contacts(&app, &staff, CONTACTS).await;
+    let b = create(&app, &staff, json!({"name": "x", "texts": {"so": "hi"}})).await;
+    assert_eq!(act(&app, &staff, &b["id"], "send").await.0, 200);
+    assert_eq!(act(&app, &staff, &b["id"], "send").await.0, 409);
+    assert_eq!(act(&app, &staff, &b["id"], "approve").await.0, 409);
+    wait_until(&app, &staff, &b["id"], |b| b["status"] == "sent").await;
+    let (status, e) = act(&app, &staff, &b["id"], "cancel").await;
+    assert_eq!(status, 409, "{e}");
+    assert_eq!(act(&app, &staff, &b["id"], "pause").await.0, 409);
+    assert_eq!(act(&app, &staff, &b["id"], "resume").await.0, 409);
+    assert_eq!(
+        app.get_json("/api/broadcasts/999", &staff).await["error"],
+        "not found"
+    );
+}
+
+#[tokio::test]
+async fn only_staff_and_admins_broadcast_and_a_second_person_approves_large_ones() {
+    let app = spawn_configured(Setup::default(), |c| c.broadcasts.approval_over = 2).await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    let other = app.user("budi", Role::Staff, vec![]);
+    let admin = app.user("root", Role::Admin, vec![]);
+    let interpreter = app.user("int", Role::Interpreter, vec![kabar::i18n::Lang::Somali]);
+    let supervisor = app.user("sup", Role::Supervisor, vec![]);
+    import_contacts(&app, &staff, CONTACTS).await;
+    let body = json!({"name": "School enrolment", "texts": {"so": "Diiwaangelinta dugsiga"}});
+    for token in [&interpreter, &supervisor] {
+        let (status, e) = post(&app, token, "/api/broadcasts", body.clone()).await;
+        assert_eq!(status, 403, "{e}");
+        let r = app
+            .http
+            .get(app.url("/api/broadcasts"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+    }
+    let r = app
+        .http
+        .get(app.url("/api/broadcasts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Three Somali speakers > approval_over = 2.
+    let b = create(&app, &staff, body.clone()).await;
+    assert_eq!(b["recipients"], 3);
+    assert_eq!(b["needs_approval"], true);
+    let (status, waiting) = act(&app, &staff, &b["id"], "send").await;
+    assert_eq!(status, 200);
+    assert_eq!(waiting["status"], "awaiting_approval");
+    // The approver sees the preview and the texts.
+    let seen = get(&app, &other, &b["id"]).await;
+    assert_eq!(seen["recipients"], 3);
+    assert_eq!(seen["texts"]["so"], "Diiwaangelinta dugsiga");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        app.twilio.delivered_to("+6281200000001").is_empty(),
+        "nothing goes before approval"
+    );
+    let (status, e) = act(&app, &staff, &b["id"], "approve").await;
+    assert_eq!(status, 403, "the creator cannot approve: {e}");
+    let (status, approved) = act(&app, &other, &b["id"], "approve").await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["approved_by"], "budi");
+    assert_eq!(approved["status"], "sending");
+    assert_eq!(act(&app, &admin, &b["id"], "approve").await.0, 409);
+    app.twilio.wait_for("+6281200000001", 1).await;
+    app.twilio.wait_for("+6281200000004", 1).await;
+    let audit = app.get_json("/api/audit", &admin).await;
+    let approval = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "broadcast-approve")
+        .expect("an audit row for the approval");
+    assert_eq!(approval["user"], "budi");
+
+    // Two recipients need no approval.
+    let small = create(
+        &app,
+        &staff,
+        json!({"name": "Parents", "texts": {"so": "Waalidiinta"}, "audience": {"languages": ["so"], "tags": ["parents"]}}),
+    )
+    .await;
+    assert_eq!(small["recipients"], 2);
+    assert_eq!(
+        act(&app, &staff, &small["id"], "send").await.1["status"],
+        "sending"
+    );
+}
+
+/// Thirty recipients at 5 messages a second: six seconds of sending.
+fn many_contacts(n: usize) -> String {
+    let mut csv = String::from("phone,language,city\n");
+    for i in 0..n {
+        csv.push_str(&format!("+62813000{i:05},so,Batam\n"));
+    }
+    csv
+}
+
+fn slow_twilio(c: &mut kabar::config::Config) {
+    if let Some(t) = c.twilio.as_mut() {
+        t.tps = 5;
+    }
+}
+
+#[tokio::test]
+async fn a_new_persons_reply_overtakes_a_broadcast_at_tps_5() {
+    let app = spawn_configured(Setup::default(), slow_twilio).await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    import_contacts(&app, &staff, &many_contacts(30)).await;
+    let b = create(
+        &app,
+        &staff,
+        json!({"name": "x", "texts": {"so": "Ogeysiis"}}),
+    )
+    .await;
+    assert_eq!(act(&app, &staff, &b["id"], "send").await.0, 200);
+    app.twilio.wait_for("+6281300000000", 1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    app.sms("+6281299990001", "hello").await;
+    app.twilio.wait_for("+6281299990001", 1).await;
+    let reply_took = started.elapsed();
+    let broadcast_sent = app
+        .twilio
+        .received()
+        .iter()
+        .filter(|m| m.to.starts_with("+62813000"))
+        .count();
+    assert!(
+        reply_took < Duration::from_millis(1500),
+        "the reply waited {reply_took:?} behind the broadcast"
+    );
+    assert!(
+        broadcast_sent < 20,
+        "the broadcast was still going ({broadcast_sent}/30 sent) when the reply went out"
+    );
+    let done = wait_until(&app, &staff, &b["id"], |b| b["status"] == "sent").await;
+    assert_eq!(done["progress"]["sent"], 30);
+}
+
+#[tokio::test]
+async fn pause_resume_and_cancel_stop_and_start_sending() {
+    let app = spawn_configured(Setup::default(), slow_twilio).await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    import_contacts(&app, &staff, &many_contacts(30)).await;
+    let b = create(
+        &app,
+        &staff,
+        json!({"name": "x", "texts": {"so": "Ogeysiis"}}),
+    )
+    .await;
+    assert_eq!(act(&app, &staff, &b["id"], "send").await.0, 200);
+    app.twilio.wait_for("+6281300000001", 1).await;
+    let (status, paused) = act(&app, &staff, &b["id"], "pause").await;
+    assert_eq!(status, 200);
+    assert_eq!(paused["status"], "paused");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let at_pause = app.twilio.received().len();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        app.twilio.received().len(),
+        at_pause,
+        "nothing goes out while paused"
+    );
+    let (status, resumed) = act(&app, &staff, &b["id"], "resume").await;
+    assert_eq!(status, 200);
+    assert_eq!(resumed["status"], "sending");
+    for _ in 0..100 {
+        if app.twilio.received().len() >= at_pause + 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        app.twilio.received().len() >= at_pause + 3,
+        "sending resumed"
+    );
+    let (status, cancelled) = act(&app, &staff, &b["id"], "cancel").await;
+    assert_eq!(status, 200);
+    assert_eq!(cancelled["status"], "cancelled");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let at_cancel = app.twilio.received().len();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        app.twilio.received().len(),
+        at_cancel,
+        "nothing more after cancel"
+    );
+    assert!(at_cancel < 30);
+    let rows = report(&app, &staff, &b["id"]).await;
+    assert_eq!(rows.len(), 30);
+    let cancelled_rows = rows.iter().filter(|r| r[3] == "cancelled").count();
+    let sent_rows = rows.iter().filter(|r| r[3] == "sent").count();
+    assert_eq!(sent_rows, at_cancel, "{rows:?}");
+    assert_eq!(cancelled_rows + sent_rows, 30, "{rows:?}");
+    let admin = app.user("root", Role::Admin, vec![]);
+    let audit = app.get_json("/api/audit", &admin).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    for a in ["broadcast-pause", "broadcast-resume", "broadcast-cancel"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_a_broadcast_until_they_end() {
+    // Quiet from an hour ago to an hour from now, in the helpdesk zone (Jakarta, UTC+7).
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta);
+    let quiet = format!(
+        "{}-{}",
+        (now - chrono::Duration::hours(1)).format("%H:%M"),
+        (now + chrono::Duration::hours(1)).format("%H:%M")
+    );
+    let app = spawn_configured(Setup::default(), move |c| {
+        c.broadcasts.quiet_hours = Some(quiet);
+    })
+    .await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    import_contacts(&app, &staff, CONTACTS).await;
+    let b = create(
+        &app,
+        &staff,
+        json!({"name": "x", "texts": {"so": "Ogeysiis"}}),
+    )
+    .await;
+    assert_eq!(b["quiet_now"], true);
+    assert_eq!(
+        act(&app, &staff, &b["id"], "send").await.1["status"],
+        "sending"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(
+        app.twilio.delivered_to("+6281200000001").is_empty(),
+        "quiet"
+    );
+    // A reply to someone who writes in is not a broadcast: it goes.
+    app.sms("+6281299990002", "hello").await;
+    app.twilio.wait_for("+6281299990002", 1).await;
+    app.advance_hours(2);
+    app.dispatcher.wake();
+    app.twilio.wait_for("+6281200000001", 1).await;
+}
+
+#[tokio::test]
+async fn a_test_send_and_a_broadcast_show_in_the_history_and_the_reply_goes_through_the_flow() {
+    let app = spawn_app().await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    // A Somali speaker who writes on WhatsApp (window open).
+    app.whatsapp_text("6281200000010", "salaan").await;
+    app.graph.wait_for("6281200000010", 1).await;
+    app.whatsapp_text("6281200000010", "3").await; // pick a language from the menu
+    app.intake_settled().await;
+    let phone = kabar::phone::PhoneNumber::parse("+6281200000010").unwrap();
+    let b = create(
+        &app,
+        &staff,
+        json!({"name": "Closed Friday", "texts": {"so": "Xafiisku waa xiran yahay Jimcaha", "en": "The office is closed on Friday"}, "fallback": "en"}),
+    )
+    .await;
+    // A test send to a number kabar does not know: the fallback text, by SMS.
+    let (status, t) = post(
+        &app,
+        &staff,
+        &format!("/api/broadcasts/{}/test", b["id"]),
+        json!({"phone": "+6281299990003"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{t}");
+    assert_eq!(t["language"], "en");
+    let got = app.twilio.wait_for("+6281299990003", 1).await;
+    assert_eq!(got[0].body, "The office is closed on Friday");
+    let (status, _) = post(
+        &app,
+        &staff,
+        &format!("/api/broadcasts/{}/test", b["id"]),
+        json!({"phone": "12"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    let before = app.graph.sent_to("6281200000010").len();
+    assert_eq!(act(&app, &staff, &b["id"], "send").await.0, 200);
+    let sent = app.graph.wait_for("6281200000010", before + 1).await;
+    let body = serde_json::to_string(&sent[before]).unwrap();
+    let contact = app.store.contact(&phone).unwrap().unwrap();
+    let expected = if contact.language == Some(kabar::i18n::Lang::Somali) {
+        "Xafiisku waa xiran yahay Jimcaha"
+    } else {
+        "The office is closed on Friday"
+    };
+    assert!(body.contains(expected), "{body}");
+    // In the person's history, marked as the broadcast's.
+    let history = app.store.history(&phone).unwrap();
+    let marked: Vec<_> = history.iter().filter(|m| m.broadcast.is_some()).collect();
+    assert_eq!(marked.len(), 1);
+    assert_eq!(marked[0].broadcast, b["id"].as_u64());
+    // Their answer goes through the normal flow: "menu" gets the menu back.
+    let session_before = app.store.session(&phone).unwrap();
+    let _ = session_before;
+    app.whatsapp_text("6281200000010", "menu").await;
+    app.graph.wait_for("6281200000010", before + 2).await;
+}
+
+#[tokio::test]
+async fn an_import_of_100k_contacts_is_accepted_through_the_api() {
+    let app = spawn_app().await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    let mut csv = String::from("phone,language,city,case_id,name,tags\n");
+    for i in 0..100_000 {
+        csv.push_str(&format!(
+            "+6281{i:09},so,Batam,CASE{i:06},Name {i},parents;batam-school\n"
+        ));
+    }
+    assert!(csv.len() > 4_000_000, "{}", csv.len());
+    let imported = import_contacts(&app, &staff, &csv).await;
+    assert_eq!(imported["imported"], 100_000);
+    // Webhooks keep their 64 KiB limit.
+    let big = "a".repeat(70 * 1024);
+    let params = inbound_params(&app.next_sid(), "+6281299990004", &big);
+    let r = app.post_twilio("/webhooks/twilio", &params).await;
+    assert_eq!(r.status(), 413);
+}
