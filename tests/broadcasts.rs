@@ -680,3 +680,235 @@ async fn an_import_of_100k_contacts_is_accepted_through_the_api() {
     let r = app.post_twilio("/webhooks/twilio", &params).await;
     assert_eq!(r.status(), 413);
 }
+
+mod crash {
+    use super::*;
+    use std::process::{Child, Command, Stdio};
+
+    fn cli(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> String {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kabar"))
+            .args(args)
+            .env("KABAR_SERVER__DATA_DIR", data)
+            .env("KABAR_CONTENT__FLOWS", manifest_dir().join("flows"))
+            .env("KABAR_CONTENT__LOCALES", manifest_dir().join("locales"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn serve(data: &std::path::Path, port: u16, twilio: &FakeTwilio) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_kabar"))
+            .arg("serve")
+            .env("KABAR_SERVER__DATA_DIR", data)
+            .env("KABAR_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "KABAR_SERVER__PUBLIC_URL",
+                format!("http://127.0.0.1:{port}"),
+            )
+            .env("KABAR_CONTENT__FLOWS", manifest_dir().join("flows"))
+            .env("KABAR_CONTENT__LOCALES", manifest_dir().join("locales"))
+            .env("KABAR_TWILIO__ACCOUNT_SID", ACCOUNT_SID)
+            .env("KABAR_TWILIO__AUTH_TOKEN", AUTH_TOKEN)
+            .env("KABAR_TWILIO__FROM", OUR_NUMBER)
+            .env("KABAR_TWILIO__API_BASE", format!("http://{}", twilio.addr))
+            .env("KABAR_TWILIO__TPS", "25")
+            .env("KABAR_SIMULATOR__ENABLED", "false")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    async fn healthy(base: &str) {
+        let http = reqwest::Client::new();
+        for _ in 0..400 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("kabar serve never answered");
+    }
+
+    #[tokio::test]
+    async fn kill_9_mid_broadcast_misses_nobody_and_repeats_at_most_those_in_flight() {
+        const N: usize = 200;
+        let data = tempfile::tempdir().unwrap();
+        let csv = data.path().join("contacts.csv");
+        std::fs::write(&csv, many_contacts(N)).unwrap();
+        cli(
+            data.path(),
+            &["contacts", "import", csv.to_str().unwrap()],
+            None,
+        );
+        cli(
+            data.path(),
+            &["user", "add", "sari", "--role", "staff", "--password-stdin"],
+            Some("a long enough password\n"),
+        );
+        let token = cli(data.path(), &["token", "create", "sari"], None)
+            .lines()
+            .last()
+            .unwrap()
+            .to_string();
+        let twilio = FakeTwilio::start().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut server = serve(data.path(), port, &twilio);
+        healthy(&base).await;
+        let http = reqwest::Client::new();
+        let b: Value = http
+            .post(format!("{base}/api/broadcasts"))
+            .bearer_auth(&token)
+            .json(&json!({"name": "crash", "texts": {"so": "Ogeysiis {city}"}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(b["recipients"], N as u64, "{b}");
+        let sent: Value = http
+            .post(format!("{base}/api/broadcasts/{}/send", b["id"]))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // approval_over is 500 by default: 200 go without a second person.
+        assert_eq!(sent["status"], "sending", "{sent}");
+        for _ in 0..400 {
+            if twilio.received().len() >= N / 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        server.kill().unwrap(); // SIGKILL
+        server.wait().unwrap();
+        let at_crash = twilio.received().len();
+        assert!(
+            at_crash < N,
+            "the crash came mid-broadcast ({at_crash} sent)"
+        );
+
+        let mut server = serve(data.path(), port, &twilio);
+        healthy(&base).await;
+        let mut status = Value::Null;
+        for _ in 0..1200 {
+            status = http
+                .get(format!("{base}/api/broadcasts/{}", b["id"]))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if status["status"] == "sent" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        server.kill().unwrap();
+        server.wait().unwrap();
+        assert_eq!(status["status"], "sent", "{status:#}");
+        assert_eq!(status["progress"]["sent"], N as u64, "{status:#}");
+        let mut per_phone = std::collections::BTreeMap::<String, usize>::new();
+        for m in twilio.received() {
+            assert_eq!(m.body, "Ogeysiis Batam");
+            *per_phone.entry(m.to).or_default() += 1;
+        }
+        assert_eq!(per_phone.len(), N, "everybody got it");
+        let twice = per_phone.values().filter(|n| **n > 1).count();
+        assert!(per_phone.values().all(|n| *n <= 2));
+        // At 25 a second, at most a handful can be between the provider's answer and its
+        // record on disk.
+        assert!(twice <= 5, "{twice} people got it twice");
+        eprintln!("kill -9 after {at_crash} of {N}: {twice} sent twice");
+    }
+}
+
+#[test]
+fn a_restart_during_enqueueing_neither_skips_nor_duplicates() {
+    use kabar::broadcast::{Routes, Status, validate};
+    use kabar::domain::Channel;
+    let data = tempfile::tempdir().unwrap();
+    let rows = kabar::import::parse_contacts(many_contacts(10_000).as_bytes())
+        .unwrap()
+        .rows;
+    let id;
+    {
+        let store = kabar::store::Store::open(data.path()).unwrap();
+        store.upsert_contacts(&rows).unwrap();
+        let valid = validate(
+            serde_json::from_value(json!({"name": "x", "texts": {"so": "Ogeysiis"}})).unwrap(),
+            0,
+        )
+        .unwrap();
+        let b = store.create_broadcast(valid, "sari").unwrap();
+        id = b.id;
+        let routes = Routes {
+            available: [Channel::TwilioSms].into_iter().collect(),
+            sms: Some(Channel::TwilioSms),
+            ..Routes::default()
+        };
+        // One batch written, then the process dies.
+        let (written, done) =
+            kabar::outbox::bulk::enqueue(&store, &b, &routes, &kabar::metrics::Metrics::new(), 1)
+                .unwrap();
+        assert_eq!(written, kabar::outbox::bulk::ENQUEUE_BATCH as u64);
+        assert!(!done);
+        store.close().unwrap();
+    }
+    let store = kabar::store::Store::open(data.path()).unwrap();
+    let b = store.broadcast(id).unwrap().unwrap();
+    assert_eq!(b.status, Status::Draft);
+    let routes = Routes {
+        available: [Channel::TwilioSms].into_iter().collect(),
+        sms: Some(Channel::TwilioSms),
+        ..Routes::default()
+    };
+    let metrics = kabar::metrics::Metrics::new();
+    let rest = kabar::outbox::bulk::enqueue_all(&store, &b, &routes, &metrics).unwrap();
+    assert_eq!(rest, 10_000 - kabar::outbox::bulk::ENQUEUE_BATCH as u64);
+    // Running it again (a second restart) adds nobody.
+    assert_eq!(
+        kabar::outbox::bulk::enqueue_all(&store, &b, &routes, &metrics).unwrap(),
+        0
+    );
+    let mut phones = std::collections::BTreeSet::new();
+    store
+        .for_each_recipient(id, |p, _| {
+            assert!(phones.insert(p), "a recipient twice");
+        })
+        .unwrap();
+    assert_eq!(phones.len(), 10_000);
+    assert_eq!(store.bulk_queue(id, 20_000).unwrap().len(), 10_000);
+    assert_eq!(store.enqueue_cursor(id).unwrap().written, 10_000);
+}

@@ -37,10 +37,23 @@ pub fn enqueue_all(
     routes: &Routes,
     metrics: &Metrics,
 ) -> Result<u64, StoreError> {
+    enqueue(store, broadcast, routes, metrics, usize::MAX).map(|(written, _)| written)
+}
+
+/// Like [`enqueue_all`], at most `batches` batches; also says whether everyone is written.
+pub fn enqueue(
+    store: &Store,
+    broadcast: &Broadcast,
+    routes: &Routes,
+    metrics: &Metrics,
+    batches: usize,
+) -> Result<(u64, bool), StoreError> {
     let schedule = schedule(store)?;
     let mut cursor = store.enqueue_cursor(broadcast.id)?;
     let mut written = 0;
-    while !cursor.done {
+    let mut left = batches;
+    while !cursor.done && left > 0 {
+        left -= 1;
         let (contacts, more) = store.contacts_after(cursor.after.as_ref(), ENQUEUE_BATCH)?;
         let mut batch = Vec::with_capacity(contacts.len());
         for contact in &contacts {
@@ -69,7 +82,7 @@ pub fn enqueue_all(
         metrics.broadcast("queued", batch.len() as u64);
         written += batch.len() as u64;
     }
-    Ok(written)
+    Ok((written, cursor.done))
 }
 
 /// What the broadcast runner needs.

@@ -548,6 +548,12 @@ impl Dispatcher {
                     .and_then(|_| inner.store.outbox_failed(&item, reason))
             }
         };
+        // The message counts as in flight until its outcome is on disk: a crash before that
+        // sends it again (at most the messages in flight then go twice), never loses it.
+        let result = match result {
+            Ok(()) => inner.store.durable().await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = result {
             tracing::error!(message_id = item.message_id, error = %e, "cannot record the send outcome; the message stays queued");
         } else if item.lane == Lane::Bulk {
