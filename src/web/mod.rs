@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod broadcast_pages;
 pub mod broadcasts;
 pub mod simulator;
 pub mod tickets;
@@ -110,7 +111,7 @@ pub fn router(state: AppState) -> Router {
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }
-    app = app.merge(ui::routes());
+    app = app.merge(ui::routes()).merge(broadcast_pages::routes());
     // A 100,000-row contacts file (~4 MB) is larger and slower than anything else: its own
     // body limit and timeout, outside the 14 s one.
     let imports = Router::new()

@@ -64,7 +64,7 @@ textarea { width: 100%; min-height: 5rem; font: inherit; box-sizing: border-box;
 .error { color: #b42318; }
 "#;
 
-fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String> {
+pub(super) fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String> {
     Html(
         html! {
             (DOCTYPE)
@@ -82,6 +82,7 @@ fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String
                             @if works_tickets(&p.user) { a href="/queue" { "Queue" } }
                             @if p.user.role != Role::Interpreter { a href="/canned" { "Canned replies" } }
                             @if matches!(p.user.role, Role::Supervisor | Role::Admin) { a href="/figures" { "Figures" } }
+                            @if super::broadcasts::may_broadcast(&p.user) { a href="/broadcasts" { "Broadcasts" } }
                             @if p.user.role == Role::Admin { a href="/audit" { "Audit" } }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(p.csrf.clone().unwrap_or_default());
@@ -166,6 +167,22 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, NotSign
             Err(NotSignedIn::Unavailable)
         }
     }
+}
+
+/// [`signed_in`] for other page modules: the person, or the redirect/error response.
+pub(super) fn signed_in_page(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Principal, Box<Response>> {
+    signed_in(state, headers).map_err(|r| Box::new(r.into_response()))
+}
+
+pub(super) fn forbidden_page(principal: &Principal, what: &str) -> Response {
+    forbidden(principal, what)
+}
+
+pub(super) fn csrf_refused_page(principal: &Principal) -> Response {
+    csrf_refused(principal)
 }
 
 fn forbidden(principal: &Principal, what: &str) -> Response {
