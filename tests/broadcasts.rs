@@ -655,10 +655,16 @@ async fn a_test_send_and_a_broadcast_show_in_the_history_and_the_reply_goes_thro
     assert_eq!(marked.len(), 1);
     assert_eq!(marked[0].broadcast, b["id"].as_u64());
     // Their answer goes through the normal flow: "menu" gets the menu back.
-    let session_before = app.store.session(&phone).unwrap();
-    let _ = session_before;
     app.whatsapp_text("6281200000010", "menu").await;
-    app.graph.wait_for("6281200000010", before + 2).await;
+    let after = app.graph.wait_for("6281200000010", before + 2).await;
+    assert!(
+        after[before + 1].get("interactive").is_some()
+            || after[before + 1]["text"]["body"]
+                .as_str()
+                .is_some_and(|t| t.contains('1')),
+        "the menu: {:#}",
+        after[before + 1]
+    );
 }
 
 #[tokio::test]
@@ -911,4 +917,175 @@ fn a_restart_during_enqueueing_neither_skips_nor_duplicates() {
     assert_eq!(phones.len(), 10_000);
     assert_eq!(store.bulk_queue(id, 20_000).unwrap().len(), 10_000);
     assert_eq!(store.enqueue_cursor(id).unwrap().written, 10_000);
+}
+
+#[tokio::test]
+async fn a_broadcast_leaves_an_open_ticket_open_and_interpreters_see_it_marked() {
+    let app = spawn_app().await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    let supervisor = app.user("sup", Role::Supervisor, vec![]);
+    let number = "+6281200000020";
+    let phone = kabar::phone::PhoneNumber::parse(number).unwrap();
+    // Hello, English, agree to the privacy notice, ask for a person.
+    app.sms(number, "hello").await;
+    app.twilio.wait_for(number, 1).await;
+    app.sms(number, "1").await;
+    app.twilio.wait_for(number, 2).await;
+    app.sms(number, "1").await;
+    app.twilio.wait_for(number, 4).await;
+    app.sms(number, "agent").await;
+    app.twilio.wait_for(number, 5).await;
+    let ticket = app
+        .store
+        .open_ticket_of(&phone)
+        .unwrap()
+        .expect("asking for a person opens a ticket");
+    let session_before = app.store.session(&phone).unwrap();
+    let before = app.twilio.delivered_to("+6281200000020").len();
+    let b = create(
+        &app,
+        &staff,
+        json!({"name": "x", "texts": {"en": "The office is closed on Friday"}}),
+    )
+    .await;
+    assert_eq!(act(&app, &staff, &b["id"], "send").await.0, 200);
+    let got = app.twilio.wait_for("+6281200000020", before + 1).await;
+    assert_eq!(got[before].body, "The office is closed on Friday");
+    wait_until(&app, &staff, &b["id"], |b| b["status"] == "sent").await;
+    // The conversation and the ticket are as they were.
+    assert_eq!(app.store.session(&phone).unwrap(), session_before);
+    let open = app
+        .store
+        .open_ticket_of(&phone)
+        .unwrap()
+        .expect("still open");
+    assert_eq!(open.id, ticket.id);
+    let detail = app
+        .get_json(&format!("/api/tickets/{}", ticket.id), &supervisor)
+        .await;
+    let marked: Vec<&Value> = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["broadcast"] == b["id"])
+        .collect();
+    assert_eq!(marked.len(), 1, "{detail:#}");
+    assert_eq!(marked[0]["text"], "The office is closed on Friday");
+}
+
+#[tokio::test]
+async fn broadcast_pages_are_for_staff_and_their_forms_need_the_csrf_token() {
+    let app = spawn_app().await;
+    let password = "test password 123";
+    app.user("sari", Role::Staff, vec![]);
+    app.user("int", Role::Interpreter, vec![kabar::i18n::Lang::Somali]);
+    app.user("sup", Role::Supervisor, vec![]);
+    for name in ["int", "sup"] {
+        let b = app.login(name, password).await;
+        for path in ["/broadcasts", "/broadcasts/new"] {
+            let r = b
+                .http
+                .get(app.url(path))
+                .header("cookie", &b.cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 403, "{name} {path}");
+        }
+    }
+    let b = app.login("sari", password).await;
+    let page = b
+        .http
+        .get(app.url("/broadcasts/new"))
+        .header("cookie", &b.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"csrf\""));
+    assert!(page.contains("src=\"/assets/broadcast.js\""));
+    assert!(
+        !page.contains("<script>"),
+        "no inline script on the broadcast pages"
+    );
+    let form = [
+        ("name", "Closed"),
+        ("text_so", "Xafiisku waa xiran yahay"),
+        ("text_fa-AF", "دفتر بسته است"),
+        ("send_at", ""),
+    ];
+    let without: Vec<(&str, &str)> = form.to_vec();
+    let r = b
+        .http
+        .post(app.url("/broadcasts/new"))
+        .header("cookie", &b.cookie)
+        .form(&without)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no CSRF token");
+    assert!(app.store.broadcasts().unwrap().is_empty());
+    let mut with = without.clone();
+    with.push(("csrf", &b.csrf));
+    // An unknown placeholder comes back with the reason and the text kept.
+    let mut bad = with.clone();
+    bad[1] = ("text_so", "Salaan {magac}");
+    let r = b
+        .http
+        .post(app.url("/broadcasts/new"))
+        .header("cookie", &b.cookie)
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("{magac}") && html.contains("unknown placeholder"));
+    let r = b
+        .http
+        .post(app.url("/broadcasts/new"))
+        .header("cookie", &b.cookie)
+        .form(&with)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let all = app.store.broadcasts().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(location, format!("/broadcasts/{}", all[0].id));
+    // Actions need the token too.
+    let r = b
+        .http
+        .post(app.url(&format!("{location}/send")))
+        .header("cookie", &b.cookie)
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        app.store.broadcast(all[0].id).unwrap().unwrap().status,
+        kabar::broadcast::Status::Draft
+    );
+    // The JSON API from a browser session needs X-CSRF-Token for changes.
+    let r = b
+        .http
+        .post(app.url(&format!("/api{location}/cancel")))
+        .header("cookie", &b.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = b
+        .http
+        .post(app.url(&format!("/api{location}/cancel")))
+        .header("cookie", &b.cookie)
+        .header("x-csrf-token", &b.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }

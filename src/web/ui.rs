@@ -550,6 +550,7 @@ fn conversation(state: &AppState, messages: &[MessageView]) -> Markup {
                 span.meta dir="ltr" {
                     (local_time(state, m.at)) " · " (m.channel) " · "
                     @if m.bot { "bot" } @else { (m.author) }
+                    @if let Some(b) = m.broadcast { " · " a.badge href={ "/broadcasts/" (b) } { "broadcast" } }
                     @if m.direction == Direction::Out { " · " (m.status) }
                     @if let Some(e) = &m.error { " · " span.error { (e) } }
                 }
