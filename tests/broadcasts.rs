@@ -1089,3 +1089,37 @@ async fn broadcast_pages_are_for_staff_and_their_forms_need_the_csrf_token() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn a_scheduled_broadcast_waits_for_its_time() {
+    let app = spawn_app().await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    import_contacts(&app, &staff, CONTACTS).await;
+    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let b = create(
+        &app,
+        &staff,
+        json!({"name": "x", "texts": {"so": "Ogeysiis"}, "send_at": at.to_rfc3339()}),
+    )
+    .await;
+    let local = at
+        .with_timezone(&chrono_tz::Asia::Jakarta)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    assert_eq!(
+        b["send_at_local"],
+        local.as_str(),
+        "shown in the helpdesk time zone"
+    );
+    let (status, s) = act(&app, &staff, &b["id"], "send").await;
+    assert_eq!(status, 200);
+    assert_eq!(s["status"], "scheduled");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(
+        app.twilio.delivered_to("+6281200000001").is_empty(),
+        "not before its time"
+    );
+    let started = wait_until(&app, &staff, &b["id"], |b| b["status"] != "scheduled").await;
+    assert!(chrono::Utc::now() >= at, "{started}");
+    app.twilio.wait_for("+6281200000001", 1).await;
+}

@@ -366,7 +366,13 @@ impl Dispatcher {
                 }
             };
             for phone in phones {
-                let contact = store.contact(&phone).ok().flatten();
+                let contact = match store.contact(&phone) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read a broadcast recipient");
+                        return;
+                    }
+                };
                 let planned = match &contact {
                     Some(c) => crate::broadcast::plan(b, c, &routes, &schedule)
                         .map_err(|e| e.name().to_string()),

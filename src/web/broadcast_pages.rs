@@ -19,7 +19,8 @@ use super::AppState;
 use super::api::ApiError;
 use super::auth::Principal;
 use super::broadcasts::{self as api, Action, BroadcastView, Refused};
-use crate::broadcast::{Draft, DraftAudience, FieldError};
+use crate::broadcast::{Draft, DraftAudience, FieldError, Status};
+use crate::domain::now_ms;
 use crate::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
@@ -492,6 +493,14 @@ async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
                 .broadcasts()
                 .unwrap_or_default()
                 .into_iter()
+                // Counting reads every recipient: only broadcasts whose numbers still move.
+                .filter(|b| match b.status {
+                    Status::Scheduled | Status::Sending | Status::Paused => true,
+                    Status::Sent => b
+                        .released_at
+                        .is_some_and(|at| now_ms().saturating_sub(at) < 24 * 3_600_000),
+                    _ => false,
+                })
                 .map(|b| {
                     let progress = state.store.broadcast_progress(b.id).unwrap_or_default();
                     serde_json::json!({"id": b.id, "status": b.status.name(), "progress": progress})
