@@ -1123,3 +1123,29 @@ async fn a_scheduled_broadcast_waits_for_its_time() {
     assert!(chrono::Utc::now() >= at, "{started}");
     app.twilio.wait_for("+6281200000001", 1).await;
 }
+
+#[tokio::test]
+async fn whatsapp_recipients_outside_the_window_get_the_template_as_the_preview_said() {
+    let app = spawn_app().await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    import_contacts(&app, &staff, "phone,language\n+6281200000030,so\n").await;
+    app.whatsapp_text("6281200000030", "salaan").await;
+    app.graph.wait_for("6281200000030", 1).await;
+    app.intake_settled().await;
+    app.advance_hours(25);
+    let before = app.graph.sent_to("6281200000030").len();
+    let b = create(
+        &app,
+        &staff,
+        json!({"name": "x", "texts": {"so": "Xafiisku waa xiran yahay"}, "audience": {"channels": ["whatsapp"]}}),
+    )
+    .await;
+    assert_eq!(b["recipients"], 1, "{b:#}");
+    assert_eq!(b["whatsapp_outside_window"]["template"], 1, "{b:#}");
+    assert_eq!(act(&app, &staff, &b["id"], "send").await.0, 200);
+    let sent = app.graph.wait_for("6281200000030", before + 1).await;
+    let last = &sent[before];
+    assert_eq!(last["type"], "template", "{last:#}");
+    assert_eq!(last["template"]["name"], "kabar_notice");
+    assert!(last.to_string().contains("Xafiisku waa xiran yahay"));
+}

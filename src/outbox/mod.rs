@@ -309,9 +309,17 @@ impl Dispatcher {
                 // Paused (or finished meanwhile): it waits in the outbox.
                 _ => continue,
             }
-            // A reply the person is waiting for goes first; the broadcast follows it.
+            // A reply the person is waiting for goes first; the broadcast follows it. (A held
+            // reply waits for the person to write again; the broadcast need not wait for it.)
             if let Ok(Some(_)) = store.first_outbox_of(&item.to) {
-                continue;
+                let reply_pending = store.outbox_of(&item.to).is_ok_and(|items| {
+                    items
+                        .iter()
+                        .any(|i| i.lane == Lane::Interactive && i.held.is_none())
+                });
+                if reply_pending {
+                    continue;
+                }
             }
             let group = Channels::limit_group(item.channel);
             let tps = self.inner.channels.tps(item.channel).max(1);
