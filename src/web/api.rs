@@ -507,7 +507,7 @@ pub async fn import_payments(
     .into_response()
 }
 
-/// `POST /api/contacts/import` with a CSV body (`phone,language,city,case_id,name`).
+/// `POST /api/contacts/import` with a CSV body (`phone,language,city,case_id,name,tags`).
 pub async fn import_contacts(
     State(state): State<AppState>,
     headers: HeaderMap,
