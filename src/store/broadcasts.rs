@@ -1,6 +1,7 @@
-//! Broadcasts: the records, the frozen audience (one compact recipient row per person), the
-//! bulk queue the dispatcher draws from, and the enqueue cursor that lets a restart resume
-//! exactly where enqueueing stopped.
+//! Broadcasts: the records, the frozen audience (one compact recipient row per person, which
+//! is also the bulk queue: a row that is queued without a message id is still to be sent), a
+//! cursor over those rows for the dispatcher, and the enqueue cursor that lets a restart
+//! resume exactly where enqueueing stopped.
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
@@ -79,6 +80,11 @@ fn rank(s: RecipientStatus) -> u8 {
         RecipientStatus::Sent => 1,
         RecipientStatus::Delivered | RecipientStatus::Failed | RecipientStatus::Cancelled => 2,
     }
+}
+
+/// Queued and not yet an outbox message.
+fn is_waiting(r: &Recipient) -> bool {
+    r.status == RecipientStatus::Queued && r.message_id.is_none()
 }
 
 fn phone_after_prefix(key: &[u8], prefix: &str) -> Option<PhoneNumber> {
@@ -227,8 +233,8 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// Writes one batch of a broadcast's recipients, each with its bulk-queue entry, and the
-    /// cursor, as one atomic sled batch: after a crash either all of it is there and the
+    /// Writes one batch of a broadcast's recipients and the cursor, as one atomic sled batch
+    /// (one key per recipient: the row is the queue entry too): after a crash either all of it is there and the
     /// cursor says so, or none of it is. Keys are per (broadcast, phone), so a redo cannot
     /// duplicate anyone.
     pub fn enqueue_recipients(
@@ -243,10 +249,6 @@ impl Store {
                 keys::broadcast_recipient(broadcast, phone).as_bytes(),
                 encode(r)?,
             );
-            batch.insert(
-                keys::broadcast_queue(broadcast, phone).as_bytes(),
-                &[] as &[u8],
-            );
         }
         batch.insert(
             keys::broadcast_cursor(broadcast).as_bytes(),
@@ -256,25 +258,59 @@ impl Store {
         Ok(())
     }
 
-    /// The next recipients waiting in a broadcast's bulk queue (at most `limit`).
-    pub fn bulk_queue(&self, broadcast: u64, limit: usize) -> Result<Vec<PhoneNumber>, StoreError> {
-        let prefix = keys::broadcast_queue_prefix(broadcast);
-        let mut out = Vec::new();
-        for kv in self.tree.scan_prefix(prefix.as_bytes()).take(limit) {
-            let (k, _) = kv?;
+    /// Recipient rows after the dispatcher's cursor, in phone order, while `each` says go on.
+    fn rows_after_cursor(
+        &self,
+        broadcast: u64,
+        mut each: impl FnMut(PhoneNumber, Recipient) -> bool,
+    ) -> Result<(), StoreError> {
+        let prefix = keys::broadcast_recipients(broadcast);
+        let start = match self.get::<PhoneNumber>(&keys::broadcast_materialized(broadcast))? {
+            Some(p) => {
+                let mut k = keys::broadcast_recipient(broadcast, &p).into_bytes();
+                k.push(0);
+                k
+            }
+            None => prefix.clone().into_bytes(),
+        };
+        for kv in self.tree.range(start..) {
+            let (k, v) = kv?;
+            if !k.starts_with(prefix.as_bytes()) {
+                break;
+            }
             if let Some(p) = phone_after_prefix(&k, &prefix) {
-                out.push(p);
+                if !each(p, decode(&k, &v)?) {
+                    break;
+                }
             }
         }
+        Ok(())
+    }
+
+    /// The next recipients not yet turned into outbox messages (at most `limit`).
+    pub fn bulk_queue(&self, broadcast: u64, limit: usize) -> Result<Vec<PhoneNumber>, StoreError> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        self.rows_after_cursor(broadcast, |p, r| {
+            if is_waiting(&r) {
+                out.push(p);
+            }
+            out.len() < limit
+        })?;
         Ok(out)
     }
 
-    /// Nothing of the broadcast is left to send: queue empty, no message in the outbox.
+    /// Nothing of the broadcast is left to send: no recipient waiting, no message in the outbox.
     pub fn broadcast_drained(&self, broadcast: u64) -> Result<bool, StoreError> {
-        let queue = keys::broadcast_queue_prefix(broadcast);
+        let mut waiting = false;
+        self.rows_after_cursor(broadcast, |_, r| {
+            waiting = is_waiting(&r);
+            !waiting
+        })?;
         let outbox = keys::broadcast_outbox_prefix(broadcast);
-        Ok(self.tree.scan_prefix(queue.as_bytes()).next().is_none()
-            && self.tree.scan_prefix(outbox.as_bytes()).next().is_none())
+        Ok(!waiting && self.tree.scan_prefix(outbox.as_bytes()).next().is_none())
     }
 
     /// Turns one queued recipient into a message in the bulk lane of the outbox (and their
@@ -288,7 +324,7 @@ impl Store {
     ) -> Result<Option<OutboxItem>, StoreError> {
         let id = self.db.generate_id()?;
         let now = now_ms();
-        let queue_key = keys::broadcast_queue(broadcast.id, phone);
+        let cursor_key = keys::broadcast_materialized(broadcast.id);
         let recipient_key = keys::broadcast_recipient(broadcast.id, phone);
         let record = MessageRecord {
             id,
@@ -322,9 +358,10 @@ impl Store {
             broadcast: Some(broadcast.id),
         };
         let done = self.tree.transaction(|tx| {
-            if tx.remove(queue_key.as_bytes())?.is_none() {
+            if !tx_get::<Recipient>(tx, &recipient_key)?.is_some_and(|r| is_waiting(&r)) {
                 return Ok(false);
             }
+            tx_put(tx, &cursor_key, phone)?;
             tx_put(tx, &keys::message(id), &record)?;
             tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
             put_outbox(tx, &item, None)?;
@@ -352,45 +389,58 @@ impl Store {
         status: RecipientStatus,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let queue_key = keys::broadcast_queue(broadcast, phone);
+        let cursor_key = keys::broadcast_materialized(broadcast);
         let recipient_key = keys::broadcast_recipient(broadcast, phone);
         self.tree.transaction(|tx| {
-            if tx.remove(queue_key.as_bytes())?.is_none() {
+            let Some(mut r) = tx_get::<Recipient>(tx, &recipient_key)? else {
+                return Ok(());
+            };
+            if !is_waiting(&r) {
                 return Ok(());
             }
-            if let Some(mut r) = tx_get::<Recipient>(tx, &recipient_key)? {
-                r.status = status;
-                r.error = Some(reason.to_string());
-                tx_put(tx, &recipient_key, &r)?;
-            }
+            r.status = status;
+            r.error = Some(reason.to_string());
+            tx_put(tx, &recipient_key, &r)?;
+            tx_put(tx, &cursor_key, phone)?;
             Ok(())
         })?;
         Ok(())
     }
 
-    /// Everyone still queued for a cancelled broadcast is marked cancelled, in batches.
+    /// Everyone still waiting for a cancelled broadcast is marked cancelled, in batches.
     /// Returns how many.
     pub fn cancel_queued(&self, broadcast: u64) -> Result<u64, StoreError> {
         let mut cancelled = 0;
-        loop {
-            let phones = self.bulk_queue(broadcast, 2000)?;
-            if phones.is_empty() {
-                return Ok(cancelled);
-            }
-            let mut batch = sled::Batch::default();
-            for phone in &phones {
-                let key = keys::broadcast_recipient(broadcast, phone);
-                if let Some(mut r) = self.get::<Recipient>(&key)? {
-                    if r.status == RecipientStatus::Queued {
-                        r.status = RecipientStatus::Cancelled;
-                        batch.insert(key.as_bytes(), encode(&r)?);
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0;
+        let mut failed = None;
+        self.rows_after_cursor(broadcast, |phone, mut r| {
+            if is_waiting(&r) {
+                r.status = RecipientStatus::Cancelled;
+                match encode(&r) {
+                    Ok(bytes) => {
+                        batch.insert(
+                            keys::broadcast_recipient(broadcast, &phone).as_bytes(),
+                            bytes,
+                        );
+                        in_batch += 1;
+                        cancelled += 1;
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        return false;
                     }
                 }
-                batch.remove(keys::broadcast_queue(broadcast, phone).as_bytes());
-                cancelled += 1;
             }
+            true
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if in_batch > 0 {
             self.tree.apply_batch(batch)?;
         }
+        Ok(cancelled)
     }
 
     /// A broadcast message that will not be sent because its broadcast was cancelled.

@@ -25,7 +25,7 @@
 //! | `orb/` | phone `/` message id | () — like `or/`, for the bulk lane |
 //! | `b/` | broadcast id | Broadcast |
 //! | `br/` | broadcast id `/` phone | Recipient — one per person it is for (report, progress) |
-//! | `bq/` | broadcast id `/` phone | () — recipients not yet turned into an outbox message |
+//! | `bm/` | broadcast id | the last recipient (phone) turned into an outbox message or skipped |
 //! | `bo/` | broadcast id `/` message id | () — its messages still in the outbox (not held) |
 //! | `bc/` | broadcast id | enqueue cursor: the last contact written, and whether all were |
 //!
@@ -242,11 +242,8 @@ mod keys {
     pub fn broadcast_recipients(b: u64) -> String {
         format!("br/{b:016x}/")
     }
-    pub fn broadcast_queue(b: u64, p: &PhoneNumber) -> String {
-        format!("bq/{b:016x}/{p}")
-    }
-    pub fn broadcast_queue_prefix(b: u64) -> String {
-        format!("bq/{b:016x}/")
+    pub fn broadcast_materialized(b: u64) -> String {
+        format!("bm/{b:016x}")
     }
     pub fn broadcast_outbox(b: u64, id: u64) -> String {
         format!("bo/{b:016x}/{id:016x}")
