@@ -240,7 +240,7 @@ async fn each_audience_filter_narrows_the_preview() {
     import_contacts(&app, &staff, CONTACTS).await;
     // Someone who wrote in on WhatsApp (not imported).
     app.whatsapp_text("6281200000009", "salaan").await;
-    app.intake_settled().await;
+    app.graph.wait_for("6281200000009", 1).await; // answered: the contact exists
     let texts = json!({"so": "Fariin", "fa-AF": "پیام", "ti": "መልእኽቲ"});
     let cases = [
         (json!({}), 6),
@@ -485,12 +485,14 @@ async fn a_new_persons_reply_overtakes_a_broadcast_at_tps_5() {
         .iter()
         .filter(|m| m.to.starts_with("+62813000"))
         .count();
+    // Behind the broadcast it would wait for the rest of it (over 4 s at TPS 5); the margin
+    // is for a loaded test machine.
     assert!(
-        reply_took < Duration::from_millis(1500),
+        reply_took < Duration::from_millis(2500),
         "the reply waited {reply_took:?} behind the broadcast"
     );
     assert!(
-        broadcast_sent < 20,
+        broadcast_sent < 25,
         "the broadcast was still going ({broadcast_sent}/30 sent) when the reply went out"
     );
     let done = wait_until(&app, &staff, &b["id"], |b| b["status"] == "sent").await;
