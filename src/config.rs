@@ -55,6 +55,29 @@ pub struct Config {
     pub helpdesk: HelpdeskConfig,
     #[serde(default)]
     pub privacy: PrivacyConfig,
+    #[serde(default)]
+    pub broadcasts: BroadcastsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastsConfig {
+    /// A broadcast to more recipients than this needs a second staff/admin user's approval
+    /// (0 = always).
+    #[serde(default = "default_approval_over")]
+    pub approval_over: u64,
+    /// `"21:00-07:00"` in the helpdesk time zone: no broadcast message goes out then.
+    #[serde(default)]
+    pub quiet_hours: Option<String>,
+}
+
+impl Default for BroadcastsConfig {
+    fn default() -> Self {
+        BroadcastsConfig {
+            approval_over: default_approval_over(),
+            quiet_hours: None,
+        }
+    }
 }
 
 /// Data protection: how long messages and media are kept.
@@ -84,6 +107,10 @@ impl PrivacyConfig {
 
 fn default_retain_days() -> u32 {
     365
+}
+
+fn default_approval_over() -> u64 {
+    500
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -386,6 +413,10 @@ impl Config {
                 "privacy.retain_days must be at least 1 (days messages are kept)".into(),
             ));
         }
+        if let Some(q) = &self.broadcasts.quiet_hours {
+            crate::broadcast::QuietHours::parse(q, chrono_tz::UTC)
+                .map_err(|e| invalid(format!("broadcasts.{e}")))?;
+        }
         if let Some(g) = &self.gateway {
             if g.signing_key.is_empty() {
                 return Err(invalid(
@@ -499,5 +530,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("messaging_service_sid"), "{e}");
+        let e = Config::load(None, env(&[("KABAR_BROADCASTS__QUIET_HOURS", "late")])).unwrap_err();
+        assert!(e.to_string().contains("quiet_hours"), "{e}");
+        let c = Config::load(
+            None,
+            env(&[
+                ("KABAR_BROADCASTS__QUIET_HOURS", "21:00-07:00"),
+                ("KABAR_BROADCASTS__APPROVAL_OVER", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.broadcasts.approval_over, 0);
     }
 }

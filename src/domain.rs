@@ -92,6 +92,9 @@ pub struct Contact {
     pub last_whatsapp_at: Option<Millis>,
     /// Replies go back on the channel the person last used.
     pub last_channel: Option<Channel>,
+    /// Staff labels from the contacts CSV (`parents;batam-school`), for broadcast audiences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Contact {
@@ -108,6 +111,7 @@ impl Contact {
             last_inbound_at: None,
             last_whatsapp_at: None,
             last_channel: None,
+            tags: Vec::new(),
         }
     }
 
@@ -209,6 +213,9 @@ pub struct MessageRecord {
     /// A kind of message we cannot read (location, sticker…), by its provider name.
     #[serde(default)]
     pub unsupported: Option<String>,
+    /// The staff broadcast this message belongs to (shown as such in the history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<u64>,
 }
 
 /// A message waiting to be accepted by its provider.
@@ -231,6 +238,29 @@ pub struct OutboxItem {
     /// window with no template and no SMS route). Held messages are not retried by themselves.
     #[serde(default)]
     pub held: Option<String>,
+    /// Interactive replies go before bulk (broadcast) messages for every provider's send slot.
+    #[serde(default, skip_serializing_if = "Lane::is_interactive")]
+    pub lane: Lane,
+    /// The staff broadcast it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<u64>,
+}
+
+/// Which queue an outbox item waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Lane {
+    /// Replies to people who wrote and interpreters' answers: sent first.
+    #[default]
+    Interactive,
+    /// Broadcasts: only with the send capacity interactive traffic leaves.
+    Bulk,
+}
+
+impl Lane {
+    pub fn is_interactive(&self) -> bool {
+        *self == Lane::Interactive
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

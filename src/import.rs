@@ -1,4 +1,4 @@
-//! Staff data from CSV: contacts (`phone,language,city,case_id,name`) and the payment schedule
+//! Staff data from CSV: contacts (`phone,language,city,case_id,name,tags`) and the payment schedule
 //! (`city,next_payment_date[,note]`). Every row is validated before anything is written; errors
 //! name the line. Parsing is pure; the caller writes the accepted rows.
 
@@ -41,6 +41,8 @@ pub struct ContactRow {
     pub city: Option<String>,
     pub case_id: Option<String>,
     pub name: Option<String>,
+    /// Tags separated by `;` in the file; `None` keeps the stored tags.
+    pub tags: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +179,7 @@ fn parse_rows<R: Read, T>(
 pub fn parse_contacts<R: Read>(input: R) -> Result<Parsed<ContactRow>, ImportError> {
     parse_rows(
         input,
-        &["phone", "language", "city", "case_id", "name"],
+        &["phone", "language", "city", "case_id", "name", "tags"],
         &["phone"],
         contact_row,
         |r: &ContactRow| (r.phone.to_string(), format!("phone {}", r.phone)),
@@ -206,6 +208,7 @@ fn contact_row(
     let name = field(record, cols, "name")
         .map(|c| clean_text(c, "name", 100))
         .transpose()?;
+    let tags = field(record, cols, "tags").map(parse_tags).transpose()?;
     Ok(ContactRow {
         line,
         phone,
@@ -213,7 +216,47 @@ fn contact_row(
         city,
         case_id,
         name,
+        tags,
     })
+}
+
+/// Longest tag, and most tags on one contact.
+const TAG_MAX_CHARS: usize = 40;
+const TAGS_MAX: usize = 20;
+
+/// `parents; Batam-School` → `["parents", "batam-school"]`: lower case, so that staff
+/// choosing an audience need not remember how a tag was typed.
+pub fn parse_tags(value: &str) -> Result<Vec<String>, String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in value.split(';').map(str::trim).filter(|t| !t.is_empty()) {
+        let tag = normalize_tag(tag)?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > TAGS_MAX {
+        return Err(format!("more than {TAGS_MAX} tags"));
+    }
+    Ok(tags)
+}
+
+/// One tag: letters, digits, `-` and `_`, at most 40 characters, compared in lower case.
+pub fn normalize_tag(tag: &str) -> Result<String, String> {
+    let tag = tag.trim().to_lowercase();
+    if tag.is_empty() || tag.chars().count() > TAG_MAX_CHARS {
+        return Err(format!(
+            "tag {tag:?} must have 1 to {TAG_MAX_CHARS} characters"
+        ));
+    }
+    if !tag
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "tag {tag:?} may hold only letters, digits, - and _ (separate tags with ;)"
+        ));
+    }
+    Ok(tag)
 }
 
 /// Dates as staff write them: 2026-12-05 or 05/12/2026 (day first, as in Indonesia).
@@ -293,6 +336,27 @@ mod tests {
         let lines: Vec<u64> = parsed.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [4, 5, 6]);
         assert!(parsed.errors[2].reason.contains("also on line 2"));
+    }
+
+    #[test]
+    fn tags_are_split_on_semicolons_and_lower_cased() {
+        let csv = "phone,tags\n\
+                   +6281200000001,parents; Batam-School;parents\n\
+                   +6281200000002,\n\
+                   +6281200000003,bad tag\n";
+        let parsed = parse_contacts(csv.as_bytes()).unwrap();
+        assert_eq!(
+            parsed.rows[0].tags.as_deref(),
+            Some(&["parents".to_string(), "batam-school".to_string()][..])
+        );
+        assert_eq!(parsed.rows[1].tags, None);
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(parsed.errors[0].line, 4);
+        assert!(
+            parsed.errors[0].reason.contains("bad tag"),
+            "{:?}",
+            parsed.errors
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! → outbox → channel (provider).
 
 pub mod background;
+pub mod broadcast;
 pub mod channel;
 pub mod config;
 pub mod domain;
@@ -46,6 +47,8 @@ pub enum StartError {
     Runtime(std::io::Error),
     #[error("config helpdesk: {0}")]
     Hours(#[from] helpdesk::hours::HoursError),
+    #[error("config broadcasts: {0}")]
+    Broadcasts(String),
 }
 
 /// Loads and validates locales and flows.
@@ -114,7 +117,7 @@ pub struct App {
     pub hours: helpdesk::hours::BusinessHours,
     pub events: helpdesk::Events,
     localizer: Arc<Localizer>,
-    /// The time tests can move (WhatsApp window, on-call reminders).
+    /// The time tests can move: the WhatsApp window, quiet hours, `send_at`, on-call reminders.
     clock: Clock,
     /// Intake, answering and sending run here, below the webhooks' priority.
     background: background::Background,
@@ -177,6 +180,7 @@ impl App {
             &config.helpdesk.hours,
         )?;
         let (events, _) = tokio::sync::broadcast::channel(256);
+        let clock = options.clock.clone();
         let dispatcher = Dispatcher::new(
             store.clone(),
             channels.clone(),
@@ -184,6 +188,14 @@ impl App {
             options.backoff,
             options.clock.clone(),
         );
+        let quiet = config
+            .broadcasts
+            .quiet_hours
+            .as_deref()
+            .map(|q| broadcast::QuietHours::parse(q, hours.timezone()))
+            .transpose()
+            .map_err(StartError::Broadcasts)?;
+        dispatcher.set_quiet_hours(quiet);
         let localizer = Arc::new(localizer);
         let processor = Processor::new(processor::Parts {
             store: store.clone(),
@@ -207,7 +219,7 @@ impl App {
             hours,
             events,
             localizer,
-            clock: options.clock,
+            clock,
             background,
             shutdown_tx,
         })
@@ -227,6 +239,8 @@ impl App {
             login_limiter: Default::default(),
             login_csrf: Default::default(),
             views: Default::default(),
+            dispatcher: self.dispatcher.clone(),
+            clock: self.clock.clone(),
         }))
     }
 
@@ -275,6 +289,16 @@ impl App {
             self.config.privacy.clone(),
             self.shutdown_tx.subscribe(),
         ));
+        let broadcasts = background.spawn(
+            outbox::bulk::Runner {
+                store: self.store.clone(),
+                channels: self.channels.clone(),
+                metrics: self.metrics.clone(),
+                dispatcher: self.dispatcher.clone(),
+                clock: self.clock.clone(),
+            }
+            .run(self.shutdown_tx.subscribe()),
+        );
         let router = self.router();
         let shutdown_tx = self.shutdown_tx.clone();
         let result = axum::serve(listener, router)
@@ -288,6 +312,7 @@ impl App {
         let _ = dispatcher.await;
         let _ = on_call.await;
         let _ = retention.await;
+        let _ = broadcasts.await;
         if let Some(intake) = intake {
             let _ = intake.await;
         }

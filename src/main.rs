@@ -68,7 +68,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ContactsCommand {
-    /// Import a CSV with the columns phone,language,city,case_id,name (all but phone optional).
+    /// Import a CSV with the columns phone,language,city,case_id,name,tags (all but phone optional; tags separated by ;).
     /// Every row is checked first; nothing is imported if any row is invalid.
     Import {
         file: PathBuf,

@@ -14,6 +14,11 @@ pub struct MessageLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub route: String,
     pub code: u16,
@@ -38,6 +43,8 @@ pub struct Metrics {
     /// Content-Security-Policy violations browsers reported (a page broke under the CSP, or
     /// something tried to inject a script).
     pub csp_violations: Counter,
+    /// Broadcast recipients by what happened to their message.
+    pub broadcast_messages: Family<StatusLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -97,7 +104,14 @@ impl Metrics {
             "Time from webhook request to acknowledgement",
             webhook_seconds.clone(),
         );
+        let broadcast_messages = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "broadcast_messages",
+            "Broadcast messages by status (queued, sent, delivered, failed, cancelled)",
+            broadcast_messages.clone(),
+        );
         Metrics {
+            broadcast_messages,
             registry,
             messages_in,
             messages_out,
@@ -125,6 +139,16 @@ impl Metrics {
                 status: status.into(),
             })
             .inc();
+    }
+
+    pub fn broadcast(&self, status: &str, n: u64) {
+        if n > 0 {
+            self.broadcast_messages
+                .get_or_create(&StatusLabels {
+                    status: status.into(),
+                })
+                .inc_by(n);
+        }
     }
 
     /// The Prometheus text exposition.

@@ -349,3 +349,200 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
     browser.close().await.unwrap();
     app.stop().await;
 }
+
+/// Staff compose a Dari + Somali broadcast: the counter moves as they type and agrees with the
+/// server's count, the preview shows who gets it, and after sending the progress moves live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_compose_and_send_a_dari_and_somali_broadcast_in_the_browser() {
+    let Some((_driver, browser, _profile)) = start_browser().await else {
+        return;
+    };
+    let app = spawn_configured(Setup::default(), |c| {
+        if let Some(t) = c.twilio.as_mut() {
+            t.tps = 5;
+        }
+    })
+    .await;
+    let user = kabar::domain::User {
+        name: "sari".into(),
+        role: Role::Staff,
+        languages: vec![],
+        password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
+        created_at: 0,
+    };
+    app.store.add_user(&user).unwrap();
+    let mut csv = String::from("phone,language,city\n");
+    for i in 0..10 {
+        let lang = if i % 2 == 0 { "so" } else { "prs" };
+        csv.push_str(&format!("+628130000{i:04},{lang},Batam\n"));
+    }
+    let rows = kabar::import::parse_contacts(csv.as_bytes()).unwrap().rows;
+    app.store.upsert_contacts(&rows).unwrap();
+
+    browser.goto(&app.url("/login")).await.unwrap();
+    for (field, value) in [("name", "sari"), ("password", PASSWORD)] {
+        browser
+            .find(Locator::Css(&format!("input[name={field}]")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    browser
+        .find(Locator::Css("form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("logged in", || async {
+        browser
+            .current_url()
+            .await
+            .map(|u| u.path() != "/login")
+            .unwrap_or(false)
+    })
+    .await;
+    browser.goto(&app.url("/broadcasts/new")).await.unwrap();
+
+    // The page's counter and the server's count agree on the same texts.
+    let cases = [
+        "Salaan",
+        &"a".repeat(161),
+        &"{".repeat(80),
+        "سلام، پول شما روز جمعه پرداخت می‌شود",
+        &"س".repeat(135),
+        "😀 hello",
+    ];
+    for text in cases {
+        let js = browser
+            .execute(
+                "return window.kabarSegments(arguments[0])",
+                vec![json!(text)],
+            )
+            .await
+            .unwrap();
+        let rust = kabar::i18n::segments::count(text);
+        assert_eq!(js["parts"], json!(rust.segments), "{text}");
+        assert_eq!(js["units"], json!(rust.units), "{text}");
+        let encoding = match rust.encoding {
+            kabar::i18n::segments::Encoding::Gsm7 => "GSM-7",
+            kabar::i18n::segments::Encoding::Ucs2 => "UCS-2",
+        };
+        assert_eq!(js["encoding"], json!(encoding), "{text}");
+    }
+
+    browser
+        .find(Locator::Css("input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("Office closed Friday")
+        .await
+        .unwrap();
+    let somali = browser
+        .find(Locator::Css("textarea[name=text_so]"))
+        .await
+        .unwrap();
+    somali
+        .send_keys("Xafiisku waa xiran yahay Jimcaha.")
+        .await
+        .unwrap();
+    let dari = browser
+        .find(Locator::Css("textarea[name='text_fa-AF']"))
+        .await
+        .unwrap();
+    assert_eq!(dari.attr("dir").await.unwrap().as_deref(), Some("auto"));
+    dari.send_keys("دفتر روز جمعه بسته است.").await.unwrap();
+    let counter = |name: &'static str| {
+        let browser = browser.clone();
+        async move {
+            browser
+                .find(Locator::Css(&format!("output[data-counter-for='{name}']")))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    eventually("the Dari counter", || async {
+        counter("text_fa-AF").await.contains("UCS-2 · 1 SMS part")
+    })
+    .await;
+    assert!(counter("text_so").await.contains("GSM-7 · 1 SMS part"));
+    // Past two parts it warns.
+    dari.send_keys(&"س".repeat(140)).await.unwrap();
+    eventually("the long-text warning", || async {
+        counter("text_fa-AF").await.contains("shorten it")
+    })
+    .await;
+    dari.clear().await.unwrap();
+    dari.send_keys("دفتر روز جمعه بسته است.").await.unwrap();
+    eventually("the preview", || async {
+        match browser.find(Locator::Css("#preview table")).await {
+            Ok(t) => t.text().await.unwrap_or_default().contains("Recipients 10"),
+            Err(_) => false,
+        }
+    })
+    .await;
+    std::fs::write(
+        artifacts().join("broadcast-composer.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    browser
+        .find(Locator::Css("#composer button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the broadcast page", || async {
+        browser
+            .find(Locator::Css("button[value=send]"))
+            .await
+            .is_ok()
+    })
+    .await;
+    browser
+        .find(Locator::Css("button[value=send]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Progress moves on the page without a reload.
+    let sent_cell = "#progress td[data-field=sent]";
+    eventually("progress starting", || async {
+        match browser.find(Locator::Css(sent_cell)).await {
+            Ok(td) => td
+                .text()
+                .await
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok())
+                .is_some_and(|n| (1..10).contains(&n)),
+            Err(_) => false,
+        }
+    })
+    .await;
+    let url = browser.current_url().await.unwrap();
+    eventually("every message sent, live", || async {
+        match browser.find(Locator::Css(sent_cell)).await {
+            Ok(td) => td.text().await.unwrap_or_default() == "10",
+            Err(_) => false,
+        }
+    })
+    .await;
+    assert_eq!(browser.current_url().await.unwrap(), url, "no reload");
+    std::fs::write(
+        artifacts().join("broadcast-progress.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        app.twilio.delivered_to("+6281300000001")[0].body,
+        "دفتر روز جمعه بسته است."
+    );
+    browser.close().await.unwrap();
+}

@@ -346,6 +346,8 @@ mod tests {
             interactive: None,
             language: None,
             held: None,
+            lane: Default::default(),
+            broadcast: None,
         }
     }
 

@@ -576,6 +576,8 @@ pub fn classify(http: u16, code: Option<u64>, reason: String) -> SendOutcome {
         }
         // Message undeliverable (not on WhatsApp, old app, …).
         Some(131026) => SendOutcome::Failed { reason },
+        // The person chose to stop receiving marketing messages from us: Meta's STOP.
+        Some(131050) => SendOutcome::OptedOut { reason },
         _ if http == 429 || http >= 500 => SendOutcome::Retry {
             reason,
             after: None,
@@ -1609,6 +1611,7 @@ mod tests {
             Window,
             Retry,
             Failed,
+            OptedOut,
             Other,
         }
         use Decision::*;
@@ -1622,6 +1625,7 @@ mod tests {
             (400, Some(80007), Retry),
             (400, Some(131026), Failed),
             (500, Some(131026), Failed),
+            (400, Some(131050), OptedOut),
             (429, None, Retry),
             (500, None, Retry),
             (503, Some(131000), Retry),
@@ -1633,6 +1637,7 @@ mod tests {
                 SendOutcome::OutsideWindow { .. } => Window,
                 SendOutcome::Retry { .. } => Retry,
                 SendOutcome::Failed { .. } => Failed,
+                SendOutcome::OptedOut { .. } => OptedOut,
                 _ => Other,
             };
             assert_eq!(decision, expected, "{http} {code:?}");

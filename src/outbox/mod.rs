@@ -1,6 +1,12 @@
 //! The dispatcher: sends what is in the durable outbox, per provider at its TPS limit, in order
 //! per recipient, retrying with capped exponential backoff and jitter until the provider accepts
 //! or the message is marked failed. Nothing leaves the outbox without a recorded outcome.
+//!
+//! Two lanes: replies (interactive) take every provider's send slots first; broadcast
+//! messages (bulk) get only slots that are free right now, and never reserve future ones, so
+//! a reply waits at most one send interval behind a broadcast, not behind its backlog.
+
+pub mod bulk;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -11,8 +17,9 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::broadcast::{QuietHours, RecipientStatus, Routes, Status};
 use crate::channel::{Channels, Delivery, SendOutcome};
-use crate::domain::{Millis, OutboxItem, WHATSAPP_WINDOW_MS, now_ms};
+use crate::domain::{Lane, Millis, OutboxItem, WHATSAPP_WINDOW_MS, now_ms};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -75,7 +82,15 @@ struct Inner {
     clock: Clock,
     wake: Notify,
     in_flight: Mutex<HashSet<u64>>,
+    /// No broadcast message goes out in these hours (judged by `clock`).
+    quiet: Mutex<Option<QuietHours>>,
+    /// A broadcast was released, paused, resumed or cancelled.
+    broadcasts_changed: Notify,
 }
+
+/// Broadcast messages kept turned into outbox items ahead of sending: enough to fill a second
+/// of the fastest provider, few enough that a pause stops them at once.
+const BULK_WINDOW: usize = 128;
 
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -100,8 +115,30 @@ impl Dispatcher {
                 clock,
                 wake: Notify::new(),
                 in_flight: Mutex::new(HashSet::new()),
+                quiet: Mutex::new(None),
+                broadcasts_changed: Notify::new(),
             }),
         }
+    }
+
+    /// Sets `[broadcasts] quiet_hours`.
+    pub fn set_quiet_hours(&self, quiet: Option<QuietHours>) {
+        if let Ok(mut q) = self.inner.quiet.lock() {
+            *q = quiet;
+        }
+    }
+
+    /// A broadcast changed state: the runner and the dispatcher look again now.
+    pub fn broadcasts_changed(&self) {
+        self.inner.broadcasts_changed.notify_one();
+        self.wake();
+    }
+
+    /// Whether broadcasts are held back now by the quiet hours.
+    pub fn is_quiet(&self) -> bool {
+        let quiet = self.inner.quiet.lock().ok().and_then(|q| *q);
+        let now = chrono::DateTime::from_timestamp_millis((self.inner.clock)() as i64);
+        matches!((quiet, now), (Some(q), Some(now)) if q.is_quiet(now))
     }
 
     /// Something was added to the outbox.
@@ -121,6 +158,8 @@ impl Dispatcher {
                 break;
             }
             let wait = self.dispatch_due(&mut tasks, &mut next_slot).await;
+            let bulk_wait = self.dispatch_bulk(&mut tasks, &mut next_slot).await;
+            let wait = wait.min(bulk_wait);
             while tasks.try_join_next().is_some() {}
             tokio::select! {
                 _ = self.inner.wake.notified() => {}
@@ -204,6 +243,171 @@ impl Dispatcher {
             wait = Duration::from_millis(10);
         }
         wait
+    }
+
+    /// Sends broadcast messages with the send slots replies left free; keeps a small window of
+    /// recipients turned into outbox messages. Returns how long to sleep.
+    async fn dispatch_bulk(
+        &self,
+        tasks: &mut JoinSet<()>,
+        next_slot: &mut HashMap<&'static str, Instant>,
+    ) -> Duration {
+        const IDLE: Duration = Duration::from_secs(1);
+        if self.is_quiet() {
+            return IDLE;
+        }
+        let store = &self.inner.store;
+        let broadcasts: HashMap<u64, crate::broadcast::Broadcast> =
+            match store.broadcasts_in(&[Status::Sending, Status::Paused, Status::Cancelled]) {
+                Ok(list) => list.into_iter().map(|b| (b.id, b)).collect(),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read broadcasts");
+                    return IDLE;
+                }
+            };
+        if broadcasts.is_empty() {
+            return IDLE;
+        }
+        let in_flight: HashSet<u64> = self
+            .inner
+            .in_flight
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        let now = now_ms();
+        let (mut items, _) = match store.due_bulk(now, BULK_WINDOW) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the bulk outbox");
+                return IDLE;
+            }
+        };
+        if items.len() < BULK_WINDOW / 2 {
+            self.refill_bulk(&broadcasts, BULK_WINDOW - items.len());
+            match store.due_bulk(now_ms(), BULK_WINDOW) {
+                Ok((found, _)) => items = found,
+                Err(e) => tracing::error!(error = %e, "cannot read the bulk outbox"),
+            }
+        }
+        let mut wait = IDLE;
+        for item in items {
+            if in_flight.contains(&item.message_id) {
+                continue;
+            }
+            match item
+                .broadcast
+                .and_then(|b| broadcasts.get(&b))
+                .map(|b| b.status)
+            {
+                Some(Status::Sending) => {}
+                Some(Status::Cancelled) => {
+                    if let Err(e) = store.outbox_cancelled(&item) {
+                        tracing::error!(error = %e, "cannot cancel a broadcast message");
+                    }
+                    continue;
+                }
+                // Paused (or finished meanwhile): it waits in the outbox.
+                _ => continue,
+            }
+            // A reply the person is waiting for goes first; the broadcast follows it. (A held
+            // reply waits for the person to write again; the broadcast need not wait for it.)
+            if let Ok(Some(_)) = store.first_outbox_of(&item.to) {
+                let reply_pending = store.outbox_of(&item.to).is_ok_and(|items| {
+                    items
+                        .iter()
+                        .any(|i| i.lane == Lane::Interactive && i.held.is_none())
+                });
+                if reply_pending {
+                    continue;
+                }
+            }
+            let group = Channels::limit_group(item.channel);
+            let tps = self.inner.channels.tps(item.channel).max(1);
+            let interval = Duration::from_secs_f64(1.0 / f64::from(tps));
+            let slot = next_slot.entry(group).or_insert_with(Instant::now);
+            let now = Instant::now();
+            if *slot > now {
+                // Only free slots: never reserve one a reply may need.
+                wait = wait.min((*slot - now).max(Duration::from_millis(5)));
+                continue;
+            }
+            *slot = now + interval;
+            wait = wait.min(interval);
+            if let Ok(mut set) = self.inner.in_flight.lock() {
+                set.insert(item.message_id);
+            }
+            let this = self.clone();
+            tasks.spawn(async move { this.send_one(item).await });
+        }
+        wait
+    }
+
+    /// Turns up to `room` queued recipients of sending broadcasts into outbox messages, each
+    /// filled in for them now (their language, name, city and payment date as they are now).
+    fn refill_bulk(&self, broadcasts: &HashMap<u64, crate::broadcast::Broadcast>, mut room: usize) {
+        let store = &self.inner.store;
+        let mut sending: Vec<&crate::broadcast::Broadcast> = broadcasts
+            .values()
+            .filter(|b| b.status == Status::Sending)
+            .collect();
+        if sending.is_empty() {
+            return;
+        }
+        sending.sort_by_key(|b| b.id);
+        let routes = Routes::from_channels(&self.inner.channels, (self.inner.clock)());
+        let schedule = match bulk::schedule(store) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the payment schedule");
+                return;
+            }
+        };
+        for b in sending {
+            if room == 0 {
+                return;
+            }
+            let phones = match store.bulk_queue(b.id, room) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the bulk queue");
+                    return;
+                }
+            };
+            for phone in phones {
+                let contact = match store.contact(&phone) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read a broadcast recipient");
+                        return;
+                    }
+                };
+                let planned = match &contact {
+                    Some(c) => crate::broadcast::plan(b, c, &routes, &schedule)
+                        .map_err(|e| e.name().to_string()),
+                    None => Err("the contact was deleted".to_string()),
+                };
+                let result = match planned {
+                    Ok(delivery) => store.materialize(b, &phone, &delivery).map(|m| {
+                        if m.is_some() {
+                            room = room.saturating_sub(1);
+                        }
+                    }),
+                    Err(reason) => {
+                        self.inner.metrics.broadcast("failed", 1);
+                        store.skip_recipient(
+                            b.id,
+                            &phone,
+                            RecipientStatus::Failed,
+                            &format!("not sent: {reason}"),
+                        )
+                    }
+                };
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "cannot queue a broadcast message");
+                    return;
+                }
+            }
+        }
     }
 
     /// Free-form inside the WhatsApp window; outside it a template, SMS, or hold (DESIGN §3).
@@ -358,8 +562,27 @@ impl Dispatcher {
                     .and_then(|_| inner.store.outbox_failed(&item, reason))
             }
         };
+        // The message counts as in flight until its outcome is on disk: a crash before that
+        // sends it again (at most the messages in flight then go twice), never loses it.
+        let result = match result {
+            Ok(()) => inner.store.durable().await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = result {
             tracing::error!(message_id = item.message_id, error = %e, "cannot record the send outcome; the message stays queued");
+        } else if item.lane == Lane::Bulk {
+            let counted = match &outcome {
+                SendOutcome::Accepted { .. } => Some("sent"),
+                SendOutcome::Failed { .. } | SendOutcome::OptedOut { .. } => Some("failed"),
+                SendOutcome::OutsideWindow { .. } if delivery != Delivery::FreeForm => {
+                    Some("failed")
+                }
+                SendOutcome::Retry { .. } if item.attempts >= MAX_ATTEMPTS => Some("failed"),
+                _ => None,
+            };
+            if let Some(status) = counted {
+                inner.metrics.broadcast(status, 1);
+            }
         }
         self.finish(item.message_id);
     }

@@ -21,15 +21,24 @@
 //! | `sn/` | user `/` ticket | messages of the ticket the user has seen |
 //! | `cr/` | language `/` id | CannedReply |
 //! | `ss/` | sha256(session token) | web session |
+//! | `odb/` | due time `/` message id | () — like `od/`, for the bulk (broadcast) lane |
+//! | `orb/` | phone `/` message id | () — like `or/`, for the bulk lane |
+//! | `b/` | broadcast id | Broadcast |
+//! | `br/` | broadcast id `/` phone | Recipient — one per person it is for (report, progress) |
+//! | `bm/` | broadcast id | the last recipient (phone) turned into an outbox message or skipped |
+//! | `bo/` | broadcast id `/` message id | () — its messages still in the outbox (not held) |
+//! | `bc/` | broadcast id | enqueue cursor: the last contact written, and whether all were |
 //!
 //! Values are JSON. Every operation that changes several keys is one sled transaction, and a
 //! caller that must not lose it awaits [`Store::durable`] (group commit) before acknowledging.
 
+mod broadcasts;
 mod commit;
 mod helpdesk;
 pub mod journal;
 mod privacy;
 
+pub use broadcasts::{BroadcastError, EnqueueCursor};
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
 pub use privacy::{Compaction, Erasure, PurgeReport, compact};
 
@@ -127,19 +136,28 @@ fn put_outbox(
     previous: Option<&OutboxItem>,
 ) -> TxResult<()> {
     if let Some(old) = previous {
-        tx.remove(keys::outbox_due(old.next_attempt_at, old.message_id).as_bytes())?;
+        tx.remove(keys::outbox_due(old.lane, old.next_attempt_at, old.message_id).as_bytes())?;
     }
     tx_put(tx, &keys::outbox(item.message_id), item)?;
     if item.held.is_none() {
         tx.insert(
-            keys::outbox_due(item.next_attempt_at, item.message_id).as_bytes(),
+            keys::outbox_due(item.lane, item.next_attempt_at, item.message_id).as_bytes(),
             &[] as &[u8],
         )?;
     }
     tx.insert(
-        keys::outbox_recipient(&item.to, item.message_id).as_bytes(),
+        keys::outbox_recipient(item.lane, &item.to, item.message_id).as_bytes(),
         &[] as &[u8],
     )?;
+    if let Some(b) = item.broadcast {
+        // A held broadcast message waits for the person, not for us: the broadcast is done.
+        let pending = keys::broadcast_outbox(b, item.message_id);
+        if item.held.is_none() {
+            tx.insert(pending.as_bytes(), &[] as &[u8])?;
+        } else {
+            tx.remove(pending.as_bytes())?;
+        }
+    }
     Ok(())
 }
 
@@ -149,13 +167,16 @@ fn remove_outbox(tx: &TransactionalTree, id: u64) -> TxResult<bool> {
         return Ok(false);
     };
     tx.remove(keys::outbox(id).as_bytes())?;
-    tx.remove(keys::outbox_due(old.next_attempt_at, id).as_bytes())?;
-    tx.remove(keys::outbox_recipient(&old.to, id).as_bytes())?;
+    tx.remove(keys::outbox_due(old.lane, old.next_attempt_at, id).as_bytes())?;
+    tx.remove(keys::outbox_recipient(old.lane, &old.to, id).as_bytes())?;
+    if let Some(b) = old.broadcast {
+        tx.remove(keys::broadcast_outbox(b, id).as_bytes())?;
+    }
     Ok(true)
 }
 
 mod keys {
-    use crate::domain::Channel;
+    use crate::domain::{Channel, Lane};
     use crate::phone::PhoneNumber;
 
     pub fn contact(p: &PhoneNumber) -> String {
@@ -192,16 +213,48 @@ mod keys {
     pub fn outbox(id: u64) -> String {
         format!("o/{id:016x}")
     }
-    /// Due index: the dispatcher reads only what is due, never the whole backlog.
-    pub fn outbox_due(at: crate::domain::Millis, id: u64) -> String {
-        format!("od/{at:016x}/{id:016x}")
+    /// Due index: the dispatcher reads only what is due, never the whole backlog. One per
+    /// lane, so that a broadcast's backlog never hides a reply that is due.
+    pub fn outbox_due(lane: Lane, at: crate::domain::Millis, id: u64) -> String {
+        format!("{}{at:016x}/{id:016x}", due_prefix(lane))
+    }
+    pub fn due_prefix(lane: Lane) -> &'static str {
+        match lane {
+            Lane::Interactive => "od/",
+            Lane::Bulk => "odb/",
+        }
     }
     /// Per-recipient index: a person's messages go out in order, and held ones are found fast.
-    pub fn outbox_recipient(p: &PhoneNumber, id: u64) -> String {
-        format!("or/{p}/{id:016x}")
+    /// Replies are ordered among themselves; a broadcast message never holds a reply back.
+    pub fn outbox_recipient(lane: Lane, p: &PhoneNumber, id: u64) -> String {
+        format!("{}{id:016x}", outbox_recipient_prefix(lane, p))
     }
-    pub fn outbox_recipient_prefix(p: &PhoneNumber) -> String {
-        format!("or/{p}/")
+    pub fn outbox_recipient_prefix(lane: Lane, p: &PhoneNumber) -> String {
+        match lane {
+            Lane::Interactive => format!("or/{p}/"),
+            Lane::Bulk => format!("orb/{p}/"),
+        }
+    }
+    pub fn broadcast(id: u64) -> String {
+        format!("b/{id:016x}")
+    }
+    pub fn broadcast_recipient(b: u64, p: &PhoneNumber) -> String {
+        format!("br/{b:016x}/{p}")
+    }
+    pub fn broadcast_recipients(b: u64) -> String {
+        format!("br/{b:016x}/")
+    }
+    pub fn broadcast_materialized(b: u64) -> String {
+        format!("bm/{b:016x}")
+    }
+    pub fn broadcast_outbox(b: u64, id: u64) -> String {
+        format!("bo/{b:016x}/{id:016x}")
+    }
+    pub fn broadcast_outbox_prefix(b: u64) -> String {
+        format!("bo/{b:016x}/")
+    }
+    pub fn broadcast_cursor(b: u64) -> String {
+        format!("bc/{b:016x}")
     }
     pub fn ticket(id: u64) -> String {
         format!("t/{id:016x}")
@@ -332,6 +385,7 @@ fn new_outbound(
         media: None,
         media_file: None,
         unsupported: None,
+        broadcast: None,
     };
     let item = OutboxItem {
         message_id: id,
@@ -344,6 +398,8 @@ fn new_outbound(
         interactive: reply.interactive.clone(),
         language,
         held: None,
+        lane: Lane::Interactive,
+        broadcast: None,
     };
     (record, item)
 }
@@ -558,6 +614,7 @@ impl Store {
             media: inbound.media.clone(),
             media_file: None,
             unsupported: inbound.unsupported.clone(),
+            broadcast: None,
         };
         let mut batch = sled::Batch::default();
         batch.insert(keys::message(message_id).as_bytes(), encode(&record)?);
@@ -808,6 +865,9 @@ impl Store {
                         slot.clone_from(value);
                     }
                 }
+                if let Some(tags) = &row.tags {
+                    contact.tags.clone_from(tags);
+                }
                 tx_put(tx, &key, &contact)?;
             }
             Ok(new)
@@ -891,6 +951,7 @@ impl Store {
             }
             m.updated_at = now;
             tx_put(tx, &key, &m)?;
+            broadcasts::track(tx, &m)?;
             Ok(StatusUpdate::Updated(Box::new(m)))
         })?;
         Ok(update)
@@ -925,6 +986,7 @@ impl Store {
                 }
                 m.updated_at = now;
                 tx_put(tx, &key, &m)?;
+                broadcasts::track(tx, &m)?;
             }
             tx.insert(
                 keys::external(item.channel, external_id).as_bytes(),
@@ -994,7 +1056,17 @@ impl Store {
 
     /// A person's queued messages, oldest first (read through the recipient index).
     pub fn outbox_of(&self, phone: &PhoneNumber) -> Result<Vec<OutboxItem>, StoreError> {
-        let prefix = keys::outbox_recipient_prefix(phone);
+        let mut items = self.outbox_lane_of(Lane::Interactive, phone)?;
+        items.extend(self.outbox_lane_of(Lane::Bulk, phone)?);
+        Ok(items)
+    }
+
+    fn outbox_lane_of(
+        &self,
+        lane: Lane,
+        phone: &PhoneNumber,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let prefix = keys::outbox_recipient_prefix(lane, phone);
         let mut items = Vec::new();
         for kv in self.tree.scan_prefix(prefix.as_bytes()) {
             let (k, _) = kv?;
@@ -1012,9 +1084,10 @@ impl Store {
         Ok(items)
     }
 
-    /// The oldest queued message for `phone`: only it may be sent, so order is kept.
+    /// The oldest queued reply (interactive lane) for `phone`: only it may be sent, so order
+    /// is kept.
     pub fn first_outbox_of(&self, phone: &PhoneNumber) -> Result<Option<u64>, StoreError> {
-        let prefix = keys::outbox_recipient_prefix(phone);
+        let prefix = keys::outbox_recipient_prefix(Lane::Interactive, phone);
         let Some(kv) = self.tree.scan_prefix(prefix.as_bytes()).next() else {
             return Ok(None);
         };
@@ -1031,11 +1104,30 @@ impl Store {
         now: Millis,
         limit: usize,
     ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
+        self.due_in_lane(Lane::Interactive, now, limit)
+    }
+
+    /// Like [`due_outbox`](Self::due_outbox) for broadcast messages.
+    pub fn due_bulk(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
+        self.due_in_lane(Lane::Bulk, now, limit)
+    }
+
+    fn due_in_lane(
+        &self,
+        lane: Lane,
+        now: Millis,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
         let mut items = Vec::new();
-        for kv in self.tree.scan_prefix(b"od/") {
+        let prefix = keys::due_prefix(lane);
+        for kv in self.tree.scan_prefix(prefix.as_bytes()) {
             let (k, _) = kv?;
             let key = String::from_utf8_lossy(&k);
-            let mut parts = key.trim_start_matches("od/").split('/');
+            let mut parts = key.trim_start_matches(prefix).split('/');
             let due = parts.next().and_then(|h| u64::from_str_radix(h, 16).ok());
             let id = parts.next().and_then(|h| u64::from_str_radix(h, 16).ok());
             let (Some(due), Some(id)) = (due, id) else {
@@ -1114,6 +1206,7 @@ impl Store {
                 m.error = Some(reason.to_string());
                 m.updated_at = now;
                 tx_put(tx, &key, &m)?;
+                broadcasts::track(tx, &m)?;
             }
             Ok(())
         })?;

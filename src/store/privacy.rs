@@ -156,16 +156,27 @@ impl Store {
             }
         }
         let mut queued = Vec::new();
-        for kv in self
-            .tree
-            .scan_prefix(keys::outbox_recipient_prefix(phone).as_bytes())
-        {
-            let (k, _) = kv?;
-            queued.extend(trailing_id(&k));
+        for lane in [crate::domain::Lane::Interactive, crate::domain::Lane::Bulk] {
+            for kv in self
+                .tree
+                .scan_prefix(keys::outbox_recipient_prefix(lane, phone).as_bytes())
+            {
+                let (k, _) = kv?;
+                queued.extend(trailing_id(&k));
+            }
         }
         let mut inbox = Vec::new();
         for kv in self.tree.scan_prefix(keys::inbox_prefix(phone).as_bytes()) {
             inbox.push(kv?.0);
+        }
+        // The person's rows in broadcast audiences (their number is in the key and the report).
+        let suffix = format!("/{phone}");
+        let mut broadcast_rows = Vec::new();
+        for kv in self.tree.scan_prefix(b"br/") {
+            let (k, _) = kv?;
+            if k.ends_with(suffix.as_bytes()) {
+                broadcast_rows.push(k);
+            }
         }
         let tickets: Vec<Ticket> = self
             .tickets()?
@@ -196,7 +207,7 @@ impl Store {
                 for id in &queued {
                     remove_outbox(tx, *id)?;
                 }
-                for key in &inbox {
+                for key in inbox.iter().chain(&broadcast_rows) {
                     tx.remove(key.as_ref())?;
                 }
                 for key in [

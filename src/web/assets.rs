@@ -49,6 +49,11 @@ pub const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("assets/simulator.js"),
     },
+    Asset {
+        name: "broadcast.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/broadcast.js"),
+    },
 ];
 
 /// The content hash of each asset (CRC-32 is enough to tell builds apart; nothing is secret).

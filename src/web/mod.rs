@@ -3,6 +3,8 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod broadcast_pages;
+pub mod broadcasts;
 pub mod pages;
 pub mod simulator;
 pub mod tickets;
@@ -31,6 +33,8 @@ use crate::store::Store;
 
 /// Webhook bodies larger than this are refused with 413 (DESIGN §2).
 pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
+/// A contacts CSV of 100,000 rows is about 4 MB; this leaves room for long names and tags.
+pub const CONTACTS_IMPORT_LIMIT: usize = 16 * 1024 * 1024;
 
 /// What every handler can reach. One reference-counted pointer: axum clones the state for
 /// every request and every layer, and cloning a dozen fields each time showed in profiles.
@@ -67,6 +71,10 @@ pub struct Shared {
     pub login_csrf: Arc<auth::LoginCsrf>,
     /// One audit "view" per look at a ticket, not per live refresh.
     pub views: Arc<tickets::ViewLog>,
+    /// Told when a broadcast changes state, so it starts (or stops) at once.
+    pub dispatcher: crate::outbox::Dispatcher,
+    /// The time `send_at`, quiet hours and the WhatsApp window are judged by.
+    pub clock: crate::outbox::Clock,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -93,7 +101,15 @@ pub fn router(state: AppState) -> Router {
             "/api/payments",
             get(api::payments).post(api::import_payments),
         )
-        .route("/api/contacts/import", post(api::import_contacts))
+        .route(
+            "/api/broadcasts",
+            get(broadcasts::list).post(broadcasts::create),
+        )
+        .route("/api/broadcasts/preview", post(broadcasts::preview))
+        .route("/api/broadcasts/{id}", get(broadcasts::get_one))
+        .route("/api/broadcasts/{id}/report.csv", get(broadcasts::report))
+        .route("/api/broadcasts/{id}/{action}", post(broadcasts::api_act))
+        .route("/api/segments", post(broadcasts::segments))
         .route("/api/outbox", get(api::outbox))
         .route("/api/audit", get(api::audit))
         .route("/api/figures", get(api::figures))
@@ -102,14 +118,31 @@ pub fn router(state: AppState) -> Router {
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }
-    app = app.merge(ui::routes()).merge(assets::routes());
+    app = app
+        .merge(ui::routes())
+        .merge(assets::routes())
+        .merge(broadcast_pages::routes());
     let hsts = state.config.server.public_url.scheme() == "https";
+    // A 100,000-row contacts file (~4 MB) is larger and slower than anything else: its own
+    // body limit and timeout, outside the 14 s one.
+    let imports = Router::new()
+        .route(
+            "/api/contacts/import",
+            post(api::import_contacts)
+                .layer(axum::extract::DefaultBodyLimit::max(CONTACTS_IMPORT_LIMIT)),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(120),
+        ))
+        .layer(CatchPanicLayer::new());
     app.fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(14),
         ))
         .layer(CatchPanicLayer::new())
+        .merge(imports)
         // Errors as pages (or JSON for /api), no-store, login that returns to the page.
         .layer(middleware::from_fn_with_state(state.clone(), pages::finish))
         // Outermost, so that timeouts, panics and 404s carry the headers too.

@@ -122,6 +122,9 @@ pub struct MessageView {
     pub media: Option<String>,
     pub media_kind: Option<crate::channel::MediaKind>,
     pub error: Option<String>,
+    /// The staff broadcast this message was part of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<u64>,
 }
 
 impl MessageView {
@@ -143,6 +146,7 @@ impl MessageView {
             media: m.media_file.as_ref().map(|_| format!("/media/{}", m.id)),
             media_kind: m.media.as_ref().map(|r| r.kind),
             error: m.error,
+            broadcast: m.broadcast,
         }
     }
 }

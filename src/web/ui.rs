@@ -62,6 +62,7 @@ pub(crate) fn page(title: &str, principal: Option<&Principal>, body: Markup) -> 
                             @if works_tickets(&p.user) { a href="/queue" { "Queue" } }
                             @if p.user.role != Role::Interpreter { a href="/canned" { "Canned replies" } }
                             @if matches!(p.user.role, Role::Supervisor | Role::Admin) { a href="/figures" { "Figures" } }
+                            @if super::broadcasts::may_broadcast(&p.user) { a href="/broadcasts" { "Broadcasts" } }
                             @if p.user.role == Role::Admin { a href="/audit" { "Audit" } }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(p.csrf.clone().unwrap_or_default());
@@ -137,6 +138,22 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, NotSign
             Err(NotSignedIn::Unavailable)
         }
     }
+}
+
+/// [`signed_in`] for other page modules: the person, or the redirect/error response.
+pub(super) fn signed_in_page(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Principal, Box<Response>> {
+    signed_in(state, headers).map_err(|r| Box::new(r.into_response()))
+}
+
+pub(super) fn forbidden_page(principal: &Principal, what: &str) -> Response {
+    forbidden(principal, what)
+}
+
+pub(super) fn csrf_refused_page(principal: &Principal) -> Response {
+    csrf_refused(principal)
 }
 
 fn forbidden(principal: &Principal, what: &str) -> Response {
@@ -653,6 +670,7 @@ fn conversation(state: &AppState, messages: &[MessageView]) -> Markup {
                 span.meta dir="ltr" {
                     (local_time(state, m.at)) " · " (m.channel) " · "
                     @if m.bot { "bot" } @else { (m.author) }
+                    @if let Some(b) = m.broadcast { " · " a.badge href={ "/broadcasts/" (b) } { "broadcast" } }
                     @if m.direction == Direction::Out { " · " (m.status) }
                     @if let Some(e) = &m.error { " · " span.error { (e) } }
                 }

@@ -125,6 +125,16 @@ async fn accept_batch(
             .map_err(unavailable)?
         {
             StatusUpdate::Updated(m) => {
+                if m.broadcast.is_some() {
+                    let status = crate::broadcast::RecipientStatus::from_message(m.status);
+                    if matches!(
+                        status,
+                        crate::broadcast::RecipientStatus::Delivered
+                            | crate::broadcast::RecipientStatus::Failed
+                    ) {
+                        state.metrics.broadcast(status.name(), 1);
+                    }
+                }
                 tracing::debug!(
                     message_id = m.id,
                     status = report.status.name(),

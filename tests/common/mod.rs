@@ -604,9 +604,34 @@ pub async fn spawn_full(
     data: tempfile::TempDir,
     setup: Setup,
 ) -> TestApp {
+    spawn_tweaked(twilio, graph, gateway, data, setup, |_| {}).await
+}
+
+/// An app with the providers `setup` asks for and its config changed by `tweak` (TPS,
+/// `[broadcasts]` keys…).
+pub async fn spawn_configured(setup: Setup, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_tweaked(
+        FakeTwilio::start().await,
+        FakeGraph::start().await,
+        FakeGateway::start().await,
+        tempfile::tempdir().expect("tempdir"),
+        setup,
+        tweak,
+    )
+    .await
+}
+
+pub async fn spawn_tweaked(
+    twilio: FakeTwilio,
+    graph: FakeGraph,
+    gateway: FakeGateway,
+    data: tempfile::TempDir,
+    setup: Setup,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let config = config_with(
+    let mut config = config_with(
         addr,
         data.path(),
         twilio.addr,
@@ -614,6 +639,7 @@ pub async fn spawn_full(
         Some(gateway.addr),
         setup,
     );
+    tweak(&mut config);
     let clock_offset = Arc::new(AtomicU64::new(0));
     let offset = clock_offset.clone();
     let app = kabar::App::build_with(

@@ -1,0 +1,169 @@
+//! Broadcast delivery, the part that runs by itself: writes each released broadcast's audience
+//! into the store in big batches behind a persisted cursor (a restart resumes exactly where it
+//! stopped), starts scheduled broadcasts when their time comes and marks finished ones sent.
+//! The dispatcher turns queued recipients into outbox messages as send capacity frees up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::broadcast::{self, Broadcast, Recipient, RecipientStatus, Routes, Schedule, Status};
+use crate::channel::Channels;
+use crate::domain::Millis;
+use crate::metrics::Metrics;
+use crate::store::{BroadcastError, EnqueueCursor, Store, StoreError};
+
+use super::{Clock, Dispatcher};
+
+/// Contacts looked at per sled batch while enqueueing: big enough that 100,000 take a few
+/// dozen writes, small enough that a batch is a few hundred kilobytes.
+pub const ENQUEUE_BATCH: usize = 4096;
+
+/// The payment schedule as the placeholders need it.
+pub fn schedule(store: &Store) -> Result<Schedule, StoreError> {
+    Ok(store
+        .payments()?
+        .into_iter()
+        .map(|p| (p.city.to_lowercase(), p.next_payment_date))
+        .collect())
+}
+
+/// Writes the rest of `broadcast`'s audience (from its cursor on) into the store; returns how
+/// many recipients this call wrote. Blocking: run it off the async threads.
+pub fn enqueue_all(
+    store: &Store,
+    broadcast: &Broadcast,
+    routes: &Routes,
+    metrics: &Metrics,
+) -> Result<u64, StoreError> {
+    enqueue(store, broadcast, routes, metrics, usize::MAX).map(|(written, _)| written)
+}
+
+/// Like [`enqueue_all`], at most `batches` batches; also says whether everyone is written.
+pub fn enqueue(
+    store: &Store,
+    broadcast: &Broadcast,
+    routes: &Routes,
+    metrics: &Metrics,
+    batches: usize,
+) -> Result<(u64, bool), StoreError> {
+    let schedule = schedule(store)?;
+    let mut cursor = store.enqueue_cursor(broadcast.id)?;
+    let mut written = 0;
+    let mut left = batches;
+    while !cursor.done && left > 0 {
+        left -= 1;
+        let (contacts, more) = store.contacts_after(cursor.after.as_ref(), ENQUEUE_BATCH)?;
+        let mut batch = Vec::with_capacity(contacts.len());
+        for contact in &contacts {
+            if !broadcast::in_audience(&broadcast.audience, contact, routes) {
+                continue;
+            }
+            if let Ok(delivery) = broadcast::plan(broadcast, contact, routes, &schedule) {
+                batch.push((
+                    contact.phone.clone(),
+                    Recipient {
+                        language: delivery.language,
+                        channel: delivery.channel,
+                        status: RecipientStatus::Queued,
+                        message_id: None,
+                        error: None,
+                    },
+                ));
+            }
+        }
+        cursor = EnqueueCursor {
+            after: contacts.last().map(|c| c.phone.clone()).or(cursor.after),
+            done: !more,
+            written: cursor.written + batch.len() as u64,
+        };
+        store.enqueue_recipients(broadcast.id, &batch, &cursor)?;
+        metrics.broadcast("queued", batch.len() as u64);
+        written += batch.len() as u64;
+    }
+    Ok((written, cursor.done))
+}
+
+/// What the broadcast runner needs.
+pub struct Runner {
+    pub store: Arc<Store>,
+    pub channels: Channels,
+    pub metrics: Arc<Metrics>,
+    pub dispatcher: Dispatcher,
+    pub clock: Clock,
+}
+
+impl Runner {
+    /// Until shutdown: enqueue released broadcasts, start scheduled ones, finish drained ones.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let step = this.clone();
+            match tokio::task::spawn_blocking(move || step.step()).await {
+                Ok(Ok(true)) => this.dispatcher.wake(),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "broadcast runner"),
+                Err(e) => tracing::error!(error = %e, "broadcast runner stopped unexpectedly"),
+            }
+            tokio::select! {
+                _ = this.dispatcher.inner.broadcasts_changed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// One pass; true when something became ready to send.
+    fn step(&self) -> Result<bool, BroadcastError> {
+        let now: Millis = (self.clock)();
+        let mut ready = false;
+        let active =
+            self.store
+                .broadcasts_in(&[Status::Scheduled, Status::Sending, Status::Paused])?;
+        for b in active {
+            let cursor = self.store.enqueue_cursor(b.id)?;
+            if !cursor.done {
+                let routes = Routes::from_channels(&self.channels, now);
+                let started = std::time::Instant::now();
+                let written = enqueue_all(&self.store, &b, &routes, &self.metrics)?;
+                tracing::info!(
+                    broadcast = b.id,
+                    recipients = written,
+                    ms = started.elapsed().as_millis() as u64,
+                    "broadcast enqueued"
+                );
+                ready = true;
+            }
+            match b.status {
+                Status::Scheduled if b.send_at.is_none_or(|at| at <= now) => {
+                    self.store
+                        .change_broadcast(b.id, "kabar", "broadcast-start", |b| {
+                            if b.status == Status::Scheduled {
+                                b.status = Status::Sending;
+                            }
+                            Ok(())
+                        })?;
+                    ready = true;
+                }
+                Status::Sending
+                    if self.store.broadcast_drained(b.id)?
+                        && self.store.enqueue_cursor(b.id)?.done =>
+                {
+                    self.store
+                        .change_broadcast(b.id, "kabar", "broadcast-sent", |b| {
+                            if b.status == Status::Sending {
+                                b.status = Status::Sent;
+                            }
+                            Ok(())
+                        })?;
+                }
+                _ => {}
+            }
+        }
+        Ok(ready)
+    }
+}

@@ -1,0 +1,691 @@
+//! Broadcasts over HTTP (DESIGN §2 "Broadcasts"): the JSON API, shared with the pages. Who may
+//! do what to a broadcast, and the state changes, are decided here once.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::api::{ApiError, rfc3339};
+use super::auth::Principal;
+use super::tickets::err;
+use crate::broadcast::{
+    self, Audience, Broadcast, Delivery, FieldError, Preview, Progress, Route, Routes, Status,
+};
+use crate::domain::{Contact, Role, User};
+use crate::phone::PhoneNumber;
+use crate::store::BroadcastError;
+
+/// Staff and admins use broadcasts; interpreters and supervisors do not.
+pub fn may_broadcast(user: &User) -> bool {
+    matches!(user.role, Role::Staff | Role::Admin)
+}
+
+fn unavailable(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "store error");
+    err(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+}
+
+impl From<BroadcastError> for ApiError {
+    fn from(e: BroadcastError) -> ApiError {
+        match e {
+            BroadcastError::NotFound(_) => err(StatusCode::NOT_FOUND, "not found", e.to_string()),
+            BroadcastError::Conflict(_) => err(StatusCode::CONFLICT, "conflict", e.to_string()),
+            BroadcastError::Forbidden(_) => err(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            BroadcastError::Unprocessable(_) => {
+                err(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+            }
+            BroadcastError::Store(e) => unavailable(e),
+        }
+    }
+}
+
+/// The caller, if they may use broadcasts (401 / 403 otherwise). Changes from a browser
+/// session need the CSRF token (`csrf` from a form, else the `X-CSRF-Token` header).
+pub async fn staff(
+    state: &AppState,
+    headers: &HeaderMap,
+    change: Option<Option<&str>>,
+) -> Result<Principal, ApiError> {
+    let principal = super::tickets::caller(state, headers, change).await?;
+    if !may_broadcast(&principal.user) {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "broadcasts are for staff and admins",
+        ));
+    }
+    Ok(principal)
+}
+
+/// 422 naming every invalid field.
+pub fn invalid_fields(errors: &[FieldError]) -> Response {
+    let detail = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.reason))
+        .collect::<Vec<_>>()
+        .join("; ");
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(serde_json::json!({
+            "error": "invalid",
+            "detail": detail,
+            "fields": errors,
+        })),
+    )
+        .into_response()
+}
+
+/// A broadcast as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct BroadcastView {
+    pub id: u64,
+    pub name: String,
+    pub status: &'static str,
+    pub created_by: String,
+    pub created_at: String,
+    pub approved_by: Option<String>,
+    pub send_at: Option<String>,
+    /// `send_at` in the helpdesk time zone, as staff read it.
+    pub send_at_local: Option<String>,
+    pub texts: std::collections::BTreeMap<String, String>,
+    pub fallback: Option<String>,
+    pub audience: Audience,
+    pub needs_approval: bool,
+    /// Broadcasts are held back now by `[broadcasts] quiet_hours`.
+    pub quiet_now: bool,
+    #[serde(flatten)]
+    pub preview: Preview,
+    pub progress: Progress,
+}
+
+fn routes(state: &AppState) -> Routes {
+    Routes::from_channels(&state.channels, (state.clock)())
+}
+
+/// The live preview of a broadcast over every contact.
+pub fn live_preview(state: &AppState, b: &Broadcast) -> Result<Preview, ApiError> {
+    let routes = routes(state);
+    let schedule = crate::outbox::bulk::schedule(&state.store).map_err(unavailable)?;
+    let mut preview = Preview::new(b);
+    let mut named: std::collections::BTreeSet<PhoneNumber> =
+        b.audience.phones.iter().cloned().collect();
+    state
+        .store
+        .for_each_contact(|c| {
+            if !broadcast::in_audience(&b.audience, c, &routes) {
+                return;
+            }
+            named.remove(&c.phone);
+            match broadcast::plan(b, c, &routes, &schedule) {
+                Ok(d) => preview.add(&d),
+                Err(reason) => preview.exclude(reason),
+            }
+        })
+        .map_err(unavailable)?;
+    if !named.is_empty() {
+        preview
+            .excluded
+            .insert("unknown_phone".into(), named.len() as u64);
+    }
+    Ok(preview.finish())
+}
+
+pub fn view(state: &AppState, b: Broadcast) -> Result<BroadcastView, ApiError> {
+    let preview = match &b.frozen {
+        Some(frozen) if b.status != Status::Draft => frozen.clone(),
+        _ => live_preview(state, &b)?,
+    };
+    let progress = if b.status.is_released() || b.status == Status::Cancelled {
+        state.store.broadcast_progress(b.id).map_err(unavailable)?
+    } else {
+        Progress::default()
+    };
+    let tz = state.hours.timezone();
+    Ok(BroadcastView {
+        id: b.id,
+        name: b.name,
+        status: b.status.name(),
+        created_by: b.created_by,
+        created_at: rfc3339(b.created_at),
+        approved_by: b.approved_by,
+        send_at: b.send_at.map(rfc3339),
+        send_at_local: b.send_at.and_then(|ms| {
+            chrono::DateTime::from_timestamp_millis(ms as i64)
+                .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        }),
+        texts: b
+            .texts
+            .into_iter()
+            .map(|(l, t)| (l.tag().to_string(), t))
+            .collect(),
+        fallback: b.fallback.map(|l| l.tag().to_string()),
+        audience: b.audience,
+        needs_approval: preview.recipients > state.config.broadcasts.approval_over,
+        quiet_now: state.dispatcher.is_quiet(),
+        preview,
+        progress,
+    })
+}
+
+fn parse_draft(body: &[u8]) -> Result<broadcast::Draft, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| err(StatusCode::BAD_REQUEST, "bad json", e.to_string()))
+}
+
+/// Why a draft body was refused: unreadable (400) or invalid fields (422).
+#[derive(Debug)]
+pub enum Refused {
+    Body(ApiError),
+    Fields(Vec<FieldError>),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Body(e) => e.into_response(),
+            Refused::Fields(errors) => invalid_fields(&errors),
+        }
+    }
+}
+
+/// Validates a draft body.
+pub fn validated(state: &AppState, body: &[u8]) -> Result<broadcast::Valid, Refused> {
+    let draft = parse_draft(body).map_err(Refused::Body)?;
+    broadcast::validate(draft, (state.clock)()).map_err(Refused::Fields)
+}
+
+/// `POST /api/broadcasts`: a new draft.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let principal = match staff(&state, &headers, Some(None)).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let valid = match validated(&state, &body) {
+        Ok(v) => v,
+        Err(r) => return r.into_response(),
+    };
+    match create_draft(&state, &principal.user, valid).await {
+        Ok(b) => (StatusCode::CREATED, Json(b)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn create_draft(
+    state: &AppState,
+    user: &User,
+    valid: broadcast::Valid,
+) -> Result<BroadcastView, ApiError> {
+    let b = state
+        .store
+        .create_broadcast(valid, &user.name)
+        .map_err(unavailable)?;
+    state
+        .store
+        .audit(
+            &user.name,
+            "broadcast-create",
+            None,
+            &format!("broadcast {} {:?}", b.id, b.name),
+        )
+        .map_err(unavailable)?;
+    state.store.durable().await.map_err(unavailable)?;
+    tracing::info!(user = %user.name, broadcast = b.id, "broadcast drafted");
+    view(state, b)
+}
+
+/// `POST /api/broadcasts/preview`: what a draft would do, without saving it (the composer).
+pub async fn preview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(e) = staff(&state, &headers, None).await {
+        return e.into_response();
+    }
+    let valid = match validated(&state, &body) {
+        Ok(v) => v,
+        Err(r) => return r.into_response(),
+    };
+    let draft = Broadcast {
+        id: 0,
+        name: valid.name,
+        texts: valid.texts,
+        fallback: valid.fallback,
+        audience: valid.audience,
+        send_at: valid.send_at,
+        status: Status::Draft,
+        created_by: String::new(),
+        created_at: 0,
+        approved_by: None,
+        sent_by: None,
+        released_at: None,
+        frozen: None,
+        updated_at: 0,
+    };
+    match live_preview(&state, &draft) {
+        Ok(p) => Json(p).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SegmentsRequest {
+    text: String,
+}
+
+/// `POST /api/segments {"text"}`: how the server counts a text (the composer's counter is
+/// checked against it).
+pub async fn segments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(e) = staff(&state, &headers, None).await {
+        return e.into_response();
+    }
+    let req: SegmentsRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return err(StatusCode::BAD_REQUEST, "bad json", e.to_string()).into_response(),
+    };
+    let s = crate::i18n::segments::count(&req.text);
+    Json(serde_json::json!({
+        "encoding": match s.encoding {
+            crate::i18n::segments::Encoding::Gsm7 => "GSM-7",
+            crate::i18n::segments::Encoding::Ucs2 => "UCS-2",
+        },
+        "units": s.units,
+        "parts": s.segments,
+    }))
+    .into_response()
+}
+
+/// `GET /api/broadcasts`: newest first.
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(e) = staff(&state, &headers, None).await {
+        return e.into_response();
+    }
+    match list_views(&state) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub fn list_views(state: &AppState) -> Result<Vec<BroadcastView>, ApiError> {
+    state
+        .store
+        .broadcasts()
+        .map_err(unavailable)?
+        .into_iter()
+        .map(|b| view(state, b))
+        .collect()
+}
+
+fn found(state: &AppState, id: u64) -> Result<Broadcast, ApiError> {
+    state
+        .store
+        .broadcast(id)
+        .map_err(unavailable)?
+        .ok_or_else(|| {
+            err(
+                StatusCode::NOT_FOUND,
+                "not found",
+                format!("there is no broadcast {id}"),
+            )
+        })
+}
+
+/// `GET /api/broadcasts/{id}`
+pub async fn get_one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    if let Err(e) = staff(&state, &headers, None).await {
+        return e.into_response();
+    }
+    match found(&state, id).and_then(|b| view(&state, b)) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// What one can do to a broadcast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Send,
+    Approve,
+    Pause,
+    Resume,
+    Cancel,
+}
+
+impl Action {
+    pub fn parse(name: &str) -> Option<Action> {
+        Some(match name {
+            "send" => Action::Send,
+            "approve" => Action::Approve,
+            "pause" => Action::Pause,
+            "resume" => Action::Resume,
+            "cancel" => Action::Cancel,
+            _ => return None,
+        })
+    }
+
+    fn audit_name(self) -> &'static str {
+        match self {
+            Action::Send => "broadcast-send",
+            Action::Approve => "broadcast-approve",
+            Action::Pause => "broadcast-pause",
+            Action::Resume => "broadcast-resume",
+            Action::Cancel => "broadcast-cancel",
+        }
+    }
+}
+
+/// Lets the broadcast go (after send without approval, or after approval): scheduled when
+/// its time is later, else sending; the preview is frozen as it was shown.
+fn release(b: &mut Broadcast, preview: &Preview, now: crate::domain::Millis) {
+    b.status = match b.send_at {
+        Some(at) if at > now => Status::Scheduled,
+        _ => Status::Sending,
+    };
+    b.frozen = Some(preview.clone());
+    b.released_at = Some(now);
+}
+
+/// Applies `action` by `user`; the state rules (409s, the four-eyes rule) live here.
+pub async fn act(
+    state: &AppState,
+    user: &User,
+    id: u64,
+    action: Action,
+) -> Result<BroadcastView, ApiError> {
+    let current = found(state, id)?;
+    let now = (state.clock)();
+    // The preview is computed outside the transaction (it reads every contact); the
+    // transaction re-checks the state so two clicks cannot both send.
+    let preview = match action {
+        Action::Send => Some(live_preview(state, &current)?),
+        Action::Approve => Some(match &current.frozen {
+            Some(p) => p.clone(),
+            None => live_preview(state, &current)?,
+        }),
+        _ => None,
+    };
+    let approval_over = state.config.broadcasts.approval_over;
+    let name = user.name.clone();
+    let updated = state
+        .store
+        .change_broadcast(id, &user.name, action.audit_name(), |b| {
+            let conflict = |what: &str| {
+                Err(BroadcastError::Conflict(format!(
+                    "broadcast {id} is {}: it cannot be {what}",
+                    b.status.name()
+                )))
+            };
+            match action {
+                Action::Send => {
+                    if b.status != Status::Draft {
+                        return conflict("sent again");
+                    }
+                    let preview = preview
+                        .as_ref()
+                        .ok_or_else(|| BroadcastError::Unprocessable("no preview".into()))?;
+                    if preview.recipients == 0 {
+                        return Err(BroadcastError::Unprocessable(
+                            "nobody to send to: the audience is empty after exclusions".into(),
+                        ));
+                    }
+                    if b.send_at.is_some_and(|at| at + 60_000 < now) {
+                        return Err(BroadcastError::Unprocessable(
+                            "send_at is in the past: change it or send now".into(),
+                        ));
+                    }
+                    b.sent_by = Some(name.clone());
+                    if preview.recipients > approval_over {
+                        b.status = Status::AwaitingApproval;
+                        b.frozen = Some(preview.clone());
+                    } else {
+                        release(b, preview, now);
+                    }
+                }
+                Action::Approve => {
+                    if b.status != Status::AwaitingApproval {
+                        return conflict("approved");
+                    }
+                    if b.created_by == name || b.sent_by.as_deref() == Some(name.as_str()) {
+                        return Err(BroadcastError::Forbidden(
+                            "a broadcast needs a second person's approval: you created or sent it"
+                                .into(),
+                        ));
+                    }
+                    let preview = preview
+                        .as_ref()
+                        .ok_or_else(|| BroadcastError::Unprocessable("no preview".into()))?;
+                    b.approved_by = Some(name.clone());
+                    release(b, preview, now);
+                }
+                Action::Pause => {
+                    if !matches!(b.status, Status::Sending | Status::Scheduled) {
+                        return conflict("paused");
+                    }
+                    b.status = Status::Paused;
+                }
+                Action::Resume => {
+                    if b.status != Status::Paused {
+                        return conflict("resumed");
+                    }
+                    b.status = match b.send_at {
+                        Some(at) if at > now => Status::Scheduled,
+                        _ => Status::Sending,
+                    };
+                }
+                Action::Cancel => {
+                    if b.status.is_finished() {
+                        return conflict("cancelled");
+                    }
+                    b.status = Status::Cancelled;
+                }
+            }
+            Ok(())
+        })?;
+    if action == Action::Cancel {
+        let cancelled = state.store.cancel_queued(id).map_err(unavailable)?;
+        state.metrics.broadcast("cancelled", cancelled);
+    }
+    state.store.durable().await.map_err(unavailable)?;
+    state.dispatcher.broadcasts_changed();
+    tracing::info!(
+        user = %user.name,
+        broadcast = id,
+        status = updated.status.name(),
+        "broadcast {:?}",
+        action
+    );
+    view(state, updated)
+}
+
+/// `POST /api/broadcasts/{id}/{action}`: send, approve, pause, resume, cancel, test.
+pub async fn api_act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(u64, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let principal = match staff(&state, &headers, Some(None)).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    if action == "test" {
+        let req: TestRequest = match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                return err(StatusCode::BAD_REQUEST, "bad json", e.to_string()).into_response();
+            }
+        };
+        return match test_send(&state, &principal.user, id, &req.phone).await {
+            Ok(sent) => (StatusCode::ACCEPTED, Json(sent)).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
+    let Some(action) = Action::parse(&action) else {
+        return err(
+            StatusCode::NOT_FOUND,
+            "not found",
+            format!("no action {action:?}: use send, approve, pause, resume, cancel or test"),
+        )
+        .into_response();
+    };
+    match act(&state, &principal.user, id, action).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TestRequest {
+    phone: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestSent {
+    pub message_id: u64,
+    pub language: String,
+    pub channel: &'static str,
+    pub text: String,
+}
+
+/// Sends the broadcast now to one number, in their language (or the fallback, or the first
+/// text when kabar does not know them), on the channel they would get it on.
+pub async fn test_send(
+    state: &AppState,
+    user: &User,
+    id: u64,
+    phone: &str,
+) -> Result<TestSent, ApiError> {
+    let b = found(state, id)?;
+    let phone = PhoneNumber::parse(phone).map_err(|e| {
+        err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("phone: {e}"),
+        )
+    })?;
+    let contact = state
+        .store
+        .contact(&phone)
+        .map_err(unavailable)?
+        .unwrap_or_else(|| Contact::new(phone.clone(), 0));
+    if contact.opted_out {
+        return Err(err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "opted out",
+            "this number asked not to receive messages",
+        ));
+    }
+    let routes = routes(state);
+    let schedule = crate::outbox::bulk::schedule(&state.store).map_err(unavailable)?;
+    let (language, text) = b
+        .text_for(contact.language)
+        .or_else(|| b.texts.iter().next().map(|(l, t)| (*l, t.as_str())))
+        .ok_or_else(|| {
+            err(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "the broadcast has no text",
+            )
+        })?;
+    let values = broadcast::Values::of(&contact, language, &schedule);
+    let channel = routes.channel_for(&contact).ok_or_else(|| {
+        err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no channel",
+            "no configured channel reaches this number",
+        )
+    })?;
+    let delivery = Delivery {
+        language,
+        channel,
+        text: broadcast::fill(text, &values),
+        window: None,
+    };
+    let message_id = state
+        .store
+        .queue_test_send(&b, &phone, &delivery, &user.name)
+        .map_err(unavailable)?;
+    state
+        .store
+        .audit(
+            &user.name,
+            "broadcast-test",
+            None,
+            &format!("broadcast {id} test send to {}", phone.redacted()),
+        )
+        .map_err(unavailable)?;
+    state.store.durable().await.map_err(unavailable)?;
+    state.dispatcher.wake();
+    Ok(TestSent {
+        message_id,
+        language: language.tag().to_string(),
+        channel: Route::of(channel).name(),
+        text: delivery.text,
+    })
+}
+
+/// `GET /api/broadcasts/{id}/report.csv`: one row per recipient.
+pub async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    if let Err(e) = staff(&state, &headers, None).await {
+        return e.into_response();
+    }
+    if let Err(e) = found(&state, id) {
+        return e.into_response();
+    }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut failed = out
+        .write_record(["phone", "language", "channel", "status", "error"])
+        .err();
+    let scanned = state.store.for_each_recipient(id, |phone, r| {
+        if failed.is_none() {
+            failed = out
+                .write_record([
+                    phone.as_str(),
+                    r.language.tag(),
+                    Route::of(r.channel).name(),
+                    r.status.name(),
+                    r.error.as_deref().unwrap_or(""),
+                ])
+                .err();
+        }
+    });
+    if let Err(e) = scanned {
+        return unavailable(e).into_response();
+    }
+    if let Some(e) = failed {
+        return unavailable(e).into_response();
+    }
+    match out.into_inner() {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"broadcast-{id}.csv\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => unavailable(e).into_response(),
+    }
+}
