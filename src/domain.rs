@@ -356,4 +356,8 @@ pub struct User {
     /// argon2 PHC string.
     pub password_hash: String,
     pub created_at: Millis,
+    /// A disabled user cannot log in, and their sessions and tokens stop working at once
+    /// (every request reads the user afresh). Absent in records written before it existed.
+    #[serde(default)]
+    pub disabled: bool,
 }

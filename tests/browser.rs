@@ -115,6 +115,7 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
         languages: vec![Lang::Arabic],
         password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
         created_at: 0,
+        disabled: false,
     };
     app.store.add_user(&user).unwrap();
 

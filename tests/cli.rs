@@ -290,6 +290,10 @@ fn users_and_tokens_are_created_from_the_command_line() {
         stderr.contains("in use by another kabar process"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("While the server runs") && stderr.contains("POST /api/users"),
+        "says what does the same while it runs: {stderr}"
+    );
 }
 
 #[test]

@@ -25,10 +25,12 @@
 //! Values are JSON. Every operation that changes several keys is one sled transaction, and a
 //! caller that must not lose it awaits [`Store::durable`] (group commit) before acknowledging.
 
+mod admin;
 mod commit;
 mod helpdesk;
 pub mod journal;
 
+pub use admin::{ApiToken, UserChange};
 pub use helpdesk::{REOPEN_WINDOW_MS, TicketError, WebSession};
 
 use std::collections::BTreeSet;
@@ -50,7 +52,7 @@ use crate::phone::PhoneNumber;
 pub enum StoreError {
     #[error(
         "the data folder {0} is in use by another kabar process (is `kabar serve` running?). \
-         Stop the server first, or make the change through its web API"
+         Stop the server first, or make the change in its web pages or API"
     )]
     Locked(PathBuf),
     #[error("storage error: {0}")]
@@ -1161,21 +1163,6 @@ impl Store {
                 "a user named {:?} already exists",
                 user.name
             ))),
-        }
-    }
-
-    /// Stores a token by its hash for `user`.
-    pub fn add_token(&self, token_hash: &str, user: &str) -> Result<(), StoreError> {
-        self.tree
-            .insert(keys::token(token_hash).as_bytes(), encode(&user)?)?;
-        Ok(())
-    }
-
-    /// The user a token hash belongs to.
-    pub fn token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        match self.get::<String>(&keys::token(token_hash))? {
-            Some(name) => self.user(&name),
-            None => Ok(None),
         }
     }
 }

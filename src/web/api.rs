@@ -239,6 +239,48 @@ pub const ENDPOINTS: &[Endpoint] = &[
         roles: "supervisor, admin",
         body: "none",
     },
+    Endpoint {
+        method: "get",
+        path: "/api/users",
+        summary: "Users: name, role, languages, disabled (never a password hash)",
+        roles: "admin",
+        body: "none",
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/users",
+        summary: "Add a user {name, role, languages: [..], password} -> 201; 409 if the name is taken",
+        roles: "admin",
+        body: "json",
+    },
+    Endpoint {
+        method: "patch",
+        path: "/api/users/{name}",
+        summary: "Change a user {role?, languages?, disabled?, password?}; a disabled user's sessions and tokens stop at once",
+        roles: "admin",
+        body: "json",
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/tokens",
+        summary: "API tokens {id, user, created_at, created_by} (never the token itself)",
+        roles: "admin (all); anyone else their own",
+        body: "none",
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/tokens",
+        summary: "Create an API token {user} -> 201 {id, token}; the token is shown this once",
+        roles: "admin, or a user for themselves",
+        body: "json",
+    },
+    Endpoint {
+        method: "delete",
+        path: "/api/tokens/{id}",
+        summary: "Revoke a token; it stops working at once",
+        roles: "admin, or the token's user",
+        body: "none",
+    },
 ];
 
 /// `GET /api/openapi.json`
@@ -255,12 +297,20 @@ pub async fn openapi() -> Response {
                 "403": {"description": "the caller's role may not (or a session change without X-CSRF-Token)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             }
         });
-        if e.path.contains("{id}") {
+        if e.path.starts_with("/api/tickets/{id}") {
             op["responses"]["404"] =
                 serde_json::json!({"description": "no such ticket for the caller"});
-            op["responses"]["409"] =
-                serde_json::json!({"description": "claimed by someone else, or closed"});
+            op["responses"]["409"] = serde_json::json!({"description": "claimed by someone else, closed, or the receiver of a transfer could not see the ticket"});
             op["parameters"] = serde_json::json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+        }
+        for name in ["id", "name"] {
+            if !e.path.starts_with("/api/tickets") && e.path.contains(&format!("{{{name}}}")) {
+                op["responses"]["404"] = serde_json::json!({"description": "no such record"});
+                op["parameters"] = serde_json::json!([{"name": name, "in": "path", "required": true, "schema": {"type": "string"}}]);
+            }
+        }
+        if e.body == "json" {
+            op["responses"]["422"] = serde_json::json!({"description": "a field is missing or invalid (detail says which)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
         }
         if e.path.contains("{action}") {
             if let Some(a) = op["parameters"].as_array_mut() {

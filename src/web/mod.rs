@@ -1,5 +1,6 @@
 //! HTTP: provider webhooks, the JSON API, the simulator and operations endpoints.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod simulator;
@@ -15,7 +16,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -91,7 +92,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/audit", get(api::audit))
         .route("/api/figures", get(api::figures))
         .route("/api/canned", get(api::canned).post(api::add_canned))
-        .route("/api/openapi.json", get(api::openapi));
+        .route("/api/openapi.json", get(api::openapi))
+        .route(
+            "/api/users",
+            get(admin::api_users).post(admin::api_add_user),
+        )
+        .route("/api/users/{name}", patch(admin::api_change_user))
+        .route(
+            "/api/tokens",
+            get(admin::api_tokens).post(admin::api_create_token),
+        )
+        .route("/api/tokens/{id}", delete(admin::api_revoke_token));
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }

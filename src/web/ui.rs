@@ -231,7 +231,7 @@ async fn login(
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
         .unwrap_or(false);
-    let Some(user) = user.filter(|_| ok) else {
+    let Some(user) = user.filter(|u| ok && !u.disabled) else {
         state.login_limiter.failed(&name);
         return (
             StatusCode::UNAUTHORIZED,

@@ -1,0 +1,556 @@
+//! Administration while the server runs: users and tokens through the API (the role matrix,
+//! bad fields, conflicts), disabling and revoking that take effect at once, and the audit trail.
+
+mod common;
+
+use common::*;
+use kabar::domain::Role;
+use kabar::i18n::Lang;
+use serde_json::json;
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = app.http.request(method, app.url(path));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(json!(text)))
+}
+
+fn interpreter(name: &str) -> serde_json::Value {
+    json!({"name": name, "role": "interpreter", "languages": ["so", "en"], "password": "a long enough password"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_manage_users_and_every_role_is_checked() {
+    let app = spawn_app().await;
+    let admin = app.user("amina", Role::Admin, vec![]);
+    let staff = app.user("sara", Role::Staff, vec![]);
+    let supervisor = app.user("omar", Role::Supervisor, vec![Lang::English]);
+    let interp = app.user("hodan", Role::Interpreter, vec![Lang::Somali]);
+    use reqwest::Method;
+
+    // Without credentials: 401 everywhere.
+    for (method, path) in [
+        (Method::GET, "/api/users"),
+        (Method::POST, "/api/users"),
+        (Method::PATCH, "/api/users/hodan"),
+        (Method::GET, "/api/tokens"),
+        (Method::POST, "/api/tokens"),
+        (Method::DELETE, "/api/tokens/0123456789abcdef"),
+    ] {
+        let (status, body) = send(&app, method.clone(), path, None, Some(json!({}))).await;
+        assert_eq!(status, 401, "{method} {path}");
+        assert_eq!(body["error"], "unauthorized");
+    }
+    // Staff, supervisors and interpreters may neither list, add nor change users.
+    for token in [&staff, &supervisor, &interp] {
+        let (status, body) = send(&app, Method::GET, "/api/users", Some(token), None).await;
+        assert_eq!(status, 403, "{body}");
+        let (status, _) = send(
+            &app,
+            Method::POST,
+            "/api/users",
+            Some(token),
+            Some(interpreter("newcomer")),
+        )
+        .await;
+        assert_eq!(status, 403);
+        let (status, _) = send(
+            &app,
+            Method::PATCH,
+            "/api/users/hodan",
+            Some(token),
+            Some(json!({"disabled": true})),
+        )
+        .await;
+        assert_eq!(status, 403);
+    }
+    assert!(
+        app.store.user("newcomer").unwrap().is_none(),
+        "nothing added"
+    );
+    assert!(!app.store.user("hodan").unwrap().unwrap().disabled);
+
+    // The admin adds one: 201, listed, no password hash anywhere in the answer.
+    let (status, created) = send(
+        &app,
+        Method::POST,
+        "/api/users",
+        Some(&admin),
+        Some(interpreter("newcomer")),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name"], "newcomer");
+    assert_eq!(created["role"], "interpreter");
+    assert_eq!(created["languages"], json!(["so", "en"]));
+    let (status, list) = send(&app, Method::GET, "/api/users", Some(&admin), None).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"newcomer") && names.contains(&"hodan"));
+    assert!(
+        !list.to_string().contains("argon2"),
+        "no hash leaks: {list}"
+    );
+
+    // The same name again: 409, the first one untouched.
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        "/api/users",
+        Some(&admin),
+        Some(json!({"name": "newcomer", "role": "admin", "languages": [], "password": "another long password"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        app.store.user("newcomer").unwrap().unwrap().role,
+        Role::Interpreter
+    );
+
+    // Bad fields: 422 with a reason naming the problem; malformed JSON: 400.
+    let bad = [
+        (
+            json!({"name": "x y", "role": "staff", "password": "long enough pass"}),
+            "user names",
+        ),
+        (
+            json!({"name": "kofi", "role": "boss", "password": "long enough pass"}),
+            "unknown role",
+        ),
+        (
+            json!({"name": "kofi", "role": "staff", "languages": ["xx"], "password": "long enough pass"}),
+            "unknown language",
+        ),
+        (
+            json!({"name": "kofi", "role": "interpreter", "languages": [], "password": "long enough pass"}),
+            "at least one language",
+        ),
+        (
+            json!({"name": "kofi", "role": "staff", "password": "short"}),
+            "at least 10",
+        ),
+        (json!({"name": "kofi", "role": "staff"}), "password"),
+        (
+            json!({"name": "kofi", "role": "staff", "password": "long enough pass", "admin": true}),
+            "unknown field",
+        ),
+    ];
+    for (body, reason) in bad {
+        let (status, answer) = send(
+            &app,
+            Method::POST,
+            "/api/users",
+            Some(&admin),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 422, "{body} -> {answer}");
+        assert_eq!(answer["error"], "invalid");
+        assert!(
+            answer["detail"].as_str().unwrap().contains(reason),
+            "{body}: {answer}"
+        );
+    }
+    assert!(
+        app.store.user("kofi").unwrap().is_none(),
+        "nothing half-written"
+    );
+    let r = app
+        .http
+        .post(app.url("/api/users"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // Changes: unknown user 404, empty change 422, an interpreter left without languages 422.
+    let (status, _) = send(
+        &app,
+        Method::PATCH,
+        "/api/users/nobody",
+        Some(&admin),
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = send(
+        &app,
+        Method::PATCH,
+        "/api/users/hodan",
+        Some(&admin),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = send(
+        &app,
+        Method::PATCH,
+        "/api/users/hodan",
+        Some(&admin),
+        Some(json!({"languages": []})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    // The only admin cannot lock everyone out.
+    let (status, body) = send(
+        &app,
+        Method::PATCH,
+        "/api/users/amina",
+        Some(&admin),
+        Some(json!({"role": "staff"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(app.store.user("amina").unwrap().unwrap().role, Role::Admin);
+
+    // A role and language change takes effect on the next request.
+    let (status, changed) = send(
+        &app,
+        Method::PATCH,
+        "/api/users/omar",
+        Some(&admin),
+        Some(json!({"role": "interpreter", "languages": ["ar"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["role"], "interpreter");
+    assert_eq!(changed["languages"], json!(["ar"]));
+    let (status, _) = send(&app, Method::GET, "/api/figures", Some(&supervisor), None).await;
+    assert_eq!(status, 403, "no longer a supervisor");
+
+    // Every change is in the audit trail, with no password in it.
+    let (_, audit) = send(&app, Method::GET, "/api/audit", Some(&admin), None).await;
+    let rows = audit.as_array().unwrap();
+    assert!(rows.iter().any(|r| r["action"] == "user-add"
+        && r["user"] == "amina"
+        && r["detail"].as_str().unwrap().contains("newcomer")));
+    assert!(rows.iter().any(|r| {
+        r["action"] == "user-change"
+            && r["detail"]
+                .as_str()
+                .unwrap()
+                .contains("role supervisor -> interpreter")
+    }));
+    assert!(!audit.to_string().contains("long enough"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interpreter_added_by_an_admin_logs_in_and_works_without_a_restart() {
+    let app = spawn_app().await;
+    let admin = app.user("amina", Role::Admin, vec![]);
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/users",
+        Some(&admin),
+        Some(interpreter("faduma")),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let browser = app.login("faduma", "a long enough password").await;
+    let queue = browser
+        .http
+        .get(app.url("/queue"))
+        .header("cookie", &browser.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), 200);
+    assert!(queue.text().await.unwrap().contains("faduma"));
+    let tickets = browser
+        .http
+        .get(app.url("/api/tickets"))
+        .header("cookie", &browser.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tickets.status(), 200);
+
+    // A new password works at once, the old one no longer does.
+    let (status, _) = send(
+        &app,
+        reqwest::Method::PATCH,
+        "/api/users/faduma",
+        Some(&admin),
+        Some(json!({"password": "a brand new password"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let old = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .form(&[("name", "faduma"), ("password", "a long enough password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401);
+    app.login("faduma", "a brand new password").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_user_is_refused_at_once_by_session_token_and_login() {
+    let app = spawn_app().await;
+    let admin = app.user("amina", Role::Admin, vec![]);
+    let token = app.user("hodan", Role::Interpreter, vec![Lang::Somali]);
+    let browser = app.login("hodan", "test password 123").await;
+    let get_queue = || async {
+        browser
+            .http
+            .get(app.url("/api/tickets"))
+            .header("cookie", &browser.cookie)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(get_queue().await, 200);
+    let (status, _) = send(
+        &app,
+        reqwest::Method::GET,
+        "/api/tickets",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let (status, body) = send(
+        &app,
+        reqwest::Method::PATCH,
+        "/api/users/hodan",
+        Some(&admin),
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["disabled"], true);
+    assert_eq!(get_queue().await, 401, "the open session stops");
+    let (status, _) = send(
+        &app,
+        reqwest::Method::GET,
+        "/api/tickets",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401, "the token stops");
+    let login = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .form(&[("name", "hodan"), ("password", "test password 123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401, "and no new login");
+    // No new token for a disabled user either.
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/tokens",
+        Some(&admin),
+        Some(json!({"user": "hodan"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    // Enabled again, the same token works again.
+    send(
+        &app,
+        reqwest::Method::PATCH,
+        "/api/users/hodan",
+        Some(&admin),
+        Some(json!({"disabled": false})),
+    )
+    .await;
+    let (status, _) = send(
+        &app,
+        reqwest::Method::GET,
+        "/api/tickets",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_created_once_listed_without_secret_and_revoked_at_once() {
+    let app = spawn_app().await;
+    let admin = app.user("amina", Role::Admin, vec![]);
+    let staff = app.user("sara", Role::Staff, vec![]);
+    app.user("hodan", Role::Interpreter, vec![Lang::Somali]);
+    use reqwest::Method;
+
+    // Staff may create a token for themselves, not for someone else.
+    let (status, _) = send(
+        &app,
+        Method::POST,
+        "/api/tokens",
+        Some(&staff),
+        Some(json!({"user": "hodan"})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, own) = send(
+        &app,
+        Method::POST,
+        "/api/tokens",
+        Some(&staff),
+        Some(json!({"user": "sara"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{own}");
+    let own_token = own["token"].as_str().unwrap().to_string();
+    let (status, _) = send(&app, Method::GET, "/api/payments", Some(&own_token), None).await;
+    assert_eq!(status, 200, "the new token works");
+
+    // The admin creates one for hodan; unknown users are 422.
+    let (status, _) = send(
+        &app,
+        Method::POST,
+        "/api/tokens",
+        Some(&admin),
+        Some(json!({"user": "nobody"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = send(
+        &app,
+        Method::POST,
+        "/api/tokens",
+        Some(&admin),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 422, "the user field is required");
+    let (status, created) = send(
+        &app,
+        Method::POST,
+        "/api/tokens",
+        Some(&admin),
+        Some(json!({"user": "hodan"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap().to_string();
+    let hodan_token = created["token"].as_str().unwrap().to_string();
+    assert!(hodan_token.starts_with("kbr_"));
+
+    // Listing never shows a token; staff see only their own.
+    let (_, all) = send(&app, Method::GET, "/api/tokens", Some(&admin), None).await;
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id.as_str() && t["user"] == "hodan" && t["created_by"] == "amina")
+    );
+    assert!(!all.to_string().contains(&hodan_token));
+    let (_, mine) = send(&app, Method::GET, "/api/tokens", Some(&staff), None).await;
+    assert!(mine.as_array().unwrap().iter().all(|t| t["user"] == "sara"));
+
+    // Staff cannot revoke hodan's token (it is not theirs to see): 404, still working.
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/tokens/{id}"),
+        Some(&staff),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = send(&app, Method::GET, "/api/tickets", Some(&hodan_token), None).await;
+    assert_eq!(status, 200);
+    // The admin revokes it: refused at once, and gone from the list.
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/tokens/{id}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = send(&app, Method::GET, "/api/tickets", Some(&hodan_token), None).await;
+    assert_eq!(status, 401);
+    let (_, all) = send(&app, Method::GET, "/api/tokens", Some(&admin), None).await;
+    assert!(!all.to_string().contains(&id));
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/tokens/{id}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "revoking twice");
+
+    let (_, audit) = send(&app, Method::GET, "/api/audit", Some(&admin), None).await;
+    let rows = audit.as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["action"] == "token-create" && r["user"] == "amina")
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["action"] == "token-revoke" && r["detail"].as_str().unwrap().contains(&id))
+    );
+    assert!(!audit.to_string().contains("kbr_"), "no token in the trail");
+    app.stop().await;
+}
+
+/// A browser session changing users needs the CSRF token, like every other change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_changes_need_the_csrf_token() {
+    let app = spawn_app().await;
+    app.user("amina", Role::Admin, vec![]);
+    let browser = app.login("amina", "test password 123").await;
+    let without = browser
+        .http
+        .post(app.url("/api/users"))
+        .header("cookie", &browser.cookie)
+        .json(&interpreter("newcomer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status(), 403);
+    let with = browser
+        .http
+        .post(app.url("/api/users"))
+        .header("cookie", &browser.cookie)
+        .header("x-csrf-token", &browser.csrf)
+        .json(&interpreter("newcomer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status(), 201);
+    app.stop().await;
+}
