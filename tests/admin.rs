@@ -554,3 +554,137 @@ async fn session_changes_need_the_csrf_token() {
     assert_eq!(with.status(), 201);
     app.stop().await;
 }
+
+/// A person writes and asks for a person (English): returns the ticket id.
+async fn ticket_from(app: &TestApp, phone: &str) -> u64 {
+    app.sms(phone, "hello").await;
+    app.twilio.wait_for(phone, 1).await;
+    app.sms(phone, "1").await; // English
+    app.twilio.wait_for(phone, 2).await;
+    app.sms(phone, "1").await; // agree
+    app.twilio.wait_for(phone, 4).await;
+    app.sms(phone, "agent").await;
+    app.twilio.wait_for(phone, 5).await;
+    let p = kabar::phone::PhoneNumber::parse(phone).unwrap();
+    app.store
+        .open_ticket_of(&p)
+        .unwrap()
+        .expect("ticket opened")
+        .id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_to_someone_who_cannot_see_the_ticket_is_refused() {
+    let app = spawn_app().await;
+    let supervisor = app.user("omar", Role::Supervisor, vec![Lang::English]);
+    app.user("hodan", Role::Interpreter, vec![Lang::Somali]);
+    app.user("sara", Role::Staff, vec![]);
+    let id = ticket_from(&app, "+6281200007001").await;
+    let path = format!("/api/tickets/{id}/transfer");
+
+    // hodan works in Somali only: an English ticket would be stranded with her.
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(&supervisor),
+        Some(json!({"to_user": "hodan"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "cannot see");
+    assert!(
+        body["detail"].as_str().unwrap().contains("English"),
+        "{body}"
+    );
+    let ticket = app.store.ticket(id).unwrap().unwrap();
+    assert_eq!(ticket.claimed_by, None, "nothing changed");
+    assert_eq!(ticket.language, Lang::English);
+    // Staff see no conversations at all.
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(&supervisor),
+        Some(json!({"to_user": "sara"})),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    // Moved to Somali at the same time, she can take it — and sees it in her queue.
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(&supervisor),
+        Some(json!({"to_user": "hodan", "to_language": "so"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let ticket = app.store.ticket(id).unwrap().unwrap();
+    assert_eq!(ticket.claimed_by.as_deref(), Some("hodan"));
+    let hodan = app.login("hodan", "test password 123").await;
+    let page = hodan
+        .http
+        .get(app.url(&format!("/tickets/{id}")))
+        .header("cookie", &hodan.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "the receiver can open it");
+
+    // Through the page, a refused transfer shows the reason instead of accepting it.
+    app.user("lina", Role::Interpreter, vec![Lang::Arabic]);
+    let omar = app.login("omar", "test password 123").await;
+    let page = omar
+        .http
+        .post(app.url(&format!("/tickets/{id}/transfer")))
+        .header("cookie", &omar.cookie)
+        .form(&[
+            ("csrf", omar.csrf.as_str()),
+            ("to_user", "lina"),
+            ("to_language", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 409);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("lina cannot take this ticket"), "{html}");
+    assert_eq!(
+        app.store.ticket(id).unwrap().unwrap().claimed_by.as_deref(),
+        Some("hodan")
+    );
+    app.stop().await;
+}
+
+/// Ticket numbers are short (1, 2, 3 …) and keep counting after a restart, where sled's own
+/// ids jump by about a million.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticket_numbers_stay_small_and_keep_counting_after_a_restart() {
+    let app = spawn_app().await;
+    let first = ticket_from(&app, "+6281200008001").await;
+    let second = ticket_from(&app, "+6281200008002").await;
+    assert_eq!((first, second), (1, 2));
+    let data = app.stop().await;
+    let app = spawn_app_with(FakeTwilio::start().await, data).await;
+    // The first run used these Twilio MessageSids: a provider never repeats one (kabar would
+    // drop the repeat as a duplicate).
+    for _ in 0..8 {
+        app.next_sid();
+    }
+    let third = ticket_from(&app, "+6281200008003").await;
+    assert_eq!(third, 3, "counting goes on after the restart");
+    // The earlier tickets are still there under their numbers.
+    let admin = app.user("amina", Role::Admin, vec![]);
+    let (status, ticket) = send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/tickets/{first}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{ticket}");
+    app.stop().await;
+}

@@ -11,10 +11,11 @@
 //! | `o/` | message id | OutboxItem |
 //! | `od/` | due time `/` message id | () — what the dispatcher may send now |
 //! | `or/` | phone `/` message id | () — a person's queued messages, in order |
-//! | `t/` | ticket id | Ticket |
+//! | `t/` | ticket number (1, 2, 3 …) | Ticket |
+//! | `meta/next-ticket` | — | the next ticket number (taken in the transaction that opens one) |
 //! | `to/` | phone | id of the contact's open ticket |
 //! | `u/` | user name | User |
-//! | `k/` | sha256(token) hex | user name |
+//! | `k/` | sha256(token) hex | {user, created_at, created_by} (older: the user name) |
 //! | `p/` | city (lower case) | PaymentEntry |
 //! | `tc/` | phone | id of the ticket closed last (reopened within 24 h) |
 //! | `au/` | time, id | AuditEntry |
@@ -143,6 +144,19 @@ fn put_outbox(
     Ok(())
 }
 
+/// Takes the next short ticket number, in the transaction that opens the ticket, so numbers
+/// survive restarts and stay small (sled's `generate_id` jumps by about a million at every
+/// restart). Stores from before the counter hold tickets with such large ids: a number already
+/// taken is skipped, so old tickets keep theirs.
+fn next_ticket_number(tx: &TransactionalTree) -> TxResult<u64> {
+    let mut number = tx_get::<u64>(tx, keys::NEXT_TICKET)?.unwrap_or(1);
+    while tx.get(keys::ticket(number).as_bytes())?.is_some() {
+        number += 1;
+    }
+    tx_put(tx, keys::NEXT_TICKET, &(number + 1))?;
+    Ok(number)
+}
+
 /// Removes an outbox item and its indexes; false when it was not queued.
 fn remove_outbox(tx: &TransactionalTree, id: u64) -> TxResult<bool> {
     let Some(old) = tx_get::<OutboxItem>(tx, &keys::outbox(id))? else {
@@ -203,6 +217,8 @@ mod keys {
     pub fn outbox_recipient_prefix(p: &PhoneNumber) -> String {
         format!("or/{p}/")
     }
+    /// The next short ticket number (a counter, see `next_ticket_number`).
+    pub const NEXT_TICKET: &str = "meta/next-ticket";
     pub fn ticket(id: u64) -> String {
         format!("t/{id:016x}")
     }
@@ -613,7 +629,6 @@ impl Store {
         let reply_ids = (0..write.replies.len())
             .map(|_| self.db.generate_id())
             .collect::<Result<Vec<_>, _>>()?;
-        let ticket_id = self.db.generate_id()?;
         // A new ticket starts with the conversation so far (the history index, committed earlier).
         let history = match write.ticket {
             TicketChange::Open { .. } => self.history_ids(phone)?,
@@ -706,6 +721,7 @@ impl Store {
                     ) => {
                         let mut message_ids = history.clone();
                         message_ids.extend(&queued);
+                        let ticket_id = next_ticket_number(tx)?;
                         ticket = Some(Ticket {
                             id: ticket_id,
                             phone: phone.clone(),
