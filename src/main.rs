@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: ContactsCommand,
     },
+    /// Useful contacts per city (UNHCR, IOM, clinics, legal aid, police) the flows show people.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
     /// The payment schedule the payment flow reads (next date per city).
     Payments {
         #[command(subcommand)]
@@ -65,6 +70,20 @@ enum ContactsCommand {
         #[arg(long)]
         skip_invalid: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Import a CSV with the columns city,kind,name,phone,address,hours (kind: unhcr, iom,
+    /// clinic, legal or police; a phone or an address is needed). Entries with the same city,
+    /// kind and name are updated, others added.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Print the directory as CSV.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -142,6 +161,12 @@ fn main() -> ExitCode {
         Command::Payments {
             command: PaymentsCommand::List,
         } => list_payments(&config),
+        Command::Directory {
+            command: DirectoryCommand::Import { file, skip_invalid },
+        } => import_directory(&config, &file, skip_invalid),
+        Command::Directory {
+            command: DirectoryCommand::List,
+        } => list_directory(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -473,5 +498,61 @@ fn list_payments(config: &Config) -> CliResult {
             e.note.unwrap_or_default()
         );
     }
+    Ok(())
+}
+
+fn import_directory(config: &Config, file: &std::path::Path, skip_invalid: bool) -> CliResult {
+    let parsed = kabar::import::parse_directory(std::io::BufReader::new(open_csv(file)?))?;
+    check_rows(&parsed.errors, skip_invalid)?;
+    let store = open_store(
+        config,
+        "import the file on the page /staff/directory, or send it with \
+         POST /api/directory (the CSV as the body)",
+    )?;
+    let entries = kabar::import::directory_entries(&parsed.rows, now_ms());
+    store.upsert_directory(&entries)?;
+    store.audit(
+        CLI_AUDIT_NAME,
+        "directory-import",
+        None,
+        &format!("{} entr(y/ies)", entries.len()),
+    )?;
+    store.flush()?;
+    println!(
+        "directory: {} entr{} imported{}",
+        entries.len(),
+        if entries.len() == 1 { "y" } else { "ies" },
+        if parsed.errors.is_empty() {
+            String::new()
+        } else {
+            format!("; skipped {} invalid row(s)", parsed.errors.len())
+        }
+    );
+    Ok(())
+}
+
+fn list_directory(config: &Config) -> CliResult {
+    let store = open_store(
+        config,
+        "see it on the page /staff/directory, or with GET /api/directory",
+    )?;
+    let entries = store.directory()?;
+    if entries.is_empty() {
+        println!("the directory is empty; import it with `kabar directory import FILE.csv`");
+        return Ok(());
+    }
+    let mut out = csv::Writer::from_writer(std::io::stdout());
+    out.write_record(["city", "kind", "name", "phone", "address", "hours"])?;
+    for e in entries {
+        out.write_record([
+            e.city.as_str(),
+            e.kind.name(),
+            e.name.as_str(),
+            e.phone.as_deref().unwrap_or_default(),
+            e.address.as_deref().unwrap_or_default(),
+            e.hours.as_deref().unwrap_or_default(),
+        ])?;
+    }
+    out.flush()?;
     Ok(())
 }

@@ -688,3 +688,136 @@ async fn ticket_numbers_stay_small_and_keep_counting_after_a_restart() {
     assert_eq!(status, 200, "{ticket}");
     app.stop().await;
 }
+
+async fn import_csv(app: &TestApp, token: &str, path: &str, csv: &str) -> (u16, serde_json::Value) {
+    let r = app
+        .http
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv.to_string())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// Up to the main menu in English (4 replies).
+async fn consented(app: &TestApp, phone: &str) {
+    app.sms(phone, "hello").await;
+    app.twilio.wait_for(phone, 1).await;
+    app.sms(phone, "1").await;
+    app.twilio.wait_for(phone, 2).await;
+    app.sms(phone, "1").await;
+    app.twilio.wait_for(phone, 4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_entry_for_makassar_reaches_a_person_in_makassar() {
+    let app = spawn_app().await;
+    let staff = app.user("sara", Role::Staff, vec![]);
+    let interp = app.user("hodan", Role::Interpreter, vec![Lang::Somali]);
+    let csv = "city,kind,name,phone,address,hours\n\
+               Makassar,unhcr,UNHCR Makassar,0411-871 234,Jl. Sudirman 12,Mon-Fri 08:00-15:00\n\
+               Medan,clinic,Klinik Sehat,061-555 01,,\n";
+    let (status, _) = import_csv(&app, &interp, "/api/directory", csv).await;
+    assert_eq!(status, 403, "interpreters do not edit the directory");
+    // A bad row refuses the whole file and names its line.
+    let bad = format!("{csv}Makassar,embassy,Somewhere,1,,\n");
+    let (status, body) = import_csv(&app, &staff, "/api/directory", &bad).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["rows"][0]["line"], 4);
+    assert!(
+        app.store.directory().unwrap().is_empty(),
+        "nothing half-written"
+    );
+    let (status, body) = import_csv(&app, &staff, "/api/directory", csv).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["imported"], 2);
+
+    // In Makassar: who decides, the city question, then the entry exactly as staff typed it.
+    let phone = "+6281200009001";
+    consented(&app, phone).await;
+    app.sms(phone, "4").await;
+    app.twilio.wait_for(phone, 5).await;
+    app.sms(phone, "3").await;
+    let got = app.twilio.wait_for(phone, 7).await;
+    assert!(got[5].body.contains("UNHCR Indonesia"), "{}", got[5].body);
+    assert!(
+        got[6].body.contains("Makassar") && got[6].body.contains("Medan"),
+        "{}",
+        got[6].body
+    );
+    app.sms(phone, "1").await;
+    let got = app.twilio.wait_for(phone, 8).await;
+    assert!(
+        got[7]
+            .body
+            .contains("UNHCR Makassar 0411-871 234, Jl. Sudirman 12 (Mon-Fri 08:00-15:00)"),
+        "{}",
+        got[7].body
+    );
+    assert!(!got[7].body.contains("Staff can give you"));
+
+    // In Medan there is a clinic but no UNHCR contact: said plainly.
+    let phone = "+6281200009002";
+    consented(&app, phone).await;
+    app.sms(phone, "4").await;
+    app.twilio.wait_for(phone, 5).await;
+    app.sms(phone, "3").await;
+    app.twilio.wait_for(phone, 7).await;
+    app.sms(phone, "2").await;
+    let got = app.twilio.wait_for(phone, 8).await;
+    assert!(
+        got[7]
+            .body
+            .contains("do not have a UNHCR contact for Medan yet"),
+        "{}",
+        got[7].body
+    );
+    assert!(!got[7].body.contains("Klinik"), "only the kind asked for");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_directory_at_all_the_answer_is_honest() {
+    let app = spawn_app().await;
+    let phone = "+6281200009003";
+    consented(&app, phone).await;
+    app.sms(phone, "4").await;
+    app.twilio.wait_for(phone, 5).await;
+    app.sms(phone, "3").await;
+    let got = app.twilio.wait_for(phone, 7).await;
+    assert!(
+        got[6]
+            .body
+            .contains("do not have UNHCR contacts for any city yet"),
+        "{}",
+        got[6].body
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_imported_by_staff_while_running_answers_the_next_sms() {
+    let app = spawn_app().await;
+    let staff = app.user("sara", Role::Staff, vec![]);
+    let (status, body) = import_csv(
+        &app,
+        &staff,
+        "/api/payments",
+        "city,next_payment_date\nMakassar,2026-12-15\n",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let phone = "+6281200009004";
+    consented(&app, phone).await;
+    app.sms(phone, "1").await; // allowance
+    app.twilio.wait_for(phone, 5).await;
+    app.sms(phone, "1").await; // the next date
+    app.twilio.wait_for(phone, 6).await;
+    app.sms(phone, "1").await; // Makassar
+    let got = app.twilio.wait_for(phone, 7).await;
+    assert!(got[6].body.contains("15/12/2026"), "{}", got[6].body);
+    app.stop().await;
+}

@@ -25,6 +25,8 @@ fn all_messages() -> Vec<(Lang, String, String)> {
         ("city", FluentValue::from("Tanjung Pinang")),
         ("date", FluentValue::from("05/12/2026")),
         ("time", FluentValue::from("08:00")),
+        // Directory entries are shown as staff typed them (any script): a number here.
+        ("contacts", FluentValue::from("0771-123456")),
     ];
     let mut out = Vec::new();
     for lang in Lang::ALL {

@@ -17,6 +17,7 @@
 //! | `u/` | user name | User |
 //! | `k/` | sha256(token) hex | {user, created_at, created_by} (older: the user name) |
 //! | `p/` | city (lower case) | PaymentEntry |
+//! | `d/` | city `/` kind `/` name (lower case) | DirectoryEntry |
 //! | `tc/` | phone | id of the ticket closed last (reopened within 24 h) |
 //! | `au/` | time, id | AuditEntry |
 //! | `sn/` | user `/` ticket | messages of the ticket the user has seen |
@@ -248,6 +249,14 @@ mod keys {
     }
     pub fn failed(id: u64) -> String {
         format!("xf/{id:016x}")
+    }
+    pub fn directory(city: &str, kind: crate::domain::DirectoryKind, name: &str) -> String {
+        format!(
+            "d/{}/{}/{}",
+            city.to_lowercase(),
+            kind.name(),
+            name.to_lowercase()
+        )
     }
     pub fn payment(city: &str) -> String {
         format!("p/{}", city.to_lowercase())
@@ -1154,6 +1163,46 @@ impl Store {
     /// Removes a city from the schedule; false if it was not there.
     pub fn remove_payment(&self, city: &str) -> Result<bool, StoreError> {
         Ok(self.tree.remove(keys::payment(city).as_bytes())?.is_some())
+    }
+
+    // ---- the directory staff keep ----
+
+    /// Every directory entry, by city, kind and name.
+    pub fn directory(&self) -> Result<Vec<DirectoryEntry>, StoreError> {
+        self.scan("d/")
+    }
+
+    /// Adds or replaces entries (same city, kind and name) in one transaction.
+    pub fn upsert_directory(&self, entries: &[DirectoryEntry]) -> Result<(), StoreError> {
+        self.tree.transaction(|tx| {
+            for e in entries {
+                tx_put(tx, &keys::directory(&e.city, e.kind, &e.name), e)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Replaces the entry at (`city`, `kind`, `name`) by `entry` (which may rename it), or
+    /// removes it when `entry` is `None`; false when there was no such entry.
+    pub fn replace_directory_entry(
+        &self,
+        city: &str,
+        kind: DirectoryKind,
+        name: &str,
+        entry: Option<&DirectoryEntry>,
+    ) -> Result<bool, StoreError> {
+        let old = keys::directory(city, kind, name);
+        let found = self.tree.transaction(|tx| {
+            if tx.remove(old.as_bytes())?.is_none() {
+                return Ok(false);
+            }
+            if let Some(e) = entry {
+                tx_put(tx, &keys::directory(&e.city, e.kind, &e.name), e)?;
+            }
+            Ok(true)
+        })?;
+        Ok(found)
     }
 
     // ---- users and tokens ----

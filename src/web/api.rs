@@ -213,6 +213,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "get",
+        path: "/api/directory",
+        summary: "The directory of useful contacts per city {city, kind, name, phone, address, hours}",
+        roles: "any user",
+        body: "none",
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/directory",
+        summary: "Import directory entries as CSV city,kind,name,phone,address,hours (kind: unhcr|iom|clinic|legal|police; ?skip_invalid=true)",
+        roles: "staff, admin",
+        body: "csv",
+    },
+    Endpoint {
+        method: "get",
         path: "/api/canned",
         summary: "Canned replies (?language=so)",
         roles: "any user",
@@ -371,7 +385,7 @@ pub async fn openapi() -> Response {
 }
 
 /// Refuses users whose role is not in `roles`.
-fn require(user: &User, roles: &[Role]) -> Result<(), ApiError> {
+pub(super) fn require(user: &User, roles: &[Role]) -> Result<(), ApiError> {
     if roles.contains(&user.role) {
         Ok(())
     } else {
@@ -394,16 +408,16 @@ fn roles_text(roles: &[Role]) -> String {
 #[derive(Deserialize)]
 pub struct ImportQuery {
     #[serde(default)]
-    skip_invalid: bool,
+    pub skip_invalid: bool,
 }
 
 #[derive(Serialize)]
-struct RowErrorView {
+pub(super) struct RowErrorView {
     line: u64,
     reason: String,
 }
 
-fn row_errors(errors: &[crate::import::RowError]) -> Vec<RowErrorView> {
+pub(super) fn row_errors(errors: &[crate::import::RowError]) -> Vec<RowErrorView> {
     errors
         .iter()
         .map(|e| RowErrorView {
@@ -426,7 +440,7 @@ fn invalid_rows(errors: &[crate::import::RowError]) -> Response {
         .into_response()
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Response {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "store error");
     error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
 }
@@ -457,7 +471,7 @@ pub async fn payments(State(state): State<AppState>, headers: HeaderMap) -> Resp
 
 /// What every CSV import checks first: a staff or admin caller (with the CSRF token for a
 /// browser session), a readable file, and — unless `skip_invalid` — no invalid row.
-async fn checked_import<T>(
+pub(super) async fn checked_import<T>(
     state: &AppState,
     headers: &HeaderMap,
     query: &ImportQuery,

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod simulator;
+pub mod staff;
 pub mod tickets;
 pub mod ui;
 pub mod webhooks;
@@ -102,7 +103,11 @@ pub fn router(state: AppState) -> Router {
             "/api/tokens",
             get(admin::api_tokens).post(admin::api_create_token),
         )
-        .route("/api/tokens/{id}", delete(admin::api_revoke_token));
+        .route("/api/tokens/{id}", delete(admin::api_revoke_token))
+        .route(
+            "/api/directory",
+            get(staff::api_directory).post(staff::api_import_directory),
+        );
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }
