@@ -170,7 +170,7 @@ impl Store {
                 return Ok(None);
             };
             let mut detail = vec![name.to_string()];
-            if let Some(role) = change.role {
+            if let Some(role) = change.role.filter(|r| *r != user.role) {
                 detail.push(format!(
                     "role {} -> {}",
                     role_text(user.role),
@@ -178,7 +178,7 @@ impl Store {
                 ));
                 user.role = role;
             }
-            if let Some(languages) = &change.languages {
+            if let Some(languages) = change.languages.as_ref().filter(|l| **l != user.languages) {
                 detail.push(format!(
                     "languages {} -> {}",
                     languages_text(&user.languages),
@@ -186,7 +186,7 @@ impl Store {
                 ));
                 user.languages = languages.clone();
             }
-            if let Some(disabled) = change.disabled {
+            if let Some(disabled) = change.disabled.filter(|d| *d != user.disabled) {
                 detail.push(if disabled { "disabled" } else { "enabled" }.into());
                 user.disabled = disabled;
             }
@@ -289,5 +289,12 @@ impl Store {
             put_audit(tx, audit_id, by, "token-revoke", &detail)
         })?;
         Ok(Some(view))
+    }
+}
+
+impl Store {
+    /// Every contact staff imported or who wrote, by phone number (for the staff page).
+    pub fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
+        self.scan(&keys::contact_prefix())
     }
 }

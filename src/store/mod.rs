@@ -176,6 +176,9 @@ mod keys {
     pub fn contact(p: &PhoneNumber) -> String {
         format!("c/{p}")
     }
+    pub fn contact_prefix() -> String {
+        "c/".into()
+    }
     pub fn session(p: &PhoneNumber) -> String {
         format!("s/{p}")
     }

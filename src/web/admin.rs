@@ -429,3 +429,313 @@ pub async fn api_revoke_token(
     };
     result.await.into_response()
 }
+
+// ---- pages for admins (and "my tokens" for everyone) ----
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::Router;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use maud::{Markup, html};
+
+use super::ui::{csrf_refused, forbidden, page, signed_in};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(users_page).post(users_add))
+        .route("/admin/users/{name}", post(users_change))
+        .route("/admin/tokens", get(tokens_page).post(tokens_create))
+        .route("/admin/tokens/{id}/revoke", post(tokens_revoke))
+}
+
+const ROLES: [(&str, &str); 4] = [
+    ("interpreter", "Interpreter"),
+    ("supervisor", "Supervisor"),
+    ("staff", "Staff"),
+    ("admin", "Admin"),
+];
+
+fn role_tag(role: Role) -> &'static str {
+    match role {
+        Role::Interpreter => "interpreter",
+        Role::Supervisor => "supervisor",
+        Role::Staff => "staff",
+        Role::Admin => "admin",
+    }
+}
+
+/// "fa-AF, so" typed in a form, as language tags.
+fn form_languages(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn form_value<'f>(form: &'f HashMap<String, String>, name: &str) -> Option<&'f str> {
+    form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn users_markup(users: &[User], csrf: &str, message: Option<(bool, &str)>) -> Markup {
+    html! {
+        h1 { "Users" }
+        @if let Some((ok, text)) = message {
+            @if ok { p.notice role="status" { (text) } } @else { p.error role="alert" { (text) } }
+        }
+        p { "Changes take effect at once: a disabled user's sessions and API tokens stop working on their next request." }
+        table {
+            thead { tr { th { "Name" } th { "Role" } th { "Languages" } th { "Status" } th { "Change" } } }
+            tbody { @for u in users { tr {
+                td { (u.name) }
+                td { (role_tag(u.role)) }
+                td { (u.languages.iter().map(|l| l.tag()).collect::<Vec<_>>().join(", ")) }
+                td { @if u.disabled { "disabled" } @else { "active" } }
+                td { form method="post" action={ "/admin/users/" (u.name) } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label { "Role " select name="role" { @for (tag, label) in ROLES {
+                        option value=(tag) selected[tag == role_tag(u.role)] { (label) } } } }
+                    " "
+                    label { "Languages " input name="languages" size="14" value=(u.languages.iter().map(|l| l.tag()).collect::<Vec<_>>().join(",")); }
+                    " "
+                    label { input type="checkbox" name="disabled" value="on" checked[u.disabled]; " disabled" }
+                    " "
+                    label { "New password " input type="password" name="password" autocomplete="new-password" minlength="10"; }
+                    " "
+                    button { "Save" }
+                } }
+            } } }
+        }
+        form.panel method="post" action="/admin/users" {
+            input type="hidden" name="csrf" value=(csrf);
+            h2 { "Add a user" }
+            p { label { "Name " input name="name" required maxlength="64" pattern="[A-Za-z0-9._\\-]+"; } }
+            p { label { "Role " select name="role" { @for (tag, label) in ROLES { option value=(tag) { (label) } } } } }
+            p { label { "Languages (comma-separated: en, fa-AF, fa, so, ar, ti) " input name="languages"; } }
+            p { label { "Password (at least 10 characters) " input type="password" name="password" required minlength="10" autocomplete="new-password"; } }
+            button { "Add" }
+        }
+    }
+}
+
+fn users_answer(
+    state: &AppState,
+    p: &Principal,
+    status: StatusCode,
+    message: (bool, &str),
+) -> Response {
+    let users = state.store.users().unwrap_or_default();
+    let csrf = p.csrf.clone().unwrap_or_default();
+    (
+        status,
+        page("Users", Some(p), users_markup(&users, &csrf, Some(message))),
+    )
+        .into_response()
+}
+
+async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let p = match signed_in(&state, &headers) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    if p.user.role != Role::Admin {
+        return forbidden(&p, "manage users");
+    }
+    let users = match state.store.users() {
+        Ok(u) => u,
+        Err(e) => return unavailable(e).into_response(),
+    };
+    let csrf = p.csrf.clone().unwrap_or_default();
+    page("Users", Some(&p), users_markup(&users, &csrf, None)).into_response()
+}
+
+async fn users_add(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let p = match signed_in(&state, &headers) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    if p.user.role != Role::Admin {
+        return forbidden(&p, "manage users");
+    }
+    if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
+        return csrf_refused(&p);
+    }
+    let new = NewUser {
+        name: form_value(&form, "name").unwrap_or_default().to_string(),
+        role: form_value(&form, "role").unwrap_or_default().to_string(),
+        languages: form_languages(form_value(&form, "languages").unwrap_or_default()),
+        password: form.get("password").cloned().unwrap_or_default(),
+    };
+    match add_user(&state, &p, new).await {
+        Ok(user) => users_answer(
+            &state,
+            &p,
+            StatusCode::CREATED,
+            (true, &format!("User {} added.", user.name)),
+        ),
+        Err(e) => users_answer(&state, &p, e.status, (false, &e.detail)),
+    }
+}
+
+async fn users_change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let p = match signed_in(&state, &headers) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    if p.user.role != Role::Admin {
+        return forbidden(&p, "manage users");
+    }
+    if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
+        return csrf_refused(&p);
+    }
+    // The form always sends role and languages; an unchecked box sends nothing.
+    let patch = UserPatch {
+        role: form_value(&form, "role").map(str::to_string),
+        languages: form.get("languages").map(|l| form_languages(l)),
+        disabled: Some(form.get("disabled").is_some_and(|v| v == "on")),
+        password: form_value(&form, "password").map(str::to_string),
+    };
+    match change_user(&state, &p, &name, patch).await {
+        Ok(user) => users_answer(
+            &state,
+            &p,
+            StatusCode::OK,
+            (true, &format!("User {} saved.", user.name)),
+        ),
+        Err(e) => users_answer(&state, &p, e.status, (false, &e.detail)),
+    }
+}
+
+fn tokens_markup(
+    state: &AppState,
+    p: &Principal,
+    message: Option<(bool, &str)>,
+    new_token: Option<&str>,
+) -> Markup {
+    let tokens = visible_tokens(state, p).unwrap_or_default();
+    let users = if p.user.role == Role::Admin {
+        state.store.users().unwrap_or_default()
+    } else {
+        vec![p.user.clone()]
+    };
+    let csrf = p.csrf.clone().unwrap_or_default();
+    html! {
+        h1 { "API tokens" }
+        @if let Some((ok, text)) = message {
+            @if ok { p.notice role="status" { (text) } } @else { p.error role="alert" { (text) } }
+        }
+        @if let Some(token) = new_token {
+            p.notice { "The new token — copy it now, it is shown only this once:" }
+            p { code { (token) } }
+        }
+        table {
+            thead { tr { th { "Id" } th { "User" } th { "Created" } th { "By" } th {} } }
+            tbody { @for t in &tokens { tr {
+                td { code { (t.id) } }
+                td { (t.user) }
+                td { (t.created_at.map(rfc3339).unwrap_or_else(|| "before ids".into())) }
+                td { (t.created_by.clone().unwrap_or_default()) }
+                td { form method="post" action={ "/admin/tokens/" (t.id) "/revoke" } {
+                    input type="hidden" name="csrf" value=(csrf); button { "Revoke" } } }
+            } } }
+        }
+        form.panel method="post" action="/admin/tokens" {
+            input type="hidden" name="csrf" value=(csrf);
+            h2 { "Create a token" }
+            p { label { "For " select name="user" { @for u in users.iter().filter(|u| !u.disabled) {
+                option value=(u.name) selected[u.name == p.user.name] { (u.name) } } } } }
+            button { "Create" }
+        }
+    }
+}
+
+async fn tokens_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let p = match signed_in(&state, &headers) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    page(
+        "API tokens",
+        Some(&p),
+        tokens_markup(&state, &p, None, None),
+    )
+    .into_response()
+}
+
+async fn tokens_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let p = match signed_in(&state, &headers) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
+        return csrf_refused(&p);
+    }
+    let user = form_value(&form, "user").unwrap_or_default().to_string();
+    match create_token(&state, &p, &user).await {
+        Ok((record, token)) => (
+            StatusCode::CREATED,
+            page(
+                "API tokens",
+                Some(&p),
+                tokens_markup(
+                    &state,
+                    &p,
+                    Some((true, &format!("Token {} created for {user}.", record.id))),
+                    Some(&token),
+                ),
+            ),
+        )
+            .into_response(),
+        Err(e) => (
+            e.status,
+            page(
+                "API tokens",
+                Some(&p),
+                tokens_markup(&state, &p, Some((false, &e.detail)), None),
+            ),
+        )
+            .into_response(),
+    }
+}
+
+async fn tokens_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let p = match signed_in(&state, &headers) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
+        return csrf_refused(&p);
+    }
+    match revoke_token(&state, &p, &id).await {
+        Ok(()) => Redirect::to("/admin/tokens").into_response(),
+        Err(e) => (
+            e.status,
+            page(
+                "API tokens",
+                Some(&p),
+                tokens_markup(&state, &p, Some((false, &e.detail)), None),
+            ),
+        )
+            .into_response(),
+    }
+}

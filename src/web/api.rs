@@ -510,6 +510,12 @@ pub async fn import_payments(
     if let Err(e) = state.store.durable().await {
         return unavailable(e);
     }
+    let _ = state.store.audit(
+        &user.name,
+        "payments-import",
+        None,
+        &format!("{} cities", entries.len()),
+    );
     tracing::info!(user = %user.name, cities = entries.len(), "payment schedule updated");
     Json(serde_json::json!({
         "imported": entries.len(),
@@ -543,6 +549,12 @@ pub async fn import_contacts(
     if let Err(e) = state.store.durable().await {
         return unavailable(e);
     }
+    let _ = state.store.audit(
+        &user.name,
+        "contacts-import",
+        None,
+        &format!("{} contacts, {new} new", parsed.rows.len()),
+    );
     tracing::info!(user = %user.name, contacts = parsed.rows.len(), "contacts imported");
     Json(serde_json::json!({
         "imported": parsed.rows.len(),

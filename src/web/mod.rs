@@ -111,7 +111,10 @@ pub fn router(state: AppState) -> Router {
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }
-    app = app.merge(ui::routes());
+    app = app
+        .merge(ui::routes())
+        .merge(admin::routes())
+        .merge(staff::routes());
     app.fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
