@@ -320,3 +320,38 @@ fn bad_configuration_stops_with_a_reason() {
     assert!(!missing.status.success());
     assert!(text(&missing.stderr).contains("cannot read config file"));
 }
+
+#[test]
+fn the_directory_imports_with_line_numbers_and_lists_as_typed() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("directory.csv");
+    std::fs::write(
+        &file,
+        "city,kind,name,phone,address,hours\nMakassar,unhcr,UNHCR Makassar,0411-871 234,,\nMedan,embassy,X,1,,\n",
+    )
+    .unwrap();
+    let file_arg = file.to_str().unwrap();
+    let refused = kabar(data.path(), &["directory", "import", file_arg], None);
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("line 3: unknown kind"), "{stderr}");
+    let listed = kabar(data.path(), &["directory", "list"], None);
+    assert!(
+        text(&listed.stdout).contains("directory is empty"),
+        "nothing half-written"
+    );
+
+    let ok = kabar(
+        data.path(),
+        &["directory", "import", file_arg, "--skip-invalid"],
+        None,
+    );
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).contains("1 entry imported; skipped 1 invalid row(s)"));
+    let listed = kabar(data.path(), &["directory", "list"], None);
+    assert!(
+        text(&listed.stdout).contains("Makassar,unhcr,UNHCR Makassar,0411-871 234,,"),
+        "{}",
+        text(&listed.stdout)
+    );
+}

@@ -298,3 +298,72 @@ impl Store {
         self.scan(&keys::contact_prefix())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str, role: Role) -> User {
+        User {
+            name: name.into(),
+            role,
+            languages: vec![Lang::Somali],
+            password_hash: String::new(),
+            created_at: 0,
+            disabled: false,
+        }
+    }
+
+    /// Tokens stored before ids existed (the value was just the user name) keep working, get
+    /// an id, and can be revoked.
+    #[test]
+    fn tokens_from_before_ids_keep_working_and_can_be_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.add_user(&user("hodan", Role::Interpreter)).unwrap();
+        let hash = "ab".repeat(32);
+        store
+            .tree
+            .insert(keys::token(&hash).as_bytes(), encode(&"hodan").unwrap())
+            .unwrap();
+        assert_eq!(store.token_user(&hash).unwrap().unwrap().name, "hodan");
+        let listed = store.tokens().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, "abababababababab");
+        assert_eq!(listed[0].created_at, None);
+        let revoked = store.revoke_token("abababababababab", "amina").unwrap();
+        assert_eq!(revoked.unwrap().user, "hodan");
+        assert!(store.token_user(&hash).unwrap().is_none());
+        let audit = store.audit_log(10).unwrap();
+        assert_eq!(audit[0].action, "token-revoke");
+        store.close().unwrap();
+    }
+
+    #[test]
+    fn the_last_active_admin_cannot_be_demoted_or_disabled() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.add_user(&user("amina", Role::Admin)).unwrap();
+        let disable = UserChange {
+            disabled: Some(true),
+            ..UserChange::default()
+        };
+        assert!(matches!(
+            store.update_user("amina", &disable, "amina"),
+            Err(StoreError::Conflict(_))
+        ));
+        store.add_user(&user("omar", Role::Admin)).unwrap();
+        let changed = store
+            .update_user("amina", &disable, "omar")
+            .unwrap()
+            .unwrap();
+        assert!(changed.disabled);
+        // Now omar is the only active admin.
+        let demote = UserChange {
+            role: Some(Role::Staff),
+            ..UserChange::default()
+        };
+        assert!(store.update_user("omar", &demote, "omar").is_err());
+        store.close().unwrap();
+    }
+}
