@@ -215,7 +215,9 @@ fn first_admin(store: &Store) -> CliResult {
     store.add_user(&user)?;
     store.flush()?;
     println!("first login: user admin, password {password}");
-    println!("(shown once; add more users with `kabar user add`)");
+    println!(
+        "(shown once; add more users at /admin/users, or with `kabar user add` while stopped)"
+    );
     Ok(())
 }
 
