@@ -205,6 +205,7 @@ async fn run(contacts: usize, tps: u32, benching: bool) -> ExitCode {
         languages: vec![],
         password_hash: String::new(),
         created_at: 0,
+        disabled: false,
     };
     store.add_user(&user).expect("user");
     let token = kabar::web::auth::new_token();

@@ -345,6 +345,80 @@ pub struct CannedReply {
 
 /// One city's next payment, as staff import it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DirectoryEntry {
+    /// As staff typed it ("Makassar"); matched to a person's city without regard to case.
+    pub city: String,
+    pub kind: DirectoryKind,
+    pub name: String,
+    /// Shown as typed (a hotline may be "129" or "+62 21 …").
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub hours: Option<String>,
+    pub updated_at: Millis,
+}
+
+impl DirectoryEntry {
+    /// One line for people, exactly as staff wrote the parts: "UNHCR Makassar 0411-123, Jl. X 1 (Mon-Fri 8-16)".
+    pub fn line(&self) -> String {
+        let mut line = self.name.clone();
+        if let Some(phone) = &self.phone {
+            line.push(' ');
+            line.push_str(phone);
+        }
+        if let Some(address) = &self.address {
+            line.push_str(", ");
+            line.push_str(address);
+        }
+        if let Some(hours) = &self.hours {
+            line.push_str(" (");
+            line.push_str(hours);
+            line.push(')');
+        }
+        line
+    }
+}
+
+/// What a directory entry is for; the flows show the kind the person asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DirectoryKind {
+    /// UNHCR office or hotline.
+    Unhcr,
+    Iom,
+    Clinic,
+    Legal,
+    Police,
+}
+
+impl DirectoryKind {
+    pub const ALL: [DirectoryKind; 5] = [
+        DirectoryKind::Unhcr,
+        DirectoryKind::Iom,
+        DirectoryKind::Clinic,
+        DirectoryKind::Legal,
+        DirectoryKind::Police,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DirectoryKind::Unhcr => "unhcr",
+            DirectoryKind::Iom => "iom",
+            DirectoryKind::Clinic => "clinic",
+            DirectoryKind::Legal => "legal",
+            DirectoryKind::Police => "police",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DirectoryKind> {
+        let text = text.trim().to_ascii_lowercase();
+        DirectoryKind::ALL.into_iter().find(|k| k.name() == text)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PaymentEntry {
     pub city: String,
     pub next_payment_date: chrono::NaiveDate,
@@ -386,4 +460,8 @@ pub struct User {
     /// argon2 PHC string.
     pub password_hash: String,
     pub created_at: Millis,
+    /// A disabled user cannot log in, and their sessions and tokens stop working at once
+    /// (every request reads the user afresh). Absent in records written before it existed.
+    #[serde(default)]
+    pub disabled: bool,
 }

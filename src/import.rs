@@ -1,5 +1,6 @@
-//! Staff data from CSV: contacts (`phone,language,city,case_id,name,tags`) and the payment schedule
-//! (`city,next_payment_date[,note]`). Every row is validated before anything is written; errors
+//! Staff data from CSV: contacts (`phone,language,city,case_id,name,tags`), the payment schedule
+//! (`city,next_payment_date[,note]`) and the directory of useful contacts per city
+//! (`city,kind,name,phone,address,hours`). Every row is validated before anything is written; errors
 //! name the line. Parsing is pure; the caller writes the accepted rows.
 
 use std::collections::HashMap;
@@ -300,6 +301,110 @@ fn payment_row(
     })
 }
 
+/// A valid row of the directory staff keep (`city,kind,name,phone,address,hours`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryRow {
+    pub line: u64,
+    pub city: String,
+    pub kind: crate::domain::DirectoryKind,
+    pub name: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub hours: Option<String>,
+}
+
+pub fn parse_directory<R: Read>(input: R) -> Result<Parsed<DirectoryRow>, ImportError> {
+    parse_rows(
+        input,
+        &["city", "kind", "name", "phone", "address", "hours"],
+        &["city", "kind", "name"],
+        directory_row,
+        |r: &DirectoryRow| {
+            (
+                format!(
+                    "{}/{}/{}",
+                    r.city.to_lowercase(),
+                    r.kind.name(),
+                    r.name.to_lowercase()
+                ),
+                format!("{} {} in {}", r.kind.name(), r.name, r.city),
+            )
+        },
+    )
+}
+
+/// Checks one directory entry's fields (CSV rows and the staff page alike).
+pub fn directory_fields(
+    line: u64,
+    city: Option<&str>,
+    kind: Option<&str>,
+    name: Option<&str>,
+    phone: Option<&str>,
+    address: Option<&str>,
+    hours: Option<&str>,
+) -> Result<DirectoryRow, String> {
+    use crate::domain::DirectoryKind;
+    let city = clean_text(city.ok_or("city is empty")?, "city", 60)?;
+    let kind_text = kind.ok_or("kind is empty")?;
+    let kind = DirectoryKind::parse(kind_text).ok_or_else(|| {
+        format!(
+            "unknown kind {kind_text:?}: use {}",
+            DirectoryKind::ALL.map(|k| k.name()).join(", ")
+        )
+    })?;
+    let name = clean_text(name.ok_or("name is empty")?, "name", 80)?;
+    let phone = phone.map(|p| clean_text(p, "phone", 40)).transpose()?;
+    let address = address.map(|a| clean_text(a, "address", 120)).transpose()?;
+    let hours = hours.map(|h| clean_text(h, "hours", 60)).transpose()?;
+    if phone.is_none() && address.is_none() {
+        return Err("give a phone or an address: a name alone does not help anyone".into());
+    }
+    Ok(DirectoryRow {
+        line,
+        city,
+        kind,
+        name,
+        phone,
+        address,
+        hours,
+    })
+}
+
+fn directory_row(
+    record: &csv::StringRecord,
+    cols: &HashMap<String, usize>,
+    line: u64,
+) -> Result<DirectoryRow, String> {
+    let f = |name| field(record, cols, name);
+    directory_fields(
+        line,
+        f("city"),
+        f("kind"),
+        f("name"),
+        f("phone"),
+        f("address"),
+        f("hours"),
+    )
+}
+
+/// Directory entries for the store.
+pub fn directory_entries(
+    rows: &[DirectoryRow],
+    now: crate::domain::Millis,
+) -> Vec<crate::domain::DirectoryEntry> {
+    rows.iter()
+        .map(|r| crate::domain::DirectoryEntry {
+            city: r.city.clone(),
+            kind: r.kind,
+            name: r.name.clone(),
+            phone: r.phone.clone(),
+            address: r.address.clone(),
+            hours: r.hours.clone(),
+            updated_at: now,
+        })
+        .collect()
+}
+
 /// Schedule entries for the store.
 pub fn payment_entries(
     rows: &[PaymentRow],
@@ -365,6 +470,24 @@ mod tests {
         assert!(err.to_string().contains("unknown column"), "{err}");
         let err = parse_contacts("language\nen\n".as_bytes()).unwrap_err();
         assert!(err.to_string().contains("\"phone\""), "{err}");
+    }
+
+    #[test]
+    fn directory_rows_are_checked_with_their_line() {
+        let csv = "city,kind,name,phone,address,hours\n\
+                   Makassar,unhcr,UNHCR Makassar,0411-123456,Jl. Sudirman 1,Mon-Fri 08:00-16:00\n\
+                   Makassar,embassy,Someone,0411-1,,\n\
+                   Medan,clinic,Klinik Sehat,,,\n\
+                   makassar,UNHCR,unhcr makassar,129,,\n\
+                   Medan,legal,LBH Medan,,Jl. Hukum 2,\n";
+        let parsed = parse_directory(csv.as_bytes()).unwrap();
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(parsed.rows[0].phone.as_deref(), Some("0411-123456"));
+        let lines: Vec<u64> = parsed.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4, 5]);
+        assert!(parsed.errors[0].reason.contains("unknown kind"));
+        assert!(parsed.errors[1].reason.contains("phone or an address"));
+        assert!(parsed.errors[2].reason.contains("also on line 2"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use kabar::config::Config;
 use kabar::domain::{Role, User, now_ms};
 use kabar::i18n::Lang;
 use kabar::store::Store;
-use kabar::web::auth;
+use kabar::web::{admin, auth};
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: ContactsCommand,
     },
+    /// Useful contacts per city (UNHCR, IOM, clinics, legal aid, police) the flows show people.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
     /// The payment schedule the payment flow reads (next date per city).
     Payments {
         #[command(subcommand)]
@@ -76,6 +81,20 @@ enum ContactsCommand {
         #[arg(long)]
         skip_invalid: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Import a CSV with the columns city,kind,name,phone,address,hours (kind: unhcr, iom,
+    /// clinic, legal or police; a phone or an address is needed). Entries with the same city,
+    /// kind and name are updated, others added.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Print the directory as CSV.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -155,6 +174,12 @@ fn main() -> ExitCode {
         } => list_payments(&config),
         Command::Purge { dry_run } => purge(&config, dry_run),
         Command::Compact => compact(&config),
+        Command::Directory {
+            command: DirectoryCommand::Import { file, skip_invalid },
+        } => import_directory(&config, &file, skip_invalid),
+        Command::Directory {
+            command: DirectoryCommand::List,
+        } => list_directory(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -198,11 +223,14 @@ fn first_admin(store: &Store) -> CliResult {
         languages: Lang::ALL.to_vec(),
         password_hash: auth::hash_password(&password).map_err(|e| e.to_string())?,
         created_at: now_ms(),
+        disabled: false,
     };
     store.add_user(&user)?;
     store.flush()?;
     println!("first login: user admin, password {password}");
-    println!("(shown once; add more users with `kabar user add`)");
+    println!(
+        "(shown once; add more users at /admin/users, or with `kabar user add` while stopped)"
+    );
     Ok(())
 }
 
@@ -329,48 +357,66 @@ fn check_safeguarding(localizer: &kabar::i18n::Localizer) -> CliResult {
 }
 
 fn add_user(config: &Config, name: String, role: Role, languages: Vec<Lang>) -> CliResult {
-    if name.is_empty()
-        || name.len() > 64
-        || !name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "._-".contains(c))
-    {
-        return Err("user names are 1-64 letters, digits, '.', '_' or '-'".into());
-    }
-    if role == Role::Interpreter && languages.is_empty() {
-        return Err("an interpreter needs --languages (e.g. --languages fa-AF,fa)".into());
-    }
+    admin::check_user_name(&name)?;
+    admin::check_languages(role, &languages)
+        .map_err(|_| "an interpreter needs --languages (e.g. --languages fa-AF,fa)")?;
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
     let password = password.trim_end_matches(['\n', '\r']);
-    if password.chars().count() < 10 {
-        return Err("the password must have at least 10 characters".into());
-    }
-    let store = Store::open(&config.server.data_dir)?;
+    admin::check_password(password)?;
+    let store = open_store(
+        config,
+        "add the user on the page /admin/users (as an admin), or with \
+         POST /api/users {\"name\", \"role\", \"languages\": [..], \"password\"}",
+    )?;
     let user = User {
         name: name.clone(),
         role,
         languages,
         password_hash: auth::hash_password(password).map_err(|e| e.to_string())?,
         created_at: now_ms(),
+        disabled: false,
     };
-    store.add_user(&user)?;
+    store.create_user(&user, CLI_AUDIT_NAME)?;
     store.flush()?;
     println!("user {name} added");
     Ok(())
 }
 
 fn create_token(config: &Config, name: &str) -> CliResult {
-    let store = Store::open(&config.server.data_dir)?;
+    let store = open_store(
+        config,
+        &format!(
+            "create the token on the page /admin/tokens, or with \
+             POST /api/tokens {{\"user\": \"{name}\"}} (admins, or the user for themselves)"
+        ),
+    )?;
     if store.user(name)?.is_none() {
         return Err(format!("no user named {name:?}; add one with `kabar user add`").into());
     }
     let token = auth::new_token();
-    store.add_token(&auth::token_hash(&token), name)?;
+    let record = store.create_token(&auth::token_hash(&token), name, CLI_AUDIT_NAME)?;
     store.flush()?;
-    eprintln!("token for {name} (shown once; keep it secret):");
+    eprintln!(
+        "token {} for {name} (shown once; keep it secret; revoke it with DELETE /api/tokens/{}):",
+        record.id, record.id
+    );
     println!("{token}");
     Ok(())
+}
+
+/// Who the audit trail names for changes made on the command line.
+const CLI_AUDIT_NAME: &str = "cli";
+
+/// Opens the store; while a server holds it, says exactly what does the same job there.
+fn open_store(config: &Config, while_running: &str) -> Result<Store, Box<dyn std::error::Error>> {
+    match Store::open(&config.server.data_dir) {
+        Ok(store) => Ok(store),
+        Err(e @ kabar::store::StoreError::Locked(_)) => {
+            Err(format!("{e}.\nWhile the server runs, {while_running}.").into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Prints row errors; refuses the import when there are any, unless `skip_invalid`.
@@ -399,7 +445,11 @@ fn open_csv(file: &std::path::Path) -> Result<std::fs::File, Box<dyn std::error:
 fn import_contacts(config: &Config, file: &std::path::Path, skip_invalid: bool) -> CliResult {
     let parsed = kabar::import::parse_contacts(std::io::BufReader::new(open_csv(file)?))?;
     check_rows(&parsed.errors, skip_invalid)?;
-    let store = Store::open(&config.server.data_dir)?;
+    let store = open_store(
+        config,
+        "import the file on the page /staff/contacts, or send it with \
+         POST /api/contacts/import (the CSV as the body)",
+    )?;
     let total = parsed.rows.len();
     let mut new = 0;
     // Batches keep each transaction small; progress shows on large files.
@@ -425,7 +475,11 @@ fn import_contacts(config: &Config, file: &std::path::Path, skip_invalid: bool) 
 fn import_payments(config: &Config, file: &std::path::Path, skip_invalid: bool) -> CliResult {
     let parsed = kabar::import::parse_payments(std::io::BufReader::new(open_csv(file)?))?;
     check_rows(&parsed.errors, skip_invalid)?;
-    let store = Store::open(&config.server.data_dir)?;
+    let store = open_store(
+        config,
+        "import the file on the page /staff/payments, or send it with \
+         POST /api/payments (the CSV as the body)",
+    )?;
     let entries = kabar::import::payment_entries(&parsed.rows, now_ms());
     store.upsert_payments(&entries)?;
     store.flush()?;
@@ -474,7 +528,10 @@ fn compact(config: &Config) -> CliResult {
 }
 
 fn list_payments(config: &Config) -> CliResult {
-    let store = Store::open(&config.server.data_dir)?;
+    let store = open_store(
+        config,
+        "see the schedule on the page /staff/payments, or with GET /api/payments",
+    )?;
     let entries = store.payments()?;
     if entries.is_empty() {
         println!("no payment dates yet; import them with `kabar payments import FILE.csv`");
@@ -487,5 +544,61 @@ fn list_payments(config: &Config) -> CliResult {
             e.note.unwrap_or_default()
         );
     }
+    Ok(())
+}
+
+fn import_directory(config: &Config, file: &std::path::Path, skip_invalid: bool) -> CliResult {
+    let parsed = kabar::import::parse_directory(std::io::BufReader::new(open_csv(file)?))?;
+    check_rows(&parsed.errors, skip_invalid)?;
+    let store = open_store(
+        config,
+        "import the file on the page /staff/directory, or send it with \
+         POST /api/directory (the CSV as the body)",
+    )?;
+    let entries = kabar::import::directory_entries(&parsed.rows, now_ms());
+    store.upsert_directory(&entries)?;
+    store.audit(
+        CLI_AUDIT_NAME,
+        "directory-import",
+        None,
+        &format!("{} entr(y/ies)", entries.len()),
+    )?;
+    store.flush()?;
+    println!(
+        "directory: {} entr{} imported{}",
+        entries.len(),
+        if entries.len() == 1 { "y" } else { "ies" },
+        if parsed.errors.is_empty() {
+            String::new()
+        } else {
+            format!("; skipped {} invalid row(s)", parsed.errors.len())
+        }
+    );
+    Ok(())
+}
+
+fn list_directory(config: &Config) -> CliResult {
+    let store = open_store(
+        config,
+        "see it on the page /staff/directory, or with GET /api/directory",
+    )?;
+    let entries = store.directory()?;
+    if entries.is_empty() {
+        println!("the directory is empty; import it with `kabar directory import FILE.csv`");
+        return Ok(());
+    }
+    let mut out = csv::Writer::from_writer(std::io::stdout());
+    out.write_record(["city", "kind", "name", "phone", "address", "hours"])?;
+    for e in entries {
+        out.write_record([
+            e.city.as_str(),
+            e.kind.name(),
+            e.name.as_str(),
+            e.phone.as_deref().unwrap_or_default(),
+            e.address.as_deref().unwrap_or_default(),
+            e.hours.as_deref().unwrap_or_default(),
+        ])?;
+    }
+    out.flush()?;
     Ok(())
 }

@@ -264,7 +264,21 @@ impl Processor {
     /// The data flows may show, read at answer time so staff updates apply at once.
     fn facts(&self) -> Result<Facts, StoreError> {
         let schedule = self.store.payments()?;
+        let mut directory_cities: Vec<String> = Vec::new();
+        let mut directory: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+        for entry in self.store.directory()? {
+            let key = entry.city.trim().to_lowercase();
+            if !directory.contains_key(&key) {
+                directory_cities.push(entry.city.clone());
+            }
+            directory
+                .entry(key)
+                .or_default()
+                .push((entry.kind, entry.line()));
+        }
         Ok(Facts {
+            directory_cities,
+            directory,
             cities: schedule.iter().map(|e| e.city.clone()).collect(),
             payment_dates: schedule
                 .into_iter()

@@ -132,6 +132,7 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
         languages: vec![Lang::Arabic],
         password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
         created_at: 0,
+        disabled: false,
     };
     app.store.add_user(&user).unwrap();
 
@@ -369,6 +370,7 @@ async fn staff_compose_and_send_a_dari_and_somali_broadcast_in_the_browser() {
         languages: vec![],
         password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
         created_at: 0,
+        disabled: false,
     };
     app.store.add_user(&user).unwrap();
     let mut csv = String::from("phone,language,city\n");

@@ -330,6 +330,10 @@ fn users_and_tokens_are_created_from_the_command_line() {
         stderr.contains("in use by another kabar process"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("While the server runs") && stderr.contains("POST /api/users"),
+        "says what does the same while it runs: {stderr}"
+    );
 }
 
 #[test]
@@ -451,4 +455,39 @@ fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
         .map(|m| m.text)
         .collect();
     assert_eq!(texts, ["message 4", "after the compaction"]);
+}
+
+#[test]
+fn the_directory_imports_with_line_numbers_and_lists_as_typed() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("directory.csv");
+    std::fs::write(
+        &file,
+        "city,kind,name,phone,address,hours\nMakassar,unhcr,UNHCR Makassar,0411-871 234,,\nMedan,embassy,X,1,,\n",
+    )
+    .unwrap();
+    let file_arg = file.to_str().unwrap();
+    let refused = kabar(data.path(), &["directory", "import", file_arg], None);
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("line 3: unknown kind"), "{stderr}");
+    let listed = kabar(data.path(), &["directory", "list"], None);
+    assert!(
+        text(&listed.stdout).contains("directory is empty"),
+        "nothing half-written"
+    );
+
+    let ok = kabar(
+        data.path(),
+        &["directory", "import", file_arg, "--skip-invalid"],
+        None,
+    );
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).contains("1 entry imported; skipped 1 invalid row(s)"));
+    let listed = kabar(data.path(), &["directory", "list"], None);
+    assert!(
+        text(&listed.stdout).contains("Makassar,unhcr,UNHCR Makassar,0411-871 234,,"),
+        "{}",
+        text(&listed.stdout)
+    );
 }

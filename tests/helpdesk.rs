@@ -289,6 +289,7 @@ async fn who_may_do_what() {
             languages: langs,
             password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
             created_at: 0,
+            disabled: false,
         };
         app.store.add_user(&user).unwrap();
     }
@@ -339,6 +340,7 @@ async fn forms_without_the_csrf_token_are_refused() {
         languages: vec![Lang::English],
         password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
         created_at: 0,
+        disabled: false,
     };
     app.store.add_user(&user).unwrap();
     let b = app.login("ana", PASSWORD).await;
@@ -652,6 +654,7 @@ async fn hostile_text_is_shown_as_text() {
         languages: vec![Lang::English],
         password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
         created_at: 0,
+        disabled: false,
     };
     app.store.add_user(&user).unwrap();
     let b = app.login("ana", PASSWORD).await;
@@ -717,10 +720,17 @@ async fn the_openapi_description_matches_the_routes() {
     assert!(paths.len() >= 9);
     for (path, ops) in paths {
         for method in ops.as_object().unwrap().keys() {
-            let url = app.url(&path.replace("{id}", "1").replace("{action}", "claim"));
+            let url = app.url(
+                &path
+                    .replace("{id}", "1")
+                    .replace("{action}", "claim")
+                    .replace("{name}", "someone"),
+            );
             let r = match method.as_str() {
                 "get" => app.http.get(url),
                 "post" => app.http.post(url),
+                "patch" => app.http.patch(url),
+                "delete" => app.http.delete(url),
                 other => panic!("method {other}"),
             }
             .send()

@@ -27,6 +27,8 @@ fn all_messages() -> Vec<(Lang, String, String)> {
         ("time", FluentValue::from("08:00")),
         // [privacy] retain_days (the default), rendered as a number like the server does.
         ("retain_days", FluentValue::from(365)),
+        // Directory entries are shown as staff typed them (any script): a number here.
+        ("contacts", FluentValue::from("0771-123456")),
     ];
     let mut out = Vec::new();
     for lang in Lang::ALL {

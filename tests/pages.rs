@@ -319,6 +319,7 @@ async fn the_audit_trail_filters_and_exports() {
             languages: vec![],
             password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
             created_at: 0,
+            disabled: false,
         };
         app.store.add_user(&user).unwrap();
         app.login("root", PASSWORD).await
@@ -361,6 +362,7 @@ async fn an_unclaimed_urgent_ticket_is_announced_on_the_supervisors_queue() {
         languages: vec![],
         password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
         created_at: 0,
+        disabled: false,
     };
     app.store.add_user(&user).unwrap();
     let sup = app.login("sup", PASSWORD).await;

@@ -89,7 +89,12 @@ resettlement-menu-unhcr = كيف أتواصل مع المفوضية
 resettlement-menu-travel = تم قبولي: أسئلة السفر
 resettlement-when = لا تقرر IOM إعادة التوطين. المفوضية (UNHCR) والدول هي التي تقرر. لا أحد هنا يعرف إن كان ذلك سيحدث أو متى. للقائمة أرسل 0.
 resettlement-iom = لا تجري IOM مقابلات تحديد صفة اللاجئ. لا تختار IOM الأشخاص لإعادة التوطين. لا تقوم IOM بترحيل أحد. للقائمة أرسل 0.
-resettlement-unhcr = لأسئلة صفة اللاجئ أو إعادة التوطين، تواصل مع UNHCR في إندونيسيا. يمكن للموظفين إعطاؤك وسيلة التواصل معها في مدينتك. للقائمة أرسل 0.
+resettlement-unhcr = لأسئلة صفة اللاجئ أو إعادة التوطين، تواصل مع UNHCR في إندونيسيا.
+resettlement-unhcr-contacts = وسائل التواصل مع UNHCR في { $city }:
+    { $contacts }
+    للقائمة أرسل 0.
+resettlement-unhcr-none = ليس لدينا بعد وسيلة تواصل مع UNHCR في { $city }. للقائمة أرسل 0.
+resettlement-unhcr-none-yet = ليس لدينا بعد وسائل تواصل مع UNHCR لأي مدينة. للقائمة أرسل 0.
 resettlement-travel-sent = شكرا. سيجيب الموظفون هنا عن أسئلة سفرك (التذكرة، الفحص الطبي، الموعد). للقائمة أرسل 0.
 
 ## Health and housing

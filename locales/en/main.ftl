@@ -78,7 +78,12 @@ resettlement-menu-unhcr = How to contact UNHCR
 resettlement-menu-travel = Accepted: travel help
 resettlement-when = IOM does not decide resettlement. UNHCR and the countries decide. Nobody here can say when or if it will happen. Send 0 for menu.
 resettlement-iom = IOM does not do refugee status interviews. IOM does not choose people for resettlement. IOM does not deport people. Send 0 for menu.
-resettlement-unhcr = For refugee status or resettlement, contact UNHCR Indonesia. Staff can give you the UNHCR contact for your city. Send 0 for menu.
+resettlement-unhcr = For refugee status or resettlement, contact UNHCR Indonesia.
+resettlement-unhcr-contacts = UNHCR contacts in { $city }:
+    { $contacts }
+    Send 0 for menu.
+resettlement-unhcr-none = We do not have a UNHCR contact for { $city } yet. Send 0 for menu.
+resettlement-unhcr-none-yet = We do not have UNHCR contacts for any city yet. Send 0 for menu.
 resettlement-travel-sent = Thank you. Staff will answer your travel questions here (ticket, medical check, date). Send 0 for menu.
 
 ## Health and housing

@@ -81,7 +81,12 @@ resettlement-menu-unhcr = تماس با UNHCR
 resettlement-menu-travel = قبول شده ام: سوال سفر
 resettlement-when = رفتن به کشور سوم را IOM تصمیم نمی گیرد. UNHCR و کشورها تصمیم می گیرند. اینجا کسی نمی داند می شود یا نه، و کی. برای فهرست 0 بفرستید.
 resettlement-iom = مصاحبه پناهندگی کار IOM نیست. IOM مردم را برای کشور سوم انتخاب نمی کند. IOM کسی را دیپورت نمی کند. برای فهرست 0 بفرستید.
-resettlement-unhcr = برای پناهندگی یا کشور سوم، با UNHCR اندونیزیا به تماس شوید. کارمندان آدرس تماس UNHCR شهر شما را داده می توانند. برای فهرست 0 بفرستید.
+resettlement-unhcr = برای پناهندگی یا کشور سوم، با UNHCR اندونیزیا به تماس شوید.
+resettlement-unhcr-contacts = آدرس های تماس UNHCR در { $city }:
+    { $contacts }
+    برای فهرست 0 بفرستید.
+resettlement-unhcr-none = هنوز آدرس تماس UNHCR برای { $city } نداریم. برای فهرست 0 بفرستید.
+resettlement-unhcr-none-yet = هنوز آدرس تماس UNHCR برای هیچ شهری نداریم. برای فهرست 0 بفرستید.
 resettlement-travel-sent = تشکر. کارمندان همین جا به سوال های سفر شما جواب می دهند (تکت، معاینه صحی، تاریخ). برای فهرست 0 بفرستید.
 
 ## Health and housing

@@ -81,7 +81,12 @@ resettlement-menu-unhcr = تماس با UNHCR
 resettlement-menu-travel = قبول شدم: سوال سفر
 resettlement-when = تصمیم اسکان مجدد با IOM نیست. UNHCR و کشورها تصمیم می گیرند. اینجا کسی نمی داند انجام می شود یا نه، و کی. برای منو 0 بفرستید.
 resettlement-iom = مصاحبه پناهندگی کار IOM نیست. IOM افراد را برای اسکان مجدد انتخاب نمی کند. IOM کسی را اخراج نمی کند. برای منو 0 بفرستید.
-resettlement-unhcr = برای پناهندگی یا اسکان مجدد، با UNHCR اندونزی تماس بگیرید. کارکنان می توانند راه تماس UNHCR شهر شما را بدهند. برای منو 0 بفرستید.
+resettlement-unhcr = برای پناهندگی یا اسکان مجدد، با UNHCR اندونزی تماس بگیرید.
+resettlement-unhcr-contacts = راه های تماس UNHCR در { $city }:
+    { $contacts }
+    برای منو 0 بفرستید.
+resettlement-unhcr-none = هنوز راه تماس UNHCR برای { $city } نداریم. برای منو 0 بفرستید.
+resettlement-unhcr-none-yet = هنوز راه تماس UNHCR برای هیچ شهری نداریم. برای منو 0 بفرستید.
 resettlement-travel-sent = ممنون. کارکنان همین جا به سوال های سفر شما پاسخ می دهند (بلیت، معاینه پزشکی، تاریخ). برای منو 0 بفرستید.
 
 ## Health and housing

@@ -79,7 +79,12 @@ resettlement-menu-unhcr = Sida loola xiriiro UNHCR
 resettlement-menu-travel = La i aqbalay: safarka
 resettlement-when = IOM ma go'aamiso dib u dejinta. UNHCR iyo dalalka ayaa go'aamiya. Qofna halkan ma sheegi karo goorta ama in ay dhici doonto. Dir 0 si aad ugu noqoto liiska.
 resettlement-iom = IOM ma qabato wareysiyada go'aaminta sharciga qaxootiga. IOM ma dooranto dadka dib loo dejinayo. IOM dadka ma masaafuriso. Dir 0 si aad ugu noqoto liiska.
-resettlement-unhcr = Arrimaha sharciga qaxootiga ama dib u dejinta, la xiriir UNHCR Indonesia. Shaqaaluhu waxay ku siin karaan xiriirka UNHCR ee magaaladaada. Dir 0 si aad ugu noqoto liiska.
+resettlement-unhcr = Arrimaha sharciga qaxootiga ama dib u dejinta, la xiriir UNHCR Indonesia.
+resettlement-unhcr-contacts = Xiriirka UNHCR ee { $city }:
+    { $contacts }
+    Dir 0 si aad ugu noqoto liiska.
+resettlement-unhcr-none = Weli ma hayno xiriirka UNHCR ee { $city }. Dir 0 si aad ugu noqoto liiska.
+resettlement-unhcr-none-yet = Weli ma hayno xiriirka UNHCR ee magaalo kasta. Dir 0 si aad ugu noqoto liiska.
 resettlement-travel-sent = Mahadsanid. Shaqaaluhu halkan ayay kaaga jawaabi doonaan su'aalaha safarka (tigidh, baaritaan caafimaad, taariikh). Dir 0 si aad ugu noqoto liiska.
 
 ## Health and housing

@@ -82,7 +82,12 @@ resettlement-menu-unhcr = ምስ UNHCR ምርኻብ
 resettlement-menu-travel = ተቐቢሎምኒ፦ ሕቶ ጉዕዞ
 resettlement-when = ናብ ሳልሳይ ሃገር ምኻድ IOM ኣይውስኖን። ዝውስኑ UNHCRን ሃገራትን እዮም። ክኸውን ድዩ ወይ መዓስ ከም ዝኸውን ኣብዚ ዝፈልጥ ሰብ የለን። ንዝርዝር 0 ስደዱ።
 resettlement-iom = IOM ናይ ስደተኛነት ቃለ መሕተት ኣይገብርን። IOM ንሳልሳይ ሃገር ሰባት ኣይመርጽን። IOM ንሰባት ብግዲ ኣይመልስን። ንዝርዝር 0 ስደዱ።
-resettlement-unhcr = ብዛዕባ ስደተኛነት ወይ ሳልሳይ ሃገር፣ ምስ UNHCR ኢንዶነዥያ ተራኸቡ። ሰራሕተኛታት ናይ ከተማኹም ኣድራሻ UNHCR ክህቡኹም ይኽእሉ። ንዝርዝር 0 ስደዱ።
+resettlement-unhcr = ብዛዕባ ስደተኛነት ወይ ሳልሳይ ሃገር፣ ምስ UNHCR ኢንዶነዥያ ተራኸቡ።
+resettlement-unhcr-contacts = ኣድራሻ UNHCR ኣብ { $city }:
+    { $contacts }
+    ንዝርዝር 0 ስደዱ።
+resettlement-unhcr-none = ኣድራሻ UNHCR ናይ { $city } ገና የብልናን። ንዝርዝር 0 ስደዱ።
+resettlement-unhcr-none-yet = ናይ ዝኾነ ከተማ ኣድራሻ UNHCR ገና የብልናን። ንዝርዝር 0 ስደዱ።
 resettlement-travel-sent = የቐንየልና። ሰራሕተኛታት ሕቶታት ጉዕዞኹም (ትኬት፣ ሕክምናዊ መርመራ፣ ዕለት) ኣብዚ ክምልሱ እዮም። ንዝርዝር 0 ስደዱ።
 
 ## Health and housing

@@ -88,6 +88,30 @@ pub struct Facts {
     pub cities: Vec<String>,
     /// Next payment date per city, already formatted for people.
     pub payment_dates: BTreeMap<String, String>,
+    /// Cities of the directory staff keep, in menu order.
+    pub directory_cities: Vec<String>,
+    /// Directory entries per city (lower case), each as one line for people.
+    pub directory: BTreeMap<String, Vec<(crate::domain::DirectoryKind, String)>>,
+}
+
+impl Facts {
+    /// At most this many entries go into one answer (an SMS is read on a small phone).
+    pub const CONTACTS_SHOWN: usize = 3;
+
+    /// The lines of one kind for a city, matched without regard to case.
+    pub fn contacts(&self, city: &str, kind: crate::domain::DirectoryKind) -> Vec<&str> {
+        self.directory
+            .get(&city.trim().to_lowercase())
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|(k, _)| *k == kind)
+                    .map(|(_, line)| line.as_str())
+                    .take(Self::CONTACTS_SHOWN)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// One message from the person, with what we know about them.
@@ -631,6 +655,7 @@ impl Step<'_> {
     fn data_list(&self, list: DataList) -> Vec<String> {
         match list {
             DataList::Cities => self.input.facts.cities.clone(),
+            DataList::DirectoryCities => self.input.facts.directory_cities.clone(),
         }
     }
 
@@ -662,6 +687,23 @@ impl Step<'_> {
                         (otherwise, args)
                     }
                     (None, None) => (say.to_string(), args),
+                }
+            }
+            Some(fact) => {
+                let lines = match (fact.directory_kind(), &self.city) {
+                    (Some(kind), Some(city)) => self.input.facts.contacts(city, kind),
+                    _ => Vec::new(),
+                };
+                match (lines.is_empty(), otherwise) {
+                    (false, _) => {
+                        args.insert("contacts".to_string(), lines.join("\n"));
+                        (say.to_string(), args)
+                    }
+                    (true, Some(otherwise)) => {
+                        args.entry("city".to_string()).or_insert_with(|| "?".into());
+                        (otherwise, args)
+                    }
+                    (true, None) => (say.to_string(), args),
                 }
             }
         }

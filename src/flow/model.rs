@@ -87,6 +87,8 @@ pub struct NodeSpec {
 pub enum DataList {
     /// The cities of the payment schedule.
     Cities,
+    /// The cities of the directory staff keep (UNHCR, clinics, legal aid …).
+    DirectoryCities,
 }
 
 /// Facts from data that a message may show.
@@ -95,6 +97,28 @@ pub enum DataList {
 pub enum Fact {
     /// The next payment date for the person's city (`$city`, `$date`).
     PaymentDate,
+    /// The directory's entries of one kind for the person's city (`$city`, `$contacts`: one
+    /// line per entry, as staff typed it).
+    UnhcrContacts,
+    IomContacts,
+    ClinicContacts,
+    LegalContacts,
+    PoliceContacts,
+}
+
+impl Fact {
+    /// The directory kind a contacts fact shows.
+    pub fn directory_kind(self) -> Option<crate::domain::DirectoryKind> {
+        use crate::domain::DirectoryKind;
+        match self {
+            Fact::PaymentDate => None,
+            Fact::UnhcrContacts => Some(DirectoryKind::Unhcr),
+            Fact::IomContacts => Some(DirectoryKind::Iom),
+            Fact::ClinicContacts => Some(DirectoryKind::Clinic),
+            Fact::LegalContacts => Some(DirectoryKind::Legal),
+            Fact::PoliceContacts => Some(DirectoryKind::Police),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

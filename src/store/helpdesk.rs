@@ -20,6 +20,9 @@ pub enum TicketError {
     ClaimedBy(String),
     #[error("{0}")]
     Invalid(String),
+    /// A transfer to someone who could not see the ticket (it would be stranded).
+    #[error("{0}")]
+    CannotSee(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -265,11 +268,18 @@ impl Store {
                 "say whom to transfer to: another person, another language, or both".into(),
             ));
         }
-        if let Some(name) = to_user {
-            if self.user(name)?.is_none() {
-                return Err(TicketError::Invalid(format!("there is no user {name:?}")));
-            }
-        }
+        let receiver = match to_user {
+            Some(name) => match self.user(name)? {
+                None => return Err(TicketError::Invalid(format!("there is no user {name:?}"))),
+                Some(u) if u.disabled => {
+                    return Err(TicketError::CannotSee(format!(
+                        "{name} is disabled and cannot take tickets"
+                    )));
+                }
+                Some(u) => Some(u),
+            },
+            None => None,
+        };
         self.ticket_action(id, actor.name, "transfer", |_, t, now| {
             if t.status == TicketStatus::Closed {
                 return abort(TicketError::Closed(id));
@@ -279,6 +289,16 @@ impl Store {
             if let Some(lang) = to_language {
                 detail.push(format!("language {} -> {}", t.language, lang));
                 t.language = lang;
+            }
+            // Checked on the ticket as it will be (the new language included), inside the
+            // transaction, so the receiver can always open what they were given.
+            if let Some(receiver) = &receiver {
+                if let Some(reason) = crate::helpdesk::cannot_see_reason(receiver, t) {
+                    return abort(TicketError::CannotSee(format!(
+                        "{} cannot take this ticket: {reason}",
+                        receiver.name
+                    )));
+                }
             }
             t.claimed_by = to_user.map(str::to_string);
             t.claimed_at = to_user.map(|_| now);

@@ -11,11 +11,13 @@
 //! | `o/` | message id | OutboxItem |
 //! | `od/` | due time `/` message id | () — what the dispatcher may send now |
 //! | `or/` | phone `/` message id | () — a person's queued messages, in order |
-//! | `t/` | ticket id | Ticket |
+//! | `t/` | ticket number (1, 2, 3 …) | Ticket |
+//! | `meta/next-ticket` | — | the next ticket number (taken in the transaction that opens one) |
 //! | `to/` | phone | id of the contact's open ticket |
 //! | `u/` | user name | User |
-//! | `k/` | sha256(token) hex | user name |
+//! | `k/` | sha256(token) hex | {user, created_at, created_by} (older: the user name) |
 //! | `p/` | city (lower case) | PaymentEntry |
+//! | `d/` | city `/` kind `/` name (lower case) | DirectoryEntry |
 //! | `tc/` | phone | id of the ticket closed last (reopened within 24 h) |
 //! | `au/` | time, id | AuditEntry |
 //! | `sn/` | user `/` ticket | messages of the ticket the user has seen |
@@ -32,12 +34,14 @@
 //! Values are JSON. Every operation that changes several keys is one sled transaction, and a
 //! caller that must not lose it awaits [`Store::durable`] (group commit) before acknowledging.
 
+mod admin;
 mod broadcasts;
 mod commit;
 mod helpdesk;
 pub mod journal;
 mod privacy;
 
+pub use admin::{ApiToken, UserChange};
 pub use broadcasts::{BroadcastError, EnqueueCursor};
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
 pub use privacy::{Compaction, Erasure, PurgeReport, compact};
@@ -61,7 +65,7 @@ use crate::phone::PhoneNumber;
 pub enum StoreError {
     #[error(
         "the data folder {0} is in use by another kabar process (is `kabar serve` running?). \
-         Stop the server first, or make the change through its web API"
+         Stop the server first, or make the change in its web pages or API"
     )]
     Locked(PathBuf),
     #[error("storage error: {0}")]
@@ -161,6 +165,19 @@ fn put_outbox(
     Ok(())
 }
 
+/// Takes the next short ticket number, in the transaction that opens the ticket, so numbers
+/// survive restarts and stay small (sled's `generate_id` jumps by about a million at every
+/// restart). Stores from before the counter hold tickets with such large ids: a number already
+/// taken is skipped, so old tickets keep theirs.
+fn next_ticket_number(tx: &TransactionalTree) -> TxResult<u64> {
+    let mut number = tx_get::<u64>(tx, keys::NEXT_TICKET)?.unwrap_or(1);
+    while tx.get(keys::ticket(number).as_bytes())?.is_some() {
+        number += 1;
+    }
+    tx_put(tx, keys::NEXT_TICKET, &(number + 1))?;
+    Ok(number)
+}
+
 /// Removes an outbox item and its indexes; false when it was not queued.
 fn remove_outbox(tx: &TransactionalTree, id: u64) -> TxResult<bool> {
     let Some(old) = tx_get::<OutboxItem>(tx, &keys::outbox(id))? else {
@@ -181,6 +198,9 @@ mod keys {
 
     pub fn contact(p: &PhoneNumber) -> String {
         format!("c/{p}")
+    }
+    pub fn contact_prefix() -> String {
+        "c/".into()
     }
     pub fn session(p: &PhoneNumber) -> String {
         format!("s/{p}")
@@ -256,6 +276,8 @@ mod keys {
     pub fn broadcast_cursor(b: u64) -> String {
         format!("bc/{b:016x}")
     }
+    /// The next short ticket number (a counter, see `next_ticket_number`).
+    pub const NEXT_TICKET: &str = "meta/next-ticket";
     pub fn ticket(id: u64) -> String {
         format!("t/{id:016x}")
     }
@@ -285,6 +307,14 @@ mod keys {
     }
     pub fn failed(id: u64) -> String {
         format!("xf/{id:016x}")
+    }
+    pub fn directory(city: &str, kind: crate::domain::DirectoryKind, name: &str) -> String {
+        format!(
+            "d/{}/{}/{}",
+            city.to_lowercase(),
+            kind.name(),
+            name.to_lowercase()
+        )
     }
     pub fn payment(city: &str) -> String {
         format!("p/{}", city.to_lowercase())
@@ -686,7 +716,6 @@ impl Store {
         let reply_ids = (0..write.replies.len())
             .map(|_| self.next_id())
             .collect::<Result<Vec<_>, _>>()?;
-        let ticket_id = self.next_id()?;
         // A new ticket starts with the conversation so far (the history index, committed earlier).
         let history = match write.ticket {
             TicketChange::Open { .. } => self.history_ids(phone)?,
@@ -779,6 +808,7 @@ impl Store {
                     ) => {
                         let mut message_ids = history.clone();
                         message_ids.extend(&queued);
+                        let ticket_id = next_ticket_number(tx)?;
                         ticket = Some(Ticket {
                             id: ticket_id,
                             phone: phone.clone(),
@@ -1249,6 +1279,46 @@ impl Store {
         Ok(self.tree.remove(keys::payment(city).as_bytes())?.is_some())
     }
 
+    // ---- the directory staff keep ----
+
+    /// Every directory entry, by city, kind and name.
+    pub fn directory(&self) -> Result<Vec<DirectoryEntry>, StoreError> {
+        self.scan("d/")
+    }
+
+    /// Adds or replaces entries (same city, kind and name) in one transaction.
+    pub fn upsert_directory(&self, entries: &[DirectoryEntry]) -> Result<(), StoreError> {
+        self.tree.transaction(|tx| {
+            for e in entries {
+                tx_put(tx, &keys::directory(&e.city, e.kind, &e.name), e)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Replaces the entry at (`city`, `kind`, `name`) by `entry` (which may rename it), or
+    /// removes it when `entry` is `None`; false when there was no such entry.
+    pub fn replace_directory_entry(
+        &self,
+        city: &str,
+        kind: DirectoryKind,
+        name: &str,
+        entry: Option<&DirectoryEntry>,
+    ) -> Result<bool, StoreError> {
+        let old = keys::directory(city, kind, name);
+        let found = self.tree.transaction(|tx| {
+            if tx.remove(old.as_bytes())?.is_none() {
+                return Ok(false);
+            }
+            if let Some(e) = entry {
+                tx_put(tx, &keys::directory(&e.city, e.kind, &e.name), e)?;
+            }
+            Ok(true)
+        })?;
+        Ok(found)
+    }
+
     // ---- users and tokens ----
 
     pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
@@ -1272,21 +1342,6 @@ impl Store {
                 "a user named {:?} already exists",
                 user.name
             ))),
-        }
-    }
-
-    /// Stores a token by its hash for `user`.
-    pub fn add_token(&self, token_hash: &str, user: &str) -> Result<(), StoreError> {
-        self.tree
-            .insert(keys::token(token_hash).as_bytes(), encode(&user)?)?;
-        Ok(())
-    }
-
-    /// The user a token hash belongs to.
-    pub fn token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        match self.get::<String>(&keys::token(token_hash))? {
-            Some(name) => self.user(&name),
-            None => Ok(None),
         }
     }
 }

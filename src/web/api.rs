@@ -216,6 +216,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: "none",
     },
     Endpoint {
+        method: "get",
+        path: "/api/directory",
+        summary: "The directory of useful contacts per city {city, kind, name, phone, address, hours}",
+        roles: "any user",
+        body: "none",
+    },
+    Endpoint {
         method: "post",
         path: "/api/broadcasts",
         summary: "Draft a broadcast {name, texts: {tag: text}, fallback?, audience: {languages?, cities?, channels?, tags?, phones?}, send_at?} (201; 422 names each invalid field)",
@@ -258,6 +265,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: "json",
     },
     Endpoint {
+        method: "post",
+        path: "/api/directory",
+        summary: "Import directory entries as CSV city,kind,name,phone,address,hours (kind: unhcr|iom|clinic|legal|police; ?skip_invalid=true)",
+        roles: "staff, admin",
+        body: "csv",
+    },
+    Endpoint {
         method: "get",
         path: "/api/canned",
         summary: "Canned replies (?language=so)",
@@ -285,6 +299,48 @@ pub const ENDPOINTS: &[Endpoint] = &[
         roles: "supervisor, admin",
         body: "none",
     },
+    Endpoint {
+        method: "get",
+        path: "/api/users",
+        summary: "Users: name, role, languages, disabled (never a password hash)",
+        roles: "admin",
+        body: "none",
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/users",
+        summary: "Add a user {name, role, languages: [..], password} -> 201; 409 if the name is taken",
+        roles: "admin",
+        body: "json",
+    },
+    Endpoint {
+        method: "patch",
+        path: "/api/users/{name}",
+        summary: "Change a user {role?, languages?, disabled?, password?}; a disabled user's sessions and tokens stop at once",
+        roles: "admin",
+        body: "json",
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/tokens",
+        summary: "API tokens {id, user, created_at, created_by} (never the token itself)",
+        roles: "admin (all); anyone else their own",
+        body: "none",
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/tokens",
+        summary: "Create an API token {user} -> 201 {id, token}; the token is shown this once",
+        roles: "admin, or a user for themselves",
+        body: "json",
+    },
+    Endpoint {
+        method: "delete",
+        path: "/api/tokens/{id}",
+        summary: "Revoke a token; it stops working at once",
+        roles: "admin, or the token's user",
+        body: "none",
+    },
 ];
 
 /// `GET /api/openapi.json`
@@ -301,12 +357,20 @@ pub async fn openapi() -> Response {
                 "403": {"description": "the caller's role may not (or a session change without X-CSRF-Token)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             }
         });
-        if e.path.contains("{id}") {
+        if e.path.starts_with("/api/tickets/{id}") {
             op["responses"]["404"] =
                 serde_json::json!({"description": "no such ticket for the caller"});
-            op["responses"]["409"] =
-                serde_json::json!({"description": "claimed by someone else, or closed"});
+            op["responses"]["409"] = serde_json::json!({"description": "claimed by someone else, closed, or the receiver of a transfer could not see the ticket"});
             op["parameters"] = serde_json::json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+        }
+        for name in ["id", "name"] {
+            if !e.path.starts_with("/api/tickets") && e.path.contains(&format!("{{{name}}}")) {
+                op["responses"]["404"] = serde_json::json!({"description": "no such record"});
+                op["parameters"] = serde_json::json!([{"name": name, "in": "path", "required": true, "schema": {"type": "string"}}]);
+            }
+        }
+        if e.body == "json" {
+            op["responses"]["422"] = serde_json::json!({"description": "a field is missing or invalid (detail says which)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
         }
         if e.path.contains("{action}") {
             if let Some(a) = op["parameters"].as_array_mut() {
@@ -367,7 +431,7 @@ pub async fn openapi() -> Response {
 }
 
 /// Refuses users whose role is not in `roles`.
-fn require(user: &User, roles: &[Role]) -> Result<(), ApiError> {
+pub(super) fn require(user: &User, roles: &[Role]) -> Result<(), ApiError> {
     if roles.contains(&user.role) {
         Ok(())
     } else {
@@ -390,16 +454,16 @@ fn roles_text(roles: &[Role]) -> String {
 #[derive(Deserialize)]
 pub struct ImportQuery {
     #[serde(default)]
-    skip_invalid: bool,
+    pub skip_invalid: bool,
 }
 
 #[derive(Serialize)]
-struct RowErrorView {
+pub(super) struct RowErrorView {
     line: u64,
     reason: String,
 }
 
-fn row_errors(errors: &[crate::import::RowError]) -> Vec<RowErrorView> {
+pub(super) fn row_errors(errors: &[crate::import::RowError]) -> Vec<RowErrorView> {
     errors
         .iter()
         .map(|e| RowErrorView {
@@ -422,7 +486,7 @@ fn invalid_rows(errors: &[crate::import::RowError]) -> Response {
         .into_response()
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Response {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "store error");
     error(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -457,7 +521,7 @@ pub async fn payments(State(state): State<AppState>, headers: HeaderMap) -> Resp
 
 /// What every CSV import checks first: a staff or admin caller (with the CSRF token for a
 /// browser session), a readable file, and — unless `skip_invalid` — no invalid row.
-async fn checked_import<T: Send + 'static>(
+pub(super) async fn checked_import<T: Send + 'static>(
     state: &AppState,
     headers: &HeaderMap,
     query: &ImportQuery,
@@ -500,6 +564,12 @@ pub async fn import_payments(
     if let Err(e) = state.store.durable().await {
         return unavailable(e);
     }
+    let _ = state.store.audit(
+        &user.name,
+        "payments-import",
+        None,
+        &format!("{} cities", entries.len()),
+    );
     tracing::info!(user = %user.name, cities = entries.len(), "payment schedule updated");
     Json(serde_json::json!({
         "imported": entries.len(),
@@ -539,6 +609,15 @@ pub async fn import_contacts(
         Err(e) => return unavailable(e),
     };
     if let Err(e) = state.store.durable().await {
+        return unavailable(e);
+    }
+    // The import is in the trail; a failed audit write is an error, never dropped.
+    if let Err(e) = state.store.audit(
+        &user.name,
+        "contacts-import",
+        None,
+        &format!("{imported} contacts, {new} new"),
+    ) {
         return unavailable(e);
     }
     tracing::info!(user = %user.name, contacts = imported, "contacts imported");

@@ -121,10 +121,14 @@ pub fn principal(store: &Store, headers: &HeaderMap) -> Result<Option<Principal>
     let Some(session) = store.web_session(&token_hash(&token), crate::domain::now_ms())? else {
         return Ok(None);
     };
-    Ok(store.user(&session.user)?.map(|user| Principal {
-        user,
-        csrf: Some(session.csrf),
-    }))
+    // Read afresh on every request: a disabled user's sessions stop at once.
+    Ok(store
+        .user(&session.user)?
+        .filter(|user| !user.disabled)
+        .map(|user| Principal {
+            user,
+            csrf: Some(session.csrf),
+        }))
 }
 
 /// The `Set-Cookie` value for a new session (Secure when served over https).

@@ -1,5 +1,6 @@
 //! HTTP: provider webhooks, the JSON API, the simulator and operations endpoints.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
@@ -7,6 +8,7 @@ pub mod broadcast_pages;
 pub mod broadcasts;
 pub mod pages;
 pub mod simulator;
+pub mod staff;
 pub mod tickets;
 pub mod ui;
 pub mod webhooks;
@@ -19,7 +21,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -114,14 +116,30 @@ pub fn router(state: AppState) -> Router {
         .route("/api/audit", get(api::audit))
         .route("/api/figures", get(api::figures))
         .route("/api/canned", get(api::canned).post(api::add_canned))
-        .route("/api/openapi.json", get(api::openapi));
+        .route("/api/openapi.json", get(api::openapi))
+        .route(
+            "/api/users",
+            get(admin::api_users).post(admin::api_add_user),
+        )
+        .route("/api/users/{name}", patch(admin::api_change_user))
+        .route(
+            "/api/tokens",
+            get(admin::api_tokens).post(admin::api_create_token),
+        )
+        .route("/api/tokens/{id}", delete(admin::api_revoke_token))
+        .route(
+            "/api/directory",
+            get(staff::api_directory).post(staff::api_import_directory),
+        );
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }
     app = app
         .merge(ui::routes())
         .merge(assets::routes())
-        .merge(broadcast_pages::routes());
+        .merge(broadcast_pages::routes())
+        .merge(admin::routes())
+        .merge(staff::routes());
     let hsts = state.config.server.public_url.scheme() == "https";
     // A 100,000-row contacts file (~4 MB) is larger and slower than anything else: its own
     // body limit and timeout, outside the 14 s one.

@@ -42,6 +42,7 @@ impl From<TicketError> for ApiError {
             TicketError::Closed(_) => err(StatusCode::CONFLICT, "closed", e.to_string()),
             TicketError::ClaimedBy(_) => err(StatusCode::CONFLICT, "claimed", e.to_string()),
             TicketError::Invalid(_) => err(StatusCode::BAD_REQUEST, "invalid", e.to_string()),
+            TicketError::CannotSee(_) => err(StatusCode::CONFLICT, "cannot see", e.to_string()),
             TicketError::Store(e) => unavailable(e),
         }
     }

@@ -63,6 +63,9 @@ pub(crate) fn page(title: &str, principal: Option<&Principal>, body: Markup) -> 
                             @if p.user.role != Role::Interpreter { a href="/canned" { "Canned replies" } }
                             @if matches!(p.user.role, Role::Supervisor | Role::Admin) { a href="/figures" { "Figures" } }
                             @if super::broadcasts::may_broadcast(&p.user) { a href="/broadcasts" { "Broadcasts" } }
+                            @if matches!(p.user.role, Role::Staff | Role::Admin) { a href="/staff/payments" { "Payments" } a href="/staff/directory" { "Directory" } }
+                            @if p.user.role == Role::Admin { a href="/admin/users" { "Users" } }
+                            a href="/admin/tokens" { "API tokens" }
                             @if p.user.role == Role::Admin { a href="/audit" { "Audit" } }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(p.csrf.clone().unwrap_or_default());
@@ -114,7 +117,7 @@ fn local_time(state: &AppState, at: Millis) -> String {
 }
 
 /// Why a page can't be shown to the caller.
-enum NotSignedIn {
+pub(super) enum NotSignedIn {
     Login,
     Unavailable,
 }
@@ -129,7 +132,7 @@ impl IntoResponse for NotSignedIn {
 }
 
 /// The logged-in person, or a redirect to the login page.
-fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, NotSignedIn> {
+pub(super) fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, NotSignedIn> {
     match auth::principal(&state.store, headers) {
         Ok(Some(p)) if p.csrf.is_some() => Ok(p),
         Ok(_) => Err(NotSignedIn::Login),
@@ -156,7 +159,7 @@ pub(super) fn csrf_refused_page(principal: &Principal) -> Response {
     csrf_refused(principal)
 }
 
-fn forbidden(principal: &Principal, what: &str) -> Response {
+pub(super) fn forbidden(principal: &Principal, what: &str) -> Response {
     (
         StatusCode::FORBIDDEN,
         page(
@@ -297,7 +300,7 @@ async fn login(
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
         .unwrap_or(false);
-    let Some(user) = user.filter(|_| ok) else {
+    let Some(user) = user.filter(|u| ok && !u.disabled) else {
         state.login_limiter.failed(&name);
         // Failed logins are in the trail (the name as typed, cut short: never a password).
         let typed: String = name.chars().take(64).collect();
@@ -368,7 +371,7 @@ async fn logout(
         .into_response()
 }
 
-fn csrf_refused(principal: &Principal) -> Response {
+pub(super) fn csrf_refused(principal: &Principal) -> Response {
     (
         StatusCode::FORBIDDEN,
         page(

@@ -751,6 +751,7 @@ impl TestApp {
             languages,
             password_hash: kabar::web::auth::hash_password("test password 123").unwrap(),
             created_at: kabar::domain::now_ms(),
+            disabled: false,
         };
         self.store.add_user(&user).unwrap();
         let token = kabar::web::auth::new_token();

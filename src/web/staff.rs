@@ -1,0 +1,547 @@
+//! Staff data while the server runs: the directory of useful contacts per city (UNHCR, IOM,
+//! clinics, legal aid, police), which the flows show people instead of "ask staff".
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::api::{ImportQuery, checked_import, rfc3339, row_errors, unavailable};
+use crate::domain::{DirectoryEntry, now_ms};
+
+pub fn entry_json(e: &DirectoryEntry) -> serde_json::Value {
+    serde_json::json!({
+        "city": e.city,
+        "kind": e.kind.name(),
+        "name": e.name,
+        "phone": e.phone,
+        "address": e.address,
+        "hours": e.hours,
+        "updated_at": rfc3339(e.updated_at),
+    })
+}
+
+/// `GET /api/directory`: every entry (any signed-in user: interpreters pass them on too).
+pub async fn api_directory(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(e) = super::tickets::caller(&state, &headers, None).await {
+        return e.into_response();
+    }
+    match state.store.directory() {
+        Ok(entries) => Json(entries.iter().map(entry_json).collect::<Vec<_>>()).into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// `POST /api/directory` (staff, admins) with a CSV body `city,kind,name,phone,address,hours`:
+/// the same checks and line-numbered errors as the other imports; audited.
+pub async fn api_import_directory(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Response {
+    let (user, parsed) = match checked_import(&state, &headers, &query, &body, |b| {
+        crate::import::parse_directory(b)
+    })
+    .await
+    {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let entries = crate::import::directory_entries(&parsed.rows, now_ms());
+    if let Err(e) = state.store.upsert_directory(&entries) {
+        return unavailable(e);
+    }
+    let _ = state.store.audit(
+        &user.name,
+        "directory-import",
+        None,
+        &format!("{} entr(y/ies)", entries.len()),
+    );
+    if let Err(e) = state.store.durable().await {
+        return unavailable(e);
+    }
+    tracing::info!(user = %user.name, entries = entries.len(), "directory updated");
+    Json(serde_json::json!({
+        "imported": entries.len(),
+        "skipped": row_errors(&parsed.errors),
+    }))
+    .into_response()
+}
+
+// ---- pages for staff and admins: payment schedule, contacts, directory ----
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use maud::{Markup, html};
+
+use super::auth::Principal;
+use super::ui::{NotSignedIn, csrf_refused, forbidden, page, signed_in};
+use crate::domain::{DirectoryKind, PaymentEntry, Role};
+use crate::import::RowError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff/payments", get(payments_page))
+        .route("/staff/payments/import", post(payments_import))
+        .route("/staff/payments/edit", post(payments_edit))
+        .route("/staff/contacts", get(contacts_page))
+        .route("/staff/contacts/import", post(contacts_import))
+        .route("/staff/directory", get(directory_page))
+        .route("/staff/directory/import", post(directory_import))
+        .route("/staff/directory/edit", post(directory_edit))
+}
+
+/// Staff and admins only; a change must carry the CSRF token.
+fn staff(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: Option<&HashMap<String, String>>,
+) -> Result<Principal, Box<Response>> {
+    let p = signed_in(state, headers).map_err(|e| Box::new(NotSignedIn::into_response(e)))?;
+    if !matches!(p.user.role, Role::Staff | Role::Admin) {
+        return Err(Box::new(forbidden(&p, "manage staff data")));
+    }
+    if let Some(form) = form {
+        if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
+            return Err(Box::new(csrf_refused(&p)));
+        }
+    }
+    Ok(p)
+}
+
+/// What happened, shown above the page.
+enum Outcome {
+    Done(String),
+    Refused(String),
+    Rows(Vec<RowError>),
+}
+
+fn outcome_markup(outcome: &Option<Outcome>) -> Markup {
+    html! {
+        @match outcome {
+            Some(Outcome::Done(text)) => p.notice role="status" { (text) },
+            Some(Outcome::Refused(text)) => p.error role="alert" { (text) },
+            Some(Outcome::Rows(rows)) => div.error role="alert" {
+                p { (rows.len()) " invalid row(s); nothing was imported. Fix them and import again:" }
+                ul { @for e in rows.iter().take(100) { li { "line " (e.line) ": " (e.reason) } } }
+            },
+            None => {},
+        }
+    }
+}
+
+fn import_form(action: &str, csrf: &str, columns: &str) -> Markup {
+    html! {
+        form.panel method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            h2 { "Import" }
+            p { "Paste the CSV file (first line: " code { (columns) } "). Every row is checked first; nothing is imported if any row is invalid." }
+            p { textarea name="csv" rows="8" cols="80" required {} }
+            button { "Import" }
+        }
+    }
+}
+
+fn status_of(outcome: &Option<Outcome>) -> StatusCode {
+    match outcome {
+        Some(Outcome::Rows(_)) | Some(Outcome::Refused(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    }
+}
+
+// payments
+
+fn payments_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> Response {
+    let entries = state.store.payments().unwrap_or_default();
+    let csrf = p.csrf.clone().unwrap_or_default();
+    let body = html! {
+        h1 { "Payment schedule" }
+        (outcome_markup(&outcome))
+        p { "The allowance flow tells people the next date for their city." }
+        table {
+            thead { tr { th { "City" } th { "Next date" } th { "Note (staff only)" } th { "Updated" } } }
+            tbody { @for e in &entries { tr {
+                td { bdi { (e.city) } }
+                td { form method="post" action="/staff/payments/edit" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="city" value=(e.city);
+                    input type="date" name="date" value=(e.next_payment_date.to_string()) required;
+                    " " button { "Save" }
+                } }
+                td { (e.note.clone().unwrap_or_default()) }
+                td { (rfc3339(e.updated_at)) }
+            } } }
+        }
+        (import_form("/staff/payments/import", &csrf, "city,next_payment_date,note"))
+    };
+    (status_of(&outcome), page("Payment schedule", Some(p), body)).into_response()
+}
+
+async fn payments_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match staff(&state, &headers, None) {
+        Ok(p) => payments_answer(&state, &p, None),
+        Err(r) => *r,
+    }
+}
+
+async fn payments_import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let p = match staff(&state, &headers, Some(&form)) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let csv = form.get("csv").cloned().unwrap_or_default();
+    let outcome = match crate::import::parse_payments(csv.as_bytes()) {
+        Err(e) => Outcome::Refused(e.to_string()),
+        Ok(parsed) if !parsed.errors.is_empty() => Outcome::Rows(parsed.errors),
+        Ok(parsed) => {
+            let entries = crate::import::payment_entries(&parsed.rows, now_ms());
+            match state.store.upsert_payments(&entries) {
+                Ok(()) => {
+                    let _ = state.store.audit(
+                        &p.user.name,
+                        "payments-import",
+                        None,
+                        &format!("{} cities", entries.len()),
+                    );
+                    if let Err(e) = state.store.durable().await {
+                        return unavailable(e);
+                    }
+                    Outcome::Done(format!("{} cities updated.", entries.len()))
+                }
+                Err(e) => return unavailable(e),
+            }
+        }
+    };
+    payments_answer(&state, &p, Some(outcome))
+}
+
+async fn payments_edit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let p = match staff(&state, &headers, Some(&form)) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let city = form.get("city").map(|c| c.trim()).unwrap_or_default();
+    let date = form.get("date").map(|d| d.trim()).unwrap_or_default();
+    let existing = match state.store.payments() {
+        Ok(entries) => entries
+            .into_iter()
+            .find(|e| e.city.eq_ignore_ascii_case(city)),
+        Err(e) => return unavailable(e),
+    };
+    let outcome = match (existing, crate::import::parse_date(date)) {
+        (None, _) => Outcome::Refused(format!("{city:?} is not in the schedule; import it first")),
+        (Some(_), Err(reason)) => Outcome::Refused(reason),
+        (Some(old), Ok(next_payment_date)) => {
+            let entry = PaymentEntry {
+                next_payment_date,
+                updated_at: now_ms(),
+                ..old.clone()
+            };
+            if let Err(e) = state.store.upsert_payments(std::slice::from_ref(&entry)) {
+                return unavailable(e);
+            }
+            let _ = state.store.audit(
+                &p.user.name,
+                "payment-edit",
+                None,
+                &format!(
+                    "{}: {} -> {}",
+                    entry.city, old.next_payment_date, next_payment_date
+                ),
+            );
+            if let Err(e) = state.store.durable().await {
+                return unavailable(e);
+            }
+            Outcome::Done(format!("{}: next date {}.", entry.city, next_payment_date))
+        }
+    };
+    payments_answer(&state, &p, Some(outcome))
+}
+
+// contacts
+
+async fn contacts_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match staff(&state, &headers, None) {
+        Ok(p) => contacts_answer(&state, &p, &query, None),
+        Err(r) => *r,
+    }
+}
+
+/// At most this many contacts are listed; the search narrows it down.
+const CONTACTS_SHOWN: usize = 200;
+
+fn contacts_answer(
+    state: &AppState,
+    p: &Principal,
+    query: &HashMap<String, String>,
+    outcome: Option<Outcome>,
+) -> Response {
+    let get = |name: &str| query.get(name).map(|v| v.trim()).unwrap_or_default();
+    let (q, language, city, opted_out) = (get("q"), get("language"), get("city"), get("opted_out"));
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let contacts = match state.store.contacts() {
+        Ok(c) => c,
+        Err(e) => return unavailable(e),
+    };
+    let matching: Vec<_> = contacts
+        .iter()
+        .filter(|c| {
+            q.is_empty()
+                || (!digits.is_empty() && c.phone.as_str().contains(&digits))
+                || c.case_id
+                    .as_deref()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(q))
+        })
+        .filter(|c| language.is_empty() || c.language.is_some_and(|l| l.tag() == language))
+        .filter(|c| {
+            city.is_empty()
+                || c.city
+                    .as_deref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(city))
+        })
+        .filter(|c| opted_out != "yes" || c.opted_out)
+        .collect();
+    let csrf = p.csrf.clone().unwrap_or_default();
+    let body = html! {
+        h1 { "Contacts" }
+        (outcome_markup(&outcome))
+        form method="get" action="/staff/contacts" {
+            label { "Phone or case id " input name="q" value=(q); }
+            " "
+            label { "Language " select name="language" {
+                option value="" { "any" }
+                @for l in crate::i18n::Lang::ALL { option value=(l.tag()) selected[l.tag() == language] { (l.english_name()) } } } }
+            " "
+            label { "City " input name="city" value=(city) size="12"; }
+            " "
+            label { input type="checkbox" name="opted_out" value="yes" checked[opted_out == "yes"]; " opted out only" }
+            " " button { "Search" }
+        }
+        p { (matching.len()) " of " (contacts.len()) " contact(s)"
+            @if matching.len() > CONTACTS_SHOWN { "; the first " (CONTACTS_SHOWN) " are shown" } "." }
+        table {
+            thead { tr { th { "Phone" } th { "Language" } th { "City" } th { "Case id" } th { "Name" } th { "Notices" } } }
+            tbody { @for c in matching.iter().take(CONTACTS_SHOWN) { tr {
+                td { (c.phone.as_str()) }
+                td { (c.language.map(|l| l.tag()).unwrap_or("")) }
+                td { bdi { (c.city.clone().unwrap_or_default()) } }
+                td { (c.case_id.clone().unwrap_or_default()) }
+                td { bdi { (c.name.clone().unwrap_or_default()) } }
+                td { @if c.opted_out { strong { "opted out" } } @else { "yes" } }
+            } } }
+        }
+        (import_form("/staff/contacts/import", &csrf, "phone,language,city,case_id,name"))
+    };
+    (status_of(&outcome), page("Contacts", Some(p), body)).into_response()
+}
+
+async fn contacts_import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let p = match staff(&state, &headers, Some(&form)) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let csv = form.get("csv").cloned().unwrap_or_default();
+    let outcome = match crate::import::parse_contacts(csv.as_bytes()) {
+        Err(e) => Outcome::Refused(e.to_string()),
+        Ok(parsed) if !parsed.errors.is_empty() => Outcome::Rows(parsed.errors),
+        Ok(parsed) => {
+            let mut new = 0;
+            for batch in parsed.rows.chunks(1000) {
+                match state.store.upsert_contacts(batch) {
+                    Ok(n) => new += n,
+                    Err(e) => return unavailable(e),
+                }
+            }
+            let _ = state.store.audit(
+                &p.user.name,
+                "contacts-import",
+                None,
+                &format!("{} contacts, {new} new", parsed.rows.len()),
+            );
+            if let Err(e) = state.store.durable().await {
+                return unavailable(e);
+            }
+            Outcome::Done(format!(
+                "{} contact(s) imported: {new} new, {} updated.",
+                parsed.rows.len(),
+                parsed.rows.len() - new
+            ))
+        }
+    };
+    contacts_answer(&state, &p, &HashMap::new(), Some(outcome))
+}
+
+// directory
+
+fn directory_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> Response {
+    let entries = state.store.directory().unwrap_or_default();
+    let csrf = p.csrf.clone().unwrap_or_default();
+    let body = html! {
+        h1 { "Directory" }
+        (outcome_markup(&outcome))
+        p { "People who ask how to reach UNHCR get the entries of their city, exactly as written here. Leave a field empty to drop it; a phone or an address is needed." }
+        table {
+            thead { tr { th { "City" } th { "Kind" } th { "Name" } th { "Phone" } th { "Address" } th { "Hours" } th {} } }
+            // A form cannot wrap a table row: each row's fields name their form instead.
+            tbody { @for (i, e) in entries.iter().enumerate() { @let id = format!("entry-{i}"); tr {
+                td { input form=(id) name="city" value=(e.city) size="10" required; }
+                td { select form=(id) name="kind" { @for k in DirectoryKind::ALL { option value=(k.name()) selected[k == e.kind] { (k.name()) } } } }
+                td { input form=(id) name="name" value=(e.name) dir="auto" required; }
+                td { input form=(id) name="phone" value=(e.phone.clone().unwrap_or_default()) size="14"; }
+                td { input form=(id) name="address" value=(e.address.clone().unwrap_or_default()) dir="auto"; }
+                td { input form=(id) name="hours" value=(e.hours.clone().unwrap_or_default()) size="14"; }
+                td { form id=(id) method="post" action="/staff/directory/edit" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="old_city" value=(e.city);
+                    input type="hidden" name="old_kind" value=(e.kind.name());
+                    input type="hidden" name="old_name" value=(e.name);
+                    button name="do" value="save" { "Save" } " " button name="do" value="delete" { "Delete" }
+                } }
+            } } }
+        }
+        (import_form("/staff/directory/import", &csrf, "city,kind,name,phone,address,hours"))
+    };
+    (status_of(&outcome), page("Directory", Some(p), body)).into_response()
+}
+
+async fn directory_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match staff(&state, &headers, None) {
+        Ok(p) => directory_answer(&state, &p, None),
+        Err(r) => *r,
+    }
+}
+
+async fn directory_import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let p = match staff(&state, &headers, Some(&form)) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let csv = form.get("csv").cloned().unwrap_or_default();
+    let outcome = match crate::import::parse_directory(csv.as_bytes()) {
+        Err(e) => Outcome::Refused(e.to_string()),
+        Ok(parsed) if !parsed.errors.is_empty() => Outcome::Rows(parsed.errors),
+        Ok(parsed) => {
+            let entries = crate::import::directory_entries(&parsed.rows, now_ms());
+            if let Err(e) = state.store.upsert_directory(&entries) {
+                return unavailable(e);
+            }
+            let _ = state.store.audit(
+                &p.user.name,
+                "directory-import",
+                None,
+                &format!("{} entr(y/ies)", entries.len()),
+            );
+            if let Err(e) = state.store.durable().await {
+                return unavailable(e);
+            }
+            Outcome::Done(format!("{} entr(y/ies) imported.", entries.len()))
+        }
+    };
+    directory_answer(&state, &p, Some(outcome))
+}
+
+async fn directory_edit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let p = match staff(&state, &headers, Some(&form)) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let f = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let (Some(old_city), Some(old_kind), Some(old_name)) = (
+        f("old_city"),
+        f("old_kind").and_then(DirectoryKind::parse),
+        f("old_name"),
+    ) else {
+        return directory_answer(
+            &state,
+            &p,
+            Some(Outcome::Refused(
+                "that entry form is incomplete; reload the page".into(),
+            )),
+        );
+    };
+    let delete = f("do") == Some("delete");
+    let replacement = if delete {
+        None
+    } else {
+        match crate::import::directory_fields(
+            0,
+            f("city"),
+            f("kind"),
+            f("name"),
+            f("phone"),
+            f("address"),
+            f("hours"),
+        ) {
+            Ok(row) => crate::import::directory_entries(&[row], now_ms()).pop(),
+            Err(reason) => return directory_answer(&state, &p, Some(Outcome::Refused(reason))),
+        }
+    };
+    match state
+        .store
+        .replace_directory_entry(old_city, old_kind, old_name, replacement.as_ref())
+    {
+        Ok(false) => directory_answer(
+            &state,
+            &p,
+            Some(Outcome::Refused(format!(
+                "{old_name} in {old_city} is no longer in the directory"
+            ))),
+        ),
+        Ok(true) => {
+            let detail = match &replacement {
+                Some(e) => format!(
+                    "{} {old_name} in {old_city} -> {}",
+                    old_kind.name(),
+                    e.line()
+                ),
+                None => format!("{} {old_name} in {old_city} deleted", old_kind.name()),
+            };
+            let _ = state
+                .store
+                .audit(&p.user.name, "directory-edit", None, &detail);
+            if let Err(e) = state.store.durable().await {
+                return unavailable(e);
+            }
+            directory_answer(
+                &state,
+                &p,
+                Some(Outcome::Done(if delete {
+                    "Entry deleted.".into()
+                } else {
+                    "Entry saved.".into()
+                })),
+            )
+        }
+        Err(e) => unavailable(e),
+    }
+}
