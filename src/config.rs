@@ -65,6 +65,10 @@ pub struct ServerConfig {
     pub public_url: url::Url,
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// Below this much free space on the data folder's disk, `/healthz` says "degraded" and
+    /// staff see a warning, well before writes start failing.
+    #[serde(default = "default_min_free_mb")]
+    pub min_free_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -217,6 +221,9 @@ fn default_public_url() -> url::Url {
 }
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./data")
+}
+fn default_min_free_mb() -> u64 {
+    200
 }
 fn default_flows() -> PathBuf {
     PathBuf::from("./flows")

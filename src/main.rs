@@ -119,7 +119,17 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
+        Command::Serve => match serve(config) {
+            Err(e)
+                if e.downcast_ref::<kabar::RunError>()
+                    .is_some_and(|e| matches!(e, kabar::RunError::StoreBroken(_))) =>
+            {
+                eprintln!("kabar: {e}");
+                // EX_TEMPFAIL: the service manager restarts kabar (see the systemd unit).
+                return ExitCode::from(RESTART_EXIT_CODE);
+            }
+            other => other,
+        },
         Command::Check => check(&config),
         Command::User {
             command:
@@ -153,6 +163,12 @@ fn main() -> ExitCode {
 }
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The exit code when the store cannot continue and a restart is the way back (EX_TEMPFAIL).
+const RESTART_EXIT_CODE: u8 = 75;
+/// The longest a stop may take once asked for. Past it kabar exits anyway: every webhook it
+/// acknowledged is in the intake journal, which the next start replays.
+const STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
 fn serve(config: Config) -> CliResult {
     let runtime = tokio::runtime::Runtime::new()?;
@@ -211,6 +227,21 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+    // A watchdog outside the runtime, so that nothing the server waits on (a broken store,
+    // a provider that does not answer, a stuck client) can keep it from stopping.
+    let watchdog = std::thread::Builder::new()
+        .name("kabar-stop-watchdog".into())
+        .spawn(|| {
+            std::thread::sleep(STOP_DEADLINE);
+            eprintln!(
+                "kabar: the stop took longer than {}s; exiting now (acknowledged messages are in the intake journal and are answered at the next start)",
+                STOP_DEADLINE.as_secs()
+            );
+            std::process::exit(1);
+        });
+    if watchdog.is_err() {
+        eprintln!("kabar: cannot start the stop watchdog");
     }
 }
 

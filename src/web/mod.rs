@@ -61,6 +61,8 @@ pub struct Shared {
     pub hours: crate::helpdesk::hours::BusinessHours,
     pub events: crate::helpdesk::Events,
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// The data folder's disk (free space in `/healthz`, `/metrics` and the staff banner).
+    pub disk: crate::ops::DiskWatch,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -147,8 +149,9 @@ async fn index(State(state): State<AppState>) -> Html<String> {
     )
 }
 
-/// 200 while the store accepts durable writes; a provider that is down (the gateway phone)
-/// makes it "degraded" but still 200, since messages wait safely in the outbox.
+/// 200 while the store accepts durable writes; a provider that is down (the gateway phone) or
+/// a disk running low on space makes it "degraded" but still 200 (messages wait safely in the
+/// outbox; the disk is not full yet). 503 when the store cannot write.
 async fn healthz(State(state): State<AppState>) -> Response {
     let store_ok = match state.store.check_writable().await {
         Ok(()) => true,
@@ -161,7 +164,20 @@ async fn healthz(State(state): State<AppState>) -> Response {
         "status": if store_ok { "ok" } else { "down" },
         "store": if store_ok { "writable" } else { "not writable" },
         "outbox": state.store.outbox_depth(),
+        "intake_backlog": state.store.intake_backlog(),
     });
+    let low = state.disk.low();
+    if let Some(space) = state.disk.space() {
+        body["disk"] = serde_json::json!({
+            "free_bytes": space.free_bytes,
+            "total_bytes": space.total_bytes,
+            "min_free_bytes": state.disk.min_free_bytes(),
+            "state": if low { "low" } else { "ok" },
+        });
+    }
+    if low && store_ok {
+        body["status"] = "degraded".into();
+    }
     if state.channels.gateway.is_some() {
         let gateway = match state.channels.gateway_health.get() {
             None => serde_json::json!({"state": "unknown (nothing sent yet)"}),
@@ -195,6 +211,17 @@ async fn metrics(State(state): State<AppState>) -> Response {
     if let Some((up, _, _)) = state.channels.gateway_health.get() {
         state.metrics.gateway_up.set(i64::from(up));
     }
+    let low = state.disk.low();
+    if let Some(space) = state.disk.space() {
+        let bytes = |b: u64| i64::try_from(b).unwrap_or(i64::MAX);
+        state.metrics.disk_free_bytes.set(bytes(space.free_bytes));
+        state.metrics.disk_total_bytes.set(bytes(space.total_bytes));
+    }
+    state.metrics.disk_low.set(i64::from(low));
+    state
+        .metrics
+        .intake_backlog
+        .set(i64::try_from(state.store.intake_backlog()).unwrap_or(i64::MAX));
     (
         [(
             header::CONTENT_TYPE,

@@ -90,6 +90,9 @@ fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String
                             }
                         }
                     }
+                    @if let (Some(_), Some(warning)) = (principal, crate::ops::storage_warning()) {
+                        p role="alert" style="background:#fdecea;border:1px solid #c62828;padding:.5rem 1rem;margin:0" { (warning) }
+                    }
                     main { (body) }
                 }
             }
