@@ -53,6 +53,29 @@ enum Command {
         #[command(subcommand)]
         command: PaymentsCommand,
     },
+    /// Write an encrypted backup to FILE: from the running server through its API (--url and
+    /// an admin's --token), or straight from the data folder when the server is stopped.
+    Backup {
+        file: PathBuf,
+        /// The running server, e.g. http://127.0.0.1:8080 (default: the data folder when it is
+        /// not in use, else `server.listen`).
+        #[arg(long)]
+        url: Option<String>,
+        /// An admin's API token (`kabar token create`), for a running server.
+        #[arg(long, env = "KABAR_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Read the passphrase from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        passphrase_stdin: bool,
+    },
+    /// Restore a backup into an empty data folder (the server stopped); refuses a folder that
+    /// has data.
+    Restore {
+        file: PathBuf,
+        /// Read the passphrase from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        passphrase_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,6 +175,10 @@ fn main() -> ExitCode {
         Command::Payments {
             command: PaymentsCommand::List,
         } => list_payments(&config),
+        Command::Backup {
+            file, url, token, ..
+        } => backup(&config, &file, url, token),
+        Command::Restore { file, .. } => restore(&config, &file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -474,5 +501,124 @@ fn list_payments(config: &Config) -> CliResult {
             e.note.unwrap_or_default()
         );
     }
+    Ok(())
+}
+
+/// The first line of standard input, for passphrases.
+fn passphrase_from_stdin() -> Result<String, Box<dyn std::error::Error>> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let passphrase = line.trim_end_matches(['\n', '\r']).to_string();
+    if passphrase.chars().count() < kabar::web::backup::MIN_PASSPHRASE {
+        return Err(format!(
+            "the backup passphrase needs at least {} characters",
+            kabar::web::backup::MIN_PASSPHRASE
+        )
+        .into());
+    }
+    Ok(passphrase)
+}
+
+/// Writes `FILE.partial` and renames it once complete: a failed backup never looks like one.
+fn backup(
+    config: &Config,
+    file: &std::path::Path,
+    url: Option<String>,
+    token: Option<String>,
+) -> CliResult {
+    let passphrase = passphrase_from_stdin()?;
+    let partial = file.with_extension("partial");
+    let result = (|| -> CliResult {
+        let direct = match url {
+            Some(_) => None,
+            None => match Store::open(&config.server.data_dir) {
+                Ok(store) => Some(store),
+                Err(kabar::store::StoreError::Locked(_)) => None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let out = std::fs::File::create(&partial)
+            .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        let mut out = std::io::BufWriter::new(out);
+        match direct {
+            Some(store) => {
+                let summary =
+                    store.write_encrypted_backup(&config.server.data_dir, &passphrase, &mut out)?;
+                eprintln!(
+                    "backup of the stopped data folder: {} keys, {} files",
+                    summary.keys, summary.files
+                );
+            }
+            None => {
+                let url = url.unwrap_or_else(|| format!("http://{}", config.server.listen));
+                let token = token.ok_or(
+                    "the server is running: pass an admin's API token with --token or KABAR_TOKEN",
+                )?;
+                let runtime = tokio::runtime::Runtime::new()?;
+                runtime.block_on(download_backup(&url, &token, &passphrase, &mut out))?;
+                eprintln!("backup downloaded from {url}");
+            }
+        }
+        let out = out.into_inner().map_err(|e| e.into_error())?;
+        out.sync_all()?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => {
+            std::fs::rename(&partial, file)
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+async fn download_backup(
+    url: &str,
+    token: &str,
+    passphrase: &str,
+    out: &mut impl std::io::Write,
+) -> CliResult {
+    let mut response = reqwest::Client::new()
+        .get(format!("{}/api/backup", url.trim_end_matches('/')))
+        .bearer_auth(token)
+        .header(kabar::web::backup::PASSPHRASE_HEADER, passphrase)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the server at {url}: {e}"))?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        return Err(format!(
+            "the server refused the backup ({status}): {}",
+            body["detail"].as_str().unwrap_or("no reason given")
+        )
+        .into());
+    }
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("the download broke off: {e}"))?
+    {
+        out.write_all(&chunk)?;
+    }
+    Ok(())
+}
+
+fn restore(config: &Config, file: &std::path::Path) -> CliResult {
+    let passphrase = passphrase_from_stdin()?;
+    let input =
+        std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let summary = kabar::store::backup::restore(input, &passphrase, &config.server.data_dir)?;
+    println!(
+        "restored {} keys and {} files into {}; start the server to answer what was waiting",
+        summary.keys,
+        summary.files,
+        config.server.data_dir.display()
+    );
     Ok(())
 }

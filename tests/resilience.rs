@@ -615,3 +615,231 @@ async fn low_disk_space_is_reported_before_it_runs_out() {
     let (status, _) = kabar.terminate(Duration::from_secs(10));
     assert!(status.success());
 }
+
+/// Runs a `kabar` command with `stdin`; its exit success, stdout and stderr.
+fn kabar_try(data: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kabar"))
+        .args(args)
+        .env("KABAR_SERVER__DATA_DIR", data)
+        .env("KABAR_CONTENT__FLOWS", manifest_dir().join("flows"))
+        .env("KABAR_CONTENT__LOCALES", manifest_dir().join("locales"))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn wrote_in(kabar: &Kabar, http: &reqwest::Client, phone: &str, text: &str) -> bool {
+    let Ok(r) = http
+        .get(format!("{}/simulator/history", kabar.base))
+        .query(&[("phone", phone)])
+        .send()
+        .await
+    else {
+        return false;
+    };
+    let list: serde_json::Value = r.json().await.unwrap_or_default();
+    list.as_array().is_some_and(|l| {
+        l.iter()
+            .any(|m| m["direction"] == "in" && m["text"] == text)
+    })
+}
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_messages_arrive_restores_every_acknowledged_message() {
+    let data = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("kabar.log");
+    let backups = tempfile::tempdir().unwrap();
+    let file = backups.path().join("office.age");
+    kabar_cli(
+        data.path(),
+        &[
+            "user",
+            "add",
+            "amina",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "a long enough password\n",
+    );
+    let token = kabar_cli(data.path(), &["token", "create", "amina"], "")
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let mut kabar = Kabar::start(data.path(), &log, &[]);
+    kabar.wait_up(&http).await;
+
+    let before = phones(400, 20);
+    for phone in &before {
+        assert_eq!(kabar.send(&http, phone, "before the backup").await, 202);
+    }
+    // More keep arriving while the backup runs.
+    let sender = {
+        let base = kabar.base.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for phone in phones(401, 200) {
+                let _ = http
+                    .post(format!("{base}/simulator/send"))
+                    .json(&serde_json::json!({"phone": phone, "text": "during"}))
+                    .send()
+                    .await;
+            }
+        })
+    };
+    let backup = {
+        let (data, file, url, token) = (
+            data.path().to_path_buf(),
+            file.clone(),
+            kabar.base.clone(),
+            token.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            kabar_try(
+                &data,
+                &[
+                    "backup",
+                    file.to_str().unwrap(),
+                    "--url",
+                    &url,
+                    "--token",
+                    &token,
+                    "--passphrase-stdin",
+                ],
+                &format!("{PASSPHRASE}\n"),
+            )
+        })
+        .await
+        .unwrap()
+    };
+    assert!(backup.0, "backup through the API: {}", backup.2);
+    assert!(file.exists());
+    sender.await.unwrap();
+    // An API backup needs an admin and a passphrase.
+    let refused = http
+        .get(format!("{}/api/backup", kabar.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400, "no passphrase");
+    let anonymous = http
+        .get(format!("{}/api/backup", kabar.base))
+        .header("x-backup-passphrase", PASSPHRASE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let (status, _) = kabar.terminate(Duration::from_secs(10));
+    assert!(status.success());
+
+    // Restore into an empty folder, start there: every message acknowledged before the
+    // backup began is in it (and answered).
+    let restored = tempfile::tempdir().unwrap();
+    let target = restored.path().join("data");
+    let (ok, _, err) = kabar_try(
+        &target,
+        &["restore", file.to_str().unwrap(), "--passphrase-stdin"],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(ok, "restore: {err}");
+    let mut copy = Kabar::start(&target, &log, &[]);
+    copy.wait_up(&http).await;
+    let started = Instant::now();
+    for phone in &before {
+        while !wrote_in(&copy, &http, phone, "before the backup").await {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{phone}'s message is missing from the restored store:\n{}",
+                copy.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    wait_all_answered(&copy, &http, &before).await;
+    // New messages get new ids (nothing restored is overwritten).
+    assert_eq!(copy.send(&http, "+628124020001", "after").await, 202);
+    wait_all_answered(&copy, &http, &["+628124020001".to_string()]).await;
+    assert!(wrote_in(&copy, &http, &before[0], "before the backup").await);
+    let (status, _) = copy.terminate(Duration::from_secs(10));
+    assert!(status.success());
+
+    // A folder with data is never overwritten.
+    let (ok, _, err) = kabar_try(
+        &target,
+        &["restore", file.to_str().unwrap(), "--passphrase-stdin"],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(!ok && err.contains("not empty"), "{err}");
+
+    // A wrong passphrase is refused with a clear message, and nothing is written.
+    let elsewhere = restored.path().join("wrong");
+    let (ok, _, err) = kabar_try(
+        &elsewhere,
+        &["restore", file.to_str().unwrap(), "--passphrase-stdin"],
+        "not the passphrase at all\n",
+    );
+    assert!(!ok && err.contains("wrong passphrase"), "{err}");
+    assert!(!elsewhere.exists(), "nothing restored");
+
+    // A truncated backup is refused, not half-restored.
+    let bytes = std::fs::read(&file).unwrap();
+    for cut in [bytes.len() / 2, bytes.len() - 7] {
+        let truncated = backups.path().join("cut.age");
+        std::fs::write(&truncated, &bytes[..cut]).unwrap();
+        let into = restored.path().join(format!("cut{cut}"));
+        let (ok, _, err) = kabar_try(
+            &into,
+            &["restore", truncated.to_str().unwrap(), "--passphrase-stdin"],
+            &format!("{PASSPHRASE}\n"),
+        );
+        assert!(!ok && err.contains("incomplete"), "cut at {cut}: {err}");
+        assert!(!into.exists(), "nothing restored from a cut file");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(restored.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".kabar-restore"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "staging folders cleaned up: {leftovers:?}"
+    );
+
+    // With the server stopped, the command line reads the data folder itself.
+    let offline = backups.path().join("offline.age");
+    let (ok, _, err) = kabar_try(
+        data.path(),
+        &["backup", offline.to_str().unwrap(), "--passphrase-stdin"],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(ok, "{err}");
+    let again = restored.path().join("offline");
+    let (ok, _, err) = kabar_try(
+        &again,
+        &["restore", offline.to_str().unwrap(), "--passphrase-stdin"],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(ok, "{err}");
+}

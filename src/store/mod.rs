@@ -25,6 +25,7 @@
 //! Values are JSON. Every operation that changes several keys is one sled transaction, and a
 //! caller that must not lose it awaits [`Store::durable`] (group commit) before acknowledging.
 
+pub mod backup;
 mod commit;
 mod helpdesk;
 pub mod journal;

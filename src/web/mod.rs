@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod simulator;
 pub mod tickets;
 pub mod ui;
@@ -97,7 +98,7 @@ pub fn router(state: AppState) -> Router {
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }
-    app = app.merge(ui::routes());
+    app = app.merge(ui::routes()).merge(backup::routes());
     app.fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -64,7 +64,7 @@ textarea { width: 100%; min-height: 5rem; font: inherit; box-sizing: border-box;
 .error { color: #b42318; }
 "#;
 
-fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String> {
+pub(super) fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String> {
     Html(
         html! {
             (DOCTYPE)
@@ -82,7 +82,7 @@ fn page(title: &str, principal: Option<&Principal>, body: Markup) -> Html<String
                             @if works_tickets(&p.user) { a href="/queue" { "Queue" } }
                             @if p.user.role != Role::Interpreter { a href="/canned" { "Canned replies" } }
                             @if matches!(p.user.role, Role::Supervisor | Role::Admin) { a href="/figures" { "Figures" } }
-                            @if p.user.role == Role::Admin { a href="/audit" { "Audit" } }
+                            @if p.user.role == Role::Admin { a href="/audit" { "Audit" } a href="/backup" { "Backup" } }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(p.csrf.clone().unwrap_or_default());
                                 span { (p.user.name) " · " (role_name(p.user.role)) " " }
@@ -136,7 +136,7 @@ fn local_time(state: &AppState, at: Millis) -> String {
 }
 
 /// Why a page can't be shown to the caller.
-enum NotSignedIn {
+pub(super) enum NotSignedIn {
     Login,
     Unavailable,
 }
@@ -153,7 +153,7 @@ impl IntoResponse for NotSignedIn {
 }
 
 /// The logged-in person, or a redirect to the login page.
-fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, NotSignedIn> {
+pub(super) fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, NotSignedIn> {
     match auth::principal(&state.store, headers) {
         Ok(Some(p)) if p.csrf.is_some() => Ok(p),
         Ok(_) => Err(NotSignedIn::Login),
@@ -164,7 +164,7 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, NotSign
     }
 }
 
-fn forbidden(principal: &Principal, what: &str) -> Response {
+pub(super) fn forbidden(principal: &Principal, what: &str) -> Response {
     (
         StatusCode::FORBIDDEN,
         page(
