@@ -262,6 +262,14 @@ impl App {
             self.disk.clone(),
             self.shutdown_tx.subscribe(),
         ));
+        let backups = self.config.backup.clone().map(|config| {
+            background.spawn(ops::run_scheduled_backups(
+                self.store.clone(),
+                self.config.server.data_dir.clone(),
+                config,
+                self.shutdown_tx.subscribe(),
+            ))
+        });
         let router = self.router();
         let shutdown_tx = self.shutdown_tx.clone();
         let (broken_reason_tx, mut broken_reason) = tokio::sync::oneshot::channel::<String>();
@@ -282,6 +290,11 @@ impl App {
         let _ = dispatcher.await;
         let _ = on_call.await;
         let _ = resume.await;
+        if let Some(backups) = backups {
+            // A backup being written is cut short (its .partial file is not a backup).
+            backups.abort();
+            let _ = backups.await;
+        }
         if let Some(intake) = intake {
             let _ = intake.await;
         }

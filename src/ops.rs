@@ -96,6 +96,117 @@ impl DiskWatch {
     }
 }
 
+/// File names of scheduled backups: `kabar-YYYYmmdd-HHMMSS.age` (UTC), so that they sort by
+/// time and their age can be read from the name.
+const BACKUP_NAME: &str = "kabar-%Y%m%d-%H%M%S.age";
+
+/// When the newest scheduled backup in `dir` was taken, from its name.
+fn newest_backup(dir: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
+    backups_in(dir).into_iter().last().map(|(at, _)| at)
+}
+
+/// Scheduled backups in `dir`, oldest first.
+fn backups_in(dir: &Path) -> Vec<(chrono::DateTime<chrono::Utc>, PathBuf)> {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<_> = listing
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let at = chrono::NaiveDateTime::parse_from_str(&name, BACKUP_NAME).ok()?;
+            Some((at.and_utc(), e.path()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Writes one scheduled backup (through `.partial` and a rename, so a half-written one never
+/// counts) and deletes the oldest beyond `keep`.
+pub fn scheduled_backup(
+    store: &crate::store::Store,
+    data_dir: &Path,
+    config: &crate::config::BackupConfig,
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(&config.dir)
+        .map_err(|e| format!("cannot create {}: {e}", config.dir.display()))?;
+    // Left by a stop in the middle of a backup.
+    if let Ok(listing) = std::fs::read_dir(&config.dir) {
+        for item in listing.filter_map(|e| e.ok()) {
+            let name = item.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("kabar-") && name.ends_with(".age.partial") {
+                let _ = std::fs::remove_file(item.path());
+            }
+        }
+    }
+    let name = chrono::Utc::now().format(BACKUP_NAME).to_string();
+    let path = config.dir.join(&name);
+    let partial = config.dir.join(format!("{name}.partial"));
+    let written = std::fs::File::create(&partial)
+        .map_err(|e| e.to_string())
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            store
+                .write_encrypted_backup(data_dir, &config.passphrase, &mut out)
+                .map_err(|e| e.to_string())?;
+            let file = out.into_inner().map_err(|e| e.to_string())?;
+            file.sync_all().map_err(|e| e.to_string())
+        })
+        .and_then(|()| std::fs::rename(&partial, &path).map_err(|e| e.to_string()));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(format!("{}: {e}", path.display()));
+    }
+    let all = backups_in(&config.dir);
+    let surplus = all.len().saturating_sub(config.keep as usize);
+    for (_, old) in all.into_iter().take(surplus) {
+        if let Err(e) = std::fs::remove_file(&old) {
+            tracing::warn!(error = %e, file = %old.display(), "cannot delete an old backup");
+        }
+    }
+    Ok(path)
+}
+
+/// Takes a scheduled backup whenever the newest in `[backup] dir` is `every_hours` old (at
+/// once after a start if it is overdue), until shutdown.
+pub async fn run_scheduled_backups(
+    store: std::sync::Arc<crate::store::Store>,
+    data_dir: PathBuf,
+    config: crate::config::BackupConfig,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let every = chrono::Duration::hours(i64::from(config.every_hours));
+    loop {
+        let due = newest_backup(&config.dir).map_or(chrono::Utc::now(), |at| at + every);
+        let wait = (due - chrono::Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            // Looked at again at least hourly: the clock of a laptop that slept moves on.
+            _ = tokio::time::sleep(wait.min(std::time::Duration::from_secs(3600))) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        if chrono::Utc::now() < due {
+            continue;
+        }
+        let (store, data_dir, config_now) = (store.clone(), data_dir.clone(), config.clone());
+        let outcome =
+            tokio::task::spawn_blocking(move || scheduled_backup(&store, &data_dir, &config_now))
+                .await;
+        match outcome {
+            Ok(Ok(path)) => tracing::info!(file = %path.display(), "scheduled backup written"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "scheduled backup failed; trying again in an hour");
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "scheduled backup task failed"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -843,3 +843,81 @@ async fn a_backup_taken_while_messages_arrive_restores_every_acknowledged_messag
     );
     assert!(ok, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_backups_are_taken_when_due_and_the_oldest_deleted() {
+    let data = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("kabar.log");
+    let dir = tempfile::tempdir().unwrap();
+    // Three old backups (by name) and a leftover of a backup cut short.
+    for name in [
+        "kabar-20260101-000000.age",
+        "kabar-20260102-000000.age",
+        "kabar-20260103-000000.age",
+        "kabar-20260104-000000.age.partial",
+    ] {
+        std::fs::write(dir.path().join(name), b"old").unwrap();
+    }
+    let http = reqwest::Client::new();
+    let env = [
+        ("KABAR_BACKUP__DIR", dir.path().display().to_string()),
+        ("KABAR_BACKUP__EVERY_HOURS", "24".to_string()),
+        ("KABAR_BACKUP__KEEP", "2".to_string()),
+        ("KABAR_BACKUP__PASSPHRASE", PASSPHRASE.to_string()),
+    ];
+    let mut kabar = Kabar::start(data.path(), &log, &env);
+    kabar.wait_up(&http).await;
+    assert_eq!(kabar.send(&http, "+628124100001", "salam").await, 202);
+    wait_all_answered(&kabar, &http, &["+628124100001".to_string()]).await;
+    let names = || -> Vec<String> {
+        let mut n: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    let started = Instant::now();
+    // The old ones are overdue: a backup is taken at start, and only `keep` remain.
+    // (The cut-short leftover is cleaned up too.)
+    let done = |n: &[String]| {
+        n.len() == 2
+            && n[0] == "kabar-20260103-000000.age"
+            && n[1].starts_with("kabar-")
+            && n[1].ends_with(".age")
+    };
+    while !done(&names()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no scheduled backup: {:?}\n{}",
+            names(),
+            kabar.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _) = kabar.terminate(Duration::from_secs(10));
+    assert!(status.success());
+    // It is a real backup: it restores, with the message in it.
+    let newest = dir.path().join(&names()[1]);
+    let target = tempfile::tempdir().unwrap();
+    let target = target.path().join("data");
+    let (ok, out, err) = kabar_try(
+        &target,
+        &["restore", newest.to_str().unwrap(), "--passphrase-stdin"],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("restored"), "{out}");
+    let store = kabar::store::Store::open(&target).unwrap();
+    let phone = kabar::phone::PhoneNumber::parse("+628124100001").unwrap();
+    assert!(
+        store
+            .history(&phone)
+            .unwrap()
+            .iter()
+            .any(|m| m.text == "salam"),
+        "the message is in the scheduled backup"
+    );
+}
