@@ -921,3 +921,138 @@ async fn scheduled_backups_are_taken_when_due_and_the_oldest_deleted() {
         "the message is in the scheduled backup"
     );
 }
+
+/// The browser's backup page: admins only, CSRF-checked, passphrase typed twice, and the
+/// download is an age file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_downloads_a_backup_from_the_browser() {
+    let data = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("kabar.log");
+    kabar_cli(
+        data.path(),
+        &[
+            "user",
+            "add",
+            "amina",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &format!("{STAFF_PASSWORD}\n"),
+    );
+    add_staff(data.path());
+    let http = reqwest::Client::new();
+    let mut kabar = Kabar::start(data.path(), &log, &[]);
+    kabar.wait_up(&http).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie_of = |name: &'static str| {
+        let browser = browser.clone();
+        let base = kabar.base.clone();
+        async move {
+            let login = browser
+                .post(format!("{base}/login"))
+                .form(&[("name", name), ("password", STAFF_PASSWORD)])
+                .send()
+                .await
+                .unwrap();
+            login
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .expect("signed in")
+                .to_string()
+        }
+    };
+    // Staff may not.
+    let staff = cookie_of("rahel").await;
+    let page = browser
+        .get(format!("{}/backup", kabar.base))
+        .header("cookie", &staff)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403);
+
+    let admin = cookie_of("amina").await;
+    let page = browser
+        .get(format!("{}/backup", kabar.base))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries a CSRF token")
+        .to_string();
+    let post = |fields: Vec<(&'static str, String)>| {
+        let browser = browser.clone();
+        let url = format!("{}/backup", kabar.base);
+        let admin = admin.clone();
+        async move {
+            browser
+                .post(url)
+                .header("cookie", admin)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let forged = post(vec![
+        ("csrf", "forged".into()),
+        ("passphrase", PASSPHRASE.into()),
+        ("confirm", PASSPHRASE.into()),
+    ])
+    .await;
+    assert_eq!(forged.status(), 403, "CSRF checked");
+    let differ = post(vec![
+        ("csrf", csrf.clone()),
+        ("passphrase", PASSPHRASE.into()),
+        ("confirm", "something else entirely".into()),
+    ])
+    .await;
+    assert_eq!(differ.status(), 400);
+    assert!(differ.text().await.unwrap().contains("differ"));
+    let download = post(vec![
+        ("csrf", csrf.clone()),
+        ("passphrase", PASSPHRASE.into()),
+        ("confirm", PASSPHRASE.into()),
+    ])
+    .await;
+    assert_eq!(download.status(), 200);
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let bytes = download.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1"), "an age file");
+    let (status, _) = kabar.terminate(Duration::from_secs(10));
+    assert!(status.success());
+    // And it restores.
+    let file = logs.path().join("browser.age");
+    std::fs::write(&file, &bytes).unwrap();
+    let target = logs.path().join("restored");
+    let (ok, _, err) = kabar_try(
+        &target,
+        &["restore", file.to_str().unwrap(), "--passphrase-stdin"],
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(ok, "{err}");
+    let store = kabar::store::Store::open(&target).unwrap();
+    assert!(
+        store.user("amina").unwrap().is_some(),
+        "users are in the backup"
+    );
+}
