@@ -57,6 +57,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     #[serde(default)]
     pub broadcasts: BroadcastsConfig,
+    /// Scheduled local backups; absent = none (backups on demand still work).
+    pub backup: Option<BackupConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +117,28 @@ fn default_approval_over() -> u64 {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Where the encrypted backups go (best on another disk, e.g. a USB stick).
+    pub dir: PathBuf,
+    #[serde(default = "default_backup_every_hours")]
+    pub every_hours: u32,
+    /// How many backups to keep; older ones are deleted.
+    #[serde(default = "default_backup_keep")]
+    pub keep: u32,
+    /// The passphrase they are encrypted with (at least 10 characters; better given as
+    /// KABAR_BACKUP__PASSPHRASE than written in the file).
+    pub passphrase: String,
+}
+
+fn default_backup_every_hours() -> u32 {
+    24
+}
+fn default_backup_keep() -> u32 {
+    7
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
@@ -123,6 +147,10 @@ pub struct ServerConfig {
     pub public_url: url::Url,
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// Below this much free space on the data folder's disk, `/healthz` says "degraded" and
+    /// staff see a warning, well before writes start failing.
+    #[serde(default = "default_min_free_mb")]
+    pub min_free_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -279,6 +307,9 @@ fn default_public_url() -> url::Url {
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./data")
 }
+fn default_min_free_mb() -> u64 {
+    200
+}
 fn default_flows() -> PathBuf {
     PathBuf::from("./flows")
 }
@@ -375,6 +406,21 @@ impl Config {
             return Err(invalid(
                 "server.public_url must be an http:// or https:// URL".into(),
             ));
+        }
+        if let Some(b) = &self.backup {
+            if b.every_hours == 0 || b.keep == 0 {
+                return Err(invalid(
+                    "backup.every_hours and backup.keep must be at least 1".into(),
+                ));
+            }
+            if b.passphrase.chars().count() < 10 {
+                return Err(invalid(
+                    "backup.passphrase needs at least 10 characters".into(),
+                ));
+            }
+            if b.dir.as_os_str().is_empty() {
+                return Err(invalid("backup.dir must be set".into()));
+            }
         }
         if let Some(t) = &self.twilio {
             if t.from.is_none() && t.messaging_service_sid.is_none() {

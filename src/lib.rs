@@ -12,6 +12,7 @@ pub mod helpdesk;
 pub mod i18n;
 pub mod import;
 pub mod metrics;
+pub mod ops;
 pub mod outbox;
 pub mod phone;
 pub mod processor;
@@ -50,6 +51,25 @@ pub enum StartError {
     #[error("config broadcasts: {0}")]
     Broadcasts(String),
 }
+
+/// Why a running server stopped other than on request.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Every acknowledged message is still in the intake journal: the service manager's
+    /// restart replays and answers it.
+    #[error(
+        "the store cannot continue after a failed write ({0}); kabar stopped so that a restart \
+         re-opens it. Nothing acknowledged is lost: the restart answers every message in the \
+         intake journal"
+    )]
+    StoreBroken(String),
+}
+
+/// How often contacts with messages left unanswered (a failed store write, a full disk) are
+/// tried again without waiting for their next message or a restart.
+const RESUME_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Loads and validates locales and flows.
 pub fn load_content(config: &Config) -> Result<(Localizer, Flows), StartError> {
@@ -116,6 +136,8 @@ pub struct App {
     pub processor: Arc<Processor>,
     pub hours: helpdesk::hours::BusinessHours,
     pub events: helpdesk::Events,
+    /// The data folder's disk, judged against `[server] min_free_mb`.
+    pub disk: ops::DiskWatch,
     localizer: Arc<Localizer>,
     /// The time tests can move: the WhatsApp window, quiet hours, `send_at`, on-call reminders.
     clock: Clock,
@@ -209,7 +231,9 @@ impl App {
             runtime: background.handle(),
         });
         let (shutdown_tx, _) = watch::channel(false);
+        let disk = ops::DiskWatch::new(&config.server.data_dir, config.server.min_free_mb);
         Ok(App {
+            disk,
             config: Arc::new(config),
             store,
             metrics,
@@ -241,16 +265,19 @@ impl App {
             views: Default::default(),
             dispatcher: self.dispatcher.clone(),
             clock: self.clock.clone(),
+            disk: self.disk.clone(),
         }))
     }
 
     /// Serves until `stop` resolves, then shuts down gracefully: in-flight requests finish,
-    /// live streams end, sends in flight record their outcome, the store is flushed.
+    /// live streams end, sends in flight record their outcome, the intake stores what webhooks
+    /// acknowledged and the journal is trimmed, the store is flushed. Ends early with
+    /// [`RunError::StoreBroken`] when the store cannot continue (after the same shutdown).
     pub async fn run(
         self,
         listener: TcpListener,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), RunError> {
         let resumed = self.processor.resume_pending().unwrap_or_else(|e| {
             tracing::error!(error = %e, "cannot read pending messages");
             0
@@ -262,12 +289,22 @@ impl App {
             );
         }
         let background = self.background.handle();
+        // The intake stops only once no webhook can append any more, so its last pass
+        // leaves the journal empty.
+        let (intake_stop_tx, intake_stop_rx) = watch::channel(false);
+        let (broken_tx, broken_rx) = tokio::sync::oneshot::channel::<String>();
         let intake = self.store.take_intake().map(|rx| {
-            background.spawn(self.processor.clone().run_intake(
+            let run = self.processor.clone().run_intake(
                 rx,
                 self.metrics.clone(),
-                self.shutdown_tx.subscribe(),
-            ))
+                intake_stop_rx,
+                self.disk.clone(),
+            );
+            background.spawn(async move {
+                if let processor::IntakeEnd::StoreBroken(reason) = run.await {
+                    let _ = broken_tx.send(reason);
+                }
+            })
         });
         let dispatcher =
             background.spawn(self.dispatcher.clone().run(self.shutdown_tx.subscribe()));
@@ -299,20 +336,46 @@ impl App {
             }
             .run(self.shutdown_tx.subscribe()),
         );
+        let resume = background.spawn(resume_unanswered(
+            self.processor.clone(),
+            self.disk.clone(),
+            self.shutdown_tx.subscribe(),
+        ));
+        let backups = self.config.backup.clone().map(|config| {
+            background.spawn(ops::run_scheduled_backups(
+                self.store.clone(),
+                self.config.server.data_dir.clone(),
+                config,
+                self.shutdown_tx.subscribe(),
+            ))
+        });
         let router = self.router();
         let shutdown_tx = self.shutdown_tx.clone();
+        let (broken_reason_tx, mut broken_reason) = tokio::sync::oneshot::channel::<String>();
         let result = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
-                stop.await;
-                tracing::info!("shutting down: finishing requests in flight");
+                tokio::select! {
+                    _ = stop => tracing::info!("shutting down: finishing requests in flight"),
+                    Ok(reason) = broken_rx => {
+                        tracing::error!(%reason, "the store cannot continue: stopping for a restart");
+                        let _ = broken_reason_tx.send(reason);
+                    }
+                }
                 let _ = shutdown_tx.send(true);
             })
             .await;
         let _ = self.shutdown_tx.send(true);
+        let _ = intake_stop_tx.send(true);
         let _ = dispatcher.await;
         let _ = on_call.await;
         let _ = retention.await;
         let _ = broadcasts.await;
+        let _ = resume.await;
+        if let Some(backups) = backups {
+            // A backup being written is cut short (its .partial file is not a backup).
+            backups.abort();
+            let _ = backups.await;
+        }
         if let Some(intake) = intake {
             let _ = intake.await;
         }
@@ -320,6 +383,32 @@ impl App {
             tracing::error!(error = %e, "final flush failed");
         }
         tracing::info!("stopped");
-        result
+        result?;
+        match broken_reason.try_recv() {
+            Ok(reason) => Err(RunError::StoreBroken(reason)),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// Tries contacts with unanswered messages again every [`RESUME_EVERY`]: a message whose
+/// answer could not be written (a full disk) stays in the inbox, and this answers it once the
+/// store works again. Contacts being answered are skipped by `schedule`. Checks the disk too,
+/// for the staff pages' warning.
+async fn resume_unanswered(
+    processor: Arc<Processor>,
+    disk: ops::DiskWatch,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(RESUME_EVERY) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        // Keeps the staff pages' warning current even when nobody polls /healthz.
+        disk.low();
+        if let Err(e) = processor.resume_pending() {
+            tracing::warn!(error = %e, "cannot look for unanswered messages");
+        }
     }
 }

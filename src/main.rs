@@ -69,6 +69,29 @@ enum Command {
     /// from the disk (sled keeps removed values in old pages). Run while the server is stopped;
     /// the server also does it at start-up after an erasure or purge.
     Compact,
+    /// Write an encrypted backup to FILE: from the running server through its API (--url and
+    /// an admin's --token), or straight from the data folder when the server is stopped.
+    Backup {
+        file: PathBuf,
+        /// The running server, e.g. http://127.0.0.1:8080 (default: the data folder when it is
+        /// not in use, else `server.listen`).
+        #[arg(long)]
+        url: Option<String>,
+        /// An admin's API token (`kabar token create`), for a running server.
+        #[arg(long, env = "KABAR_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Read the passphrase from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        passphrase_stdin: bool,
+    },
+    /// Restore a backup into an empty data folder (the server stopped); refuses a folder that
+    /// has data.
+    Restore {
+        file: PathBuf,
+        /// Read the passphrase from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        passphrase_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,7 +172,17 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
+        Command::Serve => match serve(config) {
+            Err(e)
+                if e.downcast_ref::<kabar::RunError>()
+                    .is_some_and(|e| matches!(e, kabar::RunError::StoreBroken(_))) =>
+            {
+                eprintln!("kabar: {e}");
+                // EX_TEMPFAIL: the service manager restarts kabar (see the systemd unit).
+                return ExitCode::from(RESTART_EXIT_CODE);
+            }
+            other => other,
+        },
         Command::Check => check(&config),
         Command::User {
             command:
@@ -180,6 +213,10 @@ fn main() -> ExitCode {
         Command::Directory {
             command: DirectoryCommand::List,
         } => list_directory(&config),
+        Command::Backup {
+            file, url, token, ..
+        } => backup(&config, &file, url, token),
+        Command::Restore { file, .. } => restore(&config, &file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -191,6 +228,12 @@ fn main() -> ExitCode {
 }
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The exit code when the store cannot continue and a restart is the way back (EX_TEMPFAIL).
+const RESTART_EXIT_CODE: u8 = 75;
+/// The longest a stop may take once asked for. Past it kabar exits anyway: every webhook it
+/// acknowledged is in the intake journal, which the next start replays.
+const STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
 fn serve(config: Config) -> CliResult {
     let runtime = tokio::runtime::Runtime::new()?;
@@ -252,6 +295,21 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+    // A watchdog outside the runtime, so that nothing the server waits on (a broken store,
+    // a provider that does not answer, a stuck client) can keep it from stopping.
+    let watchdog = std::thread::Builder::new()
+        .name("kabar-stop-watchdog".into())
+        .spawn(|| {
+            std::thread::sleep(STOP_DEADLINE);
+            eprintln!(
+                "kabar: the stop took longer than {}s; exiting now (acknowledged messages are in the intake journal and are answered at the next start)",
+                STOP_DEADLINE.as_secs()
+            );
+            std::process::exit(1);
+        });
+    if watchdog.is_err() {
+        eprintln!("kabar: cannot start the stop watchdog");
     }
 }
 
@@ -600,5 +658,123 @@ fn list_directory(config: &Config) -> CliResult {
         ])?;
     }
     out.flush()?;
+    Ok(())
+}
+/// The first line of standard input, for passphrases.
+fn passphrase_from_stdin() -> Result<String, Box<dyn std::error::Error>> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let passphrase = line.trim_end_matches(['\n', '\r']).to_string();
+    if passphrase.chars().count() < kabar::web::backup::MIN_PASSPHRASE {
+        return Err(format!(
+            "the backup passphrase needs at least {} characters",
+            kabar::web::backup::MIN_PASSPHRASE
+        )
+        .into());
+    }
+    Ok(passphrase)
+}
+
+/// Writes `FILE.partial` and renames it once complete: a failed backup never looks like one.
+fn backup(
+    config: &Config,
+    file: &std::path::Path,
+    url: Option<String>,
+    token: Option<String>,
+) -> CliResult {
+    let passphrase = passphrase_from_stdin()?;
+    let partial = file.with_extension("partial");
+    let result = (|| -> CliResult {
+        let direct = match url {
+            Some(_) => None,
+            None => match Store::open(&config.server.data_dir) {
+                Ok(store) => Some(store),
+                Err(kabar::store::StoreError::Locked(_)) => None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let out = std::fs::File::create(&partial)
+            .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        let mut out = std::io::BufWriter::new(out);
+        match direct {
+            Some(store) => {
+                let summary =
+                    store.write_encrypted_backup(&config.server.data_dir, &passphrase, &mut out)?;
+                eprintln!(
+                    "backup of the stopped data folder: {} keys, {} files",
+                    summary.keys, summary.files
+                );
+            }
+            None => {
+                let url = url.unwrap_or_else(|| format!("http://{}", config.server.listen));
+                let token = token.ok_or(
+                    "the server is running: pass an admin's API token with --token or KABAR_TOKEN",
+                )?;
+                let runtime = tokio::runtime::Runtime::new()?;
+                runtime.block_on(download_backup(&url, &token, &passphrase, &mut out))?;
+                eprintln!("backup downloaded from {url}");
+            }
+        }
+        let out = out.into_inner().map_err(|e| e.into_error())?;
+        out.sync_all()?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => {
+            std::fs::rename(&partial, file)
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+async fn download_backup(
+    url: &str,
+    token: &str,
+    passphrase: &str,
+    out: &mut impl std::io::Write,
+) -> CliResult {
+    let mut response = reqwest::Client::new()
+        .get(format!("{}/api/backup", url.trim_end_matches('/')))
+        .bearer_auth(token)
+        .header(kabar::web::backup::PASSPHRASE_HEADER, passphrase)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the server at {url}: {e}"))?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        return Err(format!(
+            "the server refused the backup ({status}): {}",
+            body["detail"].as_str().unwrap_or("no reason given")
+        )
+        .into());
+    }
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("the download broke off: {e}"))?
+    {
+        out.write_all(&chunk)?;
+    }
+    Ok(())
+}
+
+fn restore(config: &Config, file: &std::path::Path) -> CliResult {
+    let passphrase = passphrase_from_stdin()?;
+    let input =
+        std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let summary = kabar::store::backup::restore(input, &passphrase, &config.server.data_dir)?;
+    println!(
+        "restored {} keys and {} files into {}; start the server to answer what was waiting",
+        summary.keys,
+        summary.files,
+        config.server.data_dir.display()
+    );
     Ok(())
 }

@@ -39,6 +39,12 @@ pub struct Metrics {
     pub inbox_depth: Gauge,
     /// 1 when the gateway phone answered its last send, 0 when it did not.
     pub gateway_up: Gauge,
+    /// Free and total bytes on the data folder's disk; 1 in `disk_low` below `min_free_mb`.
+    pub disk_free_bytes: Gauge,
+    pub disk_total_bytes: Gauge,
+    pub disk_low: Gauge,
+    /// Acknowledged messages not yet moved from the intake journal into the store.
+    pub intake_backlog: Gauge,
     pub webhook_seconds: HistogramFamily,
     /// Content-Security-Policy violations browsers reported (a page broke under the CSP, or
     /// something tried to inject a script).
@@ -73,6 +79,30 @@ impl Metrics {
             "csp_violations",
             "Content-Security-Policy violations reported by browsers",
             csp_violations.clone(),
+        );
+        let disk_free_bytes = Gauge::default();
+        let disk_total_bytes = Gauge::default();
+        let disk_low = Gauge::default();
+        let intake_backlog = Gauge::default();
+        registry.register(
+            "disk_free_bytes",
+            "Bytes still free on the data folder's disk",
+            disk_free_bytes.clone(),
+        );
+        registry.register(
+            "disk_total_bytes",
+            "Size of the data folder's disk",
+            disk_total_bytes.clone(),
+        );
+        registry.register(
+            "disk_low",
+            "1 when free space on the data folder's disk is below server.min_free_mb",
+            disk_low.clone(),
+        );
+        registry.register(
+            "intake_backlog",
+            "Acknowledged messages still in the intake journal, not yet in the store",
+            intake_backlog.clone(),
         );
         registry.register(
             "messages_in",
@@ -118,6 +148,10 @@ impl Metrics {
             outbox_depth,
             inbox_depth,
             gateway_up,
+            disk_free_bytes,
+            disk_total_bytes,
+            disk_low,
+            intake_backlog,
             webhook_seconds,
             csp_violations,
         }

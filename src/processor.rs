@@ -54,6 +54,67 @@ const WORKERS: usize = 32;
 /// tasks in memory.
 const MAX_ACTIVE_CONTACTS: usize = 1024;
 
+/// Pause between attempts to store an accepted message while the store fails.
+const STORE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+/// The longest the intake's last pass waits for sled's flush on a clean stop.
+const LAST_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
+/// Failed attempts, with room on the disk, after which the store is judged unable to continue.
+const FAILURES_WITH_ROOM: u32 = 5;
+
+/// Why the intake task ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntakeEnd {
+    /// The server is stopping (what could be stored was; the rest stays in the journal).
+    Stopped,
+    /// The store keeps failing although the disk has room: only a restart (which replays
+    /// the journal) gets it going again.
+    StoreBroken(String),
+}
+
+enum BatchEnd {
+    Stopped,
+    Broken(String),
+}
+
+/// How [`Processor::store_batch`] treats a failing store.
+enum Retry<'a> {
+    /// Retry until the stop signal; give up as broken after failures with room on the disk.
+    Until(
+        &'a mut tokio::sync::watch::Receiver<bool>,
+        &'a crate::ops::DiskWatch,
+    ),
+    /// Try once (the last pass on a clean stop).
+    No,
+}
+
+/// Counts store failures and says when they mean the store cannot continue; logs them without
+/// flooding the log while the disk is full.
+#[derive(Default)]
+struct StoreFailures {
+    total: u32,
+    with_room: u32,
+}
+
+impl StoreFailures {
+    fn failed(&mut self, error: &StoreError, disk: &crate::ops::DiskWatch) -> Option<String> {
+        self.total += 1;
+        let room = disk.has_room();
+        if room {
+            self.with_room += 1;
+        } else {
+            self.with_room = 0;
+        }
+        if self.total == 1 || self.total % 30 == 0 {
+            tracing::error!(
+                error = %error,
+                disk_has_room = room,
+                "cannot store an accepted message (kept in the journal); retrying"
+            );
+        }
+        (self.with_room >= FAILURES_WITH_ROOM).then(|| error.to_string())
+    }
+}
+
 /// What the processor is wired to.
 pub struct Parts {
     pub store: Arc<Store>,
@@ -118,69 +179,150 @@ impl Processor {
     /// The intake task: moves journaled messages into the store in arrival order (dropping
     /// provider retries), then schedules their contacts. Entries leave the journal only once
     /// sled has them on disk; until then a restart replays them.
+    ///
+    /// `stop` turns true once no webhook can append any more (the server stopped accepting);
+    /// the intake then makes one last pass over what is left, without retrying, so that a
+    /// clean stop leaves nothing in the journal and a broken store cannot hold the stop up.
+    /// It ends early with [`IntakeEnd::StoreBroken`] when the store keeps failing although
+    /// the disk has room again: sled cannot continue after a failed write, and a restart
+    /// (which replays the journal) is the way back.
     pub async fn run_intake(
         self: Arc<Self>,
         mut intake: IntakeReader,
         metrics: Arc<Metrics>,
-        mut shutdown: tokio::sync::watch::Receiver<bool>,
-    ) {
+        mut stop: tokio::sync::watch::Receiver<bool>,
+        disk: crate::ops::DiskWatch,
+    ) -> IntakeEnd {
         loop {
-            self.wait_for_room().await;
             let read = tokio::select! {
-                read = intake.next() => read,
-                _ = async { shutdown.wait_for(|stop| *stop).await.map(|_| ()) } => return,
+                read = async {
+                    self.wait_for_room().await;
+                    intake.next().await
+                } => read,
+                _ = stop.wait_for(|stop| *stop) => break,
             };
             let batch = match read {
                 Ok(batch) => batch,
-                Err(StoreError::Closed) => return,
+                Err(StoreError::Closed) => return IntakeEnd::Stopped,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the intake journal; retrying");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    continue;
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                        _ = stop.wait_for(|stop| *stop) => break,
+                    }
                 }
             };
-            let mut stored: HashSet<PhoneNumber> = HashSet::new();
-            let mut retire: Vec<(u64, u64)> = Vec::new();
-            for durable in batch {
-                let channel = durable.entry.inbound.channel.name();
-                loop {
-                    match self.store.record_inbound(&durable.entry) {
-                        Ok(InboundOutcome::Stored { message_id }) => {
-                            metrics.inbound(channel, "stored");
-                            tracing::info!(message_id, channel, "inbound message stored");
-                            stored.insert(durable.entry.inbound.from.clone());
-                            break;
+            match self
+                .store_batch(batch, &metrics, Retry::Until(&mut stop, &disk))
+                .await
+            {
+                Ok(()) => {}
+                Err(BatchEnd::Stopped) => break,
+                Err(BatchEnd::Broken(reason)) => return IntakeEnd::StoreBroken(reason),
+            }
+        }
+        // The last pass: everything durable in the journal now, once.
+        loop {
+            let batch = match intake.next_ready() {
+                Ok(batch) if batch.is_empty() => return IntakeEnd::Stopped,
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(error = %e, "intake stops with entries left in the journal (replayed at the next start)");
+                    return IntakeEnd::Stopped;
+                }
+            };
+            if self.store_batch(batch, &metrics, Retry::No).await.is_err() {
+                tracing::warn!(
+                    "intake stops with entries left in the journal (replayed at the next start)"
+                );
+                return IntakeEnd::Stopped;
+            }
+        }
+    }
+
+    /// Stores one read of the journal, makes it durable, retires it and schedules the
+    /// contacts. On an error nothing of the batch is retired: the journal keeps it.
+    async fn store_batch(
+        self: &Arc<Self>,
+        batch: Vec<crate::store::journal::Durable>,
+        metrics: &Metrics,
+        mut retry: Retry<'_>,
+    ) -> Result<(), BatchEnd> {
+        let mut stored: HashSet<PhoneNumber> = HashSet::new();
+        let mut retire: Vec<(u64, u64)> = Vec::new();
+        let mut failures = StoreFailures::default();
+        for durable in batch {
+            let channel = durable.entry.inbound.channel.name();
+            loop {
+                match self.store.record_inbound(&durable.entry) {
+                    Ok(InboundOutcome::Stored { message_id }) => {
+                        metrics.inbound(channel, "stored");
+                        tracing::info!(message_id, channel, "inbound message stored");
+                        stored.insert(durable.entry.inbound.from.clone());
+                        break;
+                    }
+                    Ok(InboundOutcome::Duplicate { message_id }) => {
+                        metrics.inbound(channel, "duplicate");
+                        tracing::info!(message_id, channel, "duplicate delivery ignored");
+                        break;
+                    }
+                    Err(StoreError::Closed) => return Err(BatchEnd::Stopped),
+                    Err(e) => {
+                        // Kept in the journal meanwhile: nothing is lost, and later messages
+                        // wait so that order holds.
+                        let Retry::Until(stop, disk) = &mut retry else {
+                            return Err(BatchEnd::Stopped);
+                        };
+                        if let Some(reason) = failures.failed(&e, disk) {
+                            return Err(BatchEnd::Broken(reason));
                         }
-                        Ok(InboundOutcome::Duplicate { message_id }) => {
-                            metrics.inbound(channel, "duplicate");
-                            tracing::info!(message_id, channel, "duplicate delivery ignored");
-                            break;
-                        }
-                        Err(StoreError::Closed) => return,
-                        Err(e) => {
-                            // Kept in the journal meanwhile: nothing is lost, and later
-                            // messages wait so that order holds.
-                            tracing::error!(error = %e, "cannot store an accepted message; retrying");
-                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        tokio::select! {
+                            _ = tokio::time::sleep(STORE_RETRY) => {}
+                            _ = stop.wait_for(|stop| *stop) => return Err(BatchEnd::Stopped),
                         }
                     }
                 }
-                match retire.last_mut() {
-                    Some((segment, n)) if *segment == durable.segment => *n += 1,
-                    _ => retire.push((durable.segment, 1)),
-                }
             }
-            if let Err(e) = self.store.durable().await {
-                tracing::warn!(error = %e, "intake stops: the store is closing");
-                return;
-            }
-            for (segment, n) in retire {
-                self.store.retire_journal(segment, n);
-            }
-            for phone in stored {
-                self.schedule(phone);
+            match retire.last_mut() {
+                Some((segment, n)) if *segment == durable.segment => *n += 1,
+                _ => retire.push((durable.segment, 1)),
             }
         }
+        loop {
+            let durable = match &mut retry {
+                Retry::Until(stop, _) => tokio::select! {
+                    durable = self.store.durable() => durable,
+                    _ = stop.wait_for(|stop| *stop) => return Err(BatchEnd::Stopped),
+                },
+                // Bounded: a flush that cannot succeed must not hold up the stop.
+                Retry::No => tokio::time::timeout(LAST_FLUSH, self.store.durable())
+                    .await
+                    .unwrap_or(Err(StoreError::Closed)),
+            };
+            match durable {
+                Ok(()) => break,
+                Err(StoreError::Closed) => return Err(BatchEnd::Stopped),
+                Err(e) => {
+                    let Retry::Until(stop, disk) = &mut retry else {
+                        return Err(BatchEnd::Stopped);
+                    };
+                    if let Some(reason) = failures.failed(&e, disk) {
+                        return Err(BatchEnd::Broken(reason));
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(STORE_RETRY) => {}
+                        _ = stop.wait_for(|stop| *stop) => return Err(BatchEnd::Stopped),
+                    }
+                }
+            }
+        }
+        for (segment, n) in retire {
+            self.store.retire_journal(segment, n);
+        }
+        for phone in stored {
+            self.schedule(phone);
+        }
+        Ok(())
     }
 
     /// Waits while too many contacts are being answered (bounded memory under a burst).

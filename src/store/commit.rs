@@ -24,7 +24,7 @@ const GATHER: Duration = Duration::from_millis(2);
 struct Waiting {
     /// Writers in arrival order; everything inserted before a writer joined is covered by
     /// the next flush that starts after it joined.
-    queue: VecDeque<oneshot::Sender<()>>,
+    queue: VecDeque<oneshot::Sender<Result<(), sled::Error>>>,
 }
 
 struct Shared {
@@ -78,7 +78,11 @@ impl GroupCommit {
                 self.shared.wake.notify_one();
             }
         }
-        rx.await.map_err(|_| super::StoreError::Closed)
+        match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(super::StoreError::Sled(e)),
+            Err(_) => Err(super::StoreError::Closed),
+        }
     }
 
     /// Stops the flusher after a last flush that answers everyone still waiting.
@@ -124,21 +128,15 @@ fn flusher(db: sled::Db, shared: Arc<Shared>) {
             Ok(mut waiting) => std::mem::take(&mut waiting.queue),
             Err(_) => return,
         };
-        loop {
-            match db.flush() {
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::error!(error = %e, "flush failed; retrying (webhooks are not acknowledged meanwhile)");
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-            }
-            if shared.stop.load(Ordering::SeqCst) {
-                // Dropping the senders tells the waiters the store closed: never a false "durable".
-                return;
-            }
+        // A failed flush is answered as a failure, never as "durable": each caller decides
+        // (a webhook answers 5xx, the intake keeps the journal entry and retries). Retrying
+        // here instead would leave every caller waiting without a word, and a stop behind them.
+        let outcome = db.flush().map(|_| ());
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, "flush failed; nothing it covered is acknowledged");
         }
         for waiter in covered {
-            let _ = waiter.send(());
+            let _ = waiter.send(outcome.clone());
         }
     }
 }

@@ -227,6 +227,21 @@ impl Journal {
         if let Some(handle) = self.thread.lock().ok().and_then(|mut t| t.take()) {
             let _ = handle.join();
         }
+        // Nothing more is written: every segment is closed, and those whose entries are all
+        // in sled are deleted, so a restart after a clean stop replays nothing.
+        let ids: Vec<u64> = match self.shared.segments.lock() {
+            Ok(mut segments) => segments
+                .iter_mut()
+                .map(|(id, segment)| {
+                    segment.closed = true;
+                    *id
+                })
+                .collect(),
+            Err(_) => return,
+        };
+        for id in ids {
+            retire(&self.shared, id, 0);
+        }
     }
 }
 
@@ -372,6 +387,21 @@ impl IntakeReader {
             }
             if self.durable.changed().await.is_err() {
                 return Err(StoreError::Closed);
+            }
+        }
+    }
+
+    /// The durable entries not read yet, without waiting: empty once the reader has caught up
+    /// (the intake's last pass on a clean stop).
+    pub fn next_ready(&mut self) -> Result<Vec<Durable>, StoreError> {
+        loop {
+            let end = *self.durable.borrow_and_update();
+            if self.at >= end {
+                return Ok(Vec::new());
+            }
+            let found = self.read_until(end)?;
+            if !found.is_empty() {
+                return Ok(found);
             }
         }
     }
@@ -620,6 +650,39 @@ mod tests {
             texts(&read_now(&mut reader).await),
             ["سلام 4"],
             "retired entries are not replayed, the others are"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_clean_stop_deletes_what_is_retired_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let (journal, mut reader) = Journal::open(dir.path()).expect("open");
+            journal
+                .append(vec![entry(1), entry(2)])
+                .await
+                .expect("append");
+            let read = read_now(&mut reader).await;
+            journal.retire(read[0].segment, 2);
+            assert!(reader.next_ready().expect("ready").is_empty(), "caught up");
+            journal.stop();
+            assert!(
+                segment_files(dir.path()).expect("list").is_empty(),
+                "a clean stop with everything retired leaves no segment"
+            );
+        }
+        {
+            let (journal, mut reader) = Journal::open(dir.path()).expect("reopen");
+            assert!(read_now(&mut reader).await.is_empty(), "nothing replayed");
+            journal.append(vec![entry(3)]).await.expect("append");
+            assert_eq!(texts(&reader.next_ready().expect("ready")), ["سلام 3"]);
+            journal.stop();
+        }
+        let (_journal, mut reader) = Journal::open(dir.path()).expect("reopen");
+        assert_eq!(
+            texts(&read_now(&mut reader).await),
+            ["سلام 3"],
+            "what was not retired survives the stop"
         );
     }
 

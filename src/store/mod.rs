@@ -35,6 +35,7 @@
 //! caller that must not lose it awaits [`Store::durable`] (group commit) before acknowledging.
 
 mod admin;
+pub mod backup;
 mod broadcasts;
 mod commit;
 mod helpdesk;

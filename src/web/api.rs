@@ -341,6 +341,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         roles: "admin, or the token's user",
         body: "none",
     },
+    Endpoint {
+        method: "get",
+        path: "/api/backup",
+        summary: "An encrypted backup (age, passphrase in the X-Backup-Passphrase header), streamed",
+        roles: "admin",
+        body: "none",
+    },
 ];
 
 /// `GET /api/openapi.json`

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod backup;
 pub mod broadcast_pages;
 pub mod broadcasts;
 pub mod pages;
@@ -77,6 +78,8 @@ pub struct Shared {
     pub dispatcher: crate::outbox::Dispatcher,
     /// The time `send_at`, quiet hours and the WhatsApp window are judged by.
     pub clock: crate::outbox::Clock,
+    /// The data folder's disk (free space in `/healthz`, `/metrics` and the staff banner).
+    pub disk: crate::ops::DiskWatch,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -139,7 +142,8 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(broadcast_pages::routes())
         .merge(admin::routes())
-        .merge(staff::routes());
+        .merge(staff::routes())
+        .merge(backup::routes());
     let hsts = state.config.server.public_url.scheme() == "https";
     // A 100,000-row contacts file (~4 MB) is larger and slower than anything else: its own
     // body limit and timeout, outside the 14 s one.
@@ -251,8 +255,9 @@ async fn index(State(state): State<AppState>) -> Html<String> {
     )
 }
 
-/// 200 while the store accepts durable writes; a provider that is down (the gateway phone)
-/// makes it "degraded" but still 200, since messages wait safely in the outbox.
+/// 200 while the store accepts durable writes; a provider that is down (the gateway phone) or
+/// a disk running low on space makes it "degraded" but still 200 (messages wait safely in the
+/// outbox; the disk is not full yet). 503 when the store cannot write.
 async fn healthz(State(state): State<AppState>) -> Response {
     let store_ok = match state.store.check_writable().await {
         Ok(()) => true,
@@ -265,7 +270,20 @@ async fn healthz(State(state): State<AppState>) -> Response {
         "status": if store_ok { "ok" } else { "down" },
         "store": if store_ok { "writable" } else { "not writable" },
         "outbox": state.store.outbox_depth(),
+        "intake_backlog": state.store.intake_backlog(),
     });
+    let low = state.disk.low();
+    if let Some(space) = state.disk.space() {
+        body["disk"] = serde_json::json!({
+            "free_bytes": space.free_bytes,
+            "total_bytes": space.total_bytes,
+            "min_free_bytes": state.disk.min_free_bytes(),
+            "state": if low { "low" } else { "ok" },
+        });
+    }
+    if low && store_ok {
+        body["status"] = "degraded".into();
+    }
     if state.channels.gateway.is_some() {
         let gateway = match state.channels.gateway_health.get() {
             None => serde_json::json!({"state": "unknown (nothing sent yet)"}),
@@ -299,6 +317,17 @@ async fn metrics(State(state): State<AppState>) -> Response {
     if let Some((up, _, _)) = state.channels.gateway_health.get() {
         state.metrics.gateway_up.set(i64::from(up));
     }
+    let low = state.disk.low();
+    if let Some(space) = state.disk.space() {
+        let bytes = |b: u64| i64::try_from(b).unwrap_or(i64::MAX);
+        state.metrics.disk_free_bytes.set(bytes(space.free_bytes));
+        state.metrics.disk_total_bytes.set(bytes(space.total_bytes));
+    }
+    state.metrics.disk_low.set(i64::from(low));
+    state
+        .metrics
+        .intake_backlog
+        .set(i64::try_from(state.store.intake_backlog()).unwrap_or(i64::MAX));
     (
         [(
             header::CONTENT_TYPE,

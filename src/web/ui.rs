@@ -66,13 +66,16 @@ pub(crate) fn page(title: &str, principal: Option<&Principal>, body: Markup) -> 
                             @if matches!(p.user.role, Role::Staff | Role::Admin) { a href="/staff/payments" { "Payments" } a href="/staff/directory" { "Directory" } }
                             @if p.user.role == Role::Admin { a href="/admin/users" { "Users" } }
                             a href="/admin/tokens" { "API tokens" }
-                            @if p.user.role == Role::Admin { a href="/audit" { "Audit" } }
+                            @if p.user.role == Role::Admin { a href="/audit" { "Audit" } a href="/backup" { "Backup" } }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(p.csrf.clone().unwrap_or_default());
                                 span { (p.user.name) " · " (role_name(p.user.role)) " " }
                                 button { "Log out" }
                             }
                         }
+                    }
+                    @if let (Some(_), Some(warning)) = (principal, crate::ops::storage_warning()) {
+                        p role="alert" style="background:#fdecea;border:1px solid #c62828;padding:.5rem 1rem;margin:0" { (warning) }
                     }
                     main { (body) }
                 }

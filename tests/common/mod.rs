@@ -460,7 +460,7 @@ pub struct TestApp {
     pub dispatcher: kabar::outbox::Dispatcher,
     _data: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    handle: Option<tokio::task::JoinHandle<Result<(), kabar::RunError>>>,
     sids: AtomicU64,
 }
 

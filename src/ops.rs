@@ -1,0 +1,229 @@
+//! Operations: how much room the data folder's disk has left, for `/healthz`, `/metrics`, the
+//! staff banner and the intake's judgement of whether the store can recover.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Free bytes on the data folder's disk when it was last found low; `u64::MAX` while there is
+/// room. Process-wide so that every staff page can show the warning without a disk call per
+/// page (one kabar serves one data folder).
+static LOW_DISK_FREE: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// The warning staff see on every page while the disk is low.
+pub fn storage_warning() -> Option<String> {
+    let free = LOW_DISK_FREE.load(Ordering::Relaxed);
+    (free != u64::MAX).then(|| {
+        format!(
+            "The disk of kabar's data folder is almost full ({} MB free). Free some space now: \
+             when it is full, kabar cannot accept messages.",
+            free / (1024 * 1024)
+        )
+    })
+}
+
+/// Free and total bytes of the file system holding a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskSpace {
+    /// Bytes an unprivileged process may still write.
+    pub free_bytes: u64,
+    pub total_bytes: u64,
+}
+
+/// Asks the kernel about the file system holding `path` (`statvfs`).
+pub fn disk_space(path: &Path) -> std::io::Result<DiskSpace> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: statvfs writes only into the struct we pass, and reads the NUL-terminated path
+    // that lives until the call returns.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    let result = unsafe { libc::statvfs(c_path.as_ptr(), &mut stats) };
+    if result != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let block = stats.f_frsize as u64;
+    Ok(DiskSpace {
+        free_bytes: (stats.f_bavail as u64).saturating_mul(block),
+        total_bytes: (stats.f_blocks as u64).saturating_mul(block),
+    })
+}
+
+/// The data folder's disk, judged against `[server] min_free_mb`.
+#[derive(Debug, Clone)]
+pub struct DiskWatch {
+    dir: PathBuf,
+    min_free_bytes: u64,
+}
+
+impl DiskWatch {
+    pub fn new(dir: &Path, min_free_mb: u64) -> DiskWatch {
+        DiskWatch {
+            dir: dir.to_path_buf(),
+            min_free_bytes: min_free_mb.saturating_mul(1024 * 1024),
+        }
+    }
+
+    /// The disk's space now; `None` when the kernel cannot tell (logged).
+    pub fn space(&self) -> Option<DiskSpace> {
+        match disk_space(&self.dir) {
+            Ok(space) => Some(space),
+            Err(e) => {
+                tracing::warn!(error = %e, dir = %self.dir.display(), "cannot read free disk space");
+                None
+            }
+        }
+    }
+
+    pub fn min_free_bytes(&self) -> u64 {
+        self.min_free_bytes
+    }
+
+    /// Free space is below the threshold: time to warn staff, before writes start failing.
+    /// Also updates the warning staff pages show.
+    pub fn low(&self) -> bool {
+        let low = self.space().filter(|s| s.free_bytes < self.min_free_bytes);
+        LOW_DISK_FREE.store(
+            low.map_or(u64::MAX, |s| s.free_bytes.min(u64::MAX - 1)),
+            Ordering::Relaxed,
+        );
+        low.is_some()
+    }
+
+    /// The disk has at least the threshold free (unknown counts as room: the store's own
+    /// errors then decide).
+    pub fn has_room(&self) -> bool {
+        !self.low()
+    }
+}
+
+/// File names of scheduled backups: `kabar-YYYYmmdd-HHMMSS.age` (UTC), so that they sort by
+/// time and their age can be read from the name.
+const BACKUP_NAME: &str = "kabar-%Y%m%d-%H%M%S.age";
+
+/// When the newest scheduled backup in `dir` was taken, from its name.
+fn newest_backup(dir: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
+    backups_in(dir).into_iter().last().map(|(at, _)| at)
+}
+
+/// Scheduled backups in `dir`, oldest first.
+fn backups_in(dir: &Path) -> Vec<(chrono::DateTime<chrono::Utc>, PathBuf)> {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<_> = listing
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let at = chrono::NaiveDateTime::parse_from_str(&name, BACKUP_NAME).ok()?;
+            Some((at.and_utc(), e.path()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Writes one scheduled backup (through `.partial` and a rename, so a half-written one never
+/// counts) and deletes the oldest beyond `keep`.
+pub fn scheduled_backup(
+    store: &crate::store::Store,
+    data_dir: &Path,
+    config: &crate::config::BackupConfig,
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(&config.dir)
+        .map_err(|e| format!("cannot create {}: {e}", config.dir.display()))?;
+    // Left by a stop in the middle of a backup.
+    if let Ok(listing) = std::fs::read_dir(&config.dir) {
+        for item in listing.filter_map(|e| e.ok()) {
+            let name = item.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("kabar-") && name.ends_with(".age.partial") {
+                let _ = std::fs::remove_file(item.path());
+            }
+        }
+    }
+    let name = chrono::Utc::now().format(BACKUP_NAME).to_string();
+    let path = config.dir.join(&name);
+    let partial = config.dir.join(format!("{name}.partial"));
+    let written = std::fs::File::create(&partial)
+        .map_err(|e| e.to_string())
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            store
+                .write_encrypted_backup(data_dir, &config.passphrase, &mut out)
+                .map_err(|e| e.to_string())?;
+            let file = out.into_inner().map_err(|e| e.to_string())?;
+            file.sync_all().map_err(|e| e.to_string())
+        })
+        .and_then(|()| std::fs::rename(&partial, &path).map_err(|e| e.to_string()));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(format!("{}: {e}", path.display()));
+    }
+    let all = backups_in(&config.dir);
+    let surplus = all.len().saturating_sub(config.keep as usize);
+    for (_, old) in all.into_iter().take(surplus) {
+        if let Err(e) = std::fs::remove_file(&old) {
+            tracing::warn!(error = %e, file = %old.display(), "cannot delete an old backup");
+        }
+    }
+    Ok(path)
+}
+
+/// Takes a scheduled backup whenever the newest in `[backup] dir` is `every_hours` old (at
+/// once after a start if it is overdue), until shutdown.
+pub async fn run_scheduled_backups(
+    store: std::sync::Arc<crate::store::Store>,
+    data_dir: PathBuf,
+    config: crate::config::BackupConfig,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let every = chrono::Duration::hours(i64::from(config.every_hours));
+    loop {
+        let due = newest_backup(&config.dir).map_or(chrono::Utc::now(), |at| at + every);
+        let wait = (due - chrono::Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            // Looked at again at least hourly: the clock of a laptop that slept moves on.
+            _ = tokio::time::sleep(wait.min(std::time::Duration::from_secs(3600))) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        if chrono::Utc::now() < due {
+            continue;
+        }
+        let (store, data_dir, config_now) = (store.clone(), data_dir.clone(), config.clone());
+        let outcome =
+            tokio::task::spawn_blocking(move || scheduled_backup(&store, &data_dir, &config_now))
+                .await;
+        match outcome {
+            Ok(Ok(path)) => tracing::info!(file = %path.display(), "scheduled backup written"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "scheduled backup failed; trying again in an hour");
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "scheduled backup task failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_space_of_a_real_folder_is_sane() {
+        let dir = tempfile::tempdir().unwrap();
+        let space = disk_space(dir.path()).unwrap();
+        assert!(space.total_bytes > 0);
+        assert!(space.free_bytes <= space.total_bytes);
+        let never = DiskWatch::new(dir.path(), 0);
+        assert!(!never.low());
+        let always = DiskWatch::new(dir.path(), u64::MAX / (1024 * 1024));
+        assert!(
+            always.low(),
+            "a threshold above the disk's size is always low"
+        );
+        assert!(disk_space(&dir.path().join("missing")).is_err());
+    }
+}
