@@ -571,12 +571,14 @@ pub async fn import_payments(
     if let Err(e) = state.store.durable().await {
         return unavailable(e);
     }
-    let _ = state.store.audit(
+    if let Err(e) = state.store.audit(
         &user.name,
         "payments-import",
         None,
         &format!("{} cities", entries.len()),
-    );
+    ) {
+        return unavailable(e);
+    }
     tracing::info!(user = %user.name, cities = entries.len(), "payment schedule updated");
     Json(serde_json::json!({
         "imported": entries.len(),

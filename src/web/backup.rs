@@ -65,7 +65,14 @@ async fn api_backup(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Err(r) = check_passphrase(&passphrase) {
         return r.into_response();
     }
-    let _ = state.store.audit(&caller.user.name, "backup", None, "api");
+    // No backup leaves without its audit row.
+    if let Err(e) = state.store.audit(&caller.user.name, "backup", None, "api") {
+        return super::api::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            &e.to_string(),
+        );
+    }
     stream_backup(&state, passphrase)
 }
 
@@ -126,7 +133,14 @@ async fn backup_form(
         )
             .into_response();
     }
-    let _ = state.store.audit(&p.user.name, "backup", None, "browser");
+    // No backup leaves without its audit row.
+    if let Err(e) = state.store.audit(&p.user.name, "backup", None, "browser") {
+        return super::api::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            &e.to_string(),
+        );
+    }
     stream_backup(&state, passphrase)
 }
 

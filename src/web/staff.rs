@@ -53,12 +53,14 @@ pub async fn api_import_directory(
     if let Err(e) = state.store.upsert_directory(&entries) {
         return unavailable(e);
     }
-    let _ = state.store.audit(
+    if let Err(e) = state.store.audit(
         &user.name,
         "directory-import",
         None,
         &format!("{} entr(y/ies)", entries.len()),
-    );
+    ) {
+        return unavailable(e);
+    }
     if let Err(e) = state.store.durable().await {
         return unavailable(e);
     }
@@ -207,12 +209,14 @@ async fn payments_import(
             let entries = crate::import::payment_entries(&parsed.rows, now_ms());
             match state.store.upsert_payments(&entries) {
                 Ok(()) => {
-                    let _ = state.store.audit(
+                    if let Err(e) = state.store.audit(
                         &p.user.name,
                         "payments-import",
                         None,
                         &format!("{} cities", entries.len()),
-                    );
+                    ) {
+                        return unavailable(e);
+                    }
                     if let Err(e) = state.store.durable().await {
                         return unavailable(e);
                     }
@@ -254,7 +258,7 @@ async fn payments_edit(
             if let Err(e) = state.store.upsert_payments(std::slice::from_ref(&entry)) {
                 return unavailable(e);
             }
-            let _ = state.store.audit(
+            if let Err(e) = state.store.audit(
                 &p.user.name,
                 "payment-edit",
                 None,
@@ -262,7 +266,9 @@ async fn payments_edit(
                     "{}: {} -> {}",
                     entry.city, old.next_payment_date, next_payment_date
                 ),
-            );
+            ) {
+                return unavailable(e);
+            }
             if let Err(e) = state.store.durable().await {
                 return unavailable(e);
             }
@@ -374,12 +380,14 @@ async fn contacts_import(
                     Err(e) => return unavailable(e),
                 }
             }
-            let _ = state.store.audit(
+            if let Err(e) = state.store.audit(
                 &p.user.name,
                 "contacts-import",
                 None,
                 &format!("{} contacts, {new} new", parsed.rows.len()),
-            );
+            ) {
+                return unavailable(e);
+            }
             if let Err(e) = state.store.durable().await {
                 return unavailable(e);
             }
@@ -451,12 +459,14 @@ async fn directory_import(
             if let Err(e) = state.store.upsert_directory(&entries) {
                 return unavailable(e);
             }
-            let _ = state.store.audit(
+            if let Err(e) = state.store.audit(
                 &p.user.name,
                 "directory-import",
                 None,
                 &format!("{} entr(y/ies)", entries.len()),
-            );
+            ) {
+                return unavailable(e);
+            }
             if let Err(e) = state.store.durable().await {
                 return unavailable(e);
             }
