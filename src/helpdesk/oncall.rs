@@ -71,18 +71,34 @@ impl OnCall {
             return;
         };
         let mut sent: HashMap<u64, Sent> = HashMap::new();
+        let mut look = true;
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            if let Err(e) = self.alert_due(channel, &mut sent).await {
-                tracing::error!(error = %e, "on-call alerts: cannot read or queue");
+            if look {
+                if let Err(e) = self.alert_due(channel, &mut sent).await {
+                    tracing::error!(error = %e, "on-call alerts: cannot read or queue");
+                }
             }
-            tokio::select! {
-                _ = shutdown.changed() => {}
-                _ = events.recv() => {}
-                _ = tokio::time::sleep(TICK) => {}
-            }
+            look = tokio::select! {
+                _ = shutdown.changed() => false,
+                got = events.recv() => match got {
+                    // Every message of every ticket is an event: read all tickets only when
+                    // this one needs an alert or an alert is running (a claim ends it).
+                    Ok(event) => !sent.is_empty() || self.needs_alert_now(event.ticket),
+                    Err(_) => true,
+                },
+                _ = tokio::time::sleep(TICK) => true,
+            };
+        }
+    }
+
+    fn needs_alert_now(&self, ticket: u64) -> bool {
+        match self.store.ticket(ticket) {
+            Ok(Some(t)) => needs_alert(&t),
+            Ok(None) => false,
+            Err(_) => true,
         }
     }
 
