@@ -339,8 +339,56 @@ async fn erasure_leaves_no_trace_of_the_person_on_disk() {
             _ => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
         }
     };
+    // A broadcast reached them too: they are in its frozen audience and its report.
+    let staff = app.user("sid", Role::Staff, vec![]);
+    let created = app
+        .http
+        .post(app.url("/api/broadcasts"))
+        .bearer_auth(&staff)
+        .json(&serde_json::json!({"name": "office closed", "texts": {"en": "The office is closed on Friday."},
+                                  "audience": {"phones": [phone]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<serde_json::Value>().await.unwrap()["id"].clone();
+    let sent = app
+        .http
+        .post(app.url(&format!("/api/broadcasts/{id}/send")))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .unwrap();
+    assert!(sent.status().is_success());
+    for _ in 0..400 {
+        if app
+            .twilio
+            .delivered_to(phone)
+            .iter()
+            .any(|m| m.body.contains("closed on Friday"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let report_of = |app: &TestApp| {
+        let http = app.http.clone();
+        let url = app.url(&format!("/api/broadcasts/{id}/report.csv"));
+        let staff = staff.clone();
+        async move {
+            http.get(url)
+                .bearer_auth(staff)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(report_of(&app).await.contains(phone));
     let data = app.store.history(&p).unwrap();
-    assert!(data.len() >= 8, "{}", data.len());
+    assert!(data.len() >= 9, "{}", data.len());
     // Without an erasure the data folder holds the phone and the text (so the check below can fail).
     let folder = app.stop().await;
     assert!(!files_containing(folder.path(), phone.as_bytes()).is_empty());
@@ -383,6 +431,11 @@ async fn erasure_leaves_no_trace_of_the_person_on_disk() {
 
     assert!(app.store.contact(&p).unwrap().is_none());
     assert!(app.store.history(&p).unwrap().is_empty());
+    let report = report_of(&app).await;
+    assert!(
+        report.starts_with("phone,") && !report.contains(phone),
+        "{report}"
+    );
     assert!(app.store.open_ticket_of(&p).unwrap().is_none());
     let t = app.store.ticket(ticket.id).unwrap().unwrap();
     assert_eq!(t.phone, PhoneNumber::erased());

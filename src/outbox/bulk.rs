@@ -12,7 +12,7 @@ use crate::broadcast::{self, Broadcast, Recipient, RecipientStatus, Routes, Sche
 use crate::channel::Channels;
 use crate::domain::Millis;
 use crate::metrics::Metrics;
-use crate::store::{BroadcastError, EnqueueCursor, Store, StoreError};
+use crate::store::{BroadcastError, Store, StoreError};
 
 use super::{Clock, Dispatcher};
 
@@ -73,12 +73,12 @@ pub fn enqueue(
                 ));
             }
         }
-        cursor = EnqueueCursor {
-            after: contacts.last().map(|c| c.phone.clone()).or(cursor.after),
-            done: !more,
-            written: cursor.written + batch.len() as u64,
-        };
-        store.enqueue_recipients(broadcast.id, &batch, &cursor)?;
+        cursor = store.enqueue_recipients(
+            broadcast.id,
+            &batch,
+            contacts.last().map(|c| c.phone.clone()),
+            !more,
+        )?;
         metrics.broadcast("queued", batch.len() as u64);
         written += batch.len() as u64;
     }

@@ -366,15 +366,15 @@ impl Dispatcher {
             if room == 0 {
                 return;
             }
-            let phones = match store.bulk_queue(b.id, room) {
-                Ok(p) => p,
+            let queue = match store.bulk_queue(b.id, room) {
+                Ok(q) => q,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the bulk queue");
                     return;
                 }
             };
-            for phone in phones {
-                let contact = match store.contact(&phone) {
+            for queued in queue {
+                let contact = match store.contact(&queued.phone) {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::error!(error = %e, "cannot read a broadcast recipient");
@@ -387,7 +387,7 @@ impl Dispatcher {
                     None => Err("the contact was deleted".to_string()),
                 };
                 let result = match planned {
-                    Ok(delivery) => store.materialize(b, &phone, &delivery).map(|m| {
+                    Ok(delivery) => store.materialize(b, &queued, &delivery).map(|m| {
                         if m.is_some() {
                             room = room.saturating_sub(1);
                         }
@@ -396,7 +396,7 @@ impl Dispatcher {
                         self.inner.metrics.broadcast("failed", 1);
                         store.skip_recipient(
                             b.id,
-                            &phone,
+                            &queued,
                             RecipientStatus::Failed,
                             &format!("not sent: {reason}"),
                         )

@@ -1,13 +1,15 @@
-//! Broadcasts: the records, the frozen audience (one compact recipient row per person, which
-//! is also the bulk queue: a row that is queued without a message id is still to be sent), a
-//! cursor over those rows for the dispatcher, and the enqueue cursor that lets a restart
-//! resume exactly where enqueueing stopped.
+//! Broadcasts: the records; the frozen audience, written at send in chunks of a few thousand
+//! compact entries (the bulk queue: sled's cost is per key, so 100,000 people are a few dozen
+//! writes); the dispatcher's position in it; one row per person once they are dealt with
+//! (queued as a message, skipped), kept in step with their message for progress and the
+//! report; and the enqueue cursor that lets a restart resume exactly where enqueueing stopped.
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 use super::{Store, StoreError, TxResult, decode, encode, keys, put_outbox, tx_get, tx_put};
 use crate::broadcast::{Broadcast, Progress, Recipient, RecipientStatus, Status, Valid};
 use crate::domain::*;
+use crate::i18n::Lang;
 use crate::phone::PhoneNumber;
 
 /// Why a broadcast change was refused.
@@ -46,6 +48,52 @@ pub struct EnqueueCursor {
     pub done: bool,
     /// Recipients written so far.
     pub written: u64,
+    /// Audience chunks written so far (the next one's number).
+    #[serde(default)]
+    pub chunks: u64,
+}
+
+/// Where a person stands in a broadcast's frozen audience: chunk number, place in it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct Position {
+    pub chunk: u64,
+    pub index: u32,
+}
+
+/// A recipient the dispatcher may turn into a message next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub position: Position,
+    pub phone: PhoneNumber,
+    /// As planned when the audience was frozen (the message itself is planned again at send).
+    pub language: Lang,
+    pub channel: Channel,
+}
+
+/// One person in a frozen audience (short field names: there are 100,000 of them).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct AudienceEntry {
+    #[serde(rename = "p")]
+    phone: PhoneNumber,
+    #[serde(rename = "l")]
+    language: Lang,
+    #[serde(rename = "c")]
+    channel: Channel,
+}
+
+/// Moves the dispatcher's position forward (never back).
+fn advance(tx: &TransactionalTree, key: &str, to: Position) -> TxResult<()> {
+    if tx_get::<Position>(tx, key)?.is_none_or(|p| p < to) {
+        tx_put(tx, key, &to)?;
+    }
+    Ok(())
+}
+
+fn chunk_number(key: &[u8], prefix: &str) -> Option<u64> {
+    let hex = std::str::from_utf8(key.get(prefix.len()..)?).ok()?;
+    u64::from_str_radix(hex, 16).ok()
 }
 
 /// Keeps a broadcast recipient's row in step with its message (called in the transaction that
@@ -80,11 +128,6 @@ fn rank(s: RecipientStatus) -> u8 {
         RecipientStatus::Sent => 1,
         RecipientStatus::Delivered | RecipientStatus::Failed | RecipientStatus::Cancelled => 2,
     }
-}
-
-/// Queued and not yet an outbox message.
-fn is_waiting(r: &Recipient) -> bool {
-    r.status == RecipientStatus::Queued && r.message_id.is_none()
 }
 
 fn phone_after_prefix(key: &[u8], prefix: &str) -> Option<PhoneNumber> {
@@ -233,54 +276,88 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// Writes one batch of a broadcast's recipients and the cursor, as one atomic sled batch
-    /// (one key per recipient: the row is the queue entry too): after a crash either all of it is there and the
-    /// cursor says so, or none of it is. Keys are per (broadcast, phone), so a redo cannot
-    /// duplicate anyone.
+    /// Writes one batch of a broadcast's audience as ONE key (a chunk of compact entries, in
+    /// phone order) together with the cursor, as one atomic sled batch: after a crash either
+    /// the chunk is there and the cursor says so, or neither is, so a redo neither skips nor
+    /// duplicates anyone. One key per few thousand people rather than one per person is what
+    /// makes a 100,000-person send durable in well under a second: sled's cost is per key.
+    /// Returns the new cursor. One writer at a time (the broadcast runner).
     pub fn enqueue_recipients(
         &self,
         broadcast: u64,
         recipients: &[(PhoneNumber, Recipient)],
-        cursor: &EnqueueCursor,
-    ) -> Result<(), StoreError> {
+        after: Option<PhoneNumber>,
+        done: bool,
+    ) -> Result<EnqueueCursor, StoreError> {
+        let before = self.enqueue_cursor(broadcast)?;
+        let cursor = EnqueueCursor {
+            // Once done, the last contact looked at is not needed: keep no number there.
+            after: if done { None } else { after.or(before.after) },
+            done,
+            written: before.written + recipients.len() as u64,
+            chunks: before.chunks + u64::from(!recipients.is_empty()),
+        };
         let mut batch = sled::Batch::default();
-        for (phone, r) in recipients {
+        if !recipients.is_empty() {
+            let chunk: Vec<Option<AudienceEntry>> = recipients
+                .iter()
+                .map(|(phone, r)| {
+                    Some(AudienceEntry {
+                        phone: phone.clone(),
+                        language: r.language,
+                        channel: r.channel,
+                    })
+                })
+                .collect();
             batch.insert(
-                keys::broadcast_recipient(broadcast, phone).as_bytes(),
-                encode(r)?,
+                keys::broadcast_chunk(broadcast, before.chunks).as_bytes(),
+                encode(&chunk)?,
             );
         }
         batch.insert(
             keys::broadcast_cursor(broadcast).as_bytes(),
-            encode(cursor)?,
+            encode(&cursor)?,
         );
         self.tree.apply_batch(batch)?;
-        Ok(())
+        Ok(cursor)
     }
 
-    /// Recipient rows after the dispatcher's cursor, in phone order, while `each` says go on.
-    fn rows_after_cursor(
+    /// Audience entries after the dispatcher's position, in order, while `each` says go on.
+    fn entries_after_position(
         &self,
         broadcast: u64,
-        mut each: impl FnMut(PhoneNumber, Recipient) -> bool,
+        mut each: impl FnMut(Queued) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
-        let prefix = keys::broadcast_recipients(broadcast);
-        let start = match self.get::<PhoneNumber>(&keys::broadcast_materialized(broadcast))? {
-            Some(p) => {
-                let mut k = keys::broadcast_recipient(broadcast, &p).into_bytes();
-                k.push(0);
-                k
-            }
-            None => prefix.clone().into_bytes(),
-        };
-        for kv in self.tree.range(start..) {
+        let done: Option<Position> = self.get(&keys::broadcast_position(broadcast))?;
+        let prefix = keys::broadcast_chunks(broadcast);
+        let start = keys::broadcast_chunk(broadcast, done.map_or(0, |p| p.chunk));
+        for kv in self.tree.range(start.as_bytes()..) {
             let (k, v) = kv?;
             if !k.starts_with(prefix.as_bytes()) {
                 break;
             }
-            if let Some(p) = phone_after_prefix(&k, &prefix) {
-                if !each(p, decode(&k, &v)?) {
-                    break;
+            let Some(chunk) = chunk_number(&k, &prefix) else {
+                continue;
+            };
+            let entries: Vec<Option<AudienceEntry>> = decode(&k, &v)?;
+            for (index, entry) in entries.into_iter().enumerate() {
+                let position = Position {
+                    chunk,
+                    index: index as u32,
+                };
+                if done.is_some_and(|d| position <= d) {
+                    continue;
+                }
+                let Some(entry) = entry else {
+                    continue; // erased
+                };
+                if !each(Queued {
+                    position,
+                    phone: entry.phone,
+                    language: entry.language,
+                    channel: entry.channel,
+                })? {
+                    return Ok(());
                 }
             }
         }
@@ -288,44 +365,48 @@ impl Store {
     }
 
     /// The next recipients not yet turned into outbox messages (at most `limit`).
-    pub fn bulk_queue(&self, broadcast: u64, limit: usize) -> Result<Vec<PhoneNumber>, StoreError> {
+    pub fn bulk_queue(&self, broadcast: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {
         let mut out = Vec::new();
         if limit == 0 {
             return Ok(out);
         }
-        self.rows_after_cursor(broadcast, |p, r| {
-            if is_waiting(&r) {
-                out.push(p);
+        self.entries_after_position(broadcast, |q| {
+            // A row means this person was already dealt with (a crash between the row and
+            // the position cannot happen: they are one transaction; this is belt and braces).
+            if self
+                .tree
+                .get(keys::broadcast_recipient(broadcast, &q.phone).as_bytes())?
+                .is_none()
+            {
+                out.push(q);
             }
-            out.len() < limit
+            Ok(out.len() < limit)
         })?;
         Ok(out)
     }
 
     /// Nothing of the broadcast is left to send: no recipient waiting, no message in the outbox.
     pub fn broadcast_drained(&self, broadcast: u64) -> Result<bool, StoreError> {
-        let mut waiting = false;
-        self.rows_after_cursor(broadcast, |_, r| {
-            waiting = is_waiting(&r);
-            !waiting
-        })?;
+        let waiting = !self.bulk_queue(broadcast, 1)?.is_empty();
         let outbox = keys::broadcast_outbox_prefix(broadcast);
         Ok(!waiting && self.tree.scan_prefix(outbox.as_bytes()).next().is_none())
     }
 
     /// Turns one queued recipient into a message in the bulk lane of the outbox (and their
     /// history, marked as the broadcast's), in one transaction. `None` when they were no
-    /// longer queued (done already, or cancelled).
+    /// longer waiting (done already, or the broadcast is no longer sending).
     pub fn materialize(
         &self,
         broadcast: &Broadcast,
-        phone: &PhoneNumber,
+        queued: &Queued,
         delivery: &crate::broadcast::Delivery,
     ) -> Result<Option<OutboxItem>, StoreError> {
         let id = self.db.generate_id()?;
         let now = now_ms();
-        let cursor_key = keys::broadcast_materialized(broadcast.id);
+        let phone = &queued.phone;
+        let position_key = keys::broadcast_position(broadcast.id);
         let recipient_key = keys::broadcast_recipient(broadcast.id, phone);
+        let broadcast_key = keys::broadcast(broadcast.id);
         let record = MessageRecord {
             id,
             phone: phone.clone(),
@@ -358,10 +439,13 @@ impl Store {
             broadcast: Some(broadcast.id),
         };
         let done = self.tree.transaction(|tx| {
-            if !tx_get::<Recipient>(tx, &recipient_key)?.is_some_and(|r| is_waiting(&r)) {
+            // Paused or cancelled since the dispatcher looked: nobody more gets it.
+            let sending = tx_get::<Broadcast>(tx, &broadcast_key)?
+                .is_some_and(|b| b.status == Status::Sending);
+            if !sending || tx.get(recipient_key.as_bytes())?.is_some() {
                 return Ok(false);
             }
-            tx_put(tx, &cursor_key, phone)?;
+            advance(tx, &position_key, queued.position)?;
             tx_put(tx, &keys::message(id), &record)?;
             tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
             put_outbox(tx, &item, None)?;
@@ -385,62 +469,90 @@ impl Store {
     pub fn skip_recipient(
         &self,
         broadcast: u64,
-        phone: &PhoneNumber,
+        queued: &Queued,
         status: RecipientStatus,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let cursor_key = keys::broadcast_materialized(broadcast);
-        let recipient_key = keys::broadcast_recipient(broadcast, phone);
+        let position_key = keys::broadcast_position(broadcast);
+        let recipient_key = keys::broadcast_recipient(broadcast, &queued.phone);
+        let row = Recipient {
+            language: queued.language,
+            channel: queued.channel,
+            status,
+            message_id: None,
+            error: Some(reason.to_string()),
+        };
         self.tree.transaction(|tx| {
-            let Some(mut r) = tx_get::<Recipient>(tx, &recipient_key)? else {
-                return Ok(());
-            };
-            if !is_waiting(&r) {
+            if tx.get(recipient_key.as_bytes())?.is_some() {
                 return Ok(());
             }
-            r.status = status;
-            r.error = Some(reason.to_string());
-            tx_put(tx, &recipient_key, &r)?;
-            tx_put(tx, &cursor_key, phone)?;
+            tx_put(tx, &recipient_key, &row)?;
+            advance(tx, &position_key, queued.position)?;
             Ok(())
         })?;
         Ok(())
     }
 
-    /// Everyone still waiting for a cancelled broadcast is marked cancelled, in batches.
-    /// Returns how many.
+    /// How many were still waiting when a broadcast was cancelled (they show as cancelled in
+    /// its progress and report; nothing needs writing, the broadcast's status says it).
     pub fn cancel_queued(&self, broadcast: u64) -> Result<u64, StoreError> {
-        let mut cancelled = 0;
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
-        let mut failed = None;
-        self.rows_after_cursor(broadcast, |phone, mut r| {
-            if is_waiting(&r) {
-                r.status = RecipientStatus::Cancelled;
-                match encode(&r) {
-                    Ok(bytes) => {
-                        batch.insert(
-                            keys::broadcast_recipient(broadcast, &phone).as_bytes(),
-                            bytes,
-                        );
-                        in_batch += 1;
-                        cancelled += 1;
-                    }
-                    Err(e) => {
-                        failed = Some(e);
-                        return false;
-                    }
+        let mut waiting = 0;
+        self.entries_after_position(broadcast, |q| {
+            if self
+                .tree
+                .get(keys::broadcast_recipient(broadcast, &q.phone).as_bytes())?
+                .is_none()
+            {
+                waiting += 1;
+            }
+            Ok(true)
+        })?;
+        Ok(waiting)
+    }
+
+    /// Broadcasts that name the person in their audience, with the number replaced by the
+    /// erased marker (which matches nobody: an emptied list would mean everyone).
+    pub(super) fn broadcasts_naming(
+        &self,
+        phone: &PhoneNumber,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for mut b in self.scan::<Broadcast>("b/")? {
+            let mut named = false;
+            for p in b.audience.phones.iter_mut().filter(|p| *p == phone) {
+                *p = PhoneNumber::erased();
+                named = true;
+            }
+            if named {
+                out.push((keys::broadcast(b.id), encode(&b)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes a person out of every broadcast audience (erasure): their entries become
+    /// tombstones, so positions of everyone else stay as they were. Returns the chunks to
+    /// write, for the erasure's own transaction.
+    pub(super) fn audience_chunks_without(
+        &self,
+        phone: &PhoneNumber,
+    ) -> Result<Vec<(sled::IVec, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(keys::BROADCAST_CHUNKS.as_bytes()) {
+            let (k, v) = kv?;
+            let mut entries: Vec<Option<AudienceEntry>> = decode(&k, &v)?;
+            let mut changed = false;
+            for e in entries.iter_mut() {
+                if e.as_ref().is_some_and(|e| &e.phone == phone) {
+                    *e = None;
+                    changed = true;
                 }
             }
-            true
-        })?;
-        if let Some(e) = failed {
-            return Err(e);
+            if changed {
+                out.push((k, encode(&entries)?));
+            }
         }
-        if in_batch > 0 {
-            self.tree.apply_batch(batch)?;
-        }
-        Ok(cancelled)
+        Ok(out)
     }
 
     /// A broadcast message that will not be sent because its broadcast was cancelled.
@@ -469,23 +581,78 @@ impl Store {
         Ok(())
     }
 
-    /// Every recipient of a broadcast, in phone order (report).
+    /// Every recipient of a broadcast, in phone order (report, progress): the frozen audience
+    /// merged with the rows of those already dealt with. Someone still waiting is queued, or
+    /// cancelled when the broadcast was.
     pub fn for_each_recipient(
         &self,
         broadcast: u64,
         mut each: impl FnMut(PhoneNumber, Recipient),
     ) -> Result<(), StoreError> {
+        let cancelled = self
+            .broadcast(broadcast)?
+            .is_some_and(|b| b.status == Status::Cancelled);
         let prefix = keys::broadcast_recipients(broadcast);
-        for kv in self.tree.scan_prefix(prefix.as_bytes()) {
+        let mut rows = self
+            .tree
+            .scan_prefix(prefix.as_bytes())
+            .filter_map(|kv| match kv {
+                Ok((k, v)) => phone_after_prefix(&k, &prefix)
+                    .map(|p| decode::<Recipient>(&k, &v).map(|r| (p, r))),
+                Err(e) => Some(Err(StoreError::from(e))),
+            })
+            .peekable();
+        let chunks = keys::broadcast_chunks(broadcast);
+        for kv in self.tree.scan_prefix(chunks.as_bytes()) {
             let (k, v) = kv?;
-            if let Some(p) = phone_after_prefix(&k, &prefix) {
-                each(p, decode(&k, &v)?);
+            let entries: Vec<Option<AudienceEntry>> = decode(&k, &v)?;
+            for entry in entries.into_iter().flatten() {
+                // Rows of people before this one that are not in the audience (a test send
+                // has none; an older store wrote rows only) still count.
+                while let Some(Ok((p, _))) = rows.peek() {
+                    if p.as_str() >= entry.phone.as_str() {
+                        break;
+                    }
+                    if let Some(Ok((p, r))) = rows.next() {
+                        each(p, r);
+                    }
+                }
+                match rows.peek() {
+                    Some(Err(_)) => {
+                        if let Some(Err(e)) = rows.next() {
+                            return Err(e);
+                        }
+                    }
+                    Some(Ok((p, _))) if p == &entry.phone => {
+                        if let Some(Ok((p, r))) = rows.next() {
+                            each(p, r);
+                        }
+                    }
+                    _ => each(
+                        entry.phone,
+                        Recipient {
+                            language: entry.language,
+                            channel: entry.channel,
+                            status: if cancelled {
+                                RecipientStatus::Cancelled
+                            } else {
+                                RecipientStatus::Queued
+                            },
+                            message_id: None,
+                            error: None,
+                        },
+                    ),
+                }
             }
+        }
+        for row in rows {
+            let (p, r) = row?;
+            each(p, r);
         }
         Ok(())
     }
 
-    /// One recipient's row.
+    /// One recipient's row (someone already dealt with).
     pub fn recipient(
         &self,
         broadcast: u64,

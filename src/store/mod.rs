@@ -26,8 +26,9 @@
 //! | `odb/` | due time `/` message id | () — like `od/`, for the bulk (broadcast) lane |
 //! | `orb/` | phone `/` message id | () — like `or/`, for the bulk lane |
 //! | `b/` | broadcast id | Broadcast |
-//! | `br/` | broadcast id `/` phone | Recipient — one per person it is for (report, progress) |
-//! | `bm/` | broadcast id | the last recipient (phone) turned into an outbox message or skipped |
+//! | `bq/` | broadcast id `/` chunk number | the frozen audience: a few thousand {phone, language, channel} (erased people become null) |
+//! | `br/` | broadcast id `/` phone | Recipient — written once that person is dealt with (queued as a message, or skipped) |
+//! | `bp/` | broadcast id | the dispatcher's position in the audience (chunk, index) |
 //! | `bo/` | broadcast id `/` message id | () — its messages still in the outbox (not held) |
 //! | `bc/` | broadcast id | enqueue cursor: the last contact written, and whether all were |
 //!
@@ -43,7 +44,7 @@ pub mod journal;
 mod privacy;
 
 pub use admin::{ApiToken, UserChange};
-pub use broadcasts::{BroadcastError, EnqueueCursor};
+pub use broadcasts::{BroadcastError, EnqueueCursor, Position, Queued};
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
 pub use privacy::{Compaction, Erasure, PurgeReport, compact};
 
@@ -265,8 +266,17 @@ mod keys {
     pub fn broadcast_recipients(b: u64) -> String {
         format!("br/{b:016x}/")
     }
-    pub fn broadcast_materialized(b: u64) -> String {
-        format!("bm/{b:016x}")
+    /// The frozen audience, a few thousand people a key, numbered in phone order.
+    pub fn broadcast_chunk(b: u64, seq: u64) -> String {
+        format!("bq/{b:016x}/{seq:016x}")
+    }
+    pub fn broadcast_chunks(b: u64) -> String {
+        format!("bq/{b:016x}/")
+    }
+    pub const BROADCAST_CHUNKS: &str = "bq/";
+    /// The dispatcher's position in the audience: the last person dealt with.
+    pub fn broadcast_position(b: u64) -> String {
+        format!("bp/{b:016x}")
     }
     pub fn broadcast_outbox(b: u64, id: u64) -> String {
         format!("bo/{b:016x}/{id:016x}")

@@ -178,6 +178,8 @@ impl Store {
                 broadcast_rows.push(k);
             }
         }
+        let audience_chunks = self.audience_chunks_without(phone)?;
+        let naming = self.broadcasts_naming(phone)?;
         let tickets: Vec<Ticket> = self
             .tickets()?
             .into_iter()
@@ -209,6 +211,12 @@ impl Store {
                 }
                 for key in inbox.iter().chain(&broadcast_rows) {
                     tx.remove(key.as_ref())?;
+                }
+                for (key, chunk) in &audience_chunks {
+                    tx.insert(key.as_ref(), chunk.as_slice())?;
+                }
+                for (key, broadcast) in &naming {
+                    tx.insert(key.as_bytes(), broadcast.as_slice())?;
                 }
                 for key in [
                     keys::contact(phone),
