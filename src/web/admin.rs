@@ -216,7 +216,8 @@ pub struct UserPatch {
     pub password: Option<String>,
 }
 
-/// Changes a user (admins only). A disabled user's sessions and tokens stop at once.
+/// Changes a user (admins only). A disabled user's sessions and tokens stop at once; a new
+/// password ends all of that user's sessions and tokens except the caller's own.
 pub async fn change_user(
     state: &AppState,
     by: &Principal,
@@ -240,6 +241,8 @@ pub async fn change_user(
             .transpose()?,
         disabled: patch.disabled,
         password_hash: None,
+        // Your own new password keeps the session (or token) you set it with.
+        keep_credential: (by.user.name == name).then(|| by.credential_hash.clone()),
     };
     if let Some(password) = patch.password {
         check_password(&password).map_err(invalid)?;
@@ -485,7 +488,7 @@ fn users_markup(users: &[User], csrf: &str, message: Option<(bool, &str)>) -> Ma
         @if let Some((ok, text)) = message {
             @if ok { p.notice role="status" { (text) } } @else { p.error role="alert" { (text) } }
         }
-        p { "Changes take effect at once: a disabled user's sessions and API tokens stop working on their next request." }
+        p { "Changes take effect at once: a disabled user's sessions and API tokens stop working on their next request. A new password signs the user out everywhere and revokes their API tokens (your own new password keeps you signed in here)." }
         table {
             thead { tr { th { "Name" } th { "Role" } th { "Languages" } th { "Status" } th { "Change" } } }
             tbody { @for u in users { tr {
