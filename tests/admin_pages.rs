@@ -313,3 +313,133 @@ async fn staff_keep_the_schedule_the_directory_and_contacts_on_pages() {
     }
     app.stop().await;
 }
+
+/// A browser's multipart body for the contacts import form (what it sends without JavaScript).
+fn multipart(fields: &[(&str, &str)], file: Option<&str>) -> (String, Vec<u8>) {
+    let boundary = "----kabarTestBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some(csv) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"contacts.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(csv.as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    app: &TestApp,
+    b: &Browser,
+    fields: &[(&str, &str)],
+    file: Option<&str>,
+) -> (u16, String) {
+    let (content_type, body) = multipart(fields, file);
+    let r = b
+        .http
+        .post(app.url("/staff/contacts/import"))
+        .header("cookie", &b.cookie)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_100k_contacts_file_uploads_on_the_page_without_javascript() {
+    let app = spawn_app().await;
+    app.user("sara", Role::Staff, vec![]);
+    let sara = app.login("sara", PASSWORD).await;
+    let (_, html) = get_page(&app, &sara, "/staff/contacts").await;
+    assert!(
+        html.contains("enctype=\"multipart/form-data\"")
+            && html.contains("type=\"file\" name=\"file\"")
+            && html.contains("/assets/contacts.js"),
+        "a file chooser, uploaded by the script or as a plain form"
+    );
+
+    let mut csv = String::from("phone,language,city,case_id,name,tags\n");
+    for i in 0..100_000 {
+        csv.push_str(&format!(
+            "+6281{i:09},so,Batam,CASE{i:06},Person number {i},parents;batam-school\n"
+        ));
+    }
+    // Line 100,002: an unknown language.
+    csv.push_str("+6281999999999,xx,Batam,,,\n");
+    assert!(csv.len() > 5_000_000, "{}", csv.len());
+
+    // Without the CSRF token nothing is stored.
+    let (status, _) = upload(&app, &sara, &[], Some(&csv)).await;
+    assert_eq!(status, 403);
+    assert!(app.store.contacts().unwrap().is_empty());
+
+    // One bad row and no "skip": nothing is imported, the line is named.
+    let (status, html) = upload(&app, &sara, &[("csrf", &sara.csrf)], Some(&csv)).await;
+    assert_eq!(status, 422, "{}", &html[..html.len().min(2000)]);
+    assert!(html.contains("line 100002:"), "the bad row's line");
+    assert!(html.contains("nothing was imported"));
+    assert!(app.store.contacts().unwrap().is_empty());
+
+    // Skipping invalid rows: the 100,000 good ones are imported, the bad one listed.
+    let (status, html) = upload(
+        &app,
+        &sara,
+        &[("csrf", &sara.csrf), ("skip_invalid", "on")],
+        Some(&csv),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", &html[..html.len().min(2000)]);
+    assert!(
+        html.contains("100000 contact(s) imported: 100000 new, 0 updated."),
+        "{}",
+        &html[..html.len().min(3000)]
+    );
+    assert!(html.contains("1 invalid row(s) skipped") && html.contains("line 100002:"));
+    assert_eq!(app.store.contacts().unwrap().len(), 100_000);
+
+    // The same file pasted into the box updates instead (urlencoded, as before).
+    let (status, html) = post_form(
+        &app,
+        &sara,
+        "/staff/contacts/import",
+        &[
+            ("csrf", &sara.csrf),
+            (
+                "csv",
+                "phone,language,city,case_id,name,tags\n+6281000000007,ar,Medan,,,teachers\n",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("1 contact(s) imported: 0 new, 1 updated."),
+        "{html}"
+    );
+
+    // An empty upload says what to do.
+    let (status, html) = upload(&app, &sara, &[("csrf", &sara.csrf)], None).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("choose a CSV file or paste one"));
+
+    // Filter by tag.
+    let (_, html) = get_page(&app, &sara, "/staff/contacts?tag=Teachers").await;
+    assert!(
+        html.contains("1 of 100000 contact(s)"),
+        "{}",
+        &html[..html.len().min(3000)]
+    );
+    assert!(html.contains("+6281000000007"));
+    app.stop().await;
+}

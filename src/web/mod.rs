@@ -153,6 +153,11 @@ pub fn router(state: AppState) -> Router {
             post(api::import_contacts)
                 .layer(axum::extract::DefaultBodyLimit::max(CONTACTS_IMPORT_LIMIT)),
         )
+        .route(
+            "/staff/contacts/import",
+            post(staff::contacts_import)
+                .layer(axum::extract::DefaultBodyLimit::max(CONTACTS_IMPORT_LIMIT)),
+        )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(120),

@@ -289,6 +289,7 @@ fn page_markup(csrf: &str) -> maud::Markup {
                         button #connect type="button" { "Use" }
                     }
                     p.note { "Messages go through the same path as real SMS. Try \"salam\", \"hello\", \"سلام\" or \"ሰላም\". Simulator numbers start with " (SIMULATOR_PREFIX) "." }
+                    p.note #current aria-live="polite" {}
                     p.note #error role="alert" {}
                     div #log aria-live="polite" {}
                     form #composer {
