@@ -987,3 +987,98 @@ async fn a_new_password_ends_the_other_sessions_and_tokens_but_not_ones_own() {
     assert_eq!(session_status(&app, &office).await, 401);
     app.stop().await;
 }
+
+/// The number of `city` in a city question ("2. Medan").
+fn city_choice(question: &str, city: &str) -> String {
+    question
+        .lines()
+        .find_map(|l| l.trim().strip_suffix(city)?.strip_suffix(". "))
+        .unwrap_or_else(|| panic!("{city} not offered: {question}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clinics_and_iom_offices_reach_people_where_the_flows_sent_them_to_staff() {
+    let app = spawn_app().await;
+    let staff = app.user("sara", Role::Staff, vec![]);
+    let csv = "city,kind,name,phone,address,hours\n\
+               Medan,clinic,Klinik Sehat,061-555 01,Jl. Gatot Subroto 3,\n\
+               Medan,unhcr,UNHCR Medan,061-777,,\n\
+               Makassar,iom,IOM Makassar,0411-123 456,,Mon-Fri\n";
+    let (status, body) = import_csv(&app, &staff, "/api/directory", csv).await;
+    assert_eq!(status, 200, "{body}");
+
+    // A person in Medan asks for a doctor: the advice, their city, then Medan's clinic.
+    let phone = "+6281200009011";
+    consented(&app, phone).await;
+    app.sms(phone, "5").await;
+    app.twilio.wait_for(phone, 5).await;
+    app.sms(phone, "1").await;
+    let got = app.twilio.wait_for(phone, 7).await;
+    assert!(got[5].body.contains("call 112"), "{}", got[5].body);
+    let choice = city_choice(&got[6].body, "Medan");
+    app.sms(phone, &choice).await;
+    let got = app.twilio.wait_for(phone, 8).await;
+    assert!(
+        got[7].body.contains("Clinics in Medan")
+            && got[7]
+                .body
+                .contains("Klinik Sehat 061-555 01, Jl. Gatot Subroto 3"),
+        "{}",
+        got[7].body
+    );
+    assert!(!got[7].body.contains("UNHCR"), "only clinics");
+
+    // Later, going home: Medan is remembered, and it has no IOM office on file — said plainly.
+    app.sms(phone, "0").await;
+    app.twilio.wait_for(phone, 9).await;
+    app.sms(phone, "3").await;
+    app.twilio.wait_for(phone, 10).await;
+    app.sms(phone, "1").await;
+    let got = app.twilio.wait_for(phone, 12).await;
+    assert!(got[10].body.contains("IOM can help"), "{}", got[10].body);
+    assert!(
+        got[11]
+            .body
+            .contains("do not have an IOM office contact for Medan yet"),
+        "{}",
+        got[11].body
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.twilio.delivered_to(phone).len(),
+        12,
+        "no city question again"
+    );
+
+    // In Makassar the IOM office is there; a doctor is honestly not.
+    let phone = "+6281200009012";
+    consented(&app, phone).await;
+    app.sms(phone, "3").await;
+    app.twilio.wait_for(phone, 5).await;
+    app.sms(phone, "1").await;
+    let got = app.twilio.wait_for(phone, 7).await;
+    let choice = city_choice(&got[6].body, "Makassar");
+    app.sms(phone, &choice).await;
+    let got = app.twilio.wait_for(phone, 8).await;
+    assert!(
+        got[7].body.contains("IOM office in Makassar")
+            && got[7].body.contains("IOM Makassar 0411-123 456 (Mon-Fri)"),
+        "{}",
+        got[7].body
+    );
+    app.sms(phone, "0").await;
+    app.twilio.wait_for(phone, 9).await;
+    app.sms(phone, "5").await;
+    app.twilio.wait_for(phone, 10).await;
+    app.sms(phone, "1").await;
+    let got = app.twilio.wait_for(phone, 12).await;
+    assert!(
+        got[11]
+            .body
+            .contains("do not have a clinic for Makassar yet. Tell IOM staff."),
+        "{}",
+        got[11].body
+    );
+    app.stop().await;
+}
