@@ -283,6 +283,7 @@ fn page_markup(csrf: &str) -> maud::Markup {
             }
             body data-csrf=(csrf) {
                 main {
+                    nav.sim { a href="/" { "kabar home" } }
                     header {
                         label for="phone" { "Phone number" }
                         input #phone value=(DEFAULT_PHONE) inputmode="tel" autocomplete="off";

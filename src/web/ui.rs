@@ -223,7 +223,8 @@ fn home_of(user: &User) -> &'static str {
     if works_tickets(user) {
         "/queue"
     } else {
-        "/canned"
+        // Staff: notices are their daily work; the menu has the schedule, contacts, directory.
+        "/broadcasts"
     }
 }
 
