@@ -21,6 +21,29 @@ async fn post_form(app: &TestApp, b: &Browser, path: &str, form: &[(&str, &str)]
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// Posts a form; the status and where it redirects to.
+async fn post_redirect(
+    app: &TestApp,
+    b: &Browser,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let r = b
+        .http
+        .post(app.url(path))
+        .header("cookie", &b.cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let to = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (r.status().as_u16(), to)
+}
+
 async fn get_page(app: &TestApp, b: &Browser, path: &str) -> (u16, String) {
     let r = b
         .http
@@ -53,9 +76,14 @@ async fn an_admin_adds_changes_and_disables_users_on_the_page() {
     assert!(app.store.user("faduma").unwrap().is_none());
     let mut with_csrf = add.to_vec();
     with_csrf.push(("csrf", &admin.csrf));
-    let (status, html) = post_form(&app, &admin, "/admin/users", &with_csrf).await;
-    assert_eq!(status, 201, "{html}");
-    assert!(html.contains("User faduma added."));
+    let (status, to) = post_redirect(&app, &admin, "/admin/users", &with_csrf).await;
+    assert_eq!(status, 303, "a redirect: a reload adds nobody again");
+    assert_eq!(to, "/admin/users?added=faduma");
+    let (_, html) = get_page(&app, &admin, &to).await;
+    assert!(html.contains("User faduma added."), "{html}");
+    // The notice names only users that exist: no text of the address's own.
+    let (_, html) = get_page(&app, &admin, "/admin/users?added=Call+us+now").await;
+    assert!(!html.contains("Call us now"));
     let faduma = app.store.user("faduma").unwrap().unwrap();
     assert_eq!(faduma.languages, vec![Lang::Somali, Lang::English]);
     app.login("faduma", "a long enough password").await;
@@ -90,7 +118,7 @@ async fn an_admin_adds_changes_and_disables_users_on_the_page() {
         ],
     )
     .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 303);
     let r = hodan
         .http
         .get(app.url("/queue"))
@@ -208,7 +236,9 @@ async fn staff_keep_the_schedule_the_directory_and_contacts_on_pages() {
         ],
     )
     .await;
-    assert_eq!(status, 200, "{html}");
+    assert_eq!(status, 303, "{html}");
+    let (_, html) = get_page(&app, &sara, "/staff/payments?saved=Makassar").await;
+    assert!(html.contains("Makassar: next date 2026-12-20."), "{html}");
     let phone = "+6281200009101";
     app.sms(phone, "hello").await;
     app.twilio.wait_for(phone, 1).await;

@@ -443,7 +443,7 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 
-use super::ui::{csrf_refused, forbidden, page, signed_in};
+use super::ui::{csrf_refused, encode_query, forbidden, page, signed_in};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -538,7 +538,11 @@ fn users_answer(
         .into_response()
 }
 
-async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn users_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
     let p = match signed_in(&state, &headers) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
@@ -550,8 +554,21 @@ async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
         Ok(u) => u,
         Err(e) => return unavailable(e).into_response(),
     };
+    // After a change the form redirects here (a reload sends nothing again); the notice names
+    // a user that exists, never text taken from the address.
+    let known = |key: &str| {
+        query
+            .get(key)
+            .and_then(|name| users.iter().find(|u| &u.name == name))
+    };
+    let notice = match (known("added"), known("saved")) {
+        (Some(u), _) => Some(format!("User {} added.", u.name)),
+        (None, Some(u)) => Some(format!("User {} saved.", u.name)),
+        (None, None) => None,
+    };
     let csrf = p.csrf.clone().unwrap_or_default();
-    page("Users", Some(&p), users_markup(&users, &csrf, None)).into_response()
+    let message = notice.as_deref().map(|n| (true, n));
+    page("Users", Some(&p), users_markup(&users, &csrf, message)).into_response()
 }
 
 async fn users_add(
@@ -576,12 +593,8 @@ async fn users_add(
         password: form.get("password").cloned().unwrap_or_default(),
     };
     match add_user(&state, &p, new).await {
-        Ok(user) => users_answer(
-            &state,
-            &p,
-            StatusCode::CREATED,
-            (true, &format!("User {} added.", user.name)),
-        ),
+        Ok(user) => Redirect::to(&format!("/admin/users?added={}", encode_query(&user.name)))
+            .into_response(),
         Err(e) => users_answer(&state, &p, e.status, (false, &e.detail)),
     }
 }
@@ -610,12 +623,8 @@ async fn users_change(
         password: form_value(&form, "password").map(str::to_string),
     };
     match change_user(&state, &p, &name, patch).await {
-        Ok(user) => users_answer(
-            &state,
-            &p,
-            StatusCode::OK,
-            (true, &format!("User {} saved.", user.name)),
-        ),
+        Ok(user) => Redirect::to(&format!("/admin/users?saved={}", encode_query(&user.name)))
+            .into_response(),
         Err(e) => users_answer(&state, &p, e.status, (false, &e.detail)),
     }
 }

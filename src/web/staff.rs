@@ -192,11 +192,28 @@ fn payments_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) ->
     (status_of(&outcome), page("Payment schedule", Some(p), body)).into_response()
 }
 
-async fn payments_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match staff(&state, &headers, None) {
-        Ok(p) => payments_answer(&state, &p, None),
-        Err(r) => *r,
-    }
+async fn payments_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let p = match staff(&state, &headers, None) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    // After an edit the form redirects here; the notice shows the stored date of a city in
+    // the schedule, never text taken from the address.
+    let saved = query.get("saved").and_then(|city| {
+        state
+            .store
+            .payments()
+            .ok()?
+            .into_iter()
+            .find(|e| &e.city == city)
+    });
+    let outcome =
+        saved.map(|e| Outcome::Done(format!("{}: next date {}.", e.city, e.next_payment_date)));
+    payments_answer(&state, &p, outcome)
 }
 
 async fn payments_import(
@@ -279,7 +296,12 @@ async fn payments_edit(
             if let Err(e) = state.store.durable().await {
                 return unavailable(e);
             }
-            Outcome::Done(format!("{}: next date {}.", entry.city, next_payment_date))
+            // A redirect: a reload of the answer sends nothing again.
+            let to = format!(
+                "/staff/payments?saved={}",
+                super::ui::encode_query(&entry.city)
+            );
+            return axum::response::Redirect::to(&to).into_response();
         }
     };
     payments_answer(&state, &p, Some(outcome))

@@ -193,7 +193,7 @@ fn store_failed(principal: Option<&Principal>, e: impl std::fmt::Display) -> Res
         .into_response()
 }
 
-fn encode_query(text: &str) -> String {
+pub(crate) fn encode_query(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
