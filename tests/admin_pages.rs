@@ -414,6 +414,23 @@ async fn a_100k_contacts_file_uploads_on_the_page_without_javascript() {
     assert_eq!(status, 403);
     assert!(app.store.contacts().unwrap().is_empty());
 
+    // Over the 16 MiB limit: 413, and a broken upload 400; nothing stored either way.
+    let huge = format!("{csv}{}", csv.repeat(3));
+    assert!(huge.len() > 16 * 1024 * 1024);
+    let (status, _) = upload(&app, &sara, &[("csrf", &sara.csrf)], Some(&huge)).await;
+    assert_eq!(status, 413);
+    let broken = sara
+        .http
+        .post(app.url("/staff/contacts/import"))
+        .header("cookie", &sara.cookie)
+        .header("content-type", "multipart/form-data; boundary=nothere")
+        .body("--other\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nx")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
+    assert!(app.store.contacts().unwrap().is_empty());
+
     // One bad row and no "skip": nothing is imported, the line is named.
     let (status, html) = upload(&app, &sara, &[("csrf", &sara.csrf)], Some(&csv)).await;
     assert_eq!(status, 422, "{}", &html[..html.len().min(2000)]);

@@ -443,7 +443,7 @@ struct ImportForm {
 async fn read_import_form(
     request: axum::extract::Request,
     state: &AppState,
-) -> Result<ImportForm, String> {
+) -> Result<ImportForm, (StatusCode, String)> {
     use axum::extract::FromRequest;
     let multipart = request
         .headers()
@@ -454,7 +454,7 @@ async fn read_import_form(
     if !multipart {
         let Form(fields) = Form::<HashMap<String, String>>::from_request(request, state)
             .await
-            .map_err(|e| e.body_text())?;
+            .map_err(|e| (e.status(), e.body_text()))?;
         form.csrf = fields.get("csrf").cloned();
         form.skip_invalid = fields.get("skip_invalid").is_some_and(|v| v == "on");
         form.csv = fields.get("csv").cloned().unwrap_or_default().into_bytes();
@@ -462,11 +462,13 @@ async fn read_import_form(
     }
     let mut parts = axum::extract::Multipart::from_request(request, state)
         .await
-        .map_err(|e| e.body_text())?;
+        .map_err(|e| (e.status(), e.body_text()))?;
     let (mut file, mut pasted) = (Vec::new(), Vec::new());
-    while let Some(field) = parts.next_field().await.map_err(|e| e.body_text())? {
+    // Over the body limit is a 413, a broken upload a 400.
+    let failed = |e: axum::extract::multipart::MultipartError| (e.status(), e.body_text());
+    while let Some(field) = parts.next_field().await.map_err(failed)? {
         let name = field.name().unwrap_or_default().to_string();
-        let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+        let bytes = field.bytes().await.map_err(failed)?;
         match name.as_str() {
             "csrf" => form.csrf = Some(String::from_utf8_lossy(&bytes).into_owned()),
             "skip_invalid" => form.skip_invalid = &bytes[..] == b"on",
@@ -493,10 +495,10 @@ pub(super) async fn contacts_import(
     };
     let form = match read_import_form(request, &state).await {
         Ok(f) => f,
-        Err(reason) => {
+        Err((status, reason)) => {
             let outcome = Outcome::Refused(format!("the upload could not be read: {reason}"));
             let mut r = contacts_answer(&state, &p, &HashMap::new(), Some(outcome));
-            *r.status_mut() = StatusCode::BAD_REQUEST;
+            *r.status_mut() = status;
             return r;
         }
     };
