@@ -288,7 +288,9 @@ async fn staff_keep_the_schedule_the_directory_and_contacts_on_pages() {
         ],
     )
     .await;
-    assert_eq!(status, 200, "{html}");
+    assert_eq!(status, 303, "a redirect after the edit: {html}");
+    let (_, html) = get_page(&app, &sara, "/staff/directory?done=saved").await;
+    assert!(html.contains("Entry saved.") && html.contains("UNHCR Makassar office"));
     let entries = app.store.directory().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].line(), "UNHCR Makassar office 0411-999 000");

@@ -598,9 +598,19 @@ fn directory_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -
     (status_of(&outcome), page("Directory", Some(p), body)).into_response()
 }
 
-async fn directory_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn directory_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    // Fixed notices after an edit's redirect, never text from the address.
+    let outcome = match query.get("done").map(String::as_str) {
+        Some("saved") => Some(Outcome::Done("Entry saved.".into())),
+        Some("deleted") => Some(Outcome::Done("Entry deleted.".into())),
+        _ => None,
+    };
     match staff(&state, &headers, None) {
-        Ok(p) => directory_answer(&state, &p, None),
+        Ok(p) => directory_answer(&state, &p, outcome),
         Err(r) => *r,
     }
 }
@@ -700,21 +710,19 @@ async fn directory_edit(
                 ),
                 None => format!("{} {old_name} in {old_city} deleted", old_kind.name()),
             };
-            let _ = state
+            // Like every staff change: a failed audit write is an error, never dropped.
+            if let Err(e) = state
                 .store
-                .audit(&p.user.name, "directory-edit", None, &detail);
+                .audit(&p.user.name, "directory-edit", None, &detail)
+            {
+                return unavailable(e);
+            }
             if let Err(e) = state.store.durable().await {
                 return unavailable(e);
             }
-            directory_answer(
-                &state,
-                &p,
-                Some(Outcome::Done(if delete {
-                    "Entry deleted.".into()
-                } else {
-                    "Entry saved.".into()
-                })),
-            )
+            // A redirect: a reload of the answer sends nothing again.
+            let done = if delete { "deleted" } else { "saved" };
+            axum::response::Redirect::to(&format!("/staff/directory?done={done}")).into_response()
         }
         Err(e) => unavailable(e),
     }
