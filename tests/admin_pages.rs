@@ -135,14 +135,17 @@ async fn a_token_made_on_the_page_is_shown_once_and_revoked_there() {
     let app = spawn_app().await;
     app.user("sara", Role::Staff, vec![]);
     let sara = app.login("sara", PASSWORD).await;
-    let (status, html) = post_form(
+    let (status, to) = post_redirect(
         &app,
         &sara,
         "/admin/tokens",
         &[("csrf", &sara.csrf), ("user", "sara")],
     )
     .await;
-    assert_eq!(status, 201);
+    assert_eq!(status, 303, "a redirect: a reload creates no second token");
+    assert!(to.starts_with("/admin/tokens?created="), "{to}");
+    let (status, html) = get_page(&app, &sara, &to).await;
+    assert_eq!(status, 200);
     let token = html
         .split("<code>kbr_")
         .nth(1)
@@ -159,6 +162,11 @@ async fn a_token_made_on_the_page_is_shown_once_and_revoked_there() {
     assert_eq!(works.status(), 200);
     let (_, listing) = get_page(&app, &sara, "/admin/tokens").await;
     assert!(!listing.contains(&token), "shown only once");
+    let (_, again) = get_page(&app, &sara, &to).await;
+    assert!(!again.contains(&token), "not even on reloading that page");
+    assert!(again.contains("shown once already"), "{again}");
+    // The one `app.user` made and the one made on the page: no third.
+    assert_eq!(app.store.tokens().unwrap().len(), 2, "and no other token");
     let id = html
         .split("Token ")
         .nth(1)

@@ -672,15 +672,65 @@ fn tokens_markup(
     }
 }
 
-async fn tokens_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// A token just created on the page, waiting for the page its form redirects to: shown there
+/// once, to the same browser session, then gone. Kept in memory only (never on disk) and for
+/// a minute at most, so the token is never in an address and a reload creates no other one.
+struct FreshToken {
+    session: String,
+    id: String,
+    token: String,
+    at: std::time::Instant,
+}
+
+static FRESH_TOKENS: std::sync::Mutex<Vec<FreshToken>> = std::sync::Mutex::new(Vec::new());
+const FRESH_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn hold_fresh_token(session: &str, id: &str, token: String) {
+    if let Ok(mut held) = FRESH_TOKENS.lock() {
+        held.retain(|t| t.at.elapsed() < FRESH_TOKEN_TTL);
+        held.push(FreshToken {
+            session: session.to_string(),
+            id: id.to_string(),
+            token,
+            at: std::time::Instant::now(),
+        });
+    }
+}
+
+fn take_fresh_token(session: &str, id: &str) -> Option<String> {
+    let mut held = FRESH_TOKENS.lock().ok()?;
+    held.retain(|t| t.at.elapsed() < FRESH_TOKEN_TTL);
+    let at = held
+        .iter()
+        .position(|t| t.session == session && t.id == id)?;
+    Some(held.swap_remove(at).token)
+}
+
+async fn tokens_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
     let p = match signed_in(&state, &headers) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
+    let created = query.get("created");
+    let fresh = created.and_then(|id| take_fresh_token(&p.credential_hash, id));
+    let message = match (created, &fresh) {
+        (Some(id), Some(_)) => Some(format!("Token {id} created.")),
+        (Some(_), None) => Some("The new token was shown once already (or that page is more than a minute old); revoke it and create another if it was not copied.".to_string()),
+        (None, _) => None,
+    };
     page(
         "API tokens",
         Some(&p),
-        tokens_markup(&state, &p, None, None),
+        tokens_markup(
+            &state,
+            &p,
+            message.as_deref().map(|m| (fresh.is_some(), m)),
+            fresh.as_deref(),
+        ),
     )
     .into_response()
 }
@@ -699,20 +749,12 @@ async fn tokens_create(
     }
     let user = form_value(&form, "user").unwrap_or_default().to_string();
     match create_token(&state, &p, &user).await {
-        Ok((record, token)) => (
-            StatusCode::CREATED,
-            page(
-                "API tokens",
-                Some(&p),
-                tokens_markup(
-                    &state,
-                    &p,
-                    Some((true, &format!("Token {} created for {user}.", record.id))),
-                    Some(&token),
-                ),
-            ),
-        )
-            .into_response(),
+        // A redirect, so that a reload creates no second token; the page it leads to shows
+        // this one once.
+        Ok((record, token)) => {
+            hold_fresh_token(&p.credential_hash, &record.id, token);
+            Redirect::to(&format!("/admin/tokens?created={}", record.id)).into_response()
+        }
         Err(e) => (
             e.status,
             page(
