@@ -851,3 +851,234 @@ async fn a_schedule_imported_by_staff_while_running_answers_the_next_sms() {
     assert!(got[6].body.contains("15/12/2026"), "{}", got[6].body);
     app.stop().await;
 }
+
+/// Status of `GET /api/tickets` with this browser session's cookie.
+async fn session_status(app: &TestApp, browser: &Browser) -> u16 {
+    browser
+        .http
+        .get(app.url("/api/tickets"))
+        .header("cookie", &browser.cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn token_status(app: &TestApp, token: &str) -> u16 {
+    send(app, reqwest::Method::GET, "/api/tickets", Some(token), None)
+        .await
+        .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_password_ends_the_other_sessions_and_tokens_but_not_ones_own() {
+    let app = spawn_app().await;
+    let admin = app.user("amina", Role::Admin, vec![]);
+    let hodan_token = app.user("hodan", Role::Interpreter, vec![Lang::Somali]);
+    let laptop = app.login("hodan", "test password 123").await;
+    let phone = app.login("hodan", "test password 123").await;
+    let other_user = app.login("amina", "test password 123").await;
+    assert_eq!(session_status(&app, &laptop).await, 200);
+    assert_eq!(token_status(&app, &hodan_token).await, 200);
+
+    // An admin sets hodan a new password through the API: whoever knew the old one is out.
+    let (status, _) = send(
+        &app,
+        reqwest::Method::PATCH,
+        "/api/users/hodan",
+        Some(&admin),
+        Some(json!({"password": "a brand new password"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        session_status(&app, &laptop).await,
+        401,
+        "laptop session ends"
+    );
+    assert_eq!(
+        session_status(&app, &phone).await,
+        401,
+        "phone session ends"
+    );
+    assert_eq!(token_status(&app, &hodan_token).await, 401, "token revoked");
+    assert_eq!(
+        session_status(&app, &other_user).await,
+        200,
+        "other users' sessions stay"
+    );
+    assert_eq!(
+        token_status(&app, &admin).await,
+        200,
+        "the admin's token stays"
+    );
+    app.login("hodan", "a brand new password").await;
+    let audit = app.store.audit_log(5).unwrap();
+    let change = audit.iter().find(|a| a.action == "user-change").unwrap();
+    assert!(
+        change
+            .detail
+            .contains("2 other sessions and 1 tokens ended"),
+        "{}",
+        change.detail
+    );
+    assert!(!change.detail.contains("brand new"), "never the password");
+
+    // An admin changes their own password on the page: this session stays, the others end.
+    let office = app.login("amina", "test password 123").await;
+    let r = office
+        .http
+        .post(app.url("/admin/users/amina"))
+        .header("cookie", &office.cookie)
+        .form(&[
+            ("csrf", office.csrf.as_str()),
+            ("role", "admin"),
+            ("languages", ""),
+            ("password", "my own new password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    assert_eq!(
+        session_status(&app, &office).await,
+        200,
+        "own session stays"
+    );
+    assert_eq!(
+        session_status(&app, &other_user).await,
+        401,
+        "her other session ends"
+    );
+    assert_eq!(token_status(&app, &admin).await, 401, "and her token");
+
+    // Through the API with one's own token: that token stays, another one of hers ends.
+    let first = app
+        .store
+        .add_token(
+            &kabar::web::auth::token_hash("kbr_first_token_of_amina"),
+            "amina",
+        )
+        .unwrap();
+    let second = app
+        .store
+        .add_token(
+            &kabar::web::auth::token_hash("kbr_second_token_of_amina"),
+            "amina",
+        )
+        .unwrap();
+    assert_ne!(first.id, second.id);
+    let (status, _) = send(
+        &app,
+        reqwest::Method::PATCH,
+        "/api/users/amina",
+        Some("kbr_first_token_of_amina"),
+        Some(json!({"password": "yet another password"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(token_status(&app, "kbr_first_token_of_amina").await, 200);
+    assert_eq!(token_status(&app, "kbr_second_token_of_amina").await, 401);
+    assert_eq!(session_status(&app, &office).await, 401);
+    app.stop().await;
+}
+
+/// The number of `city` in a city question ("2. Medan").
+fn city_choice(question: &str, city: &str) -> String {
+    question
+        .lines()
+        .find_map(|l| l.trim().strip_suffix(city)?.strip_suffix(". "))
+        .unwrap_or_else(|| panic!("{city} not offered: {question}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clinics_and_iom_offices_reach_people_where_the_flows_sent_them_to_staff() {
+    let app = spawn_app().await;
+    let staff = app.user("sara", Role::Staff, vec![]);
+    let csv = "city,kind,name,phone,address,hours\n\
+               Medan,clinic,Klinik Sehat,061-555 01,Jl. Gatot Subroto 3,\n\
+               Medan,unhcr,UNHCR Medan,061-777,,\n\
+               Makassar,iom,IOM Makassar,0411-123 456,,Mon-Fri\n";
+    let (status, body) = import_csv(&app, &staff, "/api/directory", csv).await;
+    assert_eq!(status, 200, "{body}");
+
+    // A person in Medan asks for a doctor: the advice, their city, then Medan's clinic.
+    let phone = "+6281200009011";
+    consented(&app, phone).await;
+    app.sms(phone, "5").await;
+    app.twilio.wait_for(phone, 5).await;
+    app.sms(phone, "1").await;
+    let got = app.twilio.wait_for(phone, 7).await;
+    assert!(got[5].body.contains("call 112"), "{}", got[5].body);
+    let choice = city_choice(&got[6].body, "Medan");
+    app.sms(phone, &choice).await;
+    let got = app.twilio.wait_for(phone, 8).await;
+    assert!(
+        got[7].body.contains("Clinics in Medan")
+            && got[7]
+                .body
+                .contains("Klinik Sehat 061-555 01, Jl. Gatot Subroto 3"),
+        "{}",
+        got[7].body
+    );
+    assert!(!got[7].body.contains("UNHCR"), "only clinics");
+
+    // Later, going home: Medan is remembered, and it has no IOM office on file — said plainly.
+    app.sms(phone, "0").await;
+    app.twilio.wait_for(phone, 9).await;
+    app.sms(phone, "3").await;
+    app.twilio.wait_for(phone, 10).await;
+    app.sms(phone, "1").await;
+    let got = app.twilio.wait_for(phone, 12).await;
+    assert!(got[10].body.contains("IOM can help"), "{}", got[10].body);
+    assert!(
+        got[11]
+            .body
+            .contains("do not have an IOM office contact for Medan yet"),
+        "{}",
+        got[11].body
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.twilio.delivered_to(phone).len(),
+        12,
+        "no city question again"
+    );
+
+    // In Makassar the IOM office is there; a doctor is honestly not.
+    let phone = "+6281200009012";
+    consented(&app, phone).await;
+    app.sms(phone, "3").await;
+    app.twilio.wait_for(phone, 5).await;
+    app.sms(phone, "1").await;
+    let got = app.twilio.wait_for(phone, 7).await;
+    let choice = city_choice(&got[6].body, "Makassar");
+    app.sms(phone, &choice).await;
+    let got = app.twilio.wait_for(phone, 8).await;
+    assert!(
+        got[7].body.contains("IOM office in Makassar")
+            && got[7].body.contains("IOM Makassar 0411-123 456 (Mon-Fri)"),
+        "{}",
+        got[7].body
+    );
+    app.sms(phone, "0").await;
+    app.twilio.wait_for(phone, 9).await;
+    app.sms(phone, "5").await;
+    app.twilio.wait_for(phone, 10).await;
+    app.sms(phone, "1").await;
+    let got = app.twilio.wait_for(phone, 12).await;
+    assert!(
+        got[11]
+            .body
+            .contains("do not have a clinic for Makassar yet. Tell IOM staff."),
+        "{}",
+        got[11].body
+    );
+    app.stop().await;
+}

@@ -548,3 +548,495 @@ async fn staff_compose_and_send_a_dari_and_somali_broadcast_in_the_browser() {
     );
     browser.close().await.unwrap();
 }
+
+/// Logs in through the login form (a fresh browser session: no cookie of anyone before).
+async fn log_in(browser: &Client, app: &TestApp, name: &str, password: &str) {
+    browser.delete_all_cookies().await.unwrap();
+    browser.goto(&app.url("/login")).await.unwrap();
+    for (field, value) in [("name", name), ("password", password)] {
+        browser
+            .find(Locator::Css(&format!("input[name={field}]")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    browser
+        .find(Locator::Css("main form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(&format!("{name} logged in"), || async {
+        browser
+            .current_url()
+            .await
+            .map(|u| u.path() != "/login")
+            .unwrap_or(false)
+    })
+    .await;
+}
+
+async fn log_out(browser: &Client) {
+    browser
+        .find(Locator::XPath("//nav//button[text()='Log out']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("logged out", || async {
+        browser
+            .find(Locator::XPath("//nav//button[text()='Log out']"))
+            .await
+            .is_err()
+    })
+    .await;
+}
+
+async fn path_of(browser: &Client) -> String {
+    browser.current_url().await.unwrap().path().to_string()
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    match browser.find(Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Pastes `csv` into the import form posting to `action` and submits it.
+async fn paste_import(browser: &Client, action: &str, csv: &str) {
+    let form = format!("form[action='{action}']");
+    browser
+        .find(Locator::Css(&format!("{form} textarea[name=csv]")))
+        .await
+        .unwrap()
+        .send_keys(csv)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(&format!("{form} button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+fn add_user(app: &TestApp, name: &str, role: Role, languages: Vec<Lang>) {
+    app.store
+        .add_user(&kabar::domain::User {
+            name: name.into(),
+            role,
+            languages,
+            password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
+            created_at: 0,
+            disabled: false,
+        })
+        .unwrap();
+}
+
+/// Issue 14 end to end in one browser: an admin adds an interpreter who then works the queue
+/// (390 px wide too) without a restart; a transfer that would strand the ticket is refused with
+/// the reason; Back after logout shows nothing personal; disabling ends an open session; staff
+/// import a payment schedule, a directory entry and a contacts file (with a progress bar) and
+/// people asking by SMS get the date and the UNHCR contact; the simulator shows the
+/// conversation of the number in its box.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_staff_and_interpreters_do_their_work_in_the_browser() {
+    let Some((_driver, browser, _profile)) = start_browser().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    add_user(&app, "amina", Role::Admin, vec![]);
+    add_user(&app, "sara", Role::Staff, vec![]);
+    add_user(&app, "lina", Role::Interpreter, vec![Lang::Arabic]);
+    let admin_token = "kbr_browser_test_admin_token_0123456789abcdef";
+    app.store
+        .add_token(&kabar::web::auth::token_hash(admin_token), "amina")
+        .unwrap();
+    let dir = artifacts();
+
+    // A Somali speaker asks for a person, then describes the problem.
+    let somali = "+252612345678";
+    let problem = "Guriga biyo ayaa ka imanaya markii roob da'o";
+    app.sms(somali, "hello").await;
+    app.twilio.wait_for(somali, 1).await;
+    app.sms(somali, "4").await; // Soomaali
+    app.twilio.wait_for(somali, 2).await;
+    app.sms(somali, "1").await; // agree
+    app.twilio.wait_for(somali, 4).await;
+    app.sms(somali, "agent").await;
+    app.twilio.wait_for(somali, 5).await;
+    app.sms(somali, problem).await;
+    let ticket = app
+        .store
+        .open_ticket_of(&kabar::phone::PhoneNumber::parse(somali).unwrap())
+        .unwrap()
+        .expect("a ticket")
+        .id;
+
+    // 1. The admin adds an interpreter on /admin/users.
+    log_in(&browser, &app, "amina", PASSWORD).await;
+    browser.goto(&app.url("/admin/users")).await.unwrap();
+    let add = "form[action='/admin/users']";
+    for (field, value) in [
+        ("name", "faduma"),
+        ("languages", "so"),
+        ("password", "faduma's long password"),
+    ] {
+        browser
+            .find(Locator::Css(&format!("{add} input[name={field}]")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    browser
+        .find(Locator::Css(&format!(
+            "{add} select[name=role] option[value=interpreter]"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(&format!("{add} button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the user added", || async {
+        text_of(&browser, "p.notice")
+            .await
+            .contains("User faduma added.")
+    })
+    .await;
+    log_out(&browser).await;
+
+    // 2. She logs in (same server, no restart) and sees the Somali ticket in her queue, also on
+    // a 390 px phone screen without the table running off it.
+    log_in(&browser, &app, "faduma", "faduma's long password").await;
+    assert_eq!(path_of(&browser).await, "/queue");
+    let link = format!("a[href='/tickets/{ticket}']");
+    browser
+        .find(Locator::Css(&link))
+        .await
+        .expect("the ticket in faduma's queue");
+    browser.set_window_size(390, 844).await.unwrap();
+    browser.refresh().await.unwrap();
+    let overflow = browser
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (scroll, inner) = (overflow[0].as_u64().unwrap(), overflow[1].as_u64().unwrap());
+    assert!(inner <= 420, "the window is phone-sized: {inner}");
+    assert!(scroll <= inner, "the queue fits 390 px: {scroll} > {inner}");
+    std::fs::write(
+        dir.join("queue-390px.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    browser.set_window_size(1200, 900).await.unwrap();
+
+    // 3. On the ticket: claim, then a transfer to lina (Arabic only) is refused with the reason.
+    browser
+        .find(Locator::Css(&link))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the problem in the conversation", || async {
+        browser.source().await.unwrap_or_default().contains(problem)
+    })
+    .await;
+    browser
+        .find(Locator::XPath("//button[text()='Claim']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("claimed", || async {
+        browser
+            .find(Locator::XPath("//button[text()='Release']"))
+            .await
+            .is_ok()
+    })
+    .await;
+    let transfer = format!("form[action='/tickets/{ticket}/transfer']");
+    browser
+        .find(Locator::Css(&format!(
+            "{transfer} select[name=to_user] option[value=lina]"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(&format!("{transfer} button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the refusal and its reason", || async {
+        text_of(&browser, "p.error")
+            .await
+            .contains("lina cannot take this ticket")
+    })
+    .await;
+    let reason = text_of(&browser, "p.error").await;
+    assert!(
+        reason.contains("Somali"),
+        "the reason names the language: {reason}"
+    );
+    assert_eq!(
+        app.store
+            .ticket(ticket)
+            .unwrap()
+            .unwrap()
+            .claimed_by
+            .as_deref(),
+        Some("faduma"),
+        "nothing changed"
+    );
+    assert_eq!(path_of(&browser).await, format!("/tickets/{ticket}"));
+
+    // 4. Log out on the shared laptop: Back shows neither the phone number nor the message.
+    assert!(browser.source().await.unwrap().contains(somali));
+    log_out(&browser).await;
+    browser.back().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after_back = browser.source().await.unwrap();
+    assert!(
+        !after_back.contains(somali) && !after_back.contains(problem),
+        "Back after logout shows personal data at {}",
+        path_of(&browser).await
+    );
+
+    // 5. Disabling her ends her open session on the next page load.
+    log_in(&browser, &app, "faduma", "faduma's long password").await;
+    browser.find(Locator::Css(&link)).await.unwrap();
+    let r = app
+        .http
+        .patch(app.url("/api/users/faduma"))
+        .bearer_auth(admin_token)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    browser.refresh().await.unwrap();
+    eventually("sent to the login page", || async {
+        path_of(&browser).await == "/login"
+    })
+    .await;
+    let refused = browser.source().await.unwrap();
+    assert!(!refused.contains(somali) && !refused.contains(problem));
+
+    // 6. Staff import the payment schedule on /staff/payments; an SMS then gets the date.
+    log_in(&browser, &app, "sara", PASSWORD).await;
+    browser.goto(&app.url("/staff/payments")).await.unwrap();
+    paste_import(
+        &browser,
+        "/staff/payments/import",
+        "city,next_payment_date\nMakassar,2026-12-20\n",
+    )
+    .await;
+    eventually("the schedule imported", || async {
+        text_of(&browser, "p.notice")
+            .await
+            .contains("1 cities updated")
+    })
+    .await;
+    let person = "+6281299990101";
+    app.sms(person, "hello").await;
+    app.twilio.wait_for(person, 1).await;
+    app.sms(person, "1").await; // English
+    app.twilio.wait_for(person, 2).await;
+    app.sms(person, "1").await; // agree
+    app.twilio.wait_for(person, 4).await;
+    app.sms(person, "1").await; // allowance
+    app.twilio.wait_for(person, 5).await;
+    app.sms(person, "1").await; // the next date
+    let got = app.twilio.wait_for(person, 6).await;
+    assert!(got[5].body.contains("Makassar"), "{}", got[5].body);
+    app.sms(person, "1").await; // Makassar
+    let got = app.twilio.wait_for(person, 7).await;
+    assert!(got[6].body.contains("20/12/2026"), "{}", got[6].body);
+
+    // 7. A UNHCR entry for Makassar on /staff/directory reaches that person when they ask.
+    browser.goto(&app.url("/staff/directory")).await.unwrap();
+    paste_import(
+        &browser,
+        "/staff/directory/import",
+        "city,kind,name,phone,address,hours\nMakassar,unhcr,UNHCR Makassar,0411-871 234,Jl. Sudirman 12,Mon-Fri 08:00-15:00\n",
+    )
+    .await;
+    eventually("the entry in the directory table", || async {
+        browser
+            .find(Locator::Css("input[name=name][value='UNHCR Makassar']"))
+            .await
+            .is_ok()
+    })
+    .await;
+    app.sms(person, "0").await;
+    app.twilio.wait_for(person, 8).await;
+    app.sms(person, "4").await; // resettlement and UNHCR
+    app.twilio.wait_for(person, 9).await;
+    app.sms(person, "3").await; // how to contact UNHCR
+    let got = app.twilio.wait_for(person, 11).await;
+    assert!(
+        got[10]
+            .body
+            .contains("UNHCR Makassar 0411-871 234, Jl. Sudirman 12 (Mon-Fri 08:00-15:00)"),
+        "{}",
+        got[10].body
+    );
+
+    // 8. A contacts file chosen on /staff/contacts uploads with a progress bar, then the summary.
+    let upload_dir = tempfile::tempdir().unwrap();
+    let file = upload_dir.path().join("contacts.csv");
+    let mut csv = String::from("phone,language,city,case_id,name,tags\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!(
+            "+6285{i:09},so,Batam,C{i:06},Person {i},parents\n"
+        ));
+    }
+    csv.push_str("+6285999999999,klingon,Batam,,,\n"); // line 20,002
+    std::fs::write(&file, &csv).unwrap();
+    browser.goto(&app.url("/staff/contacts")).await.unwrap();
+    browser
+        .find(Locator::Css("#contacts-file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#contacts-import input[name=skip_invalid]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let before = path_of(&browser).await;
+    browser
+        .find(Locator::Css("#contacts-import button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the import summary", || async {
+        text_of(&browser, "#import-summary")
+            .await
+            .contains("20000 contact(s) imported: 20000 new, 0 updated.")
+    })
+    .await;
+    let summary = text_of(&browser, "#import-summary").await;
+    assert!(summary.contains("line 20002:"), "{summary}");
+    let progress = browser
+        .execute(
+            "const p = document.getElementById('import-progress'); return [p.value, p.closest('p').hidden]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        progress,
+        json!([100, false]),
+        "the progress bar, shown and full"
+    );
+    assert_eq!(
+        path_of(&browser).await,
+        before,
+        "uploaded by the script, no page change"
+    );
+    assert_eq!(app.store.contacts().unwrap().len(), 20_000 + 2);
+    std::fs::write(
+        dir.join("contacts-import.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // 9. The simulator: a new number typed without pressing "Use" shows (and sends from) that
+    // number's conversation, never the old one.
+    browser.goto(&app.url("/simulator")).await.unwrap();
+    eventually("the simulator page", || async {
+        browser.find(Locator::Css("#composer")).await.is_ok()
+    })
+    .await;
+    browser
+        .find(Locator::Css("#text"))
+        .await
+        .unwrap()
+        .send_keys("salam")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::XPath("//button[text()='Send']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the first conversation's reply", || async {
+        browser.find(Locator::Css(".bubble.out")).await.is_ok()
+    })
+    .await;
+    let phone_box = browser.find(Locator::Css("#phone")).await.unwrap();
+    phone_box.clear().await.unwrap();
+    phone_box.send_keys("+99900000777").await.unwrap();
+    browser
+        .find(Locator::Css("#text"))
+        .await
+        .unwrap()
+        .send_keys("hello")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::XPath("//button[text()='Send']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the new conversation's reply", || async {
+        browser.find(Locator::Css(".bubble.out")).await.is_ok()
+            && text_of(&browser, "#log").await.contains("hello")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let log = text_of(&browser, "#log").await;
+    assert!(
+        !log.contains("salam"),
+        "the old conversation is not shown: {log}"
+    );
+    assert!(
+        text_of(&browser, "#current").await.contains("+99900000777"),
+        "the page says whose conversation it is"
+    );
+    let new = kabar::phone::PhoneNumber::parse("+99900000777").unwrap();
+    assert!(
+        app.store.session(&new).is_ok() && app.store.contact(&new).unwrap().is_some(),
+        "sent from the number in the box"
+    );
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(csp_violations(&app).await, 0, "a page broke under the CSP");
+    browser.close().await.unwrap();
+    app.stop().await;
+}

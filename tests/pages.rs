@@ -388,3 +388,101 @@ async fn an_unclaimed_urgent_ticket_is_announced_on_the_supervisors_queue() {
     assert!(!list.contains("urgent-alert"), "claimed: the alert is gone");
     app.stop().await;
 }
+
+/// The links of the page's menu (`<nav>`), in order.
+fn nav_links(html: &str) -> Vec<String> {
+    let nav = html
+        .split("<nav>")
+        .nth(1)
+        .and_then(|rest| rest.split("</nav>").next())
+        .unwrap_or("");
+    nav.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_leads_each_role_to_its_pages_with_the_menu() {
+    let app = spawn_app().await;
+    let anonymous = app
+        .http
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for link in ["/login", "/queue", "/broadcasts", "/simulator"] {
+        assert!(anonymous.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+    app.user("hodan", Role::Interpreter, vec![Lang::Somali]);
+    app.user("sara", Role::Staff, vec![]);
+    app.user("amina", Role::Admin, vec![]);
+    let cases: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "hodan",
+            &["/queue"],
+            &["/broadcasts", "/staff/payments", "/admin/users"],
+        ),
+        (
+            "sara",
+            &[
+                "/broadcasts",
+                "/staff/payments",
+                "/staff/contacts",
+                "/staff/directory",
+            ],
+            &["/queue", "/admin/users"],
+        ),
+        (
+            "amina",
+            &[
+                "/queue",
+                "/broadcasts",
+                "/staff/contacts",
+                "/admin/users",
+                "/audit",
+            ],
+            &[],
+        ),
+    ];
+    for (name, has, lacks) in cases {
+        let b = app.login(name, PASSWORD).await;
+        let html = get(&b, &app, "/").await.text().await.unwrap();
+        let nav = nav_links(&html);
+        assert!(html.contains("Log out"), "{name}: the signed-in menu");
+        for link in has {
+            assert!(
+                nav.iter().any(|l| l == link),
+                "{name}'s menu has {link}: {nav:?}"
+            );
+            let main = html.split("<main>").nth(1).unwrap_or("");
+            assert!(
+                main.contains(&format!("href=\"{link}\"")),
+                "{name}'s home links {link}"
+            );
+        }
+        for link in lacks {
+            assert!(
+                !html.contains(&format!("href=\"{link}\"")),
+                "{name} is not offered {link}"
+            );
+        }
+    }
+    // The simulator page leads back home.
+    let simulator = app
+        .http
+        .get(app.url("/simulator"))
+        .header("cookie", app.login("hodan", PASSWORD).await.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(simulator.contains("href=\"/\""), "the simulator links home");
+    app.stop().await;
+}

@@ -65,7 +65,12 @@ return-menu-what = About voluntary return
 return-menu-choice = Is it my choice?
 return-menu-who = Who can go?
 return-menu-counsellor = Talk to a counsellor
-return-what = If you want to go back to your country, IOM can help: travel, documents and some support after you arrive. Send 0 for menu.
+return-what = If you want to go back to your country, IOM can help: travel, documents and some support after you arrive.
+return-iom-contacts = IOM office in { $city }:
+    { $contacts }
+    Send 0 for menu.
+return-iom-none = We do not have an IOM office contact for { $city } yet. Send 0 for menu.
+return-iom-none-yet = We do not have IOM office contacts for any city yet. Send 0 for menu.
 return-choice = It is always your choice. It is free. What you tell us stays private. Asking does not change your case. Send 0 for menu.
 return-who = It depends on your country and your situation. IOM staff decide this, not this automatic service. A counsellor can explain. Send 0 for menu.
 return-counsellor-sent = Thank you. A return counsellor will answer you here. Your questions stay private. Send 0 for menu.
@@ -91,7 +96,12 @@ health-menu = Health and housing. Reply with a number:
 health-menu-medical = I need a doctor
 health-menu-interpreter = Interpreter for a doctor
 health-menu-housing = Problem in my housing
-health-medical = In an emergency call 112. For other health problems tell IOM staff. IOM can send you to a clinic. Send 0 for menu.
+health-medical = In an emergency call 112. For other health problems tell IOM staff. IOM can send you to a clinic.
+health-clinic-contacts = Clinics in { $city }:
+    { $contacts }
+    Send 0 for menu.
+health-clinic-none = We do not have a clinic for { $city } yet. Tell IOM staff. Send 0 for menu.
+health-clinic-none-yet = We do not have clinics for any city yet. Tell IOM staff. Send 0 for menu.
 health-interpreter = IOM can send an interpreter to a medical appointment. Tell staff the date and place early. Send 0 for menu.
 health-housing-describe = Please tell us the housing problem in a few words.
 health-housing-sent = Thank you. Staff will answer you here about the housing problem. Send 0 for menu.

@@ -66,7 +66,12 @@ return-menu-what = Waa maxay laabashadu?
 return-menu-choice = Ma doorashadayda baa?
 return-menu-who = Yaa laaban kara?
 return-menu-counsellor = La hadal la-taliye
-return-what = Haddii aad rabto inaad dalkaaga ku laabato, IOM way ku caawin kartaa: safarka, dukumeentiyada iyo xoogaa taageero ah markaad gaarto kadib. Dir 0 si aad ugu noqoto liiska.
+return-what = Haddii aad rabto inaad dalkaaga ku laabato, IOM way ku caawin kartaa: safarka, dukumeentiyada iyo xoogaa taageero ah markaad gaarto kadib.
+return-iom-contacts = Xafiiska IOM ee { $city }:
+    { $contacts }
+    Dir 0 si aad ugu noqoto liiska.
+return-iom-none = Weli ma hayno xiriirka xafiiska IOM ee { $city }. Dir 0 si aad ugu noqoto liiska.
+return-iom-none-yet = Weli ma hayno xiriirka xafiiska IOM ee magaalo kasta. Dir 0 si aad ugu noqoto liiska.
 return-choice = Had iyo jeer waa doorashadaada. Waa bilaash. Waxaad noo sheegto waa qarsoodi. Wax weydiintu ma beddesho kiiskaaga. Dir 0 si aad ugu noqoto liiska.
 return-who = Waxay ku xiran tahay dalkaaga iyo xaaladdaada. Shaqaalaha IOM ayaa go'aamiya, ma aha adeeggan tooska ah. La-taliye ayaa kuu sharxi kara. Dir 0 si aad ugu noqoto liiska.
 return-counsellor-sent = Mahadsanid. La-taliyaha laabashada ayaa halkan kaaga jawaabi doona. Su'aalahaagu waa qarsoodi. Dir 0 si aad ugu noqoto liiska.
@@ -92,7 +97,12 @@ health-menu = Caafimaad iyo guri. Ku jawaab lambar:
 health-menu-medical = Dhakhtar baan rabaa
 health-menu-interpreter = Turjumaan dhakhtarka
 health-menu-housing = Dhibaato xagga guriga
-health-medical = Haddii ay degdeg tahay, wac 112. Dhibaatooyinka kale ee caafimaadka u sheeg shaqaalaha IOM. IOM waxay kuu diri kartaa rug caafimaad. Dir 0 si aad ugu noqoto liiska.
+health-medical = Haddii ay degdeg tahay, wac 112. Dhibaatooyinka kale ee caafimaadka u sheeg shaqaalaha IOM. IOM waxay kuu diri kartaa rug caafimaad.
+health-clinic-contacts = Rugaha caafimaadka ee { $city }:
+    { $contacts }
+    Dir 0 si aad ugu noqoto liiska.
+health-clinic-none = Weli ma hayno rug caafimaad oo { $city } ah. U sheeg shaqaalaha IOM. Dir 0 si aad ugu noqoto liiska.
+health-clinic-none-yet = Weli ma hayno rug caafimaad magaalo kasta. U sheeg shaqaalaha IOM. Dir 0 si aad ugu noqoto liiska.
 health-interpreter = IOM waxay turjumaan u diri kartaa ballanta caafimaadka. Shaqaalaha goor hore u sheeg taariikhda iyo meesha. Dir 0 si aad ugu noqoto liiska.
 health-housing-describe = Fadlan dhibaatada guriga ku sheeg ereyo kooban.
 health-housing-sent = Mahadsanid. Shaqaaluhu halkan ayay kaaga jawaabi doonaan dhibaatada guriga. Dir 0 si aad ugu noqoto liiska.

@@ -69,7 +69,12 @@ return-menu-what = ወለንታዊ ምምላስ እንታይ እዩ?
 return-menu-choice = ናተይ ምርጫ ድዩ?
 return-menu-who = መን ክኸይድ ይኽእል?
 return-menu-counsellor = ምስ ኣማኻሪ ምምላስ ምዝራብ
-return-what = ናብ ዓድኹም ክትምለሱ እንተደሊኹም፣ IOM ብጉዕዞ፣ ብሰነዳትን ድሕሪ ምብጻሕኩም ብገለ ሓገዝን ክሕግዘኩም ይኽእል። ንዝርዝር 0 ስደዱ።
+return-what = ናብ ዓድኹም ክትምለሱ እንተደሊኹም፣ IOM ብጉዕዞ፣ ብሰነዳትን ድሕሪ ምብጻሕኩም ብገለ ሓገዝን ክሕግዘኩም ይኽእል።
+return-iom-contacts = ቤት ጽሕፈት IOM ኣብ { $city }:
+    { $contacts }
+    ንዝርዝር 0 ስደዱ።
+return-iom-none = ኣድራሻ ቤት ጽሕፈት IOM ናይ { $city } ገና የብልናን። ንዝርዝር 0 ስደዱ።
+return-iom-none-yet = ናይ ዝኾነ ከተማ ኣድራሻ ቤት ጽሕፈት IOM ገና የብልናን። ንዝርዝር 0 ስደዱ።
 return-choice = ኩሉ ግዜ ናይ ባዕልኹም ምርጫ እዩ። ብነጻ እዩ። ዝነገርኩምና ብምስጢር ይተሓዝ። ምሕታት ንጉዳይኩም ኣይቕይሮን። ንዝርዝር 0 ስደዱ።
 return-who = ኣብ ሃገርኩምን ኩነታትኩምን ይምርኮስ። ዝውስኑ ሰራሕተኛታት IOM እዮም፣ እዚ ኣውቶማቲክ ኣገልግሎት ኣይኮነን። ኣማኻሪ ክገልጸልኩም ይኽእል። ንዝርዝር 0 ስደዱ።
 return-counsellor-sent = የቐንየልና። ኣማኻሪ ምምላስ ኣብዚ ክምልሰልኩም እዩ። ሕቶታትኩም ብምስጢር ይተሓዙ። ንዝርዝር 0 ስደዱ።
@@ -95,7 +100,12 @@ health-menu = ጥዕናን መንበሪ ገዛን። ቁጽሪ ስደዱ:
 health-menu-medical = ሓኪም የድልየኒ
 health-menu-interpreter = ተርጓሚ ንቆጸራ ሓኪም
 health-menu-housing = ጸገም ኣብ ገዛይ
-health-medical = ኣብ ህጹጽ ኩነታት ናብ 112 ደውሉ። ንኻልእ ጸገም ጥዕና ንሰራሕተኛታት IOM ንገሩ። IOM ናብ ክሊኒክ ክሰደኩም ይኽእል። ንዝርዝር 0 ስደዱ።
+health-medical = ኣብ ህጹጽ ኩነታት ናብ 112 ደውሉ። ንኻልእ ጸገም ጥዕና ንሰራሕተኛታት IOM ንገሩ። IOM ናብ ክሊኒክ ክሰደኩም ይኽእል።
+health-clinic-contacts = ክሊኒካት ኣብ { $city }:
+    { $contacts }
+    ንዝርዝር 0 ስደዱ።
+health-clinic-none = ኣድራሻ ክሊኒክ ናይ { $city } ገና የብልናን። ንሰራሕተኛታት IOM ንገሩ። ንዝርዝር 0 ስደዱ።
+health-clinic-none-yet = ናይ ዝኾነ ከተማ ኣድራሻ ክሊኒክ ገና የብልናን። ንሰራሕተኛታት IOM ንገሩ። ንዝርዝር 0 ስደዱ።
 health-interpreter = IOM ናብ ቆጸራ ሓኪም ተርጓሚ ክሰድ ይኽእል። ዕለትን ቦታን ኣቐዲምኩም ንሰራሕተኛታት ንገሩ። ንዝርዝር 0 ስደዱ።
 health-housing-describe = በጃኹም ጸገም ገዛኹም ብሒደት ቃላት ንገሩና።
 health-housing-sent = የቐንየልና። ሰራሕተኛታት ብዛዕባ ጸገም ገዛ ኣብዚ ክምልሱልኩም እዮም። ንዝርዝር 0 ስደዱ።

@@ -67,6 +67,11 @@ pub struct UserChange {
     pub disabled: Option<bool>,
     /// An argon2 PHC string (the password itself never reaches the store).
     pub password_hash: Option<String>,
+    /// With a new password: the hash of the session or API token the change came from, which
+    /// stays valid (someone changing their own password stays signed in). Every other
+    /// session and token of that user ends: a new password is how an admin locks out
+    /// whoever learnt the old one.
+    pub keep_credential: Option<String>,
 }
 
 impl UserChange {
@@ -163,6 +168,10 @@ impl Store {
                 )));
             }
         }
+        let ended = match change.password_hash {
+            Some(_) => self.credentials_of(name, change.keep_credential.as_deref())?,
+            None => Credentials::default(),
+        };
         let audit_id = self.db.generate_id()?;
         let updated = self.tree.transaction(|tx| {
             let key = keys::user(name);
@@ -191,8 +200,18 @@ impl Store {
                 user.disabled = disabled;
             }
             if let Some(hash) = &change.password_hash {
-                detail.push("new password".into());
+                detail.push(format!(
+                    "new password ({} other sessions and {} tokens ended)",
+                    ended.sessions.len(),
+                    ended.tokens.len()
+                ));
                 user.password_hash = hash.clone();
+                for session in &ended.sessions {
+                    tx.remove(keys::web_session(session).as_bytes())?;
+                }
+                for token in &ended.tokens {
+                    tx.remove(keys::token(token).as_bytes())?;
+                }
             }
             tx_put(tx, &key, &user)?;
             put_audit(tx, audit_id, by, "user-change", &detail.join(", "))?;
@@ -289,6 +308,44 @@ impl Store {
             put_audit(tx, audit_id, by, "token-revoke", &detail)
         })?;
         Ok(Some(view))
+    }
+}
+
+/// Hashes of a user's browser sessions and API tokens.
+#[derive(Default)]
+struct Credentials {
+    sessions: Vec<String>,
+    tokens: Vec<String>,
+}
+
+impl Store {
+    /// The sessions and tokens of `user`, except the one hashed `keep`. A session or token
+    /// created between this scan and the transaction that ends these survives; it was made
+    /// with the old password's knowledge only if someone logged in during that instant.
+    fn credentials_of(&self, user: &str, keep: Option<&str>) -> Result<Credentials, StoreError> {
+        let mut found = Credentials::default();
+        let sessions = keys::web_session("");
+        for kv in self.tree.scan_prefix(sessions.as_bytes()) {
+            let (k, v) = kv?;
+            let session: super::helpdesk::WebSession = decode(&k, &v)?;
+            let hash = String::from_utf8_lossy(&k[sessions.len()..]).into_owned();
+            if session.user == user && keep != Some(hash.as_str()) {
+                found.sessions.push(hash);
+            }
+        }
+        let tokens = keys::token("");
+        for kv in self.tree.scan_prefix(tokens.as_bytes()) {
+            let (k, v) = kv?;
+            let owner = match decode::<StoredToken>(&k, &v)? {
+                StoredToken::Record(r) => r.user,
+                StoredToken::Legacy(name) => name,
+            };
+            let hash = String::from_utf8_lossy(&k[tokens.len()..]).into_owned();
+            if owner == user && keep != Some(hash.as_str()) {
+                found.tokens.push(hash);
+            }
+        }
+        Ok(found)
     }
 }
 

@@ -216,7 +216,8 @@ pub struct UserPatch {
     pub password: Option<String>,
 }
 
-/// Changes a user (admins only). A disabled user's sessions and tokens stop at once.
+/// Changes a user (admins only). A disabled user's sessions and tokens stop at once; a new
+/// password ends all of that user's sessions and tokens except the caller's own.
 pub async fn change_user(
     state: &AppState,
     by: &Principal,
@@ -240,6 +241,8 @@ pub async fn change_user(
             .transpose()?,
         disabled: patch.disabled,
         password_hash: None,
+        // Your own new password keeps the session (or token) you set it with.
+        keep_credential: (by.user.name == name).then(|| by.credential_hash.clone()),
     };
     if let Some(password) = patch.password {
         check_password(&password).map_err(invalid)?;
@@ -440,7 +443,7 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 
-use super::ui::{csrf_refused, forbidden, page, signed_in};
+use super::ui::{csrf_refused, encode_query, forbidden, page, signed_in};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -485,7 +488,7 @@ fn users_markup(users: &[User], csrf: &str, message: Option<(bool, &str)>) -> Ma
         @if let Some((ok, text)) = message {
             @if ok { p.notice role="status" { (text) } } @else { p.error role="alert" { (text) } }
         }
-        p { "Changes take effect at once: a disabled user's sessions and API tokens stop working on their next request." }
+        p { "Changes take effect at once: a disabled user's sessions and API tokens stop working on their next request. A new password signs the user out everywhere and revokes their API tokens (your own new password keeps you signed in here)." }
         table {
             thead { tr { th { "Name" } th { "Role" } th { "Languages" } th { "Status" } th { "Change" } } }
             tbody { @for u in users { tr {
@@ -535,7 +538,11 @@ fn users_answer(
         .into_response()
 }
 
-async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn users_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
     let p = match signed_in(&state, &headers) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
@@ -547,8 +554,21 @@ async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
         Ok(u) => u,
         Err(e) => return unavailable(e).into_response(),
     };
+    // After a change the form redirects here (a reload sends nothing again); the notice names
+    // a user that exists, never text taken from the address.
+    let known = |key: &str| {
+        query
+            .get(key)
+            .and_then(|name| users.iter().find(|u| &u.name == name))
+    };
+    let notice = match (known("added"), known("saved")) {
+        (Some(u), _) => Some(format!("User {} added.", u.name)),
+        (None, Some(u)) => Some(format!("User {} saved.", u.name)),
+        (None, None) => None,
+    };
     let csrf = p.csrf.clone().unwrap_or_default();
-    page("Users", Some(&p), users_markup(&users, &csrf, None)).into_response()
+    let message = notice.as_deref().map(|n| (true, n));
+    page("Users", Some(&p), users_markup(&users, &csrf, message)).into_response()
 }
 
 async fn users_add(
@@ -573,12 +593,8 @@ async fn users_add(
         password: form.get("password").cloned().unwrap_or_default(),
     };
     match add_user(&state, &p, new).await {
-        Ok(user) => users_answer(
-            &state,
-            &p,
-            StatusCode::CREATED,
-            (true, &format!("User {} added.", user.name)),
-        ),
+        Ok(user) => Redirect::to(&format!("/admin/users?added={}", encode_query(&user.name)))
+            .into_response(),
         Err(e) => users_answer(&state, &p, e.status, (false, &e.detail)),
     }
 }
@@ -607,12 +623,8 @@ async fn users_change(
         password: form_value(&form, "password").map(str::to_string),
     };
     match change_user(&state, &p, &name, patch).await {
-        Ok(user) => users_answer(
-            &state,
-            &p,
-            StatusCode::OK,
-            (true, &format!("User {} saved.", user.name)),
-        ),
+        Ok(user) => Redirect::to(&format!("/admin/users?saved={}", encode_query(&user.name)))
+            .into_response(),
         Err(e) => users_answer(&state, &p, e.status, (false, &e.detail)),
     }
 }
@@ -660,15 +672,65 @@ fn tokens_markup(
     }
 }
 
-async fn tokens_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// A token just created on the page, waiting for the page its form redirects to: shown there
+/// once, to the same browser session, then gone. Kept in memory only (never on disk) and for
+/// a minute at most, so the token is never in an address and a reload creates no other one.
+struct FreshToken {
+    session: String,
+    id: String,
+    token: String,
+    at: std::time::Instant,
+}
+
+static FRESH_TOKENS: std::sync::Mutex<Vec<FreshToken>> = std::sync::Mutex::new(Vec::new());
+const FRESH_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn hold_fresh_token(session: &str, id: &str, token: String) {
+    if let Ok(mut held) = FRESH_TOKENS.lock() {
+        held.retain(|t| t.at.elapsed() < FRESH_TOKEN_TTL);
+        held.push(FreshToken {
+            session: session.to_string(),
+            id: id.to_string(),
+            token,
+            at: std::time::Instant::now(),
+        });
+    }
+}
+
+fn take_fresh_token(session: &str, id: &str) -> Option<String> {
+    let mut held = FRESH_TOKENS.lock().ok()?;
+    held.retain(|t| t.at.elapsed() < FRESH_TOKEN_TTL);
+    let at = held
+        .iter()
+        .position(|t| t.session == session && t.id == id)?;
+    Some(held.swap_remove(at).token)
+}
+
+async fn tokens_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
     let p = match signed_in(&state, &headers) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
+    let created = query.get("created");
+    let fresh = created.and_then(|id| take_fresh_token(&p.credential_hash, id));
+    let message = match (created, &fresh) {
+        (Some(id), Some(_)) => Some(format!("Token {id} created.")),
+        (Some(_), None) => Some("The new token was shown once already (or that page is more than a minute old); revoke it and create another if it was not copied.".to_string()),
+        (None, _) => None,
+    };
     page(
         "API tokens",
         Some(&p),
-        tokens_markup(&state, &p, None, None),
+        tokens_markup(
+            &state,
+            &p,
+            message.as_deref().map(|m| (fresh.is_some(), m)),
+            fresh.as_deref(),
+        ),
     )
     .into_response()
 }
@@ -687,20 +749,12 @@ async fn tokens_create(
     }
     let user = form_value(&form, "user").unwrap_or_default().to_string();
     match create_token(&state, &p, &user).await {
-        Ok((record, token)) => (
-            StatusCode::CREATED,
-            page(
-                "API tokens",
-                Some(&p),
-                tokens_markup(
-                    &state,
-                    &p,
-                    Some((true, &format!("Token {} created for {user}.", record.id))),
-                    Some(&token),
-                ),
-            ),
-        )
-            .into_response(),
+        // A redirect, so that a reload creates no second token; the page it leads to shows
+        // this one once.
+        Ok((record, token)) => {
+            hold_fresh_token(&p.credential_hash, &record.id, token);
+            Redirect::to(&format!("/admin/tokens?created={}", record.id)).into_response()
+        }
         Err(e) => (
             e.status,
             page(

@@ -54,6 +54,11 @@ pub const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("assets/broadcast.js"),
     },
+    Asset {
+        name: "contacts.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/contacts.js"),
+    },
 ];
 
 /// The content hash of each asset (CRC-32 is enough to tell builds apart; nothing is secret).

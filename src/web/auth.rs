@@ -25,17 +25,20 @@ pub fn token_hash(token: &str) -> String {
 
 /// The user behind the request's `Authorization: Bearer …` header, if valid.
 pub fn bearer_user(store: &Store, headers: &HeaderMap) -> Result<Option<User>, StoreError> {
-    let Some(token) = headers
+    let Some(token) = bearer_token(headers) else {
+        return Ok(None);
+    };
+    // Looking up by hash means no secret is ever compared byte by byte.
+    store.token_user(&token_hash(token))
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() < 200)
-    else {
-        return Ok(None);
-    };
-    // Looking up by hash means no secret is ever compared byte by byte.
-    store.token_user(&token_hash(token))
 }
 
 /// Hashes a password with argon2id and a random salt (PHC string).
@@ -91,6 +94,9 @@ pub struct Principal {
     pub user: User,
     /// The session's CSRF token (browser sessions only).
     pub csrf: Option<String>,
+    /// The hash of the session token or API token this request came with (what a new
+    /// password of one's own leaves signed in).
+    pub credential_hash: String,
 }
 
 impl Principal {
@@ -112,13 +118,20 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 
 /// The user behind a session cookie or a bearer token.
 pub fn principal(store: &Store, headers: &HeaderMap) -> Result<Option<Principal>, StoreError> {
-    if let Some(user) = bearer_user(store, headers)? {
-        return Ok(Some(Principal { user, csrf: None }));
+    if let Some(token) = bearer_token(headers)
+        && let Some(user) = store.token_user(&token_hash(token))?
+    {
+        return Ok(Some(Principal {
+            user,
+            csrf: None,
+            credential_hash: token_hash(token),
+        }));
     }
     let Some(token) = session_token(headers) else {
         return Ok(None);
     };
-    let Some(session) = store.web_session(&token_hash(&token), crate::domain::now_ms())? else {
+    let credential_hash = token_hash(&token);
+    let Some(session) = store.web_session(&credential_hash, crate::domain::now_ms())? else {
         return Ok(None);
     };
     // Read afresh on every request: a disabled user's sessions stop at once.
@@ -128,6 +141,7 @@ pub fn principal(store: &Store, headers: &HeaderMap) -> Result<Option<Principal>
         .map(|user| Principal {
             user,
             csrf: Some(session.csrf),
+            credential_hash,
         }))
 }
 

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -30,6 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::channel::Channels;
 use crate::config::Config;
+use crate::domain::Role;
 use crate::metrics::Metrics;
 use crate::processor::Processor;
 use crate::store::Store;
@@ -153,6 +154,11 @@ pub fn router(state: AppState) -> Router {
             post(api::import_contacts)
                 .layer(axum::extract::DefaultBodyLimit::max(CONTACTS_IMPORT_LIMIT)),
         )
+        .route(
+            "/staff/contacts/import",
+            post(staff::contacts_import)
+                .layer(axum::extract::DefaultBodyLimit::max(CONTACTS_IMPORT_LIMIT)),
+        )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(120),
@@ -227,32 +233,39 @@ async fn track_latency(State(state): State<AppState>, request: Request, next: Ne
     response
 }
 
-async fn index(State(state): State<AppState>) -> Html<String> {
+/// The home page: what there is, and for a signed-in user the menu of their role and the pages
+/// they work on (their first stop after a bookmark or a typed address).
+async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let simulator = state.config.simulator.enabled;
-    Html(
-        maud::html! {
-            (maud::DOCTYPE)
-            html lang="en" {
-                head {
-                    meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { "kabar" }
-                    link rel="stylesheet" href=(assets::url("style.css"));
+    let signed_in = auth::principal(&state.store, &headers).ok().flatten();
+    let body = maud::html! {
+        h1 { "kabar" }
+        p { "A helpdesk by SMS and WhatsApp for refugees and asylum seekers, in Dari, Farsi, Somali, Arabic, Tigrinya and English." }
+        @if let Some(p) = &signed_in {
+            @let role = p.user.role;
+            ul {
+                @if tickets::works_tickets(&p.user) { li { a href="/queue" { "Queue" } " — tickets waiting for a person." } }
+                @if broadcasts::may_broadcast(&p.user) { li { a href="/broadcasts" { "Broadcasts" } " — notices to groups." } }
+                @if matches!(role, Role::Staff | Role::Admin) {
+                    li { a href="/staff/payments" { "Payment schedule" } ", " a href="/staff/contacts" { "contacts" } " and " a href="/staff/directory" { "directory" } " — what the flows tell people." }
                 }
-                body.landing {
-                    h1 { "kabar" }
-                    p { "A helpdesk by SMS and WhatsApp for refugees and asylum seekers, in Dari, Farsi, Somali, Arabic, Tigrinya and English." }
-                    ul {
-                        li { a href="/login" { "Log in" } " — interpreters, supervisors, staff and admins." }
-                        li { a href="/queue" { "Interpreter queue" } " — tickets waiting for a person." }
-                        li { a href="/broadcasts" { "Broadcasts" } " — notices to groups (staff)." }
-                        @if simulator { li { a href="/simulator" { "Phone simulator" } " — try the conversation flows without a provider." } }
-                        li { a href="/api/openapi.json" { "API description" } " — tickets and more, with a bearer token from " code { "kabar token create" } "." }
-                        li { a href="/healthz" { "Health" } " and " a href="/metrics" { "metrics" } "." }
-                    }
-                }
+                @if role != Role::Interpreter { li { a href="/canned" { "Canned replies" } } }
+                @if matches!(role, Role::Supervisor | Role::Admin) { li { a href="/figures" { "Figures" } " per language." } }
+                @if role == Role::Admin { li { a href="/admin/users" { "Users" } ", " a href="/audit" { "audit trail" } " and " a href="/backup" { "backup" } "." } }
+                li { a href="/admin/tokens" { "Your API tokens" } }
+                @if simulator { li { a href="/simulator" { "Phone simulator" } " — try the conversation flows without a provider." } }
+            }
+        } @else {
+            ul {
+                li { a href="/login" { "Log in" } " — interpreters, supervisors, staff and admins." }
+                li { a href="/queue" { "Interpreter queue" } " — tickets waiting for a person." }
+                li { a href="/broadcasts" { "Broadcasts" } " — notices to groups (staff)." }
+                @if simulator { li { a href="/simulator" { "Phone simulator" } " — try the conversation flows without a provider." } }
             }
         }
-        .into_string(),
-    )
+        p.note { a href="/api/openapi.json" { "API description" } " (a bearer token from " a href="/admin/tokens" { "API tokens" } ") · " a href="/healthz" { "health" } " · " a href="/metrics" { "metrics" } }
+    };
+    ui::page("Home", signed_in.as_ref(), body).into_response()
 }
 
 /// 200 while the store accepts durable writes; a provider that is down (the gateway phone) or

@@ -283,12 +283,14 @@ fn page_markup(csrf: &str) -> maud::Markup {
             }
             body data-csrf=(csrf) {
                 main {
+                    nav.sim { a href="/" { "kabar home" } }
                     header {
                         label for="phone" { "Phone number" }
                         input #phone value=(DEFAULT_PHONE) inputmode="tel" autocomplete="off";
                         button #connect type="button" { "Use" }
                     }
                     p.note { "Messages go through the same path as real SMS. Try \"salam\", \"hello\", \"سلام\" or \"ሰላም\". Simulator numbers start with " (SIMULATOR_PREFIX) "." }
+                    p.note #current aria-live="polite" {}
                     p.note #error role="alert" {}
                     div #log aria-live="polite" {}
                     form #composer {

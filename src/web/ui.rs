@@ -63,7 +63,7 @@ pub(crate) fn page(title: &str, principal: Option<&Principal>, body: Markup) -> 
                             @if p.user.role != Role::Interpreter { a href="/canned" { "Canned replies" } }
                             @if matches!(p.user.role, Role::Supervisor | Role::Admin) { a href="/figures" { "Figures" } }
                             @if super::broadcasts::may_broadcast(&p.user) { a href="/broadcasts" { "Broadcasts" } }
-                            @if matches!(p.user.role, Role::Staff | Role::Admin) { a href="/staff/payments" { "Payments" } a href="/staff/directory" { "Directory" } }
+                            @if matches!(p.user.role, Role::Staff | Role::Admin) { a href="/staff/payments" { "Payments" } a href="/staff/contacts" { "Contacts" } a href="/staff/directory" { "Directory" } }
                             @if p.user.role == Role::Admin { a href="/admin/users" { "Users" } }
                             a href="/admin/tokens" { "API tokens" }
                             @if p.user.role == Role::Admin { a href="/audit" { "Audit" } a href="/backup" { "Backup" } }
@@ -193,7 +193,7 @@ fn store_failed(principal: Option<&Principal>, e: impl std::fmt::Display) -> Res
         .into_response()
 }
 
-fn encode_query(text: &str) -> String {
+pub(crate) fn encode_query(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
@@ -223,7 +223,8 @@ fn home_of(user: &User) -> &'static str {
     if works_tickets(user) {
         "/queue"
     } else {
-        "/canned"
+        // Staff: notices are their daily work; the menu has the schedule, contacts, directory.
+        "/broadcasts"
     }
 }
 
