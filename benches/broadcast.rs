@@ -74,6 +74,56 @@ fn rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Samples RSS every 20 ms in a thread of its own and keeps the highest figure per phase, so
+/// the note can say where memory peaks (the import, the send, the drain).
+struct Sampler {
+    phase: Arc<Mutex<(String, Vec<(String, f64)>)>>,
+}
+
+impl Sampler {
+    fn start() -> Sampler {
+        let phase = Arc::new(Mutex::new((
+            "start".to_string(),
+            Vec::<(String, f64)>::new(),
+        )));
+        let shared = phase.clone();
+        std::thread::spawn(move || {
+            loop {
+                let rss = rss_mib();
+                {
+                    let mut p = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    if p.0 == "end" {
+                        return;
+                    }
+                    let name = p.0.clone();
+                    match p.1.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, peak)) => *peak = peak.max(rss),
+                        None => p.1.push((name, rss)),
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Sampler { phase }
+    }
+
+    fn phase(&self, name: &str) {
+        self.phase.lock().unwrap_or_else(|e| e.into_inner()).0 = name.to_string();
+    }
+
+    fn peak(&self, name: &str) -> f64 {
+        let p = self.phase.lock().unwrap_or_else(|e| e.into_inner());
+        p.1.iter().find(|(n, _)| n == name).map_or(0.0, |(_, v)| *v)
+    }
+
+    fn print(&self) {
+        let mut p = self.phase.lock().unwrap_or_else(|e| e.into_inner());
+        p.0 = "end".to_string();
+        let line: Vec<String> = p.1.iter().map(|(n, v)| format!("{n} {v:.0}")).collect();
+        println!("RSS peak per phase (MiB): {}", line.join(", "));
+    }
+}
+
 fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
@@ -225,6 +275,8 @@ async fn run(contacts: usize, tps: u32, benching: bool) -> ExitCode {
         fake,
     };
     println!("broadcast bench: {contacts} contacts, Twilio at {tps} messages/s");
+    println!("RSS at start: {:.0} MiB", rss_mib());
+    let sampler = Sampler::start();
 
     // 1. The import, against parsing alone.
     let mut csv = String::from("phone,language,city,case_id,name,tags\n");
@@ -240,6 +292,7 @@ async fn run(contacts: usize, tps: u32, benching: bool) -> ExitCode {
     let parse_s = parse_start.elapsed().as_secs_f64();
     assert_eq!(parsed.rows.len(), contacts);
     drop(parsed); // the RSS figure is kabar's, not this baseline's
+    sampler.phase("import");
     let import_start = Instant::now();
     let resp = r
         .http
@@ -269,6 +322,7 @@ async fn run(contacts: usize, tps: u32, benching: bool) -> ExitCode {
     println!("a new person's first reply, no broadcast: {idle_reply:.3} s");
 
     // 3. An approved send until everyone is durably queued.
+    sampler.phase("create");
     let rss_before = rss_mib();
     let created: serde_json::Value = r
         .http
@@ -287,6 +341,7 @@ async fn run(contacts: usize, tps: u32, benching: bool) -> ExitCode {
         .expect("json");
     let id = created["id"].as_u64().expect("id");
     assert_eq!(created["recipients"].as_u64(), Some(contacts as u64));
+    sampler.phase("send");
     let send_start = Instant::now();
     let sent = r
         .http
@@ -314,15 +369,16 @@ async fn run(contacts: usize, tps: u32, benching: bool) -> ExitCode {
     );
 
     // 4. A new person's reply while it drains, and RSS meanwhile.
-    let mut peak = rss_mib();
+    sampler.phase("drain");
     let drain_start = Instant::now();
     tokio::time::sleep(Duration::from_secs(if benching { 3 } else { 1 })).await;
     let busy_reply = r.reply_latency("+6289900000002", "SMbenchbusy0001").await;
     let sample_for = Duration::from_secs(if benching { 10 } else { 2 });
     while drain_start.elapsed() < sample_for {
-        peak = peak.max(rss_mib());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let peak = sampler.peak("drain");
+    sampler.print();
     let delivered = *r.fake.count.lock().unwrap_or_else(|e| e.into_inner());
     let rate = delivered as f64 / drain_start.elapsed().as_secs_f64();
     println!(
@@ -332,6 +388,7 @@ async fn run(contacts: usize, tps: u32, benching: bool) -> ExitCode {
     println!(
         "RSS: {rss_before:.0} MiB before the send, peak {peak:.0} MiB while draining ({delivered} sent, {rate:.0}/s at TPS {tps}) — goal ≤ {GOAL_RSS_MIB} MiB"
     );
+    sampler.phase("raw");
     // Last, so that its memory does not count in the RSS figures: one raw sled batch of as
     // many keys as the enqueue writes (one per recipient, values of the same size), flushed.
     let raw_dir = tempfile::tempdir().expect("temp dir");
