@@ -77,15 +77,15 @@ fn rss_mib() -> f64 {
 /// Samples RSS every 20 ms in a thread of its own and keeps the highest figure per phase, so
 /// the note can say where memory peaks (the import, the send, the drain).
 struct Sampler {
-    phase: Arc<Mutex<(String, Vec<(String, f64)>)>>,
+    phase: Arc<Mutex<Phases>>,
 }
+
+/// The phase now, and the peak of each phase so far.
+type Phases = (String, Vec<(String, f64)>);
 
 impl Sampler {
     fn start() -> Sampler {
-        let phase = Arc::new(Mutex::new((
-            "start".to_string(),
-            Vec::<(String, f64)>::new(),
-        )));
+        let phase: Arc<Mutex<Phases>> = Arc::new(Mutex::new(("start".to_string(), Vec::new())));
         let shared = phase.clone();
         std::thread::spawn(move || {
             loop {
@@ -129,6 +129,8 @@ fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
 }
 
 fn main() -> ExitCode {
+    // As `kabar serve` does: the RSS figure is the service's.
+    kabar::ops::tune_allocator();
     let benching = std::env::args().skip(1).any(|a| a == "--bench");
     let contacts = env_number("BENCH_CONTACTS").unwrap_or(if benching { 100_000 } else { 2_000 });
     let tps = env_number("BENCH_TPS").unwrap_or(50u32);

@@ -42,6 +42,8 @@ const GOAL_P99_MS: f64 = 10.0;
 const GOAL_IDLE_RSS_MIB: f64 = 30.0;
 
 fn main() -> ExitCode {
+    // As `kabar serve` does.
+    kabar::ops::tune_allocator();
     if std::env::var(ROLE_ENV).as_deref() == Ok("bare") {
         return bare_server();
     }

@@ -156,6 +156,7 @@ enum TokenCommand {
 }
 
 fn main() -> ExitCode {
+    kabar::ops::tune_allocator();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
