@@ -41,11 +41,13 @@ mod commit;
 mod helpdesk;
 pub mod journal;
 mod privacy;
+mod space;
 
 pub use admin::{ApiToken, UserChange};
 pub use broadcasts::{BroadcastError, EnqueueCursor};
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
 pub use privacy::{Compaction, Erasure, PurgeReport, compact};
+pub use space::FamilyUsage;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
