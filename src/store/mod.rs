@@ -506,12 +506,32 @@ pub struct Store {
     id_offset: u64,
 }
 
+/// Whether the database at `db_path` was created with sled's compression, as its `conf` file
+/// says (`use_compression: true`); `None` when there is no readable `conf` (no database yet).
+fn created_compressed(db_path: &Path) -> Option<bool> {
+    let conf = std::fs::read(db_path.join("conf")).ok()?;
+    String::from_utf8_lossy(&conf)
+        .lines()
+        .find_map(|line| line.strip_prefix("use_compression: "))
+        .map(|value| value.trim() == "true")
+}
+
+/// kabar's settings for the database at `db_path`, with compression off when it exists and was
+/// created without (from before compression, not yet converted).
+fn existing_config(db_path: &Path) -> sled::Config {
+    let config = sled_config(db_path);
+    match created_compressed(db_path) {
+        Some(false) => config.use_compression(false),
+        _ => config,
+    }
+}
+
 /// Opens sled with its page cache capped, starts group commit, and writes and flushes one
 /// marker so that sled's IO threads start now, from the calling thread.
 fn open_sled(path: &Path) -> Result<(sled::Db, sled::Tree, commit::GroupCommit), StoreError> {
     let db_path = path.join("kabar.sled");
     // sled caches up to 1 GiB by default; a field-office laptop has other work to do.
-    let db = match sled_config(&db_path)
+    let db = match existing_config(&db_path)
         .cache_capacity(64 * 1024 * 1024)
         .open()
     {

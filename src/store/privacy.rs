@@ -372,7 +372,7 @@ pub fn compact(dir: &Path) -> Result<Compaction, StoreError> {
         // A store closed just before (`kabar purge`) lets go of the lock a moment later.
         let mut attempts = 0;
         let source = loop {
-            match source_config(&live).open() {
+            match super::existing_config(&live).open() {
                 Ok(db) => break db,
                 Err(sled::Error::Io(e))
                     if e.kind() == std::io::ErrorKind::WouldBlock
@@ -414,40 +414,32 @@ pub fn compact(dir: &Path) -> Result<Compaction, StoreError> {
     })
 }
 
-/// Whether the database at `db_path` was created with sled's compression, as its `conf` file
-/// says (`use_compression: true`); `None` when there is no readable `conf` (no database yet).
-fn created_compressed(db_path: &Path) -> Option<bool> {
-    let conf = std::fs::read(db_path.join("conf")).ok()?;
-    String::from_utf8_lossy(&conf)
-        .lines()
-        .find_map(|line| line.strip_prefix("use_compression: "))
-        .map(|value| value.trim() == "true")
-}
-
-/// The settings that open the existing database at `db_path` as it was created: kabar's, with
-/// compression off for a database from before compression.
-fn source_config(db_path: &Path) -> sled::Config {
-    let config = super::sled_config(db_path);
-    match created_compressed(db_path) {
-        Some(false) => config.use_compression(false),
-        _ => config,
-    }
-}
-
 /// Rewrites a database created before sled's compression was on (data folders from earlier
 /// versions) into a compressed one, once: sled cannot change the setting of an existing
 /// database. The records stay as they are (JSON ones are still read); the copy is the
-/// compaction's, so a crash halfway leaves the old database in place.
+/// compaction's, so a crash halfway leaves the old database in place. A conversion that fails
+/// (it needs free space about the database's size) leaves the database as it was, which
+/// kabar keeps using uncompressed until a later start converts it.
 pub(super) fn convert_uncompressed(dir: &Path) -> Result<(), StoreError> {
-    if created_compressed(&dir.join("kabar.sled")) != Some(false) {
+    if super::created_compressed(&dir.join("kabar.sled")) != Some(false) {
         return Ok(());
     }
-    let done = compact(dir)?;
-    tracing::info!(
-        before = done.bytes_before,
-        after = done.bytes_after,
-        "converted the database to sled's compressed format"
-    );
+    match compact(dir) {
+        Ok(done) => tracing::info!(
+            before = done.bytes_before,
+            after = done.bytes_after,
+            "converted the database to sled's compressed format"
+        ),
+        Err(StoreError::Locked(dir)) => return Err(StoreError::Locked(dir)),
+        Err(e) => {
+            tracing::error!(
+                error = %e,
+                "cannot convert the database to the compressed format now (it needs free space \
+                 about the database's size); it is used as it is, and the next start tries again"
+            );
+            recover_compaction(dir)?;
+        }
+    }
     Ok(())
 }
 
