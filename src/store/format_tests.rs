@@ -374,3 +374,66 @@ async fn an_old_json_store_opens_reads_and_keeps_working() {
     assert_eq!(history[3].text, "salaam");
     assert_eq!(store.tickets().unwrap().len(), 1);
 }
+
+/// An old data folder on a disk too full for the conversion still opens, uncompressed (sled's
+/// import would panic on a failed write, so the conversion checks the space first), and is
+/// converted at a later start once there is room. Needs root for a small tmpfs; skipped
+/// otherwise.
+#[test]
+fn an_old_store_on_a_full_disk_opens_unconverted_and_converts_later() {
+    use std::process::Command;
+    // SAFETY: geteuid has no arguments and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    let mount_point = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
+        .arg(mount_point.path())
+        .status();
+    if !mounted.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount_point.path());
+    let dir = mount_point.path().join("data");
+    let p = phone(3);
+    write_old_store(&dir, &p);
+    // Leave 2 MiB: enough to run, not enough for a copy of the database and its margin.
+    let free = crate::ops::disk_space(&dir).unwrap().free_bytes;
+    let filler = mount_point.path().join("filler");
+    std::fs::write(&filler, vec![0u8; (free - 2 * 1024 * 1024) as usize]).unwrap();
+    let conf = |dir: &Path| {
+        String::from_utf8_lossy(&std::fs::read(dir.join("kabar.sled/conf")).unwrap()).into_owned()
+    };
+
+    let store = Store::open(&dir).unwrap();
+    assert!(conf(&dir).contains("use_compression: false"));
+    assert!(!dir.join("kabar.sled.compact").exists());
+    assert_eq!(
+        store.contact(&p).unwrap().unwrap().language,
+        Some(Lang::Dari)
+    );
+    let id = store
+        .queue_message(&p, Channel::TwilioSms, Author::Bot, "salaam", None)
+        .unwrap();
+    store.close().unwrap();
+    drop(store);
+
+    std::fs::remove_file(&filler).unwrap();
+    let store = Store::open(&dir).unwrap();
+    assert!(conf(&dir).contains("use_compression: true"));
+    let history = store.history(&p).unwrap();
+    assert_eq!(
+        history.last().map(|m| (m.id, m.text.as_str())),
+        Some((id, "salaam"))
+    );
+    store.close().unwrap();
+}

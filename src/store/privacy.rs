@@ -33,6 +33,9 @@ pub(super) fn id_offset(tree: &sled::Tree) -> Result<u64, StoreError> {
 const COMPACT_MARKER: &str = "compact-requested";
 /// How long an erasure waits for the intake to store what the journal holds.
 const JOURNAL_DRAIN: Duration = Duration::from_secs(10);
+/// Free space a conversion needs beyond the database's size (the copy is smaller than the
+/// original; this covers sled's new segments and snapshot).
+const CONVERT_MARGIN: u64 = 8 * 1024 * 1024;
 /// Messages removed per transaction by the purge (bounded memory per transaction).
 const PURGE_CHUNK: usize = 500;
 
@@ -421,8 +424,22 @@ pub fn compact(dir: &Path) -> Result<Compaction, StoreError> {
 /// (it needs free space about the database's size) leaves the database as it was, which
 /// kabar keeps using uncompressed until a later start converts it.
 pub(super) fn convert_uncompressed(dir: &Path) -> Result<(), StoreError> {
-    if super::created_compressed(&dir.join("kabar.sled")) != Some(false) {
+    let live = dir.join("kabar.sled");
+    if super::created_compressed(&live) != Some(false) {
         return Ok(());
+    }
+    // sled's import panics when a write fails, so a full disk is checked before, not found out.
+    let needed = folder_bytes(&live) + CONVERT_MARGIN;
+    if let Ok(space) = crate::ops::disk_space(dir) {
+        if space.free_bytes < needed {
+            tracing::error!(
+                free = space.free_bytes,
+                needed,
+                "not enough free space to convert the database to the compressed format; it is \
+                 used as it is, and the next start tries again"
+            );
+            return Ok(());
+        }
     }
     match compact(dir) {
         Ok(done) => tracing::info!(
