@@ -30,7 +30,7 @@ const TAG_FILE: u8 = 3;
 const TAG_CHUNK: u8 = 4;
 const TAG_END: u8 = 5;
 const CHUNK: usize = 64 * 1024;
-/// No record of ours is larger (sled values are JSON records, far smaller).
+/// No record of ours is larger (sled values are single records, far smaller).
 const MAX_RECORD: u32 = 64 * 1024 * 1024;
 /// The scrypt work factor a restore accepts at most (about 16 times age's default).
 const MAX_WORK_FACTOR: u8 = 22;
@@ -313,7 +313,9 @@ fn restore_into(input: &mut impl Read, dir: &Path) -> Result<BackupSummary, Back
     if magic != MAGIC {
         return Err(BackupError::NotABackup("unknown format".into()));
     }
-    let db = sled::Config::new().path(dir.join("kabar.sled")).open()?;
+    // The restored database is written with kabar's settings (compressed), whatever the
+    // backed-up store's were: the records are copied as they are.
+    let db = super::sled_config(&dir.join("kabar.sled")).open()?;
     let mut tree: Option<sled::Tree> = None;
     let mut file: Option<(PathBuf, std::fs::File)> = None;
     let mut keys = 0u64;

@@ -33,6 +33,9 @@ pub(super) fn id_offset(tree: &sled::Tree) -> Result<u64, StoreError> {
 const COMPACT_MARKER: &str = "compact-requested";
 /// How long an erasure waits for the intake to store what the journal holds.
 const JOURNAL_DRAIN: Duration = Duration::from_secs(10);
+/// Free space a conversion needs beyond the database's size (the copy is smaller than the
+/// original; this covers sled's new segments and snapshot).
+const CONVERT_MARGIN: u64 = 8 * 1024 * 1024;
 /// Messages removed per transaction by the purge (bounded memory per transaction).
 const PURGE_CHUNK: usize = 500;
 
@@ -380,7 +383,7 @@ pub fn compact(dir: &Path) -> Result<Compaction, StoreError> {
         // A store closed just before (`kabar purge`) lets go of the lock a moment later.
         let mut attempts = 0;
         let source = loop {
-            match sled::Config::new().path(&live).open() {
+            match super::existing_config(&live).open() {
                 Ok(db) => break db,
                 Err(sled::Error::Io(e))
                     if e.kind() == std::io::ErrorKind::WouldBlock
@@ -398,7 +401,7 @@ pub fn compact(dir: &Path) -> Result<Compaction, StoreError> {
         // The fresh database's id generator starts at zero: ids must continue above every id
         // the old one gave out, or new messages would overwrite old records.
         let next_id = source.generate_id()? + id_offset(&source.open_tree("kabar")?)? + 1;
-        let target = sled::Config::new().path(&fresh).open()?;
+        let target = super::sled_config(&fresh).open()?;
         target.import(source.export());
         target
             .open_tree("kabar")?
@@ -420,6 +423,49 @@ pub fn compact(dir: &Path) -> Result<Compaction, StoreError> {
         bytes_before,
         bytes_after: folder_bytes(&live),
     })
+}
+
+/// Rewrites a database created before sled's compression was on (data folders from earlier
+/// versions) into a compressed one, once: sled cannot change the setting of an existing
+/// database. The records stay as they are (JSON ones are still read); the copy is the
+/// compaction's, so a crash halfway leaves the old database in place. A conversion that fails
+/// (it needs free space about the database's size) leaves the database as it was, which
+/// kabar keeps using uncompressed until a later start converts it.
+pub(super) fn convert_uncompressed(dir: &Path) -> Result<(), StoreError> {
+    let live = dir.join("kabar.sled");
+    if super::created_compressed(&live) != Some(false) {
+        return Ok(());
+    }
+    // sled's import panics when a write fails, so a full disk is checked before, not found out.
+    let needed = folder_bytes(&live) + CONVERT_MARGIN;
+    if let Ok(space) = crate::ops::disk_space(dir) {
+        if space.free_bytes < needed {
+            tracing::error!(
+                free = space.free_bytes,
+                needed,
+                "not enough free space to convert the database to the compressed format; it is \
+                 used as it is, and the next start tries again"
+            );
+            return Ok(());
+        }
+    }
+    match compact(dir) {
+        Ok(done) => tracing::info!(
+            before = done.bytes_before,
+            after = done.bytes_after,
+            "converted the database to sled's compressed format"
+        ),
+        Err(StoreError::Locked(dir)) => return Err(StoreError::Locked(dir)),
+        Err(e) => {
+            tracing::error!(
+                error = %e,
+                "cannot convert the database to the compressed format now (it needs free space \
+                 about the database's size); it is used as it is, and the next start tries again"
+            );
+            recover_compaction(dir)?;
+        }
+    }
+    Ok(())
 }
 
 /// Compacts at start-up when an erasure or purge asked for it.
