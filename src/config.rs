@@ -26,10 +26,6 @@ listen = "127.0.0.1:8080"
 public_url = "http://127.0.0.1:8080"
 data_dir = "./data"
 
-[content]
-flows = "./flows"
-locales = "./locales"
-
 [simulator]
 enabled = true
 
@@ -153,21 +149,20 @@ pub struct ServerConfig {
     pub min_free_mb: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Flows and locales: built into the binary unless a folder is named here.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContentConfig {
-    #[serde(default = "default_flows")]
-    pub flows: PathBuf,
-    #[serde(default = "default_locales")]
-    pub locales: PathBuf,
+    pub flows: Option<PathBuf>,
+    pub locales: Option<PathBuf>,
 }
 
-impl Default for ContentConfig {
-    fn default() -> Self {
-        ContentConfig {
-            flows: default_flows(),
-            locales: default_locales(),
-        }
+impl ContentConfig {
+    pub fn flows_dir(&self) -> crate::content::ContentDir {
+        crate::content::ContentDir::flows(self.flows.as_deref())
+    }
+    pub fn locales_dir(&self) -> crate::content::ContentDir {
+        crate::content::ContentDir::locales(self.locales.as_deref())
     }
 }
 
@@ -309,12 +304,6 @@ fn default_data_dir() -> PathBuf {
 }
 fn default_min_free_mb() -> u64 {
     200
-}
-fn default_flows() -> PathBuf {
-    PathBuf::from("./flows")
-}
-fn default_locales() -> PathBuf {
-    PathBuf::from("./locales")
 }
 fn default_twilio_api() -> url::Url {
     url::Url::parse("https://api.twilio.com").unwrap_or_else(|_| unreachable!())

@@ -6,6 +6,7 @@ pub mod background;
 pub mod broadcast;
 pub mod channel;
 pub mod config;
+pub mod content;
 pub mod domain;
 pub mod flow;
 pub mod helpdesk;
@@ -73,11 +74,11 @@ const RESUME_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Loads and validates locales and flows.
 pub fn load_content(config: &Config) -> Result<(Localizer, Flows), StartError> {
-    let localizer = Localizer::load(&config.content.locales)
+    let localizer = Localizer::load_from(&config.content.locales_dir())
         .map_err(StartError::Locales)?
         // The privacy notice states the retention the daily purge applies.
         .with_number("retain_days", i64::from(config.privacy.retain_days));
-    let flows = flow::load::load(&config.content.flows, &localizer)?;
+    let flows = flow::load::load_from(&config.content.flows_dir(), &localizer)?;
     Ok((localizer, flows))
 }
 

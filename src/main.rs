@@ -315,7 +315,20 @@ async fn shutdown_signal() {
 }
 
 fn check(config: &Config) -> CliResult {
-    let localizer = match kabar::i18n::Localizer::load(&config.content.locales) {
+    println!(
+        "content: flows from {}, locales from {}",
+        config
+            .content
+            .flows_dir()
+            .path_of(std::path::Path::new(""))
+            .display(),
+        config
+            .content
+            .locales_dir()
+            .path_of(std::path::Path::new(""))
+            .display()
+    );
+    let localizer = match kabar::i18n::Localizer::load_from(&config.content.locales_dir()) {
         Ok(l) => l,
         Err(errors) => {
             for e in &errors {
@@ -366,7 +379,7 @@ fn check(config: &Config) -> CliResult {
             }
         );
     }
-    match kabar::flow::load::load(&config.content.flows, &localizer) {
+    match kabar::flow::load::load_from(&config.content.flows_dir(), &localizer) {
         Ok(flows) => {
             let nodes: usize = flows.flows.values().map(|f| f.nodes.len()).sum();
             println!(

@@ -491,3 +491,56 @@ fn the_directory_imports_with_line_numbers_and_lists_as_typed() {
         text(&listed.stdout)
     );
 }
+
+/// A binary copied to a laptop, or run by systemd from another folder, has its flows and
+/// texts built in: before, it stopped at start with "missing locale folder".
+#[test]
+fn a_binary_started_outside_the_checkout_uses_its_built_in_content() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_kabar"))
+        .arg("check")
+        .current_dir(elsewhere.path())
+        .env_remove("KABAR_CONTENT__FLOWS")
+        .env_remove("KABAR_CONTENT__LOCALES")
+        .env("KABAR_SERVER__DATA_DIR", elsewhere.path().join("data"))
+        .output()
+        .unwrap();
+    let stdout = text(&check.stdout);
+    assert!(check.status.success(), "{stdout}{}", text(&check.stderr));
+    assert!(stdout.contains("<built-in>/locales"), "{stdout}");
+    assert!(stdout.contains("all reachable"), "{stdout}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_kabar"))
+        .arg("serve")
+        .current_dir(elsewhere.path())
+        .env_remove("KABAR_CONTENT__FLOWS")
+        .env_remove("KABAR_CONTENT__LOCALES")
+        .env("KABAR_SERVER__DATA_DIR", elsewhere.path().join("data"))
+        .env("KABAR_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let healthy = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
+            use std::io::Read;
+            let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut answer = String::new();
+            let _ = s.read_to_string(&mut answer);
+            answer.starts_with("HTTP/1.1 200")
+        })
+    });
+    let _ = server.kill();
+    let out = server.wait_with_output().unwrap();
+    assert!(
+        healthy,
+        "kabar serve did not become healthy: {}",
+        text(&out.stderr)
+    );
+}

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::engine::REQUIRED_MESSAGES;
 use super::model::*;
+use crate::content::ContentDir;
 use crate::i18n::{Lang, Localizer, line_of};
 
 /// One problem found in the flows, located.
@@ -47,28 +48,30 @@ impl Source {
 
 /// Loads and validates every flow in `dir` against the locales.
 pub fn load(dir: &Path, localizer: &Localizer) -> Result<Flows, FlowErrors> {
+    load_from(&ContentDir::Folder(dir.to_path_buf()), localizer)
+}
+
+/// Loads and validates every flow of a folder or the built-in flows against the locales.
+pub fn load_from(dir: &ContentDir, localizer: &Localizer) -> Result<Flows, FlowErrors> {
     let mut problems = Vec::new();
     let mut sources = BTreeMap::new();
-    let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect(),
+    let files = match dir.files(Path::new(""), "toml") {
+        Ok(files) => files,
         Err(e) => {
             return Err(FlowErrors(vec![Problem {
-                path: dir.to_path_buf(),
+                path: dir.path_of(Path::new("")),
                 line: 0,
                 message: format!("cannot read the flows folder: {e}"),
             }]));
         }
     };
-    paths.sort();
-    for path in paths {
-        let id = path
+    for relative in files {
+        let path = dir.path_of(&relative);
+        let id = relative
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = match std::fs::read_to_string(&path) {
+        let text = match dir.read(&relative) {
             Ok(t) => t,
             Err(e) => {
                 problems.push(Problem {
@@ -92,7 +95,7 @@ pub fn load(dir: &Path, localizer: &Localizer) -> Result<Flows, FlowErrors> {
     }
     if !sources.contains_key(Flows::MAIN) {
         problems.push(Problem {
-            path: dir.join("main.toml"),
+            path: dir.path_of(Path::new("main.toml")),
             line: 0,
             message: "there is no main flow (flows/main.toml): it holds the main menu".into(),
         });

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use fluent_bundle::concurrent::FluentBundle;
+
+use crate::content::ContentDir;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 pub use lang::Lang;
@@ -150,6 +152,11 @@ impl std::fmt::Debug for Localizer {
 impl Localizer {
     /// Loads `dir/<tag>/*.ftl` for every language.
     pub fn load(dir: &Path) -> Result<Localizer, Vec<LocaleError>> {
+        Localizer::load_from(&ContentDir::Folder(dir.to_path_buf()))
+    }
+
+    /// Loads `<tag>/*.ftl` for every language from a folder or the built-in locales.
+    pub fn load_from(dir: &ContentDir) -> Result<Localizer, Vec<LocaleError>> {
         let mut errors = Vec::new();
         let mut locales = BTreeMap::new();
         let mut alert_lists = BTreeMap::new();
@@ -312,9 +319,13 @@ fn definition_line(source: &str, id: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-fn load_alert_list(dir: &Path, lang: Lang) -> Result<safeguarding::AlertList, Vec<LocaleError>> {
-    let path = dir.join(lang.tag()).join(safeguarding::FILE_NAME);
-    let source = std::fs::read_to_string(&path).map_err(|source| {
+fn load_alert_list(
+    dir: &ContentDir,
+    lang: Lang,
+) -> Result<safeguarding::AlertList, Vec<LocaleError>> {
+    let relative = Path::new(lang.tag()).join(safeguarding::FILE_NAME);
+    let path = dir.path_of(&relative);
+    let source = dir.read(&relative).map_err(|source| {
         vec![LocaleError::Read {
             path: path.clone(),
             source,
@@ -324,19 +335,13 @@ fn load_alert_list(dir: &Path, lang: Lang) -> Result<safeguarding::AlertList, Ve
         .map_err(|errors| errors.into_iter().map(LocaleError::from).collect())
 }
 
-fn load_locale(dir: &Path, lang: Lang) -> Result<Locale, Vec<LocaleError>> {
-    let folder = dir.join(lang.tag());
-    let entries = std::fs::read_dir(&folder).map_err(|_| {
+fn load_locale(dir: &ContentDir, lang: Lang) -> Result<Locale, Vec<LocaleError>> {
+    let files = dir.files(Path::new(lang.tag()), "ftl").map_err(|_| {
         vec![LocaleError::MissingLocale {
-            path: folder.clone(),
+            path: dir.path_of(Path::new(lang.tag())),
             lang,
         }]
     })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
-        .collect();
-    files.sort();
     let langid: unic_langid::LanguageIdentifier = match lang.tag().parse() {
         Ok(id) => id,
         Err(_) => unic_langid::langid!("en"),
@@ -346,8 +351,9 @@ fn load_locale(dir: &Path, lang: Lang) -> Result<Locale, Vec<LocaleError>> {
     bundle.set_use_isolating(false);
     let mut ids = BTreeMap::new();
     let mut errors = Vec::new();
-    for path in files {
-        let source = match std::fs::read_to_string(&path) {
+    for relative in files {
+        let path = dir.path_of(&relative);
+        let source = match dir.read(&relative) {
             Ok(s) => s,
             Err(source) => {
                 errors.push(LocaleError::Read { path, source });
