@@ -138,27 +138,9 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
 
     // Log in.
     browser.goto(&app.url("/login")).await.unwrap();
-    browser
-        .find(Locator::Css("input[name=name]"))
-        .await
-        .unwrap()
-        .send_keys("layla")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&browser, "input[name=name]", "layla").await;
+    type_into(&browser, "input[name=password]", PASSWORD).await;
+    click(&browser, "form button").await;
     eventually("the queue page", || async {
         browser
             .current_url()
@@ -194,13 +176,7 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
     std::fs::write(dir.join("queue.png"), browser.screenshot().await.unwrap()).unwrap();
 
     // The conversation reads right to left.
-    browser
-        .find(Locator::Css(&link))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, &link).await;
     eventually("the conversation", || async {
         browser.find(Locator::Css("li.msg.in")).await.is_ok()
     })
@@ -237,13 +213,7 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
     })
     .await;
     let reply = "مرحبا، أنا ليلى. كيف يمكنني مساعدتك؟";
-    browser
-        .find(Locator::Css("#reply"))
-        .await
-        .unwrap()
-        .send_keys(reply)
-        .await
-        .unwrap();
+    type_into(&browser, "#reply", reply).await;
     let counter = browser
         .find(Locator::Css("#segments"))
         .await
@@ -312,13 +282,7 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
         browser.find(Locator::Css("#composer")).await.is_ok()
     })
     .await;
-    browser
-        .find(Locator::Css("#text"))
-        .await
-        .unwrap()
-        .send_keys("salam")
-        .await
-        .unwrap();
+    type_into(&browser, "#text", "salam").await;
     browser
         .find(Locator::XPath("//button[text()='Send']"))
         .await
@@ -383,21 +347,9 @@ async fn staff_compose_and_send_a_dari_and_somali_broadcast_in_the_browser() {
 
     browser.goto(&app.url("/login")).await.unwrap();
     for (field, value) in [("name", "sari"), ("password", PASSWORD)] {
-        browser
-            .find(Locator::Css(&format!("input[name={field}]")))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
+        type_into(&browser, &format!("input[name={field}]"), value).await;
     }
-    browser
-        .find(Locator::Css("form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "form button").await;
     eventually("logged in", || async {
         browser
             .current_url()
@@ -435,13 +387,7 @@ async fn staff_compose_and_send_a_dari_and_somali_broadcast_in_the_browser() {
         assert_eq!(js["encoding"], json!(encoding), "{text}");
     }
 
-    browser
-        .find(Locator::Css("input[name=name]"))
-        .await
-        .unwrap()
-        .send_keys("Office closed Friday")
-        .await
-        .unwrap();
+    type_into(&browser, "input[name=name]", "Office closed Friday").await;
     let somali = browser
         .find(Locator::Css("textarea[name=text_so]"))
         .await
@@ -493,13 +439,7 @@ async fn staff_compose_and_send_a_dari_and_somali_broadcast_in_the_browser() {
         browser.screenshot().await.unwrap(),
     )
     .unwrap();
-    browser
-        .find(Locator::Css("#composer button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#composer button[type=submit]").await;
     eventually("the broadcast page", || async {
         browser
             .find(Locator::Css("button[value=send]"))
@@ -507,13 +447,7 @@ async fn staff_compose_and_send_a_dari_and_somali_broadcast_in_the_browser() {
             .is_ok()
     })
     .await;
-    browser
-        .find(Locator::Css("button[value=send]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "button[value=send]").await;
     // Progress moves on the page without a reload.
     let sent_cell = "#progress td[data-field=sent]";
     eventually("progress starting", || async {
@@ -554,21 +488,9 @@ async fn log_in(browser: &Client, app: &TestApp, name: &str, password: &str) {
     browser.delete_all_cookies().await.unwrap();
     browser.goto(&app.url("/login")).await.unwrap();
     for (field, value) in [("name", name), ("password", password)] {
-        browser
-            .find(Locator::Css(&format!("input[name={field}]")))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
+        type_into(browser, &format!("input[name={field}]"), value).await;
     }
-    browser
-        .find(Locator::Css("main form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, "main form button").await;
     eventually(&format!("{name} logged in"), || async {
         browser
             .current_url()
@@ -596,6 +518,28 @@ async fn log_out(browser: &Client) {
     .await;
 }
 
+/// Clicks the element `css` finds.
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Types `text` into the element `css` finds.
+async fn type_into(browser: &Client, css: &str, text: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
 async fn path_of(browser: &Client) -> String {
     browser.current_url().await.unwrap().path().to_string()
 }
@@ -610,20 +554,8 @@ async fn text_of(browser: &Client, css: &str) -> String {
 /// Pastes `csv` into the import form posting to `action` and submits it.
 async fn paste_import(browser: &Client, action: &str, csv: &str) {
     let form = format!("form[action='{action}']");
-    browser
-        .find(Locator::Css(&format!("{form} textarea[name=csv]")))
-        .await
-        .unwrap()
-        .send_keys(csv)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css(&format!("{form} button")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(browser, &format!("{form} textarea[name=csv]"), csv).await;
+    click(browser, &format!("{form} button")).await;
 }
 
 fn add_user(app: &TestApp, name: &str, role: Role, languages: Vec<Lang>) {
@@ -688,30 +620,14 @@ async fn admins_staff_and_interpreters_do_their_work_in_the_browser() {
         ("languages", "so"),
         ("password", "faduma's long password"),
     ] {
-        browser
-            .find(Locator::Css(&format!("{add} input[name={field}]")))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
+        type_into(&browser, &format!("{add} input[name={field}]"), value).await;
     }
-    browser
-        .find(Locator::Css(&format!(
-            "{add} select[name=role] option[value=interpreter]"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css(&format!("{add} button")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &browser,
+        &format!("{add} select[name=role] option[value=interpreter]"),
+    )
+    .await;
+    click(&browser, &format!("{add} button")).await;
     eventually("the user added", || async {
         text_of(&browser, "p.notice")
             .await
@@ -749,13 +665,7 @@ async fn admins_staff_and_interpreters_do_their_work_in_the_browser() {
     browser.set_window_size(1200, 900).await.unwrap();
 
     // 3. On the ticket: claim, then a transfer to lina (Arabic only) is refused with the reason.
-    browser
-        .find(Locator::Css(&link))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, &link).await;
     eventually("the problem in the conversation", || async {
         browser.source().await.unwrap_or_default().contains(problem)
     })
@@ -775,22 +685,12 @@ async fn admins_staff_and_interpreters_do_their_work_in_the_browser() {
     })
     .await;
     let transfer = format!("form[action='/tickets/{ticket}/transfer']");
-    browser
-        .find(Locator::Css(&format!(
-            "{transfer} select[name=to_user] option[value=lina]"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css(&format!("{transfer} button")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &browser,
+        &format!("{transfer} select[name=to_user] option[value=lina]"),
+    )
+    .await;
+    click(&browser, &format!("{transfer} button")).await;
     eventually("the refusal and its reason", || async {
         text_of(&browser, "p.error")
             .await
@@ -918,28 +818,10 @@ async fn admins_staff_and_interpreters_do_their_work_in_the_browser() {
     csv.push_str("+6285999999999,klingon,Batam,,,\n"); // line 20,002
     std::fs::write(&file, &csv).unwrap();
     browser.goto(&app.url("/staff/contacts")).await.unwrap();
-    browser
-        .find(Locator::Css("#contacts-file"))
-        .await
-        .unwrap()
-        .send_keys(file.to_str().unwrap())
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#contacts-import input[name=skip_invalid]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&browser, "#contacts-file", file.to_str().unwrap()).await;
+    click(&browser, "#contacts-import input[name=skip_invalid]").await;
     let before = path_of(&browser).await;
-    browser
-        .find(Locator::Css("#contacts-import button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "#contacts-import button").await;
     eventually("the import summary", || async {
         text_of(&browser, "#import-summary")
             .await
@@ -979,13 +861,7 @@ async fn admins_staff_and_interpreters_do_their_work_in_the_browser() {
         browser.find(Locator::Css("#composer")).await.is_ok()
     })
     .await;
-    browser
-        .find(Locator::Css("#text"))
-        .await
-        .unwrap()
-        .send_keys("salam")
-        .await
-        .unwrap();
+    type_into(&browser, "#text", "salam").await;
     browser
         .find(Locator::XPath("//button[text()='Send']"))
         .await
@@ -1000,13 +876,7 @@ async fn admins_staff_and_interpreters_do_their_work_in_the_browser() {
     let phone_box = browser.find(Locator::Css("#phone")).await.unwrap();
     phone_box.clear().await.unwrap();
     phone_box.send_keys("+99900000777").await.unwrap();
-    browser
-        .find(Locator::Css("#text"))
-        .await
-        .unwrap()
-        .send_keys("hello")
-        .await
-        .unwrap();
+    type_into(&browser, "#text", "hello").await;
     browser
         .find(Locator::XPath("//button[text()='Send']"))
         .await
