@@ -443,7 +443,7 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 
-use super::ui::{csrf_refused, encode_query, forbidden, page, signed_in};
+use super::ui::{encode_query, page, page_caller, signed_in};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -543,13 +543,10 @@ async fn users_page(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
 ) -> Response {
-    let p = match signed_in(&state, &headers) {
+    let p = match page_caller(&state, &headers, Some(&[Role::Admin]), "manage users", None) {
         Ok(p) => p,
-        Err(r) => return r.into_response(),
+        Err(r) => return *r,
     };
-    if p.user.role != Role::Admin {
-        return forbidden(&p, "manage users");
-    }
     let users = match state.store.users() {
         Ok(u) => u,
         Err(e) => return unavailable(e).into_response(),
@@ -576,16 +573,16 @@ async fn users_add(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let p = match signed_in(&state, &headers) {
+    let p = match page_caller(
+        &state,
+        &headers,
+        Some(&[Role::Admin]),
+        "manage users",
+        Some(&form),
+    ) {
         Ok(p) => p,
-        Err(r) => return r.into_response(),
+        Err(r) => return *r,
     };
-    if p.user.role != Role::Admin {
-        return forbidden(&p, "manage users");
-    }
-    if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
-        return csrf_refused(&p);
-    }
     let new = NewUser {
         name: form_value(&form, "name").unwrap_or_default().to_string(),
         role: form_value(&form, "role").unwrap_or_default().to_string(),
@@ -605,16 +602,16 @@ async fn users_change(
     Path(name): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let p = match signed_in(&state, &headers) {
+    let p = match page_caller(
+        &state,
+        &headers,
+        Some(&[Role::Admin]),
+        "manage users",
+        Some(&form),
+    ) {
         Ok(p) => p,
-        Err(r) => return r.into_response(),
+        Err(r) => return *r,
     };
-    if p.user.role != Role::Admin {
-        return forbidden(&p, "manage users");
-    }
-    if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
-        return csrf_refused(&p);
-    }
     // The form always sends role and languages; an unchecked box sends nothing.
     let patch = UserPatch {
         role: form_value(&form, "role").map(str::to_string),
@@ -740,13 +737,10 @@ async fn tokens_create(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let p = match signed_in(&state, &headers) {
+    let p = match page_caller(&state, &headers, None, "", Some(&form)) {
         Ok(p) => p,
-        Err(r) => return r.into_response(),
+        Err(r) => return *r,
     };
-    if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
-        return csrf_refused(&p);
-    }
     let user = form_value(&form, "user").unwrap_or_default().to_string();
     match create_token(&state, &p, &user).await {
         // A redirect, so that a reload creates no second token; the page it leads to shows
@@ -773,13 +767,10 @@ async fn tokens_revoke(
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let p = match signed_in(&state, &headers) {
+    let p = match page_caller(&state, &headers, None, "", Some(&form)) {
         Ok(p) => p,
-        Err(r) => return r.into_response(),
+        Err(r) => return *r,
     };
-    if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
-        return csrf_refused(&p);
-    }
     match revoke_token(&state, &p, &id).await {
         Ok(()) => Redirect::to("/admin/tokens").into_response(),
         Err(e) => (

@@ -83,7 +83,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 
 use super::auth::Principal;
-use super::ui::{NotSignedIn, csrf_refused, forbidden, page, signed_in};
+use super::ui::{csrf_refused, page, page_caller};
 use crate::domain::{DirectoryKind, PaymentEntry, Role};
 use crate::import::RowError;
 
@@ -104,16 +104,13 @@ fn staff(
     headers: &HeaderMap,
     form: Option<&HashMap<String, String>>,
 ) -> Result<Principal, Box<Response>> {
-    let p = signed_in(state, headers).map_err(|e| Box::new(NotSignedIn::into_response(e)))?;
-    if !matches!(p.user.role, Role::Staff | Role::Admin) {
-        return Err(Box::new(forbidden(&p, "manage staff data")));
-    }
-    if let Some(form) = form {
-        if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
-            return Err(Box::new(csrf_refused(&p)));
-        }
-    }
-    Ok(p)
+    page_caller(
+        state,
+        headers,
+        Some(&[Role::Staff, Role::Admin]),
+        "manage staff data",
+        form,
+    )
 }
 
 /// What happened, shown above the page.

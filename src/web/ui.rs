@@ -154,6 +154,27 @@ pub(super) fn signed_in_page(
     signed_in(state, headers).map_err(|r| Box::new(r.into_response()))
 }
 
+/// The signed-in caller of a page, refused as a page: not signed in → the login, a role not in
+/// `roles` (when given) → 403 naming `what`, a form without its CSRF token → "form expired".
+pub(super) fn page_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    roles: Option<&[Role]>,
+    what: &str,
+    form: Option<&HashMap<String, String>>,
+) -> Result<Principal, Box<Response>> {
+    let p = signed_in_page(state, headers)?;
+    if roles.is_some_and(|roles| !roles.contains(&p.user.role)) {
+        return Err(Box::new(forbidden(&p, what)));
+    }
+    if let Some(form) = form {
+        if !p.csrf_ok(form.get("csrf").map(String::as_str)) {
+            return Err(Box::new(csrf_refused(&p)));
+        }
+    }
+    Ok(p)
+}
+
 pub(super) fn forbidden_page(principal: &Principal, what: &str) -> Response {
     forbidden(principal, what)
 }
