@@ -18,8 +18,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use kabar::domain::phone::PhoneNumber;
 use kabar::domain::{Channel, Direction, MessageRecord};
-use kabar::phone::PhoneNumber;
 use kabar::store::journal::JournalEntry;
 use kabar::store::{FamilyUsage, NewInbound, Store};
 

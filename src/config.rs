@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::phone::PhoneNumber;
+use crate::domain::phone::PhoneNumber;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -247,7 +247,7 @@ pub struct HelpdeskConfig {
     /// Phones alerted (no personal data in the text) when an urgent ticket opens, until
     /// someone claims it.
     #[serde(default, deserialize_with = "phone_list")]
-    pub on_call: Vec<crate::phone::PhoneNumber>,
+    pub on_call: Vec<crate::domain::phone::PhoneNumber>,
     /// Minutes between repeated alerts for an urgent ticket nobody claimed.
     #[serde(default = "default_on_call_repeat")]
     pub on_call_repeat_minutes: u32,
@@ -269,7 +269,7 @@ fn default_on_call_repeat() -> u32 {
 }
 
 /// A list of phones, as a TOML array or (for `KABAR_HELPDESK__ON_CALL`) comma-separated.
-fn phone_list<'de, D>(deserializer: D) -> Result<Vec<crate::phone::PhoneNumber>, D::Error>
+fn phone_list<'de, D>(deserializer: D) -> Result<Vec<crate::domain::phone::PhoneNumber>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
@@ -287,7 +287,7 @@ where
         .map(|p| p.trim())
         .filter(|p| !p.is_empty())
         .map(|p| {
-            crate::phone::PhoneNumber::parse(p)
+            crate::domain::phone::PhoneNumber::parse(p)
                 .map_err(|e| serde::de::Error::custom(format!("on_call: {p}: {e}")))
         })
         .collect()

@@ -8,8 +8,8 @@ use std::io::Read;
 
 use chrono::NaiveDate;
 
+use crate::domain::phone::PhoneNumber;
 use crate::i18n::Lang;
-use crate::phone::PhoneNumber;
 
 /// A row that cannot be imported, by its line in the file (the header is line 1).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,8 @@ pub mod broadcast;
 pub mod channel;
 pub mod config;
 pub mod content;
+pub mod conversation;
+pub mod dispatch;
 pub mod domain;
 pub mod flow;
 pub mod helpdesk;
@@ -14,9 +16,6 @@ pub mod i18n;
 pub mod import;
 pub mod metrics;
 pub mod ops;
-pub mod outbox;
-pub mod phone;
-pub mod processor;
 pub mod store;
 pub mod web;
 
@@ -27,11 +26,11 @@ use tokio::sync::watch;
 
 use crate::channel::Channels;
 use crate::config::Config;
+use crate::conversation::Processor;
+use crate::dispatch::{Backoff, Clock, Dispatcher};
 use crate::flow::Flows;
 use crate::i18n::{LocaleError, Localizer};
 use crate::metrics::Metrics;
-use crate::outbox::{Backoff, Clock, Dispatcher};
-use crate::processor::Processor;
 use crate::store::{Store, StoreError};
 
 /// Why the application could not start.
@@ -159,7 +158,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             backoff: Backoff::default(),
-            clock: outbox::system_clock(),
+            clock: dispatch::system_clock(),
         }
     }
 }
@@ -220,7 +219,7 @@ impl App {
             .map_err(StartError::Broadcasts)?;
         dispatcher.set_quiet_hours(quiet);
         let localizer = Arc::new(localizer);
-        let processor = Processor::new(processor::Parts {
+        let processor = Processor::new(conversation::Parts {
             store: store.clone(),
             flows: Arc::new(flows),
             localizer: localizer.clone(),
@@ -302,7 +301,7 @@ impl App {
                 self.disk.clone(),
             );
             background.spawn(async move {
-                if let processor::IntakeEnd::StoreBroken(reason) = run.await {
+                if let conversation::IntakeEnd::StoreBroken(reason) = run.await {
                     let _ = broken_tx.send(reason);
                 }
             })
@@ -328,7 +327,7 @@ impl App {
             self.shutdown_tx.subscribe(),
         ));
         let broadcasts = background.spawn(
-            outbox::bulk::Runner {
+            dispatch::bulk::Runner {
                 store: self.store.clone(),
                 channels: self.channels.clone(),
                 metrics: self.metrics.clone(),

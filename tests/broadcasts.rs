@@ -129,7 +129,7 @@ async fn a_broadcast_reaches_its_audience_once_each_in_their_language_with_place
     for _ in 0..200 {
         let c = app
             .store
-            .contact(&kabar::phone::PhoneNumber::parse("+6281200000005").unwrap())
+            .contact(&kabar::domain::phone::PhoneNumber::parse("+6281200000005").unwrap())
             .unwrap();
         if c.is_some_and(|c| c.opted_out) {
             break;
@@ -615,7 +615,7 @@ async fn a_test_send_and_a_broadcast_show_in_the_history_and_the_reply_goes_thro
     app.graph.wait_for("6281200000010", 1).await;
     app.whatsapp_text("6281200000010", "3").await; // pick a language from the menu
     app.intake_settled().await;
-    let phone = kabar::phone::PhoneNumber::parse("+6281200000010").unwrap();
+    let phone = kabar::domain::phone::PhoneNumber::parse("+6281200000010").unwrap();
     let b = create(
         &app,
         &staff,
@@ -891,9 +891,9 @@ fn a_restart_during_enqueueing_neither_skips_nor_duplicates() {
         };
         // One batch written, then the process dies.
         let (written, done) =
-            kabar::outbox::bulk::enqueue(&store, &b, &routes, &kabar::metrics::Metrics::new(), 1)
+            kabar::dispatch::bulk::enqueue(&store, &b, &routes, &kabar::metrics::Metrics::new(), 1)
                 .unwrap();
-        assert_eq!(written, kabar::outbox::bulk::ENQUEUE_BATCH as u64);
+        assert_eq!(written, kabar::dispatch::bulk::ENQUEUE_BATCH as u64);
         assert!(!done);
         store.close().unwrap();
     }
@@ -906,11 +906,11 @@ fn a_restart_during_enqueueing_neither_skips_nor_duplicates() {
         ..Routes::default()
     };
     let metrics = kabar::metrics::Metrics::new();
-    let rest = kabar::outbox::bulk::enqueue_all(&store, &b, &routes, &metrics).unwrap();
-    assert_eq!(rest, 10_000 - kabar::outbox::bulk::ENQUEUE_BATCH as u64);
+    let rest = kabar::dispatch::bulk::enqueue_all(&store, &b, &routes, &metrics).unwrap();
+    assert_eq!(rest, 10_000 - kabar::dispatch::bulk::ENQUEUE_BATCH as u64);
     // Running it again (a second restart) adds nobody.
     assert_eq!(
-        kabar::outbox::bulk::enqueue_all(&store, &b, &routes, &metrics).unwrap(),
+        kabar::dispatch::bulk::enqueue_all(&store, &b, &routes, &metrics).unwrap(),
         0
     );
     let mut phones = std::collections::BTreeSet::new();
@@ -930,7 +930,7 @@ async fn a_broadcast_leaves_an_open_ticket_open_and_interpreters_see_it_marked()
     let staff = app.user("sari", Role::Staff, vec![]);
     let supervisor = app.user("sup", Role::Supervisor, vec![]);
     let number = "+6281200000020";
-    let phone = kabar::phone::PhoneNumber::parse(number).unwrap();
+    let phone = kabar::domain::phone::PhoneNumber::parse(number).unwrap();
     // Hello, English, agree to the privacy notice, ask for a person.
     app.sms(number, "hello").await;
     app.twilio.wait_for(number, 1).await;

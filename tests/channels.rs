@@ -6,9 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use kabar::domain::phone::PhoneNumber;
 use kabar::domain::{Author, Channel, Direction, MessageStatus, Role};
 use kabar::i18n::Lang;
-use kabar::phone::PhoneNumber;
 use serde_json::json;
 
 fn text(lang: Lang, id: &str) -> String {

@@ -365,8 +365,8 @@ fn bad_configuration_stops_with_a_reason() {
 /// removes it (messages older than `[privacy] retain_days`), keeps newer ones, and compacts.
 #[test]
 fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
+    use kabar::domain::phone::PhoneNumber;
     use kabar::domain::{Channel, now_ms};
-    use kabar::phone::PhoneNumber;
     use kabar::store::{NewInbound, Store, journal::JournalEntry};
     let data = tempfile::tempdir().unwrap();
     let phone = PhoneNumber::parse("+6281200004001").unwrap();

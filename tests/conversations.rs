@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
+use kabar::domain::phone::PhoneNumber;
 use kabar::domain::{Direction, MessageStatus, Role};
 use kabar::i18n::{Lang, Localizer};
-use kabar::phone::PhoneNumber;
 
 /// A first message in each language, as a person might write it.
 fn greeting(lang: Lang) -> &'static str {

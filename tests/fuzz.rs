@@ -175,7 +175,7 @@ proptest! {
 
     #[test]
     fn parsers_never_panic(text in "\\PC{0,80}") {
-        let _ = kabar::phone::PhoneNumber::parse(&text);
+        let _ = kabar::domain::phone::PhoneNumber::parse(&text);
         let _ = kabar::i18n::normalize::normalize(&text);
         let _ = kabar::i18n::normalize::parse_number(&text);
         let _ = kabar::i18n::detect::detect(&text);

@@ -22,7 +22,7 @@ async fn ticket_from(app: &TestApp, phone: &str, lang_choice: &str, ask: &str) -
     app.twilio.wait_for(phone, 4).await;
     app.sms(phone, ask).await;
     app.twilio.wait_for(phone, 5).await;
-    let p = kabar::phone::PhoneNumber::parse(phone).unwrap();
+    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
     app.store
         .open_ticket_of(&p)
         .unwrap()
@@ -147,7 +147,7 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
     // Close racing a claim: both succeeding would mean ben closed ana's ticket.
     let session = app
         .store
-        .session(&kabar::phone::PhoneNumber::parse("+6281200001011").unwrap())
+        .session(&kabar::domain::phone::PhoneNumber::parse("+6281200001011").unwrap())
         .unwrap();
     let (claim, close) = race(
         || store.claim(id, "ana"),
@@ -189,7 +189,7 @@ async fn who_may_do_what() {
     }
     let ret = app
         .store
-        .open_ticket_of(&kabar::phone::PhoneNumber::parse(phone).unwrap())
+        .open_ticket_of(&kabar::domain::phone::PhoneNumber::parse(phone).unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(ret.topic, "return");

@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 
 use common::*;
 use kabar::domain::Role;
+use kabar::domain::phone::PhoneNumber;
 use kabar::i18n::Lang;
-use kabar::phone::PhoneNumber;
 use kabar::store::Store;
 
 fn kabar(data: &Path, args: &[&str]) -> Output {

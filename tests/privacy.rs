@@ -51,7 +51,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
     app.twilio.wait_for(phone, 5).await;
     let ticket = app
         .store
-        .open_ticket_of(&kabar::phone::PhoneNumber::parse(phone).unwrap())
+        .open_ticket_of(&kabar::domain::phone::PhoneNumber::parse(phone).unwrap())
         .unwrap()
         .unwrap()
         .id;
@@ -316,7 +316,7 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
 /// the intake journal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn erasure_leaves_no_trace_of_the_person_on_disk() {
-    use kabar::phone::PhoneNumber;
+    use kabar::domain::phone::PhoneNumber;
     let app = spawn_app().await;
     let phone = "+6281200003001";
     let p = PhoneNumber::parse(phone).unwrap();
@@ -508,7 +508,7 @@ async fn erasure_leaves_no_trace_of_the_person_on_disk() {
 /// anonymised, newer data stays; a dry run changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_purge_removes_what_is_past_retention_and_nothing_else() {
-    use kabar::phone::PhoneNumber;
+    use kabar::domain::phone::PhoneNumber;
     let app = spawn_app().await;
     let old = "+6281200003101";
     let p = PhoneNumber::parse(old).unwrap();

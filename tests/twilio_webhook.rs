@@ -7,8 +7,8 @@ use axum::body::Body;
 use axum::http::Request;
 use common::*;
 use http_body_util::BodyExt;
+use kabar::domain::phone::PhoneNumber;
 use kabar::domain::{Channel, Direction};
-use kabar::phone::PhoneNumber;
 use tower::ServiceExt;
 
 enum Sig {

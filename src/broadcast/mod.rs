@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::phone::PhoneNumber;
 use crate::domain::{Channel, Contact, Millis, WHATSAPP_WINDOW_MS};
 use crate::i18n::Lang;
 use crate::i18n::segments::{self, Encoding};
-use crate::phone::PhoneNumber;
 
 pub use quiet::QuietHours;
 

@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 use super::{InboundKind, InboundMessage, SendOutcome, StatusReport};
 use crate::config::GatewayConfig;
 use crate::domain::MessageStatus;
-use crate::phone::{PhoneError, PhoneNumber};
+use crate::domain::phone::{PhoneError, PhoneNumber};
 
 /// How far `X-Timestamp` may be from our clock, either way (the docs suggest ±5 minutes).
 pub const MAX_SKEW_SECS: u64 = 300;

@@ -10,6 +10,7 @@ pub mod whatsapp;
 use std::time::Duration;
 
 use crate::domain::{Channel, MessageStatus, OutboxItem};
+pub use crate::domain::{MediaKind, MediaRef};
 
 /// What a provider said about one send attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +44,7 @@ pub enum InboundEvent {
 /// One message from a person, as the provider described it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
-    pub from: crate::phone::PhoneNumber,
+    pub from: crate::domain::phone::PhoneNumber,
     /// The provider's id (wamid…, messageId): dedupe key.
     pub external_id: String,
     /// What the person typed, or the id of the list row / button they tapped.
@@ -60,25 +61,6 @@ pub enum InboundKind {
     Media(MediaRef),
     /// Location, contacts, stickers, reactions…: answered with a friendly message.
     Unsupported(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct MediaRef {
-    pub kind: MediaKind,
-    /// The provider's media id (fetched later through its API).
-    pub id: String,
-    pub mime_type: Option<String>,
-    /// A caption the person wrote with it, if any.
-    pub caption: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MediaKind {
-    Audio,
-    Image,
-    Video,
-    Document,
 }
 
 /// A delivery report for a message we sent.
@@ -182,7 +164,7 @@ impl Channels {
             return SendOutcome::Failed {
                 reason: format!(
                     "{} numbers go only through the simulator, and only they do",
-                    crate::phone::SIMULATOR_PREFIX
+                    crate::domain::phone::SIMULATOR_PREFIX
                 ),
             };
         }
@@ -332,7 +314,7 @@ fn not_configured(channel: Channel) -> SendOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phone::PhoneNumber;
+    use crate::domain::phone::PhoneNumber;
 
     fn item(channel: Channel, to: &str) -> OutboxItem {
         OutboxItem {

@@ -5,8 +5,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::SendOutcome;
+use crate::domain::phone::PhoneNumber;
 use crate::domain::{MessageStatus, OutboxItem};
-use crate::phone::PhoneNumber;
 
 /// A reply shown on a simulated phone.
 #[derive(Debug, Clone, Serialize)]

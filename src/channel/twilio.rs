@@ -11,8 +11,8 @@ use subtle::ConstantTimeEq;
 
 use super::SendOutcome;
 use crate::config::TwilioConfig;
+use crate::domain::phone::PhoneNumber;
 use crate::domain::{Channel, MessageStatus, OutboxItem};
-use crate::phone::PhoneNumber;
 use crate::store::NewInbound;
 
 /// Why a webhook request was refused; the web layer maps these to status codes.

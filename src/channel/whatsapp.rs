@@ -16,8 +16,8 @@ use super::{
 };
 use crate::config::{TemplateConfig, WhatsappConfig};
 use crate::domain::MessageStatus;
+use crate::domain::phone::PhoneNumber;
 use crate::i18n::Lang;
-use crate::phone::PhoneNumber;
 
 /// Meta gives up on a webhook delivery after a while; sends should not wait longer than this.
 const SEND_TIMEOUT: Duration = Duration::from_secs(15);

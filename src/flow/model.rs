@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+pub use crate::domain::ContactField;
+
 /// A flow file exactly as written, with positions for error messages.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,17 +141,6 @@ pub enum Validate {
     /// An identifier made of digits (any script; spaces, '-' and '/' ignored), such as a case
     /// number; `min`/`max` bound how many digits (default 1 to 20). Saved as ASCII digits.
     Digits,
-}
-
-/// Contact fields a flow may set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactField {
-    City,
-    CaseId,
-    Name,
-    /// Agreement to the privacy notice (any value means agreed).
-    Consent,
 }
 
 /// A node address: flow id and node id.

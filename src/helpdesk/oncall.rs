@@ -8,9 +8,9 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
 use crate::channel::Channels;
+use crate::dispatch::{Clock, Dispatcher};
+use crate::domain::phone::PhoneNumber;
 use crate::domain::{Author, Channel, Millis, Ticket, TicketStatus};
-use crate::outbox::{Clock, Dispatcher};
-use crate::phone::PhoneNumber;
 use crate::store::Store;
 
 /// How often open tickets are looked at when nothing happens (a ticket event looks at once).

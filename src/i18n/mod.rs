@@ -2,7 +2,6 @@
 //! language detection and SMS segment counting.
 
 pub mod detect;
-pub mod lang;
 pub mod normalize;
 pub mod safeguarding;
 pub mod segments;
@@ -15,7 +14,7 @@ use fluent_bundle::concurrent::FluentBundle;
 use crate::content::ContentDir;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
-pub use lang::Lang;
+pub use crate::domain::lang::{self, Lang};
 
 /// A problem in a locale file, with where it is.
 #[derive(Debug, thiserror::Error)]

@@ -30,9 +30,9 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::channel::Channels;
 use crate::config::Config;
+use crate::conversation::Processor;
 use crate::domain::Role;
 use crate::metrics::Metrics;
-use crate::processor::Processor;
 use crate::store::Store;
 
 /// Webhook bodies larger than this are refused with 413 (DESIGN §2).
@@ -76,9 +76,9 @@ pub struct Shared {
     /// One audit "view" per look at a ticket, not per live refresh.
     pub views: Arc<tickets::ViewLog>,
     /// Told when a broadcast changes state, so it starts (or stops) at once.
-    pub dispatcher: crate::outbox::Dispatcher,
+    pub dispatcher: crate::dispatch::Dispatcher,
     /// The time `send_at`, quiet hours and the WhatsApp window are judged by.
-    pub clock: crate::outbox::Clock,
+    pub clock: crate::dispatch::Clock,
     /// The data folder's disk (free space in `/healthz`, `/metrics` and the staff banner).
     pub disk: crate::ops::DiskWatch,
 }

@@ -25,8 +25,8 @@ use super::AppState;
 use super::api::{ApiError, error};
 use super::assets;
 use super::auth::{self, Principal};
+use crate::domain::phone::{PhoneNumber, SIMULATOR_PREFIX};
 use crate::domain::{Channel, Direction};
-use crate::phone::{PhoneNumber, SIMULATOR_PREFIX};
 use crate::store::NewInbound;
 
 /// Longest message the simulator accepts (ten SMS segments).

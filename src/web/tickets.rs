@@ -210,7 +210,7 @@ pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiErro
                 .also
                 .iter()
                 .any(|t| t == crate::flow::engine::DELETION_TOPIC))
-            && ticket.phone != crate::phone::PhoneNumber::erased(),
+            && ticket.phone != crate::domain::phone::PhoneNumber::erased(),
     })
 }
 
@@ -438,7 +438,7 @@ async fn act_unchecked(
                     "erase completes a data-deletion request; this ticket is not one",
                 ));
             }
-            if ticket.phone == crate::phone::PhoneNumber::erased() {
+            if ticket.phone == crate::domain::phone::PhoneNumber::erased() {
                 return Err(err(
                     StatusCode::CONFLICT,
                     "already erased",

@@ -15,8 +15,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use kabar::config::Config;
+use kabar::dispatch::Backoff;
 use kabar::i18n::{Lang, Localizer};
-use kabar::outbox::Backoff;
 use kabar::store::Store;
 use tokio::net::TcpListener;
 
@@ -457,7 +457,7 @@ pub struct TestApp {
     pub clock_offset: Arc<AtomicU64>,
     pub http: reqwest::Client,
     pub app_router: axum::Router,
-    pub dispatcher: kabar::outbox::Dispatcher,
+    pub dispatcher: kabar::dispatch::Dispatcher,
     _data: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<Result<(), kabar::RunError>>>,

@@ -4,10 +4,10 @@
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 use super::{Outgoing, Store, StoreError, TxResult, decode, keys, new_outbound, tx_get, tx_put};
+use crate::domain::phone::PhoneNumber;
 use crate::domain::*;
 use crate::flow::Session;
 use crate::i18n::Lang;
-use crate::phone::PhoneNumber;
 
 /// Why a ticket action was refused.
 #[derive(Debug, thiserror::Error)]

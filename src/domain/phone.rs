@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::i18n::normalize::fold_digit;
+use super::digits::fold_digit;
 
 /// The reserved range of simulator numbers (see [`PhoneNumber::is_simulated`]).
 pub const SIMULATOR_PREFIX: &str = "+999";

@@ -581,7 +581,7 @@ fn writer(shared: Arc<Shared>, mut id: u64, mut file: File, durable: watch::Send
 mod tests {
     use super::*;
     use crate::domain::Channel;
-    use crate::phone::PhoneNumber;
+    use crate::domain::phone::PhoneNumber;
 
     fn entry(n: u32) -> JournalEntry {
         JournalEntry {

@@ -15,8 +15,8 @@ use serde::Serialize;
 use sled::transaction::TransactionalTree;
 
 use super::{Store, StoreError, TxResult, decode, keys, remove_outbox, tx_put};
+use crate::domain::phone::PhoneNumber;
 use crate::domain::*;
-use crate::phone::PhoneNumber;
 
 /// Where the id offset lives (see `Store::next_id`).
 const ID_OFFSET_KEY: &str = "meta/id_offset";

@@ -2,9 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::flow::model::ContactField;
-use crate::i18n::Lang;
-use crate::phone::PhoneNumber;
+pub mod contact_field;
+pub mod digits;
+pub mod lang;
+pub mod media;
+pub mod phone;
+
+pub use contact_field::ContactField;
+pub use lang::Lang;
+pub use media::{MediaKind, MediaRef};
+pub use phone::PhoneNumber;
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = u64;

@@ -8,9 +8,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::{Store, StoreError, TxResult, decode, encode, keys, put_outbox, tx_get, tx_put};
 use crate::broadcast::{Broadcast, Progress, Recipient, RecipientStatus, Status, Valid};
+use crate::domain::phone::PhoneNumber;
 use crate::domain::*;
 use crate::i18n::Lang;
-use crate::phone::PhoneNumber;
 
 /// Why a broadcast change was refused.
 #[derive(Debug, thiserror::Error)]

@@ -8,13 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::path::PathBuf;
 
 use crate::channel::Channels;
+use crate::dispatch::Dispatcher;
+use crate::domain::phone::PhoneNumber;
 use crate::domain::{Channel, Contact, Interactive, MessageRecord};
 use crate::flow::render::render_text;
 use crate::flow::{Attachment, Effect, Engine, Facts, Flows, Input, Reply};
 use crate::i18n::{Lang, Localizer};
 use crate::metrics::Metrics;
-use crate::outbox::Dispatcher;
-use crate::phone::PhoneNumber;
 use crate::store::journal::IntakeReader;
 use crate::store::{
     InboundOutcome, Outgoing, PendingInbound, StepWrite, Store, StoreError, TicketChange,

@@ -1,0 +1,1425 @@
+//! Storage: the only module that knows keys and encodings. One sled tree, keys by prefix:
+//!
+//! | prefix | key | value |
+//! |---|---|---|
+//! | `c/` | phone | Contact |
+//! | `s/` | phone | Session |
+//! | `m/` | message id (16 hex) | MessageRecord |
+//! | `h/` | phone `/` message id | () — a contact's history in order |
+//! | `x/` | channel `/` provider id | message id — dedupe and status look-up |
+//! | `i/` | phone `/` sequence | message id — inbound messages not yet processed |
+//! | `o/` | message id | OutboxItem |
+//! | `od/` | due time `/` message id | () — what the dispatcher may send now |
+//! | `or/` | phone `/` message id | () — a person's queued messages, in order |
+//! | `t/` | ticket number (1, 2, 3 …) | Ticket |
+//! | `meta/next-ticket` | — | the next ticket number (taken in the transaction that opens one) |
+//! | `to/` | phone | id of the contact's open ticket |
+//! | `u/` | user name | User |
+//! | `k/` | sha256(token) hex | {user, created_at, created_by} (older: the user name) |
+//! | `p/` | city (lower case) | PaymentEntry |
+//! | `d/` | city `/` kind `/` name (lower case) | DirectoryEntry |
+//! | `tc/` | phone | id of the ticket closed last (reopened within 24 h) |
+//! | `au/` | time, id | AuditEntry |
+//! | `sn/` | user `/` ticket | messages of the ticket the user has seen |
+//! | `cr/` | language `/` id | CannedReply |
+//! | `ss/` | sha256(session token) | web session |
+//! | `odb/` | due time `/` message id | () — like `od/`, for the bulk (broadcast) lane |
+//! | `orb/` | phone `/` message id | () — like `or/`, for the bulk lane |
+//! | `b/` | broadcast id | Broadcast |
+//! | `bq/` | broadcast id `/` chunk number | the frozen audience: a few thousand {phone, language, channel} (erased people become null) |
+//! | `br/` | broadcast id `/` phone | Recipient — written once that person is dealt with (queued as a message, or skipped) |
+//! | `bp/` | broadcast id | the dispatcher's position in the audience (chunk, index) |
+//! | `bo/` | broadcast id `/` message id | () — its messages still in the outbox (not held) |
+//! | `bc/` | broadcast id | enqueue cursor: the last contact written, and whether all were |
+//!
+//! Values are records encoded by [`encode`]: a format byte, then MessagePack with field names;
+//! records written before that are JSON and still read (see [`decode`]). sled compresses its
+//! log (zstd), so the field names repeated in every record cost little on disk. Every operation
+//! that changes several keys is one sled transaction, and a caller that must not lose it awaits
+//! [`Store::durable`] (group commit) before acknowledging.
+
+mod admin;
+pub mod backup;
+mod broadcasts;
+mod commit;
+#[cfg(test)]
+mod format_tests;
+mod helpdesk;
+pub mod journal;
+mod privacy;
+mod space;
+
+pub use admin::{ApiToken, UserChange};
+pub use broadcasts::{BroadcastError, EnqueueCursor, Position, Queued};
+pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
+pub use privacy::{Compaction, Erasure, PurgeReport, compact};
+pub use space::FamilyUsage;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
+
+use crate::domain::phone::PhoneNumber;
+use crate::domain::*;
+use crate::flow::Session;
+use crate::i18n::Lang;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the data folder {0} is in use by another kabar process (is `kabar serve` running?). \
+         Stop the server first, or make the change in its web pages or API"
+    )]
+    Locked(PathBuf),
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("stored record {key} cannot be read: {reason}")]
+    Corrupt { key: String, reason: String },
+    #[error("cannot encode record: {0}")]
+    Encode(serde_json::Error),
+    #[error("cannot encode record: {0}")]
+    EncodeRecord(#[from] rmp_serde::encode::Error),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("intake journal: {0}")]
+    Journal(String),
+}
+
+impl From<UnabortableTransactionError> for StoreError {
+    fn from(e: UnabortableTransactionError) -> Self {
+        match e {
+            UnabortableTransactionError::Storage(e) => StoreError::Sled(e),
+            UnabortableTransactionError::Conflict => {
+                StoreError::Conflict("transaction conflict".into())
+            }
+        }
+    }
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(e: TransactionError<StoreError>) -> Self {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled(e),
+        }
+    }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+/// The first byte of a record in the compact encoding. Records stored before it are JSON, which
+/// starts with `{`, `[`, `"`, a digit, a letter or a space, never with this byte (0xC1 is not
+/// ASCII, not UTF-8, and the one byte MessagePack never uses), so each record says how to read it.
+const COMPACT_RECORD: u8 = 0xC1;
+
+/// Encodes a record: [`COMPACT_RECORD`], then MessagePack (rmp-serde) with field names.
+///
+/// Why with names rather than by position: the records use serde attributes that a positional
+/// encoding gets wrong (`skip_serializing_if` in the middle of a struct shifts every later
+/// field, an adjacently tagged unit variant such as `Author::Bot` has no content) and a
+/// positional record breaks as soon as a field is inserted or reordered. Named, a record keeps
+/// JSON's rules (add a field with `#[serde(default)]`, old records still read) at a fifth less
+/// than JSON, and sled's zstd compression of whole pages takes out most of the repeated names.
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::with_capacity(256);
+    out.push(COMPACT_RECORD);
+    rmp_serde::encode::write_named(&mut out, value)?;
+    Ok(out)
+}
+
+/// Reads a record in either encoding: compact (written now) or JSON (written before).
+fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason,
+    };
+    match bytes.split_first() {
+        Some((&COMPACT_RECORD, record)) => {
+            rmp_serde::from_slice(record).map_err(|e| corrupt(e.to_string()))
+        }
+        _ => serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string())),
+    }
+}
+
+/// sled's compression level (zstd). Level 3, zstd's default, gave the smallest files in
+/// `benches/disk.rs` among 1, 3, 5 and 9 within the noise, at a fraction of the CPU of the
+/// higher levels; it runs on sled's background flush threads, never on a webhook's path.
+const COMPRESSION_LEVEL: i32 = 3;
+
+/// sled's settings for kabar's database at `path`. Compression is what brings a message under
+/// 1 KB on disk: sled writes whole pages of records with the same field names, phone prefixes
+/// and ids, which zstd shrinks several times. sled refuses to open a database with other
+/// compression settings than the ones it was created with, so a database from before
+/// compression is rewritten once at start-up (`privacy::convert_uncompressed`).
+pub fn sled_config(path: &Path) -> sled::Config {
+    sled::Config::new()
+        .path(path)
+        .use_compression(true)
+        .compression_factor(COMPRESSION_LEVEL)
+}
+
+fn tx_get<T: DeserializeOwned>(tx: &TransactionalTree, key: &str) -> TxResult<Option<T>> {
+    match tx.get(key.as_bytes())? {
+        Some(bytes) => decode(key.as_bytes(), &bytes)
+            .map(Some)
+            .map_err(ConflictableTransactionError::Abort),
+        None => Ok(None),
+    }
+}
+
+fn tx_put<T: Serialize>(tx: &TransactionalTree, key: &str, value: &T) -> TxResult<()> {
+    let bytes = encode(value).map_err(ConflictableTransactionError::Abort)?;
+    tx.insert(key.as_bytes(), bytes)?;
+    Ok(())
+}
+
+/// Writes an outbox item and its indexes; `previous` is the stored version being replaced.
+fn put_outbox(
+    tx: &TransactionalTree,
+    item: &OutboxItem,
+    previous: Option<&OutboxItem>,
+) -> TxResult<()> {
+    if let Some(old) = previous {
+        tx.remove(keys::outbox_due(old.lane, old.next_attempt_at, old.message_id).as_bytes())?;
+    }
+    tx_put(tx, &keys::outbox(item.message_id), item)?;
+    if item.held.is_none() {
+        tx.insert(
+            keys::outbox_due(item.lane, item.next_attempt_at, item.message_id).as_bytes(),
+            &[] as &[u8],
+        )?;
+    }
+    tx.insert(
+        keys::outbox_recipient(item.lane, &item.to, item.message_id).as_bytes(),
+        &[] as &[u8],
+    )?;
+    if let Some(b) = item.broadcast {
+        // A held broadcast message waits for the person, not for us: the broadcast is done.
+        let pending = keys::broadcast_outbox(b, item.message_id);
+        if item.held.is_none() {
+            tx.insert(pending.as_bytes(), &[] as &[u8])?;
+        } else {
+            tx.remove(pending.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Takes the next short ticket number, in the transaction that opens the ticket, so numbers
+/// survive restarts and stay small (sled's `generate_id` jumps by about a million at every
+/// restart). Stores from before the counter hold tickets with such large ids: a number already
+/// taken is skipped, so old tickets keep theirs.
+fn next_ticket_number(tx: &TransactionalTree) -> TxResult<u64> {
+    let mut number = tx_get::<u64>(tx, keys::NEXT_TICKET)?.unwrap_or(1);
+    while tx.get(keys::ticket(number).as_bytes())?.is_some() {
+        number += 1;
+    }
+    tx_put(tx, keys::NEXT_TICKET, &(number + 1))?;
+    Ok(number)
+}
+
+/// Removes an outbox item and its indexes; false when it was not queued.
+fn remove_outbox(tx: &TransactionalTree, id: u64) -> TxResult<bool> {
+    let Some(old) = tx_get::<OutboxItem>(tx, &keys::outbox(id))? else {
+        return Ok(false);
+    };
+    tx.remove(keys::outbox(id).as_bytes())?;
+    tx.remove(keys::outbox_due(old.lane, old.next_attempt_at, id).as_bytes())?;
+    tx.remove(keys::outbox_recipient(old.lane, &old.to, id).as_bytes())?;
+    if let Some(b) = old.broadcast {
+        tx.remove(keys::broadcast_outbox(b, id).as_bytes())?;
+    }
+    Ok(true)
+}
+
+mod keys {
+    use crate::domain::phone::PhoneNumber;
+    use crate::domain::{Channel, Lane};
+
+    pub fn contact(p: &PhoneNumber) -> String {
+        format!("c/{p}")
+    }
+    pub fn contact_prefix() -> String {
+        "c/".into()
+    }
+    pub fn session(p: &PhoneNumber) -> String {
+        format!("s/{p}")
+    }
+    pub fn message(id: u64) -> String {
+        format!("m/{id:016x}")
+    }
+    pub fn history(p: &PhoneNumber, id: u64) -> String {
+        format!("h/{p}/{id:016x}")
+    }
+    pub fn history_prefix(p: &PhoneNumber) -> String {
+        format!("h/{p}/")
+    }
+    pub fn external(channel: Channel, external_id: &str) -> String {
+        // Twilio SMS and WhatsApp share one id space (MessageSid).
+        let space = match channel {
+            Channel::TwilioSms | Channel::TwilioWhatsapp => "twilio",
+            Channel::Simulator => "simulator",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Gateway => "gateway",
+        };
+        format!("x/{space}/{external_id}")
+    }
+    pub fn inbox(p: &PhoneNumber, seq: u64) -> String {
+        format!("i/{p}/{seq:016x}")
+    }
+    pub fn inbox_prefix(p: &PhoneNumber) -> String {
+        format!("i/{p}/")
+    }
+    pub fn outbox(id: u64) -> String {
+        format!("o/{id:016x}")
+    }
+    /// Due index: the dispatcher reads only what is due, never the whole backlog. One per
+    /// lane, so that a broadcast's backlog never hides a reply that is due.
+    pub fn outbox_due(lane: Lane, at: crate::domain::Millis, id: u64) -> String {
+        format!("{}{at:016x}/{id:016x}", due_prefix(lane))
+    }
+    pub fn due_prefix(lane: Lane) -> &'static str {
+        match lane {
+            Lane::Interactive => "od/",
+            Lane::Bulk => "odb/",
+        }
+    }
+    /// Per-recipient index: a person's messages go out in order, and held ones are found fast.
+    /// Replies are ordered among themselves; a broadcast message never holds a reply back.
+    pub fn outbox_recipient(lane: Lane, p: &PhoneNumber, id: u64) -> String {
+        format!("{}{id:016x}", outbox_recipient_prefix(lane, p))
+    }
+    pub fn outbox_recipient_prefix(lane: Lane, p: &PhoneNumber) -> String {
+        match lane {
+            Lane::Interactive => format!("or/{p}/"),
+            Lane::Bulk => format!("orb/{p}/"),
+        }
+    }
+    pub fn broadcast(id: u64) -> String {
+        format!("b/{id:016x}")
+    }
+    pub fn broadcast_recipient(b: u64, p: &PhoneNumber) -> String {
+        format!("br/{b:016x}/{p}")
+    }
+    pub fn broadcast_recipients(b: u64) -> String {
+        format!("br/{b:016x}/")
+    }
+    /// The frozen audience, a few thousand people a key, numbered in phone order.
+    pub fn broadcast_chunk(b: u64, seq: u64) -> String {
+        format!("bq/{b:016x}/{seq:016x}")
+    }
+    pub fn broadcast_chunks(b: u64) -> String {
+        format!("bq/{b:016x}/")
+    }
+    pub const BROADCAST_CHUNKS: &str = "bq/";
+    /// The dispatcher's position in the audience: the last person dealt with.
+    pub fn broadcast_position(b: u64) -> String {
+        format!("bp/{b:016x}")
+    }
+    pub fn broadcast_outbox(b: u64, id: u64) -> String {
+        format!("bo/{b:016x}/{id:016x}")
+    }
+    pub fn broadcast_outbox_prefix(b: u64) -> String {
+        format!("bo/{b:016x}/")
+    }
+    pub fn broadcast_cursor(b: u64) -> String {
+        format!("bc/{b:016x}")
+    }
+    /// The next short ticket number (a counter, see `next_ticket_number`).
+    pub const NEXT_TICKET: &str = "meta/next-ticket";
+    pub fn ticket(id: u64) -> String {
+        format!("t/{id:016x}")
+    }
+    pub fn open_ticket(p: &PhoneNumber) -> String {
+        format!("to/{p}")
+    }
+    pub fn user(name: &str) -> String {
+        format!("u/{name}")
+    }
+    pub fn token(hash: &str) -> String {
+        format!("k/{hash}")
+    }
+    pub fn web_session(hash: &str) -> String {
+        format!("ss/{hash}")
+    }
+    pub fn closed_ticket(p: &PhoneNumber) -> String {
+        format!("tc/{p}")
+    }
+    pub fn audit(at: crate::domain::Millis, id: u64) -> String {
+        format!("au/{at:016x}{id:016x}")
+    }
+    pub fn seen(user: &str, ticket: u64) -> String {
+        format!("sn/{user}/{ticket:016x}")
+    }
+    pub fn canned(lang: crate::i18n::Lang, id: u64) -> String {
+        format!("cr/{}/{id:016x}", lang.tag())
+    }
+    pub fn failed(id: u64) -> String {
+        format!("xf/{id:016x}")
+    }
+    pub fn directory(city: &str, kind: crate::domain::DirectoryKind, name: &str) -> String {
+        format!(
+            "d/{}/{}/{}",
+            city.to_lowercase(),
+            kind.name(),
+            name.to_lowercase()
+        )
+    }
+    pub fn payment(city: &str) -> String {
+        format!("p/{}", city.to_lowercase())
+    }
+}
+
+/// An inbound message as a channel parsed it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct NewInbound {
+    pub channel: Channel,
+    pub from: PhoneNumber,
+    pub text: String,
+    /// The provider's id, used to drop retries of the same message.
+    pub external_id: String,
+    /// A voice note, image or document to fetch for interpreters.
+    pub media: Option<crate::channel::MediaRef>,
+    /// A kind of message we cannot read (location, sticker…).
+    pub unsupported: Option<String>,
+}
+
+/// One reply to queue: the plain text, and the menu as a WhatsApp list when it is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub text: String,
+    pub interactive: Option<Interactive>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboundOutcome {
+    Stored { message_id: u64 },
+    Duplicate { message_id: u64 },
+}
+
+/// One inbound message waiting to be processed.
+#[derive(Debug, Clone)]
+pub struct PendingInbound {
+    inbox_key: String,
+    pub message: MessageRecord,
+}
+
+/// What processing one inbound message changes, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct StepWrite {
+    pub session: Session,
+    pub contact: Contact,
+    pub replies: Vec<Outgoing>,
+    pub channel: Channel,
+    pub ticket: TicketChange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketChange {
+    None,
+    /// Add the message to the open ticket, if there is one.
+    Attach,
+    /// Open a ticket with this topic (with the conversation so far) or add to the open one.
+    Open {
+        topic: String,
+        language: Lang,
+        urgent: bool,
+        details: std::collections::BTreeMap<String, String>,
+    },
+    /// Reopen the contact's ticket closed less than a day ago (same interpreter).
+    Reopen,
+}
+
+/// What processing one message did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// Replies queued in the outbox.
+    pub queued: Vec<u64>,
+    /// The ticket the message opened, joined or reopened.
+    pub ticket: Option<(u64, Lang)>,
+}
+
+/// A queued outbound message and its outbox entry.
+fn new_outbound(
+    id: u64,
+    phone: &PhoneNumber,
+    channel: Channel,
+    author: Author,
+    reply: &Outgoing,
+    language: Option<Lang>,
+    now: Millis,
+) -> (MessageRecord, OutboxItem) {
+    let record = MessageRecord {
+        id,
+        phone: phone.clone(),
+        direction: Direction::Out,
+        channel,
+        author,
+        text: reply.text.clone(),
+        external_id: None,
+        status: MessageStatus::Queued,
+        error: None,
+        created_at: now,
+        updated_at: now,
+        media: None,
+        media_file: None,
+        unsupported: None,
+        broadcast: None,
+    };
+    let item = OutboxItem {
+        message_id: id,
+        channel,
+        to: phone.clone(),
+        text: reply.text.clone(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        interactive: reply.interactive.clone(),
+        language,
+        held: None,
+        lane: Lane::Interactive,
+        broadcast: None,
+    };
+    (record, item)
+}
+
+/// What a provider's status report changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusUpdate {
+    Updated(Box<MessageRecord>),
+    /// Known message, but the report is older than what we have.
+    Stale,
+    Unknown,
+}
+
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+    commit: commit::GroupCommit,
+    /// Inbound messages are durable here before the webhook is answered; the intake task
+    /// moves them into sled.
+    journal: journal::Journal,
+    /// The reader of durable journal entries, for the one intake task (taken once).
+    intake: Mutex<Option<journal::IntakeReader>>,
+    /// The data folder (media files live under it).
+    dir: PathBuf,
+    /// Added to sled's id generator: a compaction copies the data into a fresh database whose
+    /// generator starts again at zero, so ids continue above the old ones (`meta/id_offset`).
+    id_offset: u64,
+}
+
+/// Whether the database at `db_path` was created with sled's compression, as its `conf` file
+/// says (`use_compression: true`); `None` when there is no readable `conf` (no database yet).
+fn created_compressed(db_path: &Path) -> Option<bool> {
+    let conf = std::fs::read(db_path.join("conf")).ok()?;
+    String::from_utf8_lossy(&conf)
+        .lines()
+        .find_map(|line| line.strip_prefix("use_compression: "))
+        .map(|value| value.trim() == "true")
+}
+
+/// kabar's settings for the database at `db_path`, with compression off when it exists and was
+/// created without (from before compression, not yet converted).
+fn existing_config(db_path: &Path) -> sled::Config {
+    let config = sled_config(db_path);
+    match created_compressed(db_path) {
+        Some(false) => config.use_compression(false),
+        _ => config,
+    }
+}
+
+/// Opens sled with its page cache capped, starts group commit, and writes and flushes one
+/// marker so that sled's IO threads start now, from the calling thread.
+fn open_sled(path: &Path) -> Result<(sled::Db, sled::Tree, commit::GroupCommit), StoreError> {
+    let db_path = path.join("kabar.sled");
+    // sled caches up to 1 GiB by default; a field-office laptop has other work to do.
+    let db = match existing_config(&db_path)
+        .cache_capacity(64 * 1024 * 1024)
+        .open()
+    {
+        Ok(db) => db,
+        Err(sled::Error::Io(e))
+            if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") =>
+        {
+            return Err(StoreError::Locked(path.to_path_buf()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let tree = db.open_tree("kabar")?;
+    tree.insert("meta/opened_at", &now_ms().to_be_bytes())?;
+    db.flush()?;
+    let commit = commit::GroupCommit::start(db.clone());
+    Ok((db, tree, commit))
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. Fails with [`StoreError::Locked`] when another
+    /// process has it open.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        // Erased and purged values stay in sled's old pages until a rewrite: do it now if an
+        // erasure or purge asked for it.
+        privacy::compact_if_requested(dir)?;
+        // A database from before compression is rewritten with it (sled cannot switch in place).
+        privacy::convert_uncompressed(dir)?;
+        // sled's threads (its flusher, its IO pool, our group commit) do background work:
+        // they are started from a thread at background priority and inherit it, so that
+        // under a burst they never delay the intake journal that webhooks wait on.
+        let sled_dir = dir.to_path_buf();
+        let opened = std::thread::Builder::new()
+            .name("kabar-store-open".into())
+            .spawn(move || {
+                crate::background::lower_this_thread();
+                open_sled(&sled_dir)
+            })
+            .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?
+            .join()
+            .map_err(|_| StoreError::Closed)?;
+        let (db, tree, commit) = opened?;
+        // Opened after sled, whose lock keeps a second process out of the journal too.
+        let (journal, intake) = journal::Journal::open(&dir.join("journal"))?;
+        let id_offset = privacy::id_offset(&tree)?;
+        Ok(Store {
+            db,
+            tree,
+            commit,
+            journal,
+            intake: Mutex::new(Some(intake)),
+            dir: dir.to_path_buf(),
+            id_offset,
+        })
+    }
+
+    /// A new unique id (messages, tickets, audit rows…), unique across compactions.
+    fn next_id(&self) -> Result<u64, sled::Error> {
+        Ok(self.db.generate_id()? + self.id_offset)
+    }
+
+    /// Waits until everything written so far is on disk (group commit).
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        self.commit.durable().await
+    }
+
+    /// Flushes now (command-line tools, shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Stops the journal and the group-commit thread after a final flush.
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.journal.stop();
+        self.commit.stop();
+        self.flush()
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        match self.tree.get(key.as_bytes())? {
+            Some(bytes) => decode(key.as_bytes(), &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn scan<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, StoreError> {
+        self.tree
+            .scan_prefix(prefix.as_bytes())
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    // ---- health ----
+
+    /// Writes and reads back a marker: the store accepts writes.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let now = now_ms().to_be_bytes();
+        self.tree.insert("meta/healthz", &now)?;
+        self.durable().await
+    }
+
+    // ---- inbound ----
+
+    /// Makes inbound messages durable (the intake journal), as one write shared with every
+    /// other webhook of the moment. Answer the provider after this; the intake task stores
+    /// them with [`record_inbound`](Self::record_inbound) in the order they arrived.
+    pub async fn accept_inbound(&self, messages: Vec<NewInbound>) -> Result<(), StoreError> {
+        let received_at = now_ms();
+        let entries = messages
+            .into_iter()
+            .map(|inbound| journal::JournalEntry {
+                received_at,
+                inbound,
+            })
+            .collect();
+        self.journal.append(entries).await
+    }
+
+    /// The reader of durable journal entries, for the intake task; `None` after the first call.
+    pub fn take_intake(&self) -> Option<journal::IntakeReader> {
+        self.intake.lock().ok().and_then(|mut i| i.take())
+    }
+
+    /// Marks `count` entries of a journal segment as stored in sled; call after
+    /// [`durable`](Self::durable) covers them.
+    pub fn retire_journal(&self, segment: u64, count: u64) {
+        self.journal.retire(segment, count);
+    }
+
+    /// Journal entries not yet stored in sled.
+    pub fn intake_backlog(&self) -> u64 {
+        self.journal.backlog()
+    }
+
+    /// Stores a journaled inbound message, its dedupe key and its inbox entry in one batch,
+    /// unless the provider already delivered it. Only the intake task calls this, one entry
+    /// at a time in journal order, so the dedupe check and the write cannot interleave with a
+    /// retry of the same message and inbox order is arrival order.
+    pub fn record_inbound(
+        &self,
+        entry: &journal::JournalEntry,
+    ) -> Result<InboundOutcome, StoreError> {
+        let inbound = &entry.inbound;
+        let dedupe = keys::external(inbound.channel, &inbound.external_id);
+        if let Some(existing) = self.tree.get(dedupe.as_bytes())? {
+            let id = existing
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .unwrap_or(0);
+            return Ok(InboundOutcome::Duplicate { message_id: id });
+        }
+        let message_id = self.next_id()?;
+        let seq = self.next_id()?;
+        let now = entry.received_at;
+        let record = MessageRecord {
+            id: message_id,
+            phone: inbound.from.clone(),
+            direction: Direction::In,
+            channel: inbound.channel,
+            author: Author::Contact,
+            text: inbound.text.clone(),
+            external_id: Some(inbound.external_id.clone()),
+            status: MessageStatus::Received,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            media: inbound.media.clone(),
+            media_file: None,
+            unsupported: inbound.unsupported.clone(),
+            broadcast: None,
+        };
+        let mut batch = sled::Batch::default();
+        batch.insert(keys::message(message_id).as_bytes(), encode(&record)?);
+        batch.insert(
+            keys::history(&inbound.from, message_id).as_bytes(),
+            &[] as &[u8],
+        );
+        batch.insert(dedupe.as_bytes(), &message_id.to_be_bytes());
+        batch.insert(
+            keys::inbox(&inbound.from, seq).as_bytes(),
+            &message_id.to_be_bytes(),
+        );
+        self.tree.apply_batch(batch)?;
+        Ok(InboundOutcome::Stored { message_id })
+    }
+
+    /// Contacts with inbound messages not yet processed (after a restart).
+    pub fn contacts_with_pending(&self) -> Result<BTreeSet<PhoneNumber>, StoreError> {
+        let mut phones = BTreeSet::new();
+        for kv in self.tree.scan_prefix(b"i/") {
+            let (k, _) = kv?;
+            let key = String::from_utf8_lossy(&k);
+            if let Some(phone) = key
+                .strip_prefix("i/")
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|p| PhoneNumber::parse(p).ok())
+            {
+                phones.insert(phone);
+            }
+        }
+        Ok(phones)
+    }
+
+    /// The oldest unprocessed inbound message of `phone`.
+    pub fn next_pending(&self, phone: &PhoneNumber) -> Result<Option<PendingInbound>, StoreError> {
+        let Some(kv) = self
+            .tree
+            .scan_prefix(keys::inbox_prefix(phone).as_bytes())
+            .next()
+        else {
+            return Ok(None);
+        };
+        let (k, v) = kv?;
+        let inbox_key = String::from_utf8_lossy(&k).into_owned();
+        let id = v.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+        match self.get::<MessageRecord>(&keys::message(id))? {
+            Some(message) => Ok(Some(PendingInbound { inbox_key, message })),
+            None => {
+                // An inbox entry without its message cannot be processed; drop it loudly.
+                tracing::error!(inbox_key, "inbox entry without message; dropped");
+                self.tree.remove(k)?;
+                Ok(None)
+            }
+        }
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.tree.scan_prefix(b"i/").count()
+    }
+
+    /// Writes the result of processing `pending` and removes it from the inbox, atomically.
+    /// Returns the ids of the replies queued in the outbox.
+    pub fn apply_step(
+        &self,
+        pending: &PendingInbound,
+        write: &StepWrite,
+    ) -> Result<StepOutcome, StoreError> {
+        let phone = &pending.message.phone;
+        let reply_ids = (0..write.replies.len())
+            .map(|_| self.next_id())
+            .collect::<Result<Vec<_>, _>>()?;
+        // A new ticket starts with the conversation so far (the history index, committed earlier).
+        let history = match write.ticket {
+            TicketChange::Open { .. } => self.history_ids(phone)?,
+            _ => Vec::new(),
+        };
+        let now = now_ms();
+        self.tree
+            .transaction(|tx| {
+                if tx.remove(pending.inbox_key.as_bytes())?.is_none() {
+                    // Already processed (a second worker got here first): change nothing.
+                    return Ok(StepOutcome::default());
+                }
+                tx_put(tx, &keys::session(phone), &write.session)?;
+                tx_put(tx, &keys::contact(phone), &write.contact)?;
+                let mut queued = Vec::new();
+                for (reply, &id) in write.replies.iter().zip(&reply_ids) {
+                    let (record, item) = new_outbound(
+                        id,
+                        phone,
+                        write.channel,
+                        Author::Bot,
+                        reply,
+                        write.contact.language,
+                        now,
+                    );
+                    tx_put(tx, &keys::message(id), &record)?;
+                    tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
+                    put_outbox(tx, &item, None)?;
+                    queued.push(id);
+                }
+                let open_key = keys::open_ticket(phone);
+                let open: Option<u64> = tx_get(tx, &open_key)?;
+                let mut ticket: Option<Ticket> = match open {
+                    Some(id) => tx_get(tx, &keys::ticket(id))?,
+                    None => None,
+                };
+                if write.ticket == TicketChange::Reopen && ticket.is_none() {
+                    let closed_key = keys::closed_ticket(phone);
+                    if let Some(id) = tx_get::<u64>(tx, &closed_key)? {
+                        if let Some(mut t) = tx_get::<Ticket>(tx, &keys::ticket(id))? {
+                            t.status = TicketStatus::Open;
+                            t.closed_at = None;
+                            t.waiting_since = Some(now);
+                            t.message_ids.push(pending.message.id);
+                            t.message_ids.extend(&queued);
+                            tx.remove(closed_key.as_bytes())?;
+                            tx_put(tx, &open_key, &id)?;
+                            ticket = Some(t);
+                        }
+                    }
+                }
+                match (&write.ticket, &mut ticket) {
+                    (TicketChange::None | TicketChange::Reopen, _)
+                    | (TicketChange::Attach, None) => {}
+                    (TicketChange::Attach, Some(t)) => {
+                        t.message_ids.push(pending.message.id);
+                        t.message_ids.extend(&queued);
+                        t.waiting_since.get_or_insert(now);
+                    }
+                    (
+                        TicketChange::Open {
+                            topic,
+                            urgent,
+                            details,
+                            ..
+                        },
+                        Some(t),
+                    ) => {
+                        t.message_ids.push(pending.message.id);
+                        t.message_ids.extend(&queued);
+                        t.waiting_since.get_or_insert(now);
+                        t.details.extend(details.clone());
+                        if *urgent && !t.urgent {
+                            // A protection concern takes the ticket over: it is what matters now.
+                            let previous = std::mem::replace(&mut t.topic, topic.clone());
+                            t.also.push(previous);
+                            t.urgent = true;
+                        } else if *topic != t.topic && !t.also.contains(topic) {
+                            t.also.push(topic.clone());
+                        }
+                    }
+                    (
+                        TicketChange::Open {
+                            topic,
+                            language,
+                            urgent,
+                            details,
+                        },
+                        None,
+                    ) => {
+                        let mut message_ids = history.clone();
+                        message_ids.extend(&queued);
+                        let ticket_id = next_ticket_number(tx)?;
+                        ticket = Some(Ticket {
+                            id: ticket_id,
+                            phone: phone.clone(),
+                            language: *language,
+                            topic: topic.clone(),
+                            status: TicketStatus::Open,
+                            opened_at: now,
+                            waiting_since: Some(now),
+                            message_ids,
+                            urgent: *urgent,
+                            details: details.clone(),
+                            also: Vec::new(),
+                            claimed_by: None,
+                            claimed_at: None,
+                            first_response_at: None,
+                            closed_at: None,
+                            notes: Vec::new(),
+                        });
+                        tx_put(tx, &open_key, &ticket_id)?;
+                    }
+                }
+                if let Some(t) = &ticket {
+                    tx_put(tx, &keys::ticket(t.id), t)?;
+                }
+                let ticket = match (&write.ticket, &ticket) {
+                    (TicketChange::None, _) | (_, None) => None,
+                    (_, Some(t)) => Some((t.id, t.language)),
+                };
+                Ok(StepOutcome { queued, ticket })
+            })
+            .map_err(StoreError::from)
+    }
+
+    /// Message ids of a contact's history, oldest first.
+    fn history_ids(&self, phone: &PhoneNumber) -> Result<Vec<u64>, StoreError> {
+        let prefix = keys::history_prefix(phone);
+        let mut ids = Vec::new();
+        for kv in self.tree.scan_prefix(prefix.as_bytes()) {
+            let (k, _) = kv?;
+            if let Some(id) = std::str::from_utf8(&k[prefix.len()..])
+                .ok()
+                .and_then(|h| u64::from_str_radix(h, 16).ok())
+            {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    // ---- contacts and sessions ----
+
+    pub fn contact(&self, phone: &PhoneNumber) -> Result<Option<Contact>, StoreError> {
+        self.get(&keys::contact(phone))
+    }
+
+    pub fn session(&self, phone: &PhoneNumber) -> Result<Session, StoreError> {
+        Ok(self.get(&keys::session(phone))?.unwrap_or_default())
+    }
+
+    /// Creates or updates contacts from staff data in one transaction; fields that are `None`
+    /// keep what is stored. Returns how many were new.
+    pub fn upsert_contacts(&self, rows: &[crate::import::ContactRow]) -> Result<usize, StoreError> {
+        let now = now_ms();
+        let new = self.tree.transaction(|tx| {
+            let mut new = 0;
+            for row in rows {
+                let key = keys::contact(&row.phone);
+                let mut contact = match tx_get::<Contact>(tx, &key)? {
+                    Some(c) => c,
+                    None => {
+                        new += 1;
+                        Contact::new(row.phone.clone(), now)
+                    }
+                };
+                if let Some(l) = row.language {
+                    contact.language = Some(l);
+                }
+                for (slot, value) in [
+                    (&mut contact.city, &row.city),
+                    (&mut contact.case_id, &row.case_id),
+                    (&mut contact.name, &row.name),
+                ] {
+                    if value.is_some() {
+                        slot.clone_from(value);
+                    }
+                }
+                if let Some(tags) = &row.tags {
+                    contact.tags.clone_from(tags);
+                }
+                tx_put(tx, &key, &contact)?;
+            }
+            Ok(new)
+        })?;
+        Ok(new)
+    }
+
+    /// Marks the contact's WhatsApp window as closed (the provider said so).
+    pub fn close_whatsapp_window(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
+        let key = keys::contact(phone);
+        self.tree.transaction(|tx| {
+            if let Some(mut c) = tx_get::<Contact>(tx, &key)? {
+                c.last_whatsapp_at = None;
+                tx_put(tx, &key, &c)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    pub fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool) -> Result<(), StoreError> {
+        let key = keys::contact(phone);
+        self.tree.transaction(|tx| {
+            if let Some(mut c) = tx_get::<Contact>(tx, &key)? {
+                c.opted_out = opted_out;
+                tx_put(tx, &key, &c)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    // ---- messages ----
+
+    pub fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError> {
+        self.get(&keys::message(id))
+    }
+
+    /// A contact's messages, oldest first.
+    pub fn history(&self, phone: &PhoneNumber) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.history_ids(phone)? {
+            if let Some(m) = self.message(id)? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies a provider status report to the message it names, never moving it backwards.
+    pub fn update_status_by_external(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        status: MessageStatus,
+        error: Option<String>,
+    ) -> Result<StatusUpdate, StoreError> {
+        let Some(bytes) = self
+            .tree
+            .get(keys::external(channel, external_id).as_bytes())?
+        else {
+            return Ok(StatusUpdate::Unknown);
+        };
+        let id = bytes
+            .as_ref()
+            .try_into()
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        let key = keys::message(id);
+        let now = now_ms();
+        let update = self.tree.transaction(|tx| {
+            let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? else {
+                return Ok(StatusUpdate::Unknown);
+            };
+            if status.rank() < m.status.rank() {
+                return Ok(StatusUpdate::Stale);
+            }
+            m.status = status;
+            if error.is_some() {
+                m.error = error.clone();
+            }
+            m.updated_at = now;
+            tx_put(tx, &key, &m)?;
+            broadcasts::track(tx, &m)?;
+            Ok(StatusUpdate::Updated(Box::new(m)))
+        })?;
+        Ok(update)
+    }
+
+    // ---- outbox ----
+
+    pub fn outbox(&self) -> Result<Vec<OutboxItem>, StoreError> {
+        self.scan("o/")
+    }
+
+    pub fn outbox_depth(&self) -> usize {
+        self.tree.scan_prefix(b"o/").count()
+    }
+
+    /// The provider accepted the message: it leaves the outbox and gets the provider's id.
+    pub fn outbox_accepted(
+        &self,
+        item: &OutboxItem,
+        external_id: &str,
+        status: MessageStatus,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.tree.transaction(|tx| {
+            remove_outbox(tx, item.message_id)?;
+            let key = keys::message(item.message_id);
+            if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
+                m.external_id = Some(external_id.to_string());
+                // A status callback may have arrived before the API answered.
+                if status.rank() >= m.status.rank() {
+                    m.status = status;
+                }
+                m.updated_at = now;
+                tx_put(tx, &key, &m)?;
+                broadcasts::track(tx, &m)?;
+            }
+            tx.insert(
+                keys::external(item.channel, external_id).as_bytes(),
+                &item.message_id.to_be_bytes(),
+            )?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// A failed attempt that will be retried at `next_attempt_at`.
+    pub fn outbox_retry(&self, item: &OutboxItem) -> Result<(), StoreError> {
+        self.tree.transaction(|tx| {
+            // Only if still queued (it may have been cancelled meanwhile).
+            if let Some(previous) = tx_get::<OutboxItem>(tx, &keys::outbox(item.message_id))? {
+                put_outbox(tx, item, Some(&previous))?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Queues a message written by a person (interpreter, staff) to a contact.
+    pub fn queue_message(
+        &self,
+        phone: &PhoneNumber,
+        channel: Channel,
+        author: Author,
+        text: &str,
+        language: Option<Lang>,
+    ) -> Result<u64, StoreError> {
+        let id = self.next_id()?;
+        let now = now_ms();
+        let reply = Outgoing {
+            text: text.to_string(),
+            interactive: None,
+        };
+        let (record, item) = new_outbound(id, phone, channel, author, &reply, language, now);
+        self.tree.transaction(|tx| {
+            tx_put(tx, &keys::message(id), &record)?;
+            tx.insert(keys::history(phone, id).as_bytes(), &[] as &[u8])?;
+            put_outbox(tx, &item, None)?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// The message goes another way (SMS instead of WhatsApp): outbox entry and log follow.
+    pub fn outbox_reroute(&self, item: &OutboxItem, note: &str) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.tree.transaction(|tx| {
+            let Some(previous) = tx_get::<OutboxItem>(tx, &keys::outbox(item.message_id))? else {
+                return Ok(());
+            };
+            put_outbox(tx, item, Some(&previous))?;
+            let key = keys::message(item.message_id);
+            if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
+                m.channel = item.channel;
+                m.error = Some(note.to_string());
+                m.updated_at = now;
+                tx_put(tx, &key, &m)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// A person's queued messages, oldest first (read through the recipient index).
+    pub fn outbox_of(&self, phone: &PhoneNumber) -> Result<Vec<OutboxItem>, StoreError> {
+        let mut items = self.outbox_lane_of(Lane::Interactive, phone)?;
+        items.extend(self.outbox_lane_of(Lane::Bulk, phone)?);
+        Ok(items)
+    }
+
+    fn outbox_lane_of(
+        &self,
+        lane: Lane,
+        phone: &PhoneNumber,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let prefix = keys::outbox_recipient_prefix(lane, phone);
+        let mut items = Vec::new();
+        for kv in self.tree.scan_prefix(prefix.as_bytes()) {
+            let (k, _) = kv?;
+            let id = std::str::from_utf8(&k[prefix.len()..])
+                .ok()
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
+            if let Some(item) = id
+                .map(|id| self.get::<OutboxItem>(&keys::outbox(id)))
+                .transpose()?
+                .flatten()
+            {
+                items.push(item);
+            }
+        }
+        Ok(items)
+    }
+
+    /// The oldest queued reply (interactive lane) for `phone`: only it may be sent, so order
+    /// is kept.
+    pub fn first_outbox_of(&self, phone: &PhoneNumber) -> Result<Option<u64>, StoreError> {
+        let prefix = keys::outbox_recipient_prefix(Lane::Interactive, phone);
+        let Some(kv) = self.tree.scan_prefix(prefix.as_bytes()).next() else {
+            return Ok(None);
+        };
+        let (k, _) = kv?;
+        Ok(std::str::from_utf8(&k[prefix.len()..])
+            .ok()
+            .and_then(|h| u64::from_str_radix(h, 16).ok()))
+    }
+
+    /// Items due at `now`, by due time, at most `limit`; and when the next one after those
+    /// falls due.
+    pub fn due_outbox(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
+        self.due_in_lane(Lane::Interactive, now, limit)
+    }
+
+    /// Like [`due_outbox`](Self::due_outbox) for broadcast messages.
+    pub fn due_bulk(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
+        self.due_in_lane(Lane::Bulk, now, limit)
+    }
+
+    fn due_in_lane(
+        &self,
+        lane: Lane,
+        now: Millis,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
+        let mut items = Vec::new();
+        let prefix = keys::due_prefix(lane);
+        for kv in self.tree.scan_prefix(prefix.as_bytes()) {
+            let (k, _) = kv?;
+            let key = String::from_utf8_lossy(&k);
+            let mut parts = key.trim_start_matches(prefix).split('/');
+            let due = parts.next().and_then(|h| u64::from_str_radix(h, 16).ok());
+            let id = parts.next().and_then(|h| u64::from_str_radix(h, 16).ok());
+            let (Some(due), Some(id)) = (due, id) else {
+                continue;
+            };
+            if due > now || items.len() >= limit {
+                return Ok((items, Some(due)));
+            }
+            if let Some(item) = self.get::<OutboxItem>(&keys::outbox(id))? {
+                items.push(item);
+            }
+        }
+        Ok((items, None))
+    }
+
+    /// Held messages of `phone` go out again (the person wrote, so the WhatsApp window is open).
+    pub fn release_held(&self, phone: &PhoneNumber) -> Result<usize, StoreError> {
+        let mut released = 0;
+        for mut item in self.outbox_of(phone)? {
+            if item.held.is_some() {
+                item.held = None;
+                item.next_attempt_at = now_ms();
+                self.outbox_retry(&item)?;
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
+    /// Messages that could not be delivered, newest first.
+    pub fn failed_messages(&self) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(b"xf/").rev() {
+            let (_, v) = kv?;
+            let id = v.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+            if let Some(m) = self.message(id)? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records where a fetched media file was saved (or why it could not be).
+    pub fn set_media_file(
+        &self,
+        message_id: u64,
+        file: Option<String>,
+        error: Option<String>,
+    ) -> Result<(), StoreError> {
+        let key = keys::message(message_id);
+        self.tree.transaction(|tx| {
+            if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
+                m.media_file = file.clone();
+                if error.is_some() {
+                    m.error = error.clone();
+                }
+                tx_put(tx, &key, &m)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// The message will not be sent: it leaves the outbox, marked failed with the reason.
+    pub fn outbox_failed(&self, item: &OutboxItem, reason: &str) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.tree.transaction(|tx| {
+            tx.insert(
+                keys::failed(item.message_id).as_bytes(),
+                &item.message_id.to_be_bytes(),
+            )?;
+            remove_outbox(tx, item.message_id)?;
+            let key = keys::message(item.message_id);
+            if let Some(mut m) = tx_get::<MessageRecord>(tx, &key)? {
+                m.status = MessageStatus::Failed;
+                m.error = Some(reason.to_string());
+                m.updated_at = now;
+                tx_put(tx, &key, &m)?;
+                broadcasts::track(tx, &m)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    // ---- tickets ----
+
+    pub fn tickets(&self) -> Result<Vec<Ticket>, StoreError> {
+        self.scan("t/")
+    }
+
+    pub fn open_ticket_of(&self, phone: &PhoneNumber) -> Result<Option<Ticket>, StoreError> {
+        match self.get::<u64>(&keys::open_ticket(phone))? {
+            Some(id) => self.get(&keys::ticket(id)),
+            None => Ok(None),
+        }
+    }
+
+    // ---- payment schedule ----
+
+    /// The payment schedule, ordered by city.
+    pub fn payments(&self) -> Result<Vec<PaymentEntry>, StoreError> {
+        self.scan("p/")
+    }
+
+    /// Adds or replaces the entries' cities in one transaction (re-importing is harmless).
+    pub fn upsert_payments(&self, entries: &[PaymentEntry]) -> Result<(), StoreError> {
+        self.tree.transaction(|tx| {
+            for e in entries {
+                tx_put(tx, &keys::payment(&e.city), e)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Removes a city from the schedule; false if it was not there.
+    pub fn remove_payment(&self, city: &str) -> Result<bool, StoreError> {
+        Ok(self.tree.remove(keys::payment(city).as_bytes())?.is_some())
+    }
+
+    // ---- the directory staff keep ----
+
+    /// Every directory entry, by city, kind and name.
+    pub fn directory(&self) -> Result<Vec<DirectoryEntry>, StoreError> {
+        self.scan("d/")
+    }
+
+    /// Adds or replaces entries (same city, kind and name) in one transaction.
+    pub fn upsert_directory(&self, entries: &[DirectoryEntry]) -> Result<(), StoreError> {
+        self.tree.transaction(|tx| {
+            for e in entries {
+                tx_put(tx, &keys::directory(&e.city, e.kind, &e.name), e)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Replaces the entry at (`city`, `kind`, `name`) by `entry` (which may rename it), or
+    /// removes it when `entry` is `None`; false when there was no such entry.
+    pub fn replace_directory_entry(
+        &self,
+        city: &str,
+        kind: DirectoryKind,
+        name: &str,
+        entry: Option<&DirectoryEntry>,
+    ) -> Result<bool, StoreError> {
+        let old = keys::directory(city, kind, name);
+        let found = self.tree.transaction(|tx| {
+            if tx.remove(old.as_bytes())?.is_none() {
+                return Ok(false);
+            }
+            if let Some(e) = entry {
+                tx_put(tx, &keys::directory(&e.city, e.kind, &e.name), e)?;
+            }
+            Ok(true)
+        })?;
+        Ok(found)
+    }
+
+    // ---- users and tokens ----
+
+    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        self.get(&keys::user(name))
+    }
+
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.scan("u/")
+    }
+
+    /// Adds a user; fails if the name is taken.
+    pub fn add_user(&self, user: &User) -> Result<(), StoreError> {
+        let key = keys::user(&user.name);
+        let bytes = encode(user)?;
+        match self
+            .tree
+            .compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(bytes))?
+        {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::Conflict(format!(
+                "a user named {:?} already exists",
+                user.name
+            ))),
+        }
+    }
+}
