@@ -1,5 +1,5 @@
 //! Providers. Each module knows its provider's wire format and nothing else: it verifies and
-//! parses inbound requests into [`NewInbound`](crate::store::NewInbound), and sends outbox items,
+//! parses inbound requests into [`NewInbound`](crate::domain::inbound::NewInbound), and sends outbox items,
 //! mapping the provider's answer to a [`SendOutcome`].
 
 pub mod gateway;
@@ -9,6 +9,7 @@ pub mod whatsapp;
 
 use std::time::Duration;
 
+pub use crate::domain::inbound::{InboundEvent, InboundKind, InboundMessage, StatusReport};
 use crate::domain::{Channel, MessageStatus, OutboxItem};
 pub use crate::domain::{MediaKind, MediaRef};
 
@@ -32,44 +33,6 @@ pub enum SendOutcome {
     /// WhatsApp refused free-form text outside the 24-hour window (Meta 131047, Twilio 63016):
     /// send a template or fall back to SMS instead.
     OutsideWindow { reason: String },
-}
-
-/// What a provider webhook carried: messages and delivery reports, in payload order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InboundEvent {
-    Message(InboundMessage),
-    Status(StatusReport),
-}
-
-/// One message from a person, as the provider described it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboundMessage {
-    pub from: crate::domain::phone::PhoneNumber,
-    /// The provider's id (wamid…, messageId): dedupe key.
-    pub external_id: String,
-    /// What the person typed, or the id of the list row / button they tapped.
-    pub text: String,
-    pub kind: InboundKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InboundKind {
-    Text,
-    /// A tapped list row or button: `text` holds its id (the menu number we gave it).
-    Choice,
-    /// A voice note, image, document… to fetch by id for interpreters.
-    Media(MediaRef),
-    /// Location, contacts, stickers, reactions…: answered with a friendly message.
-    Unsupported(String),
-}
-
-/// A delivery report for a message we sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusReport {
-    /// The provider's id of our message.
-    pub external_id: String,
-    pub status: MessageStatus,
-    pub error: Option<String>,
 }
 
 /// Shared by the providers that download media.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod contact_field;
 pub mod digits;
+pub mod inbound;
 pub mod lang;
 pub mod media;
 pub mod phone;
@@ -213,7 +214,7 @@ pub struct MessageRecord {
     pub updated_at: Millis,
     /// A voice note, image or document the person sent (WhatsApp).
     #[serde(default)]
-    pub media: Option<crate::channel::MediaRef>,
+    pub media: Option<MediaRef>,
     /// Where the fetched media file is, under the data folder.
     #[serde(default)]
     pub media_file: Option<String>,

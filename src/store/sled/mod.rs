@@ -65,6 +65,7 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
 };
 
+pub use crate::domain::inbound::NewInbound;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::*;
 use crate::flow::Session;
@@ -376,20 +377,6 @@ mod keys {
     pub fn payment(city: &str) -> String {
         format!("p/{}", city.to_lowercase())
     }
-}
-
-/// An inbound message as a channel parsed it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct NewInbound {
-    pub channel: Channel,
-    pub from: PhoneNumber,
-    pub text: String,
-    /// The provider's id, used to drop retries of the same message.
-    pub external_id: String,
-    /// A voice note, image or document to fetch for interpreters.
-    pub media: Option<crate::channel::MediaRef>,
-    /// A kind of message we cannot read (location, sticker…).
-    pub unsupported: Option<String>,
 }
 
 /// One reply to queue: the plain text, and the menu as a WhatsApp list when it is one.
