@@ -449,7 +449,7 @@ impl Config {
             ));
         }
         if let Some(q) = &self.broadcasts.quiet_hours {
-            crate::broadcast::QuietHours::parse(q, chrono_tz::UTC)
+            crate::domain::quiet_hours::QuietHours::parse(q, chrono_tz::UTC)
                 .map_err(|e| invalid(format!("broadcasts.{e}")))?;
         }
         if let Some(g) = &self.gateway {

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod config;
 pub mod content;
 pub mod conversation;
+pub mod disk;
 pub mod dispatch;
 pub mod domain;
 pub mod flow;

@@ -3,8 +3,6 @@
 //! (recipients, languages, channels, SMS segments, the WhatsApp window). The store keeps the
 //! records; `web::broadcasts` speaks HTTP; the dispatcher sends.
 
-pub mod quiet;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
@@ -15,7 +13,7 @@ use crate::domain::{Channel, Contact, Millis, WHATSAPP_WINDOW_MS};
 use crate::i18n::Lang;
 use crate::i18n::segments::{self, Encoding};
 
-pub use quiet::QuietHours;
+pub use crate::domain::quiet_hours::{self as quiet, QuietHours};
 
 /// Longest broadcast text in SMS parts; longer notices belong on paper or in two messages.
 pub const MAX_PARTS: usize = 10;

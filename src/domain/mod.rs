@@ -8,6 +8,7 @@ pub mod inbound;
 pub mod lang;
 pub mod media;
 pub mod phone;
+pub mod quiet_hours;
 
 pub use contact_field::ContactField;
 pub use lang::Lang;

@@ -407,7 +407,7 @@ fn an_old_store_on_a_full_disk_opens_unconverted_and_converts_later() {
     let p = phone(3);
     write_old_store(&dir, &p);
     // Leave 2 MiB: enough to run, not enough for a copy of the database and its margin.
-    let free = crate::ops::disk_space(&dir).unwrap().free_bytes;
+    let free = crate::disk::disk_space(&dir).unwrap().free_bytes;
     let filler = mount_point.path().join("filler");
     std::fs::write(&filler, vec![0u8; (free - 2 * 1024 * 1024) as usize]).unwrap();
     let conf = |dir: &Path| {

@@ -438,7 +438,7 @@ pub(super) fn convert_uncompressed(dir: &Path) -> Result<(), StoreError> {
     }
     // sled's import panics when a write fails, so a full disk is checked before, not found out.
     let needed = folder_bytes(&live) + CONVERT_MARGIN;
-    if let Ok(space) = crate::ops::disk_space(dir) {
+    if let Ok(space) = crate::disk::disk_space(dir) {
         if space.free_bytes < needed {
             tracing::error!(
                 free = space.free_bytes,
