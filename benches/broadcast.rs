@@ -149,7 +149,7 @@ fn main() -> ExitCode {
 
 struct Running {
     base: String,
-    store: Arc<kabar::store::Store>,
+    store: Arc<kabar::store::sled::Store>,
     token: String,
     http: reqwest::Client,
     fake: Arc<Fake>,
@@ -250,7 +250,7 @@ async fn run(contacts: usize, tps: u32, benching: bool) -> ExitCode {
         kabar::config::Config::load(None, vars.into_iter().map(|(k, v)| (k.to_string(), v)))
             .expect("config");
     let app = kabar::App::build(config).expect("app");
-    let store = app.store.clone();
+    let store = app.sled.core_arc();
     let user = kabar::domain::User {
         name: "bench".into(),
         role: kabar::domain::Role::Staff,

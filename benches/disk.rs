@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use kabar::domain::phone::PhoneNumber;
 use kabar::domain::{Channel, Direction, MessageRecord};
-use kabar::store::journal::JournalEntry;
-use kabar::store::{FamilyUsage, NewInbound, Store};
+use kabar::store::sled::Store;
+use kabar::store::sled::journal::JournalEntry;
+use kabar::store::{FamilyUsage, NewInbound};
 
 /// The goal per message.
 const GOAL_BYTES: f64 = 1024.0;
@@ -208,7 +209,7 @@ async fn answered(n: usize) -> Measured {
     .map(|(k, v)| (k.to_string(), v));
     let config = kabar::config::Config::load(None, vars).expect("config");
     let app = kabar::App::build(config).expect("app builds");
-    let store: Arc<Store> = app.store.clone();
+    let store: Arc<Store> = app.sled.core_arc();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run(listener, async {
         let _ = stopped.await;

@@ -32,7 +32,7 @@ use crate::dispatch::{Backoff, Clock, Dispatcher};
 use crate::flow::Flows;
 use crate::i18n::{LocaleError, Localizer};
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError};
+use crate::store::{SledStore, Store, StoreError};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +85,7 @@ pub fn load_content(config: &Config) -> Result<(Localizer, Flows), StartError> {
 /// Retention: a minute after start and then once a day, removes messages and media past
 /// `[privacy] retain_days` and anonymises tickets closed before then.
 async fn daily_purge(
-    store: Arc<Store>,
+    store: Store,
     privacy: config::PrivacyConfig,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -99,11 +99,10 @@ async fn daily_purge(
             return;
         }
         let cutoff = privacy.cutoff(domain::now_ms());
-        let purging = store.clone();
         const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
         const HOUR: std::time::Duration = std::time::Duration::from_secs(60 * 60);
-        wait = match tokio::task::spawn_blocking(move || purging.purge(cutoff, false)).await {
-            Ok(Ok(r)) => {
+        wait = match store.purge(cutoff, false).await {
+            Ok(r) => {
                 if r.messages > 0 || r.tickets_anonymised > 0 {
                     tracing::info!(
                         messages = r.messages,
@@ -115,12 +114,8 @@ async fn daily_purge(
                 }
                 DAY
             }
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "retention purge failed; retrying in an hour");
-                HOUR
-            }
             Err(e) => {
-                tracing::error!(error = %e, "retention purge stopped; retrying in an hour");
+                tracing::error!(error = %e, "retention purge failed; retrying in an hour");
                 HOUR
             }
         };
@@ -130,7 +125,11 @@ async fn daily_purge(
 /// Everything a running kabar is made of. Built by `main` and by the tests.
 pub struct App {
     pub config: Arc<Config>,
-    pub store: Arc<Store>,
+    /// Storage, through its port.
+    pub store: Store,
+    /// The embedded backend behind `store`: the pages and API still call its synchronous core
+    /// directly, and tests read it.
+    pub sled: SledStore,
     pub metrics: Arc<Metrics>,
     pub channels: Channels,
     pub dispatcher: Dispatcher,
@@ -174,7 +173,8 @@ impl App {
     pub fn build_with(config: Config, options: Options) -> Result<App, StartError> {
         let (localizer, flows) = load_content(&config)?;
         let background = background::Background::start().map_err(StartError::Runtime)?;
-        let store = Arc::new(Store::open(&config.server.data_dir)?);
+        let sled = SledStore::open(&config.server.data_dir)?;
+        let store: Store = Arc::new(sled.clone());
         let metrics = Arc::new(Metrics::new());
         let http = reqwest::Client::builder()
             .user_agent(concat!("kabar/", env!("CARGO_PKG_VERSION")))
@@ -237,6 +237,7 @@ impl App {
             disk,
             config: Arc::new(config),
             store,
+            sled,
             metrics,
             channels,
             dispatcher,
@@ -253,7 +254,7 @@ impl App {
     pub fn router(&self) -> axum::Router {
         web::router(web::AppState::new(web::Shared {
             config: self.config.clone(),
-            store: self.store.clone(),
+            store: self.sled.core_arc(),
             processor: self.processor.clone(),
             channels: self.channels.clone(),
             metrics: self.metrics.clone(),
@@ -279,7 +280,7 @@ impl App {
         listener: TcpListener,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), RunError> {
-        let resumed = self.processor.resume_pending().unwrap_or_else(|e| {
+        let resumed = self.processor.resume_pending().await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "cannot read pending messages");
             0
         });
@@ -294,19 +295,18 @@ impl App {
         // leaves the journal empty.
         let (intake_stop_tx, intake_stop_rx) = watch::channel(false);
         let (broken_tx, broken_rx) = tokio::sync::oneshot::channel::<String>();
-        let intake = self.store.take_intake().map(|rx| {
-            let run = self.processor.clone().run_intake(
-                rx,
-                self.metrics.clone(),
-                intake_stop_rx,
-                self.disk.clone(),
-            );
-            background.spawn(async move {
-                if let conversation::IntakeEnd::StoreBroken(reason) = run.await {
+        let intake = {
+            let store = self.store.clone();
+            let sink: Arc<dyn store::IntakeSink> = Arc::new(self.processor.clone());
+            let (metrics, disk) = (self.metrics.clone(), self.disk.clone());
+            Some(background.spawn(async move {
+                if let store::IntakeEnd::StoreBroken(reason) =
+                    store.run_intake(sink, metrics, intake_stop_rx, disk).await
+                {
                     let _ = broken_tx.send(reason);
                 }
-            })
-        });
+            }))
+        };
         let dispatcher =
             background.spawn(self.dispatcher.clone().run(self.shutdown_tx.subscribe()));
         let on_call = background.spawn(
@@ -345,7 +345,6 @@ impl App {
         let backups = self.config.backup.clone().map(|config| {
             background.spawn(ops::run_scheduled_backups(
                 self.store.clone(),
-                self.config.server.data_dir.clone(),
                 config,
                 self.shutdown_tx.subscribe(),
             ))
@@ -380,7 +379,7 @@ impl App {
         if let Some(intake) = intake {
             let _ = intake.await;
         }
-        if let Err(e) = self.store.close() {
+        if let Err(e) = self.store.close().await {
             tracing::error!(error = %e, "final flush failed");
         }
         tracing::info!("stopped");
@@ -408,7 +407,7 @@ async fn resume_unanswered(
         }
         // Keeps the staff pages' warning current even when nobody polls /healthz.
         disk.low();
-        if let Err(e) = processor.resume_pending() {
+        if let Err(e) = processor.resume_pending().await {
             tracing::warn!(error = %e, "cannot look for unanswered messages");
         }
     }

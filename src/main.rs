@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 use kabar::config::Config;
 use kabar::domain::{Role, User, now_ms};
 use kabar::i18n::Lang;
-use kabar::store::Store;
+// Commands on a stopped data folder use the embedded backend's synchronous core.
+use kabar::store::sled::Store;
 use kabar::web::{admin, auth};
 
 #[derive(Parser)]
@@ -241,7 +242,7 @@ fn serve(config: Config) -> CliResult {
     runtime.block_on(async move {
         let listen = config.server.listen;
         let app = kabar::App::build(config)?;
-        first_admin(&app.store)?;
+        first_admin(app.sled.core())?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -712,8 +713,7 @@ fn backup(
         let mut out = std::io::BufWriter::new(out);
         match direct {
             Some(store) => {
-                let summary =
-                    store.write_encrypted_backup(&config.server.data_dir, &passphrase, &mut out)?;
+                let summary = store.write_encrypted_backup(&passphrase, &mut out)?;
                 eprintln!(
                     "backup of the stopped data folder: {} keys, {} files",
                     summary.keys, summary.files
@@ -783,7 +783,7 @@ fn restore(config: &Config, file: &std::path::Path) -> CliResult {
     let passphrase = passphrase_from_stdin()?;
     let input =
         std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let summary = kabar::store::backup::restore(input, &passphrase, &config.server.data_dir)?;
+    let summary = kabar::store::restore(input, &passphrase, &config.server.data_dir)?;
     println!(
         "restored {} keys and {} files into {}; start the server to answer what was waiting",
         summary.keys,

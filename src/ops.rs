@@ -33,9 +33,8 @@ fn backups_in(dir: &Path) -> Vec<(chrono::DateTime<chrono::Utc>, PathBuf)> {
 
 /// Writes one scheduled backup (through `.partial` and a rename, so a half-written one never
 /// counts) and deletes the oldest beyond `keep`.
-pub fn scheduled_backup(
+pub async fn scheduled_backup(
     store: &crate::store::Store,
-    data_dir: &Path,
     config: &crate::config::BackupConfig,
 ) -> Result<PathBuf, String> {
     std::fs::create_dir_all(&config.dir)
@@ -53,17 +52,18 @@ pub fn scheduled_backup(
     let name = chrono::Utc::now().format(BACKUP_NAME).to_string();
     let path = config.dir.join(&name);
     let partial = config.dir.join(format!("{name}.partial"));
-    let written = std::fs::File::create(&partial)
-        .map_err(|e| e.to_string())
-        .and_then(|file| {
-            let mut out = std::io::BufWriter::new(file);
-            store
-                .write_encrypted_backup(data_dir, &config.passphrase, &mut out)
-                .map_err(|e| e.to_string())?;
-            let file = out.into_inner().map_err(|e| e.to_string())?;
-            file.sync_all().map_err(|e| e.to_string())
-        })
-        .and_then(|()| std::fs::rename(&partial, &path).map_err(|e| e.to_string()));
+    let written = async {
+        let file = std::fs::File::create(&partial).map_err(|e| e.to_string())?;
+        // Kept to sync the file once the backup (which buffers its own writes) is written.
+        let handle = file.try_clone().map_err(|e| e.to_string())?;
+        store
+            .write_backup(&config.passphrase, Box::new(file))
+            .await
+            .map_err(|e| e.to_string())?;
+        handle.sync_all().map_err(|e| e.to_string())?;
+        std::fs::rename(&partial, &path).map_err(|e| e.to_string())
+    }
+    .await;
     if let Err(e) = written {
         let _ = std::fs::remove_file(&partial);
         return Err(format!("{}: {e}", path.display()));
@@ -81,8 +81,7 @@ pub fn scheduled_backup(
 /// Takes a scheduled backup whenever the newest in `[backup] dir` is `every_hours` old (at
 /// once after a start if it is overdue), until shutdown.
 pub async fn run_scheduled_backups(
-    store: std::sync::Arc<crate::store::Store>,
-    data_dir: PathBuf,
+    store: crate::store::Store,
     config: crate::config::BackupConfig,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -98,20 +97,15 @@ pub async fn run_scheduled_backups(
         if chrono::Utc::now() < due {
             continue;
         }
-        let (store, data_dir, config_now) = (store.clone(), data_dir.clone(), config.clone());
-        let outcome =
-            tokio::task::spawn_blocking(move || scheduled_backup(&store, &data_dir, &config_now))
-                .await;
-        match outcome {
-            Ok(Ok(path)) => tracing::info!(file = %path.display(), "scheduled backup written"),
-            Ok(Err(e)) => {
+        match scheduled_backup(&store, &config).await {
+            Ok(path) => tracing::info!(file = %path.display(), "scheduled backup written"),
+            Err(e) => {
                 tracing::error!(error = %e, "scheduled backup failed; trying again in an hour");
                 tokio::select! {
                     _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
                     _ = shutdown.wait_for(|stop| *stop) => return,
                 }
             }
-            Err(e) => tracing::error!(error = %e, "scheduled backup task failed"),
         }
     }
 }

@@ -865,24 +865,25 @@ mod crash {
     }
 }
 
-#[test]
-fn a_restart_during_enqueueing_neither_skips_nor_duplicates() {
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_during_enqueueing_neither_skips_nor_duplicates() {
     use kabar::broadcast::{Routes, Status, validate};
     use kabar::domain::Channel;
+    use kabar::store::{SledStore, Store};
     let data = tempfile::tempdir().unwrap();
     let rows = kabar::import::parse_contacts(many_contacts(10_000).as_bytes())
         .unwrap()
         .rows;
     let id;
     {
-        let store = kabar::store::Store::open(data.path()).unwrap();
-        store.upsert_contacts(&rows).unwrap();
+        let store: Store = std::sync::Arc::new(SledStore::open(data.path()).unwrap());
+        store.upsert_contacts(&rows).await.unwrap();
         let valid = validate(
             serde_json::from_value(json!({"name": "x", "texts": {"so": "Ogeysiis"}})).unwrap(),
             0,
         )
         .unwrap();
-        let b = store.create_broadcast(valid, "sari").unwrap();
+        let b = store.create_broadcast(valid, "sari").await.unwrap();
         id = b.id;
         let routes = Routes {
             available: [Channel::TwilioSms].into_iter().collect(),
@@ -892,13 +893,14 @@ fn a_restart_during_enqueueing_neither_skips_nor_duplicates() {
         // One batch written, then the process dies.
         let (written, done) =
             kabar::dispatch::bulk::enqueue(&store, &b, &routes, &kabar::metrics::Metrics::new(), 1)
+                .await
                 .unwrap();
         assert_eq!(written, kabar::dispatch::bulk::ENQUEUE_BATCH as u64);
         assert!(!done);
-        store.close().unwrap();
+        store.close().await.unwrap();
     }
-    let store = kabar::store::Store::open(data.path()).unwrap();
-    let b = store.broadcast(id).unwrap().unwrap();
+    let store: Store = std::sync::Arc::new(SledStore::open(data.path()).unwrap());
+    let b = store.broadcast(id).await.unwrap().unwrap();
     assert_eq!(b.status, Status::Draft);
     let routes = Routes {
         available: [Channel::TwilioSms].into_iter().collect(),
@@ -906,22 +908,24 @@ fn a_restart_during_enqueueing_neither_skips_nor_duplicates() {
         ..Routes::default()
     };
     let metrics = kabar::metrics::Metrics::new();
-    let rest = kabar::dispatch::bulk::enqueue_all(&store, &b, &routes, &metrics).unwrap();
+    let rest = kabar::dispatch::bulk::enqueue_all(&store, &b, &routes, &metrics)
+        .await
+        .unwrap();
     assert_eq!(rest, 10_000 - kabar::dispatch::bulk::ENQUEUE_BATCH as u64);
     // Running it again (a second restart) adds nobody.
     assert_eq!(
-        kabar::dispatch::bulk::enqueue_all(&store, &b, &routes, &metrics).unwrap(),
+        kabar::dispatch::bulk::enqueue_all(&store, &b, &routes, &metrics)
+            .await
+            .unwrap(),
         0
     );
     let mut phones = std::collections::BTreeSet::new();
-    store
-        .for_each_recipient(id, |p, _| {
-            assert!(phones.insert(p), "a recipient twice");
-        })
-        .unwrap();
+    for (p, _) in store.recipients(id).await.unwrap() {
+        assert!(phones.insert(p), "a recipient twice");
+    }
     assert_eq!(phones.len(), 10_000);
-    assert_eq!(store.bulk_queue(id, 20_000).unwrap().len(), 10_000);
-    assert_eq!(store.enqueue_cursor(id).unwrap().written, 10_000);
+    assert_eq!(store.bulk_queue(id, 20_000).await.unwrap().len(), 10_000);
+    assert_eq!(store.enqueue_cursor(id).await.unwrap().written, 10_000);
 }
 
 #[tokio::test]

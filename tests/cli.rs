@@ -367,7 +367,8 @@ fn bad_configuration_stops_with_a_reason() {
 fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
     use kabar::domain::phone::PhoneNumber;
     use kabar::domain::{Channel, now_ms};
-    use kabar::store::{NewInbound, Store, journal::JournalEntry};
+    use kabar::store::NewInbound;
+    use kabar::store::sled::{Store, journal::JournalEntry};
     let data = tempfile::tempdir().unwrap();
     let phone = PhoneNumber::parse("+6281200004001").unwrap();
     let day = 24 * 60 * 60 * 1000;

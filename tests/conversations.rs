@@ -626,7 +626,7 @@ async fn a_message_acknowledged_just_before_a_stop_is_answered_after_the_restart
     let data = tempfile::tempdir().unwrap();
     let phone = "+6281200000702";
     {
-        let store = kabar::store::Store::open(data.path()).unwrap();
+        let store = kabar::store::sled::Store::open(data.path()).unwrap();
         let inbound = kabar::store::NewInbound {
             channel: kabar::domain::Channel::TwilioSms,
             from: PhoneNumber::parse(phone).unwrap(),

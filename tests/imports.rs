@@ -9,7 +9,7 @@ use common::*;
 use kabar::domain::Role;
 use kabar::domain::phone::PhoneNumber;
 use kabar::i18n::Lang;
-use kabar::store::Store;
+use kabar::store::sled::Store;
 
 fn kabar(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kabar"))

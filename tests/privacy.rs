@@ -168,7 +168,7 @@ async fn a_store_error_is_a_503_with_a_reason_not_an_empty_page() {
         let db = {
             let mut tries = 0;
             loop {
-                match kabar::store::sled_config(&data.path().join("kabar.sled")).open() {
+                match kabar::store::sled::sled_config(&data.path().join("kabar.sled")).open() {
                     Ok(db) => break db,
                     Err(e) if tries < 50 => {
                         tries += 1;

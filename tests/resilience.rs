@@ -296,7 +296,7 @@ async fn sigterm_stops_promptly_with_the_provider_down_and_a_stream_open() {
     assert!(took < Duration::from_secs(10), "stopped in {took:?}");
     drop(stream);
     // The replies still wait in the outbox after the restart (nothing acknowledged is lost).
-    let store = kabar::store::Store::open(data.path()).unwrap();
+    let store = kabar::store::sled::Store::open(data.path()).unwrap();
     let queued: Vec<String> = store
         .outbox()
         .unwrap()
@@ -953,7 +953,7 @@ async fn scheduled_backups_are_taken_when_due_and_the_oldest_deleted() {
     );
     assert!(ok, "{err}");
     assert!(out.contains("restored"), "{out}");
-    let store = kabar::store::Store::open(&target).unwrap();
+    let store = kabar::store::sled::Store::open(&target).unwrap();
     let phone = kabar::domain::phone::PhoneNumber::parse("+999124100001").unwrap();
     assert!(
         store
@@ -1079,7 +1079,7 @@ async fn an_admin_downloads_a_backup_from_the_browser() {
         &format!("{PASSPHRASE}\n"),
     );
     assert!(ok, "{err}");
-    let store = kabar::store::Store::open(&target).unwrap();
+    let store = kabar::store::sled::Store::open(&target).unwrap();
     assert!(
         store.user("amina").unwrap().is_some(),
         "users are in the backup"

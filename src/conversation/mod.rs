@@ -2,7 +2,7 @@
 //! a time and in arrival order, and writes session, contact, replies (outbox) and ticket changes
 //! in one transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use std::path::PathBuf;
@@ -14,14 +14,12 @@ use crate::domain::{Channel, Contact, Interactive, MessageRecord};
 use crate::flow::render::render_text;
 use crate::flow::{Attachment, Effect, Engine, Facts, Flows, Input, Reply};
 use crate::i18n::{Lang, Localizer};
-use crate::metrics::Metrics;
-use crate::store::journal::IntakeReader;
 use crate::store::{
-    InboundOutcome, Outgoing, PendingInbound, StepWrite, Store, StoreError, TicketChange,
+    IntakeSink, Outgoing, PendingInbound, StepWrite, Store, StoreError, TicketChange,
 };
 
 pub struct Processor {
-    store: Arc<Store>,
+    store: Store,
     flows: Arc<Flows>,
     localizer: Arc<Localizer>,
     dispatcher: Dispatcher,
@@ -54,70 +52,9 @@ const WORKERS: usize = 32;
 /// tasks in memory.
 const MAX_ACTIVE_CONTACTS: usize = 1024;
 
-/// Pause between attempts to store an accepted message while the store fails.
-const STORE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
-/// The longest the intake's last pass waits for sled's flush on a clean stop.
-const LAST_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
-/// Failed attempts, with room on the disk, after which the store is judged unable to continue.
-const FAILURES_WITH_ROOM: u32 = 5;
-
-/// Why the intake task ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IntakeEnd {
-    /// The server is stopping (what could be stored was; the rest stays in the journal).
-    Stopped,
-    /// The store keeps failing although the disk has room: only a restart (which replays
-    /// the journal) gets it going again.
-    StoreBroken(String),
-}
-
-enum BatchEnd {
-    Stopped,
-    Broken(String),
-}
-
-/// How [`Processor::store_batch`] treats a failing store.
-enum Retry<'a> {
-    /// Retry until the stop signal; give up as broken after failures with room on the disk.
-    Until(
-        &'a mut tokio::sync::watch::Receiver<bool>,
-        &'a crate::ops::DiskWatch,
-    ),
-    /// Try once (the last pass on a clean stop).
-    No,
-}
-
-/// Counts store failures and says when they mean the store cannot continue; logs them without
-/// flooding the log while the disk is full.
-#[derive(Default)]
-struct StoreFailures {
-    total: u32,
-    with_room: u32,
-}
-
-impl StoreFailures {
-    fn failed(&mut self, error: &StoreError, disk: &crate::ops::DiskWatch) -> Option<String> {
-        self.total += 1;
-        let room = disk.has_room();
-        if room {
-            self.with_room += 1;
-        } else {
-            self.with_room = 0;
-        }
-        if self.total == 1 || self.total % 30 == 0 {
-            tracing::error!(
-                error = %error,
-                disk_has_room = room,
-                "cannot store an accepted message (kept in the journal); retrying"
-            );
-        }
-        (self.with_room >= FAILURES_WITH_ROOM).then(|| error.to_string())
-    }
-}
-
 /// What the processor is wired to.
 pub struct Parts {
-    pub store: Arc<Store>,
+    pub store: Store,
     pub flows: Arc<Flows>,
     pub localizer: Arc<Localizer>,
     pub dispatcher: Dispatcher,
@@ -176,155 +113,6 @@ impl Processor {
         self.runtime.spawn(async move { this.drain(phone).await });
     }
 
-    /// The intake task: moves journaled messages into the store in arrival order (dropping
-    /// provider retries), then schedules their contacts. Entries leave the journal only once
-    /// sled has them on disk; until then a restart replays them.
-    ///
-    /// `stop` turns true once no webhook can append any more (the server stopped accepting);
-    /// the intake then makes one last pass over what is left, without retrying, so that a
-    /// clean stop leaves nothing in the journal and a broken store cannot hold the stop up.
-    /// It ends early with [`IntakeEnd::StoreBroken`] when the store keeps failing although
-    /// the disk has room again: sled cannot continue after a failed write, and a restart
-    /// (which replays the journal) is the way back.
-    pub async fn run_intake(
-        self: Arc<Self>,
-        mut intake: IntakeReader,
-        metrics: Arc<Metrics>,
-        mut stop: tokio::sync::watch::Receiver<bool>,
-        disk: crate::ops::DiskWatch,
-    ) -> IntakeEnd {
-        loop {
-            let read = tokio::select! {
-                read = async {
-                    self.wait_for_room().await;
-                    intake.next().await
-                } => read,
-                _ = stop.wait_for(|stop| *stop) => break,
-            };
-            let batch = match read {
-                Ok(batch) => batch,
-                Err(StoreError::Closed) => return IntakeEnd::Stopped,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read the intake journal; retrying");
-                    tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
-                        _ = stop.wait_for(|stop| *stop) => break,
-                    }
-                }
-            };
-            match self
-                .store_batch(batch, &metrics, Retry::Until(&mut stop, &disk))
-                .await
-            {
-                Ok(()) => {}
-                Err(BatchEnd::Stopped) => break,
-                Err(BatchEnd::Broken(reason)) => return IntakeEnd::StoreBroken(reason),
-            }
-        }
-        // The last pass: everything durable in the journal now, once.
-        loop {
-            let batch = match intake.next_ready() {
-                Ok(batch) if batch.is_empty() => return IntakeEnd::Stopped,
-                Ok(batch) => batch,
-                Err(e) => {
-                    tracing::warn!(error = %e, "intake stops with entries left in the journal (replayed at the next start)");
-                    return IntakeEnd::Stopped;
-                }
-            };
-            if self.store_batch(batch, &metrics, Retry::No).await.is_err() {
-                tracing::warn!(
-                    "intake stops with entries left in the journal (replayed at the next start)"
-                );
-                return IntakeEnd::Stopped;
-            }
-        }
-    }
-
-    /// Stores one read of the journal, makes it durable, retires it and schedules the
-    /// contacts. On an error nothing of the batch is retired: the journal keeps it.
-    async fn store_batch(
-        self: &Arc<Self>,
-        batch: Vec<crate::store::journal::Durable>,
-        metrics: &Metrics,
-        mut retry: Retry<'_>,
-    ) -> Result<(), BatchEnd> {
-        let mut stored: HashSet<PhoneNumber> = HashSet::new();
-        let mut retire: Vec<(u64, u64)> = Vec::new();
-        let mut failures = StoreFailures::default();
-        for durable in batch {
-            let channel = durable.entry.inbound.channel.name();
-            loop {
-                match self.store.record_inbound(&durable.entry) {
-                    Ok(InboundOutcome::Stored { message_id }) => {
-                        metrics.inbound(channel, "stored");
-                        tracing::info!(message_id, channel, "inbound message stored");
-                        stored.insert(durable.entry.inbound.from.clone());
-                        break;
-                    }
-                    Ok(InboundOutcome::Duplicate { message_id }) => {
-                        metrics.inbound(channel, "duplicate");
-                        tracing::info!(message_id, channel, "duplicate delivery ignored");
-                        break;
-                    }
-                    Err(StoreError::Closed) => return Err(BatchEnd::Stopped),
-                    Err(e) => {
-                        // Kept in the journal meanwhile: nothing is lost, and later messages
-                        // wait so that order holds.
-                        let Retry::Until(stop, disk) = &mut retry else {
-                            return Err(BatchEnd::Stopped);
-                        };
-                        if let Some(reason) = failures.failed(&e, disk) {
-                            return Err(BatchEnd::Broken(reason));
-                        }
-                        tokio::select! {
-                            _ = tokio::time::sleep(STORE_RETRY) => {}
-                            _ = stop.wait_for(|stop| *stop) => return Err(BatchEnd::Stopped),
-                        }
-                    }
-                }
-            }
-            match retire.last_mut() {
-                Some((segment, n)) if *segment == durable.segment => *n += 1,
-                _ => retire.push((durable.segment, 1)),
-            }
-        }
-        loop {
-            let durable = match &mut retry {
-                Retry::Until(stop, _) => tokio::select! {
-                    durable = self.store.durable() => durable,
-                    _ = stop.wait_for(|stop| *stop) => return Err(BatchEnd::Stopped),
-                },
-                // Bounded: a flush that cannot succeed must not hold up the stop.
-                Retry::No => tokio::time::timeout(LAST_FLUSH, self.store.durable())
-                    .await
-                    .unwrap_or(Err(StoreError::Closed)),
-            };
-            match durable {
-                Ok(()) => break,
-                Err(StoreError::Closed) => return Err(BatchEnd::Stopped),
-                Err(e) => {
-                    let Retry::Until(stop, disk) = &mut retry else {
-                        return Err(BatchEnd::Stopped);
-                    };
-                    if let Some(reason) = failures.failed(&e, disk) {
-                        return Err(BatchEnd::Broken(reason));
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(STORE_RETRY) => {}
-                        _ = stop.wait_for(|stop| *stop) => return Err(BatchEnd::Stopped),
-                    }
-                }
-            }
-        }
-        for (segment, n) in retire {
-            self.store.retire_journal(segment, n);
-        }
-        for phone in stored {
-            self.schedule(phone);
-        }
-        Ok(())
-    }
-
     /// Waits while too many contacts are being answered (bounded memory under a burst).
     async fn wait_for_room(&self) {
         loop {
@@ -341,8 +129,8 @@ impl Processor {
     }
 
     /// Schedules every contact with unprocessed messages (after a restart).
-    pub fn resume_pending(self: &Arc<Self>) -> Result<usize, StoreError> {
-        let phones = self.store.contacts_with_pending()?;
+    pub async fn resume_pending(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let phones = self.store.contacts_with_pending().await?;
         let n = phones.len();
         for phone in phones {
             self.schedule(phone);
@@ -353,7 +141,7 @@ impl Processor {
     async fn drain(self: Arc<Self>, phone: PhoneNumber) {
         loop {
             loop {
-                match self.store.next_pending(&phone) {
+                match self.store.next_pending(&phone).await {
                     Ok(Some(pending)) => {
                         // Answering is background work: under a burst, acknowledging webhooks
                         // (which makes messages safe) comes first; the inbox holds the rest.
@@ -404,11 +192,11 @@ impl Processor {
     }
 
     /// The data flows may show, read at answer time so staff updates apply at once.
-    fn facts(&self) -> Result<Facts, StoreError> {
-        let schedule = self.store.payments()?;
+    async fn facts(&self) -> Result<Facts, StoreError> {
+        let schedule = self.store.payments().await?;
         let mut directory_cities: Vec<String> = Vec::new();
         let mut directory: std::collections::BTreeMap<String, Vec<_>> = Default::default();
-        for entry in self.store.directory()? {
+        for entry in self.store.directory().await? {
             let key = entry.city.trim().to_lowercase();
             if !directory.contains_key(&key) {
                 directory_cities.push(entry.city.clone());
@@ -433,7 +221,8 @@ impl Processor {
         let message = &pending.message;
         let mut contact = self
             .store
-            .contact(&message.phone)?
+            .contact(&message.phone)
+            .await?
             .unwrap_or_else(|| Contact::new(message.phone.clone(), message.created_at));
         // Where and when they last wrote: replies go back there; WhatsApp's window opens.
         contact.last_inbound_at = Some(message.created_at);
@@ -441,14 +230,15 @@ impl Processor {
         if message.channel.has_session_window() {
             contact.last_whatsapp_at = Some(message.created_at);
         }
-        let session = self.store.session(&message.phone)?;
-        let facts = self.facts()?;
+        let session = self.store.session(&message.phone).await?;
+        let facts = self.facts().await?;
         let now = crate::domain::now_ms();
-        let reopenable = match self.store.open_ticket_of(&message.phone)? {
+        let reopenable = match self.store.open_ticket_of(&message.phone).await? {
             Some(_) => None,
             None => self
                 .store
-                .recently_closed(&message.phone, now)?
+                .recently_closed(&message.phone, now)
+                .await?
                 .map(|t| t.topic),
         };
         let engine = Engine {
@@ -533,20 +323,20 @@ impl Processor {
             channel: message.channel,
             ticket,
         };
-        let outcome = self.store.apply_step(pending, &write)?;
+        let outcome = self.store.apply_step(pending, &write).await?;
         if let (TicketChange::Reopen, Some((ticket, _))) = (&write.ticket, outcome.ticket) {
             // Reopens are in the trail like every other change to a ticket. The reopen itself is
             // already stored: a failed audit write is logged loudly, not a reason to answer twice.
-            if let Err(e) =
-                self.store
-                    .audit("kabar", "reopen", Some(ticket), "the person wrote again")
+            if let Err(e) = self
+                .store
+                .audit("kabar", "reopen", Some(ticket), "the person wrote again")
+                .await
             {
                 tracing::error!(ticket, error = %e, "audit row for a reopen not written");
             }
         }
         // The person wrote: messages held for the closed WhatsApp window can go now.
-        let released = self.store.release_held(&message.phone)?;
-        self.store.durable().await?;
+        let released = self.store.release_held(&message.phone).await?;
         if !outcome.queued.is_empty() || released > 0 {
             self.dispatcher.wake();
         }
@@ -650,16 +440,31 @@ impl Processor {
                 Err(e) => Err(format!("media not fetched: {e}")),
             };
             let outcome = match result {
-                Ok(name) => store.set_media_file(message.id, Some(name), None),
+                Ok(name) => store.set_media_file(message.id, Some(name), None).await,
                 Err(reason) => {
                     tracing::warn!(message_id = message.id, %reason, "media for interpreters missing");
-                    store.set_media_file(message.id, None, Some(reason))
+                    store.set_media_file(message.id, None, Some(reason)).await
                 }
             };
             if let Err(e) = outcome {
                 tracing::error!(error = %e, "cannot record media");
             }
         });
+    }
+}
+
+/// The intake hands stored messages to answering: it waits while too many contacts are being
+/// answered, and each contact it stored is scheduled.
+#[async_trait::async_trait]
+impl IntakeSink for Arc<Processor> {
+    async fn wait_for_room(&self) {
+        Processor::wait_for_room(self).await
+    }
+
+    fn stored(&self, phones: Vec<PhoneNumber>) {
+        for phone in phones {
+            self.schedule(phone);
+        }
     }
 }
 

@@ -21,40 +21,48 @@ use super::{Clock, Dispatcher};
 pub const ENQUEUE_BATCH: usize = 4096;
 
 /// The payment schedule as the placeholders need it.
-pub fn schedule(store: &Store) -> Result<Schedule, StoreError> {
-    Ok(store
-        .payments()?
+pub async fn schedule(store: &Store) -> Result<Schedule, StoreError> {
+    Ok(schedule_from(store.payments().await?))
+}
+
+/// The payment schedule from the payment entries.
+pub fn schedule_from(payments: Vec<crate::domain::PaymentEntry>) -> Schedule {
+    payments
         .into_iter()
         .map(|p| (p.city.to_lowercase(), p.next_payment_date))
-        .collect())
+        .collect()
 }
 
 /// Writes the rest of `broadcast`'s audience (from its cursor on) into the store; returns how
-/// many recipients this call wrote. Blocking: run it off the async threads.
-pub fn enqueue_all(
+/// many recipients this call wrote.
+pub async fn enqueue_all(
     store: &Store,
     broadcast: &Broadcast,
     routes: &Routes,
     metrics: &Metrics,
 ) -> Result<u64, StoreError> {
-    enqueue(store, broadcast, routes, metrics, usize::MAX).map(|(written, _)| written)
+    enqueue(store, broadcast, routes, metrics, usize::MAX)
+        .await
+        .map(|(written, _)| written)
 }
 
 /// Like [`enqueue_all`], at most `batches` batches; also says whether everyone is written.
-pub fn enqueue(
+pub async fn enqueue(
     store: &Store,
     broadcast: &Broadcast,
     routes: &Routes,
     metrics: &Metrics,
     batches: usize,
 ) -> Result<(u64, bool), StoreError> {
-    let schedule = schedule(store)?;
-    let mut cursor = store.enqueue_cursor(broadcast.id)?;
+    let schedule = schedule(store).await?;
+    let mut cursor = store.enqueue_cursor(broadcast.id).await?;
     let mut written = 0;
     let mut left = batches;
     while !cursor.done && left > 0 {
         left -= 1;
-        let (contacts, more) = store.contacts_after(cursor.after.as_ref(), ENQUEUE_BATCH)?;
+        let (contacts, more) = store
+            .contacts_after(cursor.after.as_ref(), ENQUEUE_BATCH)
+            .await?;
         let mut batch = Vec::with_capacity(contacts.len());
         for contact in &contacts {
             if !broadcast::in_audience(&broadcast.audience, contact, routes) {
@@ -73,12 +81,14 @@ pub fn enqueue(
                 ));
             }
         }
-        cursor = store.enqueue_recipients(
-            broadcast.id,
-            &batch,
-            contacts.last().map(|c| c.phone.clone()),
-            !more,
-        )?;
+        cursor = store
+            .enqueue_recipients(
+                broadcast.id,
+                &batch,
+                contacts.last().map(|c| c.phone.clone()),
+                !more,
+            )
+            .await?;
         metrics.broadcast("queued", batch.len() as u64);
         written += batch.len() as u64;
     }
@@ -87,7 +97,7 @@ pub fn enqueue(
 
 /// What the broadcast runner needs.
 pub struct Runner {
-    pub store: Arc<Store>,
+    pub store: Store,
     pub channels: Channels,
     pub metrics: Arc<Metrics>,
     pub dispatcher: Dispatcher,
@@ -102,12 +112,10 @@ impl Runner {
             if *shutdown.borrow() {
                 return;
             }
-            let step = this.clone();
-            match tokio::task::spawn_blocking(move || step.step()).await {
-                Ok(Ok(true)) => this.dispatcher.wake(),
-                Ok(Ok(false)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "broadcast runner"),
-                Err(e) => tracing::error!(error = %e, "broadcast runner stopped unexpectedly"),
+            match this.step().await {
+                Ok(true) => this.dispatcher.wake(),
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "broadcast runner"),
             }
             tokio::select! {
                 _ = this.dispatcher.inner.broadcasts_changed.notified() => {}
@@ -118,18 +126,19 @@ impl Runner {
     }
 
     /// One pass; true when something became ready to send.
-    fn step(&self) -> Result<bool, BroadcastError> {
+    async fn step(&self) -> Result<bool, BroadcastError> {
         let now: Millis = (self.clock)();
         let mut ready = false;
-        let active =
-            self.store
-                .broadcasts_in(&[Status::Scheduled, Status::Sending, Status::Paused])?;
+        let active = self
+            .store
+            .broadcasts_in(&[Status::Scheduled, Status::Sending, Status::Paused])
+            .await?;
         for b in active {
-            let cursor = self.store.enqueue_cursor(b.id)?;
+            let cursor = self.store.enqueue_cursor(b.id).await?;
             if !cursor.done {
                 let routes = Routes::from_channels(&self.channels, now);
                 let started = std::time::Instant::now();
-                let written = enqueue_all(&self.store, &b, &routes, &self.metrics)?;
+                let written = enqueue_all(&self.store, &b, &routes, &self.metrics).await?;
                 tracing::info!(
                     broadcast = b.id,
                     recipients = written,
@@ -141,25 +150,37 @@ impl Runner {
             match b.status {
                 Status::Scheduled if b.send_at.is_none_or(|at| at <= now) => {
                     self.store
-                        .change_broadcast(b.id, "kabar", "broadcast-start", |b| {
-                            if b.status == Status::Scheduled {
-                                b.status = Status::Sending;
-                            }
-                            Ok(())
-                        })?;
+                        .change_broadcast(
+                            b.id,
+                            "kabar",
+                            "broadcast-start",
+                            Box::new(|b| {
+                                if b.status == Status::Scheduled {
+                                    b.status = Status::Sending;
+                                }
+                                Ok(())
+                            }),
+                        )
+                        .await?;
                     ready = true;
                 }
                 Status::Sending
-                    if self.store.broadcast_drained(b.id)?
-                        && self.store.enqueue_cursor(b.id)?.done =>
+                    if self.store.broadcast_drained(b.id).await?
+                        && self.store.enqueue_cursor(b.id).await?.done =>
                 {
                     self.store
-                        .change_broadcast(b.id, "kabar", "broadcast-sent", |b| {
-                            if b.status == Status::Sending {
-                                b.status = Status::Sent;
-                            }
-                            Ok(())
-                        })?;
+                        .change_broadcast(
+                            b.id,
+                            "kabar",
+                            "broadcast-sent",
+                            Box::new(|b| {
+                                if b.status == Status::Sending {
+                                    b.status = Status::Sent;
+                                }
+                                Ok(())
+                            }),
+                        )
+                        .await?;
                 }
                 _ => {}
             }

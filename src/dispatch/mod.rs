@@ -75,7 +75,7 @@ enum Route {
 }
 
 struct Inner {
-    store: Arc<Store>,
+    store: Store,
     channels: Channels,
     metrics: Arc<Metrics>,
     backoff: Backoff,
@@ -100,7 +100,7 @@ impl std::fmt::Debug for Dispatcher {
 
 impl Dispatcher {
     pub fn new(
-        store: Arc<Store>,
+        store: Store,
         channels: Channels,
         metrics: Arc<Metrics>,
         backoff: Backoff,
@@ -194,7 +194,7 @@ impl Dispatcher {
             .map(|s| s.clone())
             .unwrap_or_default();
         // Only what is due is read (an index by due time): a large backlog costs nothing here.
-        let (items, next_due) = match store.due_outbox(now, BATCH) {
+        let (items, next_due) = match store.due_outbox(now, BATCH).await {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the outbox");
@@ -211,7 +211,7 @@ impl Dispatcher {
                 continue;
             }
             // Keep each person's messages in order: only their oldest queued one may go.
-            match store.first_outbox_of(&item.to) {
+            match store.first_outbox_of(&item.to).await {
                 Ok(Some(first)) if first != item.message_id => continue,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the outbox order");
@@ -257,14 +257,16 @@ impl Dispatcher {
             return IDLE;
         }
         let store = &self.inner.store;
-        let broadcasts: HashMap<u64, crate::broadcast::Broadcast> =
-            match store.broadcasts_in(&[Status::Sending, Status::Paused, Status::Cancelled]) {
-                Ok(list) => list.into_iter().map(|b| (b.id, b)).collect(),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read broadcasts");
-                    return IDLE;
-                }
-            };
+        let broadcasts: HashMap<u64, crate::broadcast::Broadcast> = match store
+            .broadcasts_in(&[Status::Sending, Status::Paused, Status::Cancelled])
+            .await
+        {
+            Ok(list) => list.into_iter().map(|b| (b.id, b)).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read broadcasts");
+                return IDLE;
+            }
+        };
         if broadcasts.is_empty() {
             return IDLE;
         }
@@ -275,7 +277,7 @@ impl Dispatcher {
             .map(|s| s.clone())
             .unwrap_or_default();
         let now = now_ms();
-        let (mut items, _) = match store.due_bulk(now, BULK_WINDOW) {
+        let (mut items, _) = match store.due_bulk(now, BULK_WINDOW).await {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the bulk outbox");
@@ -283,8 +285,9 @@ impl Dispatcher {
             }
         };
         if items.len() < BULK_WINDOW / 2 {
-            self.refill_bulk(&broadcasts, BULK_WINDOW - items.len());
-            match store.due_bulk(now_ms(), BULK_WINDOW) {
+            self.refill_bulk(&broadcasts, BULK_WINDOW - items.len())
+                .await;
+            match store.due_bulk(now_ms(), BULK_WINDOW).await {
                 Ok((found, _)) => items = found,
                 Err(e) => tracing::error!(error = %e, "cannot read the bulk outbox"),
             }
@@ -301,7 +304,7 @@ impl Dispatcher {
             {
                 Some(Status::Sending) => {}
                 Some(Status::Cancelled) => {
-                    if let Err(e) = store.outbox_cancelled(&item) {
+                    if let Err(e) = store.outbox_cancelled(&item).await {
                         tracing::error!(error = %e, "cannot cancel a broadcast message");
                     }
                     continue;
@@ -311,8 +314,8 @@ impl Dispatcher {
             }
             // A reply the person is waiting for goes first; the broadcast follows it. (A held
             // reply waits for the person to write again; the broadcast need not wait for it.)
-            if let Ok(Some(_)) = store.first_outbox_of(&item.to) {
-                let reply_pending = store.outbox_of(&item.to).is_ok_and(|items| {
+            if let Ok(Some(_)) = store.first_outbox_of(&item.to).await {
+                let reply_pending = store.outbox_of(&item.to).await.is_ok_and(|items| {
                     items
                         .iter()
                         .any(|i| i.lane == Lane::Interactive && i.held.is_none())
@@ -344,7 +347,11 @@ impl Dispatcher {
 
     /// Turns up to `room` queued recipients of sending broadcasts into outbox messages, each
     /// filled in for them now (their language, name, city and payment date as they are now).
-    fn refill_bulk(&self, broadcasts: &HashMap<u64, crate::broadcast::Broadcast>, mut room: usize) {
+    async fn refill_bulk(
+        &self,
+        broadcasts: &HashMap<u64, crate::broadcast::Broadcast>,
+        mut room: usize,
+    ) {
         let store = &self.inner.store;
         let mut sending: Vec<&crate::broadcast::Broadcast> = broadcasts
             .values()
@@ -355,7 +362,7 @@ impl Dispatcher {
         }
         sending.sort_by_key(|b| b.id);
         let routes = Routes::from_channels(&self.inner.channels, (self.inner.clock)());
-        let schedule = match bulk::schedule(store) {
+        let schedule = match bulk::schedule(store).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the payment schedule");
@@ -366,7 +373,7 @@ impl Dispatcher {
             if room == 0 {
                 return;
             }
-            let queue = match store.bulk_queue(b.id, room) {
+            let queue = match store.bulk_queue(b.id, room).await {
                 Ok(q) => q,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the bulk queue");
@@ -374,7 +381,7 @@ impl Dispatcher {
                 }
             };
             for queued in queue {
-                let contact = match store.contact(&queued.phone) {
+                let contact = match store.contact(&queued.phone).await {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::error!(error = %e, "cannot read a broadcast recipient");
@@ -387,19 +394,21 @@ impl Dispatcher {
                     None => Err("the contact was deleted".to_string()),
                 };
                 let result = match planned {
-                    Ok(delivery) => store.materialize(b, &queued, &delivery).map(|m| {
+                    Ok(delivery) => store.materialize(b, &queued, &delivery).await.map(|m| {
                         if m.is_some() {
                             room = room.saturating_sub(1);
                         }
                     }),
                     Err(reason) => {
                         self.inner.metrics.broadcast("failed", 1);
-                        store.skip_recipient(
-                            b.id,
-                            &queued,
-                            RecipientStatus::Failed,
-                            &format!("not sent: {reason}"),
-                        )
+                        store
+                            .skip_recipient(
+                                b.id,
+                                &queued,
+                                RecipientStatus::Failed,
+                                &format!("not sent: {reason}"),
+                            )
+                            .await
                     }
                 };
                 if let Err(e) = result {
@@ -411,11 +420,11 @@ impl Dispatcher {
     }
 
     /// Free-form inside the WhatsApp window; outside it a template, SMS, or hold (DESIGN §3).
-    fn route(&self, item: &OutboxItem) -> Route {
+    async fn route(&self, item: &OutboxItem) -> Route {
         if !item.channel.has_session_window() {
             return Route::Send(Delivery::FreeForm);
         }
-        let contact = self.inner.store.contact(&item.to).ok().flatten();
+        let contact = self.inner.store.contact(&item.to).await.ok().flatten();
         let now = (self.inner.clock)();
         let open = contact
             .as_ref()
@@ -444,7 +453,7 @@ impl Dispatcher {
     }
 
     /// Applies a reroute or hold decision; true when the item should be sent now.
-    fn apply_route(&self, item: &mut OutboxItem, route: &Route) -> bool {
+    async fn apply_route(&self, item: &mut OutboxItem, route: &Route) -> bool {
         let store = &self.inner.store;
         let result = match route {
             Route::Send(_) => return true,
@@ -453,19 +462,21 @@ impl Dispatcher {
                 item.channel = *sms;
                 item.interactive = None;
                 self.inner.metrics.outbound(from.name(), "rerouted-sms");
-                store.outbox_reroute(
-                    item,
-                    &format!(
-                        "outside the WhatsApp 24-hour window: sent by SMS ({})",
-                        sms.name()
-                    ),
-                )
+                store
+                    .outbox_reroute(
+                        item,
+                        &format!(
+                            "outside the WhatsApp 24-hour window: sent by SMS ({})",
+                            sms.name()
+                        ),
+                    )
+                    .await
             }
             Route::Hold(reason) => {
                 self.inner.metrics.outbound(item.channel.name(), "held");
                 tracing::info!(message_id = item.message_id, "message held: {reason}");
                 item.held = Some(reason.clone());
-                store.outbox_retry(item)
+                store.outbox_retry(item).await
             }
         };
         if let Err(e) = result {
@@ -476,8 +487,8 @@ impl Dispatcher {
 
     async fn send_one(&self, mut item: OutboxItem) {
         let inner = &self.inner;
-        let route = self.route(&item);
-        if !self.apply_route(&mut item, &route) {
+        let route = self.route(&item).await;
+        if !self.apply_route(&mut item, &route).await {
             self.finish(item.message_id);
             return;
         }
@@ -493,6 +504,7 @@ impl Dispatcher {
                 let contact_lang = inner
                     .store
                     .contact(&item.to)
+                    .await
                     .ok()
                     .flatten()
                     .and_then(|c| c.language);
@@ -503,26 +515,29 @@ impl Dispatcher {
                         // Retry now; the next attempt sees the closed window and uses the template.
                         item.next_attempt_at = now_ms();
                         item.last_error = Some(reason.clone());
-                        self.mark_window_closed(&item);
-                        inner.store.outbox_retry(&item)
+                        self.mark_window_closed(&item).await;
+                        inner.store.outbox_retry(&item).await
                     }
                     other => {
-                        self.mark_window_closed(&item);
-                        self.apply_route(&mut item, &other);
+                        self.mark_window_closed(&item).await;
+                        self.apply_route(&mut item, &other).await;
                         Ok(())
                     }
                 }
             }
             SendOutcome::OutsideWindow { reason } => {
                 inner.metrics.outbound(channel, "failed");
-                inner.store.outbox_failed(&item, reason)
+                inner.store.outbox_failed(&item, reason).await
             }
             SendOutcome::Accepted {
                 external_id,
                 status,
             } => {
                 inner.metrics.outbound(channel, "accepted");
-                inner.store.outbox_accepted(&item, external_id, *status)
+                inner
+                    .store
+                    .outbox_accepted(&item, external_id, *status)
+                    .await
             }
             SendOutcome::Retry { reason, after } => {
                 item.attempts += 1;
@@ -530,10 +545,13 @@ impl Dispatcher {
                 if item.attempts >= MAX_ATTEMPTS {
                     inner.metrics.outbound(channel, "failed");
                     tracing::warn!(message_id = item.message_id, channel, %reason, "giving up after {} attempts", item.attempts);
-                    inner.store.outbox_failed(
-                        &item,
-                        &format!("gave up after {} attempts: {reason}", item.attempts),
-                    )
+                    inner
+                        .store
+                        .outbox_failed(
+                            &item,
+                            &format!("gave up after {} attempts: {reason}", item.attempts),
+                        )
+                        .await
                 } else {
                     inner.metrics.outbound(channel, "retry");
                     let delay = after
@@ -541,13 +559,13 @@ impl Dispatcher {
                         .unwrap_or_else(|| inner.backoff.delay(item.attempts));
                     item.next_attempt_at = now_ms() + delay.as_millis() as u64;
                     tracing::info!(message_id = item.message_id, channel, %reason, attempt = item.attempts, ?delay, "send will be retried");
-                    inner.store.outbox_retry(&item)
+                    inner.store.outbox_retry(&item).await
                 }
             }
             SendOutcome::Failed { reason } => {
                 inner.metrics.outbound(channel, "failed");
                 tracing::warn!(message_id = item.message_id, channel, %reason, "send failed");
-                inner.store.outbox_failed(&item, reason)
+                inner.store.outbox_failed(&item, reason).await
             }
             SendOutcome::OptedOut { reason } => {
                 inner.metrics.outbound(channel, "opted-out");
@@ -556,18 +574,15 @@ impl Dispatcher {
                     channel,
                     "recipient opted out at the carrier"
                 );
-                inner
-                    .store
-                    .set_opted_out(&item.to, true)
-                    .and_then(|_| inner.store.outbox_failed(&item, reason))
+                match inner.store.set_opted_out(&item.to, true).await {
+                    Ok(()) => inner.store.outbox_failed(&item, reason).await,
+                    Err(e) => Err(e),
+                }
             }
         };
-        // The message counts as in flight until its outcome is on disk: a crash before that
-        // sends it again (at most the messages in flight then go twice), never loses it.
-        let result = match result {
-            Ok(()) => inner.store.durable().await,
-            Err(e) => Err(e),
-        };
+        // The message counts as in flight until its outcome is on disk (the store's writes
+        // return once durable): a crash before that sends it again (at most the messages in
+        // flight then go twice), never loses it.
         if let Err(e) = result {
             tracing::error!(message_id = item.message_id, error = %e, "cannot record the send outcome; the message stays queued");
         } else if item.lane == Lane::Bulk {
@@ -596,8 +611,8 @@ impl Dispatcher {
 
     /// The provider said the window is closed although our clock thought it open: remember it
     /// for this contact until they write on WhatsApp again.
-    fn mark_window_closed(&self, item: &OutboxItem) {
-        if let Err(e) = self.inner.store.close_whatsapp_window(&item.to) {
+    async fn mark_window_closed(&self, item: &OutboxItem) {
+        if let Err(e) = self.inner.store.close_whatsapp_window(&item.to).await {
             tracing::error!(error = %e, "cannot record the closed window");
         }
     }

@@ -32,7 +32,7 @@ fn needs_alert(ticket: &Ticket) -> bool {
 }
 
 pub struct OnCall {
-    pub store: std::sync::Arc<Store>,
+    pub store: Store,
     pub dispatcher: Dispatcher,
     pub channels: Channels,
     pub numbers: Vec<PhoneNumber>,
@@ -86,7 +86,7 @@ impl OnCall {
                 got = events.recv() => match got {
                     // Every message of every ticket is an event: read all tickets only when
                     // this one needs an alert or an alert is running (a claim ends it).
-                    Ok(event) => !sent.is_empty() || self.needs_alert_now(event.ticket),
+                    Ok(event) => !sent.is_empty() || self.needs_alert_now(event.ticket).await,
                     Err(_) => true,
                 },
                 _ = tokio::time::sleep(TICK) => true,
@@ -94,8 +94,8 @@ impl OnCall {
         }
     }
 
-    fn needs_alert_now(&self, ticket: u64) -> bool {
-        match self.store.ticket(ticket) {
+    async fn needs_alert_now(&self, ticket: u64) -> bool {
+        match self.store.ticket(ticket).await {
             Ok(Some(t)) => needs_alert(&t),
             Ok(None) => false,
             Err(_) => true,
@@ -110,7 +110,8 @@ impl OnCall {
         let now = (self.clock)();
         let waiting: Vec<Ticket> = self
             .store
-            .tickets()?
+            .tickets()
+            .await?
             .into_iter()
             .filter(needs_alert)
             .collect();
@@ -126,7 +127,8 @@ impl OnCall {
             let text = alert_text(ticket, times);
             for phone in &self.numbers {
                 self.store
-                    .queue_message(phone, channel, Author::Bot, &text, None)?;
+                    .queue_message(phone, channel, Author::Bot, &text, None)
+                    .await?;
             }
             tracing::warn!(
                 ticket = ticket.id,
@@ -143,7 +145,6 @@ impl OnCall {
             queued = true;
         }
         if queued {
-            self.store.durable().await?;
             self.dispatcher.wake();
         }
         Ok(())

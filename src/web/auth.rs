@@ -6,7 +6,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::domain::User;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
+use crate::store::sled::Store;
 
 /// A new random token: 32 bytes, URL-safe base64, with a recognisable prefix.
 pub fn new_token() -> String {

@@ -150,10 +150,9 @@ async fn backup_form(
 fn stream_backup(state: &AppState, passphrase: String) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let store = state.store.clone();
-    let data_dir = state.config.server.data_dir.clone();
     tokio::task::spawn_blocking(move || {
         let writer = ChannelWriter { tx: tx.clone() };
-        match store.write_encrypted_backup(&data_dir, &passphrase, writer) {
+        match store.write_encrypted_backup(&passphrase, writer) {
             Ok(summary) => tracing::info!(
                 keys = summary.keys,
                 files = summary.files,

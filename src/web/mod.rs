@@ -33,7 +33,8 @@ use crate::config::Config;
 use crate::conversation::Processor;
 use crate::domain::Role;
 use crate::metrics::Metrics;
-use crate::store::Store;
+// The synchronous sled core, until the pages and API call the storage port.
+use crate::store::sled::Store;
 
 /// Webhook bodies larger than this are refused with 413 (DESIGN §2).
 pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;

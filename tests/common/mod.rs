@@ -17,7 +17,7 @@ use axum::routing::post;
 use kabar::config::Config;
 use kabar::dispatch::Backoff;
 use kabar::i18n::{Lang, Localizer};
-use kabar::store::Store;
+use kabar::store::sled::Store;
 use tokio::net::TcpListener;
 
 pub const ACCOUNT_SID: &str = "ACtest00000000000000000000000000";
@@ -653,7 +653,7 @@ pub async fn spawn_tweaked(
         },
     )
     .expect("app builds");
-    let store = app.store.clone();
+    let store = app.sled.core_arc();
     let app_router = app.router();
     let dispatcher = app.dispatcher.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

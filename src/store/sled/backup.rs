@@ -186,7 +186,6 @@ impl Store {
     /// Writes a backup encrypted with `passphrase` (age, scrypt) to `out`, streaming.
     pub fn write_encrypted_backup(
         &self,
-        data_dir: &Path,
         passphrase: &str,
         out: impl Write,
     ) -> Result<BackupSummary, BackupError> {
@@ -195,7 +194,7 @@ impl Store {
             age::Encryptor::with_user_passphrase(SecretString::from(passphrase.to_string()));
         let mut writer = encryptor.wrap_output(out).map_err(io_error(target))?;
         let mut buffered = std::io::BufWriter::with_capacity(CHUNK, &mut writer);
-        let summary = self.write_backup(data_dir, &mut buffered)?;
+        let summary = self.write_backup(&self.dir, &mut buffered)?;
         buffered.flush().map_err(io_error(target))?;
         drop(buffered);
         writer

@@ -45,7 +45,9 @@ mod commit;
 #[cfg(test)]
 mod format_tests;
 mod helpdesk;
+mod intake;
 pub mod journal;
+mod port;
 mod privacy;
 mod space;
 
@@ -70,6 +72,8 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::*;
 use crate::flow::Session;
 use crate::i18n::Lang;
+pub use backup::{BackupError, BackupSummary, restore};
+pub use port::SledStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -92,6 +96,8 @@ pub enum StoreError {
     Closed,
     #[error("intake journal: {0}")]
     Journal(String),
+    #[error("a storage task failed: {0}")]
+    Blocking(String),
 }
 
 impl From<UnabortableTransactionError> for StoreError {
