@@ -226,7 +226,6 @@ impl App {
             localizer: localizer.clone(),
             dispatcher: dispatcher.clone(),
             channels: channels.clone(),
-            media_dir: config.server.data_dir.join("media"),
             hours: Some(hours.clone()),
             events: events.clone(),
             runtime: background.handle(),

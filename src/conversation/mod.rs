@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use std::path::PathBuf;
-
 use crate::channel::Channels;
 use crate::dispatch::Dispatcher;
 use crate::domain::phone::PhoneNumber;
@@ -26,8 +24,6 @@ pub struct Processor {
     channels: Channels,
     hours: Option<crate::helpdesk::hours::BusinessHours>,
     events: crate::helpdesk::Events,
-    /// Where voice notes, images and documents people send are kept for interpreters.
-    media_dir: PathBuf,
     /// Messages answered at the same time (at most).
     workers: tokio::sync::Semaphore,
     /// Contacts being drained; `true` when more arrived meanwhile.
@@ -59,8 +55,6 @@ pub struct Parts {
     pub localizer: Arc<Localizer>,
     pub dispatcher: Dispatcher,
     pub channels: Channels,
-    /// Where voice notes, images and documents people send are kept for interpreters.
-    pub media_dir: PathBuf,
     pub hours: Option<crate::helpdesk::hours::BusinessHours>,
     pub events: crate::helpdesk::Events,
     /// Where answering runs (the background runtime).
@@ -75,7 +69,6 @@ impl Processor {
             localizer,
             dispatcher,
             channels,
-            media_dir,
             hours,
             events,
             runtime,
@@ -88,7 +81,6 @@ impl Processor {
             channels,
             hours,
             events,
-            media_dir,
             workers: tokio::sync::Semaphore::new(WORKERS),
             running: Mutex::new(HashMap::new()),
             drained: tokio::sync::Notify::new(),
@@ -423,27 +415,13 @@ impl Processor {
                 Channel::Gateway | Channel::Simulator => return,
             };
         let store = self.store.clone();
-        let dir = self.media_dir.clone();
         tokio::spawn(async move {
-            let result = match fetch.await {
-                Ok((bytes, mime)) => {
-                    let name = format!("{}.{}", message.id, extension(&mime));
-                    let path = dir.join(&name);
-                    match tokio::fs::create_dir_all(&dir).await {
-                        Ok(()) => tokio::fs::write(&path, bytes)
-                            .await
-                            .map(|_| name)
-                            .map_err(|e| format!("cannot save media: {e}")),
-                        Err(e) => Err(format!("cannot create media folder: {e}")),
-                    }
-                }
-                Err(e) => Err(format!("media not fetched: {e}")),
-            };
-            let outcome = match result {
-                Ok(name) => store.set_media_file(message.id, Some(name), None).await,
-                Err(reason) => {
+            let outcome = match fetch.await {
+                Ok((bytes, mime)) => store.put_media(message.id, &mime, bytes).await,
+                Err(e) => {
+                    let reason = format!("media not fetched: {e}");
                     tracing::warn!(message_id = message.id, %reason, "media for interpreters missing");
-                    store.set_media_file(message.id, None, Some(reason)).await
+                    store.media_missing(message.id, &reason).await
                 }
             };
             if let Err(e) = outcome {
@@ -465,22 +443,6 @@ impl IntakeSink for Arc<Processor> {
         for phone in phones {
             self.schedule(phone);
         }
-    }
-}
-
-/// A file extension for a MIME type, for files interpreters open.
-fn extension(mime: &str) -> &'static str {
-    match mime.split(';').next().unwrap_or("").trim() {
-        "audio/ogg" => "ogg",
-        "audio/mpeg" => "mp3",
-        "audio/mp4" | "audio/aac" => "m4a",
-        "audio/amr" => "amr",
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/webp" => "webp",
-        "video/mp4" => "mp4",
-        "application/pdf" => "pdf",
-        _ => "bin",
     }
 }
 

@@ -574,8 +574,10 @@ impl Dispatcher {
                     channel,
                     "recipient opted out at the carrier"
                 );
-                match inner.store.set_opted_out(&item.to, true).await {
-                    Ok(()) => inner.store.outbox_failed(&item, reason).await,
+                // The message's failure first: whoever sees the contact opted out also sees
+                // why (a crash in between only means the carrier refuses the next one too).
+                match inner.store.outbox_failed(&item, reason).await {
+                    Ok(()) => inner.store.set_opted_out(&item.to, true).await,
                     Err(e) => Err(e),
                 }
             }

@@ -149,12 +149,6 @@ pub trait People: Send + Sync {
     async fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool) -> Result<(), StoreError>;
     async fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError>;
     async fn history(&self, phone: &PhoneNumber) -> Result<Vec<MessageRecord>, StoreError>;
-    async fn set_media_file(
-        &self,
-        message_id: u64,
-        file: Option<String>,
-        error: Option<String>,
-    ) -> Result<(), StoreError>;
 }
 
 /// Tickets, their audit trail, what each interpreter has seen, and canned replies.
@@ -355,14 +349,40 @@ pub trait Maintenance: Send + Sync {
     async fn size_on_disk(&self) -> Result<u64, StoreError>;
 }
 
+/// Voice notes, images and documents people sent, kept for interpreters.
+#[async_trait]
+pub trait Media: Send + Sync {
+    /// Keeps a fetched file for a message and records it on the message (or, when it cannot
+    /// be kept, why).
+    async fn put_media(
+        &self,
+        message_id: u64,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError>;
+    /// Records on a message why its media is missing.
+    async fn media_missing(&self, message_id: u64, reason: &str) -> Result<(), StoreError>;
+    /// A kept file by the name its message records.
+    async fn media_file(&self, file: &str) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
 /// Everything kabar asks of storage: one backend implements it all.
 pub trait Storage:
-    Intake + Outbox + People + Desk + Directory + Accounts + Broadcasts + Maintenance + 'static
+    Intake + Outbox + People + Desk + Directory + Accounts + Broadcasts + Media + Maintenance + 'static
 {
 }
 
 impl<T> Storage for T where
-    T: Intake + Outbox + People + Desk + Directory + Accounts + Broadcasts + Maintenance + 'static
+    T: Intake
+        + Outbox
+        + People
+        + Desk
+        + Directory
+        + Accounts
+        + Broadcasts
+        + Media
+        + Maintenance
+        + 'static
 {
 }
 

@@ -47,6 +47,7 @@ mod format_tests;
 mod helpdesk;
 mod intake;
 pub mod journal;
+mod media;
 mod port;
 mod privacy;
 mod space;
@@ -1272,7 +1273,7 @@ impl Store {
     }
 
     /// Records where a fetched media file was saved (or why it could not be).
-    pub fn set_media_file(
+    fn set_media_file(
         &self,
         message_id: u64,
         file: Option<String>,

@@ -217,16 +217,6 @@ impl People for SledStore {
         let phone = phone.clone();
         self.read(move |s| s.history(&phone)).await
     }
-
-    async fn set_media_file(
-        &self,
-        message_id: u64,
-        file: Option<String>,
-        error: Option<String>,
-    ) -> Result<(), StoreError> {
-        self.write(move |s| s.set_media_file(message_id, file, error))
-            .await
-    }
 }
 
 #[async_trait]
@@ -781,5 +771,29 @@ impl Maintenance for SledStore {
 
     async fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.read(move |s| s.sled_size_on_disk()).await
+    }
+}
+#[async_trait]
+impl Media for SledStore {
+    async fn put_media(
+        &self,
+        message_id: u64,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let mime = mime.to_owned();
+        self.write(move |s| s.put_media(message_id, &mime, &bytes))
+            .await
+    }
+
+    async fn media_missing(&self, message_id: u64, reason: &str) -> Result<(), StoreError> {
+        let reason = reason.to_owned();
+        self.write(move |s| s.set_media_file(message_id, None, Some(reason)))
+            .await
+    }
+
+    async fn media_file(&self, file: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let file = file.to_owned();
+        self.read(move |s| s.media_file(&file)).await
     }
 }

@@ -88,7 +88,7 @@ fn remove_message(tx: &TransactionalTree, m: &MessageRecord) -> TxResult<()> {
 }
 
 impl Store {
-    fn media_path(&self, file: &str) -> Option<std::path::PathBuf> {
+    pub(super) fn media_path(&self, file: &str) -> Option<std::path::PathBuf> {
         (!file.contains('/') && !file.contains("..")).then(|| self.dir.join("media").join(file))
     }
 
