@@ -113,9 +113,10 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
         name: "boss",
         overrides_claims: true,
     };
+    let now = app.now();
     let (mut release_refused, mut transfer_refused) = (0, 0);
     for _ in 0..150 {
-        let (claim, release) = race(|| store.claim(id, "ana"), || store.release(id, ben));
+        let (claim, release) = race(|| store.claim(id, "ana", now), || store.release(id, ben, now));
         let holder = store.ticket(id).unwrap().unwrap().claimed_by;
         match (claim, release) {
             // Both went through: the release came first, so ana holds it now.
@@ -126,10 +127,10 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
             }
             other => panic!("unexpected {other:?}"),
         }
-        store.release(id, boss).unwrap();
+        store.release(id, boss, now).unwrap();
         let (claim, transfer) = race(
-            || store.claim(id, "ana"),
-            || store.transfer(id, ben, None, Some(Lang::Somali)),
+            || store.claim(id, "ana", now),
+            || store.transfer(id, ben, None, Some(Lang::Somali), now),
         );
         let holder = store.ticket(id).unwrap().unwrap().claimed_by;
         match (claim, transfer) {
@@ -137,7 +138,7 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
             (Ok(_), Err(TicketError::ClaimedBy(_))) => transfer_refused += 1,
             other => panic!("unexpected {other:?}"),
         }
-        store.release(id, boss).unwrap();
+        store.release(id, boss, now).unwrap();
     }
     // The race really happened both ways (a claim first is refused, not silently undone).
     assert!(
@@ -150,8 +151,8 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
         .session(&kabar::domain::phone::PhoneNumber::parse("+6281200001011").unwrap())
         .unwrap();
     let (claim, close) = race(
-        || store.claim(id, "ana"),
-        || store.close_ticket(id, ben, "closed", &session),
+        || store.claim(id, "ana", now),
+        || store.close_ticket(id, ben, "closed", &session, now),
     );
     match (claim, close) {
         (Ok(_), Err(TicketError::ClaimedBy(who))) => assert_eq!(who, "ana"),
@@ -162,14 +163,14 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
     let t = store.ticket(id).unwrap().unwrap();
     if t.status == kabar::domain::TicketStatus::Open {
         assert!(matches!(
-            store.release(id, ben),
+            store.release(id, ben, now),
             Err(TicketError::ClaimedBy(_))
         ));
         assert!(matches!(
-            store.close_ticket(id, ben, "x", &session),
+            store.close_ticket(id, ben, "x", &session, now),
             Err(TicketError::ClaimedBy(_))
         ));
-        store.close_ticket(id, boss, "closed", &session).unwrap();
+        store.close_ticket(id, boss, "closed", &session, now).unwrap();
     }
     let _ = ana;
     app.stop().await;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use crate::channel::Channels;
 use crate::dispatch::Dispatcher;
+use crate::domain::clock::SharedClock;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::{Channel, Contact, Interactive, MessageRecord};
 use crate::flow::render::render_text;
@@ -28,6 +29,8 @@ pub struct Processor {
     channels: Channels,
     hours: Option<crate::helpdesk::hours::BusinessHours>,
     events: crate::helpdesk::Events,
+    /// The reopen window and business hours are judged by it.
+    clock: SharedClock,
     /// Where voice notes, images and documents people send are kept for interpreters.
     media_dir: PathBuf,
     /// Messages answered at the same time (at most).
@@ -126,6 +129,8 @@ pub struct Parts {
     pub media_dir: PathBuf,
     pub hours: Option<crate::helpdesk::hours::BusinessHours>,
     pub events: crate::helpdesk::Events,
+    /// The reopen window and business hours are judged by it.
+    pub clock: SharedClock,
     /// Where answering runs (the background runtime).
     pub runtime: tokio::runtime::Handle,
 }
@@ -141,6 +146,7 @@ impl Processor {
             media_dir,
             hours,
             events,
+            clock,
             runtime,
         } = parts;
         Arc::new(Processor {
@@ -151,6 +157,7 @@ impl Processor {
             channels,
             hours,
             events,
+            clock,
             media_dir,
             workers: tokio::sync::Semaphore::new(WORKERS),
             running: Mutex::new(HashMap::new()),
@@ -443,7 +450,7 @@ impl Processor {
         }
         let session = self.store.session(&message.phone)?;
         let facts = self.facts()?;
-        let now = crate::domain::now_ms();
+        let now = self.clock.now();
         let reopenable = match self.store.open_ticket_of(&message.phone)? {
             Some(_) => None,
             None => self
@@ -533,7 +540,7 @@ impl Processor {
             channel: message.channel,
             ticket,
         };
-        let outcome = self.store.apply_step(pending, &write)?;
+        let outcome = self.store.apply_step(pending, &write, now)?;
         if let (TicketChange::Reopen, Some((ticket, _))) = (&write.ticket, outcome.ticket) {
             // Reopens are in the trail like every other change to a ticket. The reopen itself is
             // already stored: a failed audit write is logged loudly, not a reason to answer twice.
