@@ -746,3 +746,152 @@ async fn the_openapi_description_matches_the_routes() {
     }
     app.stop().await;
 }
+
+/// Polls `check` (for a background step: the intake answers asynchronously).
+async fn eventually_true(what: &str, check: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{what} did not happen");
+}
+
+/// The reopen window is judged by the app's clock: 23 hours after a close the person's message
+/// reopens their ticket for the same interpreter; 25 hours after, it is a new conversation and
+/// asking for a person opens a new ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writing_again_23_hours_after_a_close_reopens_and_25_hours_after_opens_a_new_ticket() {
+    use kabar::domain::TicketStatus;
+    let app = spawn_app().await;
+    let phone = "+6281200001021";
+    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let id = ticket_from(&app, phone, "1", "agent").await;
+    let ana = app.user("ana", Role::Interpreter, vec![Lang::English]);
+    let close = || post_json(&app, &ana, &format!("/api/tickets/{id}/close"), json!({}));
+    let r = post_json(&app, &ana, &format!("/api/tickets/{id}/claim"), json!({})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(close().await.status(), 200);
+    app.twilio.wait_for(phone, 6).await;
+
+    app.advance_hours(23);
+    app.sms(phone, "one more question").await;
+    let status = || app.store.ticket(id).unwrap().unwrap().status;
+    eventually_true("the reopen", || status() == TicketStatus::Open).await;
+    let t = app.store.ticket(id).unwrap().unwrap();
+    assert_eq!(t.claimed_by.as_deref(), Some("ana"), "back to the same interpreter");
+    assert_eq!(close().await.status(), 200);
+    app.twilio.wait_for(phone, 7).await;
+
+    app.advance_hours(25);
+    app.sms(phone, "one more question").await;
+    app.intake_settled().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(status(), TicketStatus::Closed, "too late to reopen");
+    assert!(app.store.open_ticket_of(&p).unwrap().is_none());
+    app.sms(phone, "agent").await;
+    eventually_true("a new ticket", || {
+        app.store.open_ticket_of(&p).unwrap().is_some()
+    })
+    .await;
+    let new = app.store.open_ticket_of(&p).unwrap().unwrap();
+    assert_ne!(new.id, id);
+    assert_eq!(new.claimed_by, None, "a new ticket waits in the queue");
+    assert_eq!(status(), TicketStatus::Closed);
+    app.stop().await;
+}
+
+/// A browser session lasts its lifetime by the app's clock, not a moment longer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_session_expires_after_its_lifetime() {
+    let app = spawn_app().await;
+    let user = kabar::domain::User {
+        name: "ana".into(),
+        role: Role::Interpreter,
+        languages: vec![Lang::English],
+        password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
+        created_at: 0,
+        disabled: false,
+    };
+    app.store.add_user(&user).unwrap();
+    let b = app.login("ana", PASSWORD).await;
+    let get = |path: &'static str| {
+        b.http
+            .get(app.url(path))
+            .header("cookie", &b.cookie)
+            .send()
+    };
+    assert_eq!(get("/api/tickets").await.unwrap().status(), 200);
+    let lifetime_hours = kabar::web::auth::SESSION_MS / 3_600_000;
+    app.advance_hours(lifetime_hours - 1);
+    assert_eq!(get("/api/tickets").await.unwrap().status(), 200, "still valid");
+    assert_eq!(get("/tickets").await.unwrap().status(), 200);
+    app.advance_hours(2);
+    assert_eq!(get("/api/tickets").await.unwrap().status(), 401, "expired");
+    let page = get("/tickets").await.unwrap();
+    assert_eq!(page.status(), 303, "the queue page sends them to log in");
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"),
+        "{:?}",
+        page.headers()
+    );
+    app.stop().await;
+}
+
+/// The after-hours reply is judged by the app's clock: a person asking for someone while the
+/// office is closed is told when it opens; the same request during business hours is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_hours_reply_only_outside_business_hours_by_the_apps_clock() {
+    use chrono::Datelike;
+    // Open all day, three days from now (so closed now, whatever the day).
+    let then = (chrono::Utc::now() + chrono::Duration::hours(72))
+        .with_timezone(&chrono_tz::Asia::Jakarta);
+    let hours: &'static str = Box::leak(format!("{} 00:00-24:00", then.weekday()).into_boxed_str());
+    let app = spawn_setup(Setup {
+        hours,
+        ..Setup::default()
+    })
+    .await;
+    let ask = |phone: &'static str| async move {
+        app.sms(phone, "hello").await;
+        app.twilio.wait_for(phone, 1).await;
+        app.sms(phone, "1").await;
+        app.twilio.wait_for(phone, 2).await;
+        app.sms(phone, "1").await;
+        app.twilio.wait_for(phone, 4).await;
+        app.sms(phone, "agent").await;
+        app.twilio.wait_for(phone, 5).await
+    };
+    let waiting = localizer()
+        .text(Lang::English, "human-waiting", &[])
+        .unwrap();
+    let closed = "+6281200001022";
+    ask(closed).await;
+    let sent = app.twilio.wait_for(closed, 6).await;
+    assert_eq!(sent[4].body, waiting);
+    assert!(
+        sent[5]
+            .body
+            .starts_with("Thank you. The office is closed now."),
+        "{}",
+        sent[5].body
+    );
+
+    app.advance_hours(72);
+    let open = "+6281200001023";
+    let sent = ask(open).await;
+    assert_eq!(sent[4].body, waiting);
+    app.intake_settled().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.twilio.delivered_to(open).len(),
+        5,
+        "no after-hours reply in hours: {:?}",
+        app.twilio.delivered_to(open)
+    );
+    app.stop().await;
+}
