@@ -116,7 +116,10 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
     let now = app.now();
     let (mut release_refused, mut transfer_refused) = (0, 0);
     for _ in 0..150 {
-        let (claim, release) = race(|| store.claim(id, "ana", now), || store.release(id, ben, now));
+        let (claim, release) = race(
+            || store.claim(id, "ana", now),
+            || store.release(id, ben, now),
+        );
         let holder = store.ticket(id).unwrap().unwrap().claimed_by;
         match (claim, release) {
             // Both went through: the release came first, so ana holds it now.
@@ -170,7 +173,9 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
             store.close_ticket(id, ben, "x", &session, now),
             Err(TicketError::ClaimedBy(_))
         ));
-        store.close_ticket(id, boss, "closed", &session, now).unwrap();
+        store
+            .close_ticket(id, boss, "closed", &session, now)
+            .unwrap();
     }
     let _ = ana;
     app.stop().await;
@@ -758,6 +763,27 @@ async fn eventually_true(what: &str, check: impl Fn() -> bool) {
     panic!("{what} did not happen");
 }
 
+async fn get_with(app: &TestApp, b: &Browser, path: &str) -> reqwest::Response {
+    b.http
+        .get(app.url(path))
+        .header("cookie", &b.cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A new person picks English, agrees and asks for a person; returns what they got by then.
+async fn ask_for_a_person(app: &TestApp, phone: &str) -> Vec<SentMessage> {
+    app.sms(phone, "hello").await;
+    app.twilio.wait_for(phone, 1).await;
+    app.sms(phone, "1").await;
+    app.twilio.wait_for(phone, 2).await;
+    app.sms(phone, "1").await;
+    app.twilio.wait_for(phone, 4).await;
+    app.sms(phone, "agent").await;
+    app.twilio.wait_for(phone, 5).await
+}
+
 /// The reopen window is judged by the app's clock: 23 hours after a close the person's message
 /// reopens their ticket for the same interpreter; 25 hours after, it is a new conversation and
 /// asking for a person opens a new ticket.
@@ -769,7 +795,8 @@ async fn writing_again_23_hours_after_a_close_reopens_and_25_hours_after_opens_a
     let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
     let id = ticket_from(&app, phone, "1", "agent").await;
     let ana = app.user("ana", Role::Interpreter, vec![Lang::English]);
-    let close = || post_json(&app, &ana, &format!("/api/tickets/{id}/close"), json!({}));
+    let close_path = format!("/api/tickets/{id}/close");
+    let close = || post_json(&app, &ana, &close_path, json!({}));
     let r = post_json(&app, &ana, &format!("/api/tickets/{id}/claim"), json!({})).await;
     assert_eq!(r.status(), 200);
     assert_eq!(close().await.status(), 200);
@@ -780,7 +807,11 @@ async fn writing_again_23_hours_after_a_close_reopens_and_25_hours_after_opens_a
     let status = || app.store.ticket(id).unwrap().unwrap().status;
     eventually_true("the reopen", || status() == TicketStatus::Open).await;
     let t = app.store.ticket(id).unwrap().unwrap();
-    assert_eq!(t.claimed_by.as_deref(), Some("ana"), "back to the same interpreter");
+    assert_eq!(
+        t.claimed_by.as_deref(),
+        Some("ana"),
+        "back to the same interpreter"
+    );
     assert_eq!(close().await.status(), 200);
     app.twilio.wait_for(phone, 7).await;
 
@@ -816,20 +847,22 @@ async fn a_staff_session_expires_after_its_lifetime() {
     };
     app.store.add_user(&user).unwrap();
     let b = app.login("ana", PASSWORD).await;
-    let get = |path: &'static str| {
-        b.http
-            .get(app.url(path))
-            .header("cookie", &b.cookie)
-            .send()
-    };
-    assert_eq!(get("/api/tickets").await.unwrap().status(), 200);
+    assert_eq!(get_with(&app, &b, "/api/tickets").await.status(), 200);
     let lifetime_hours = kabar::web::auth::SESSION_MS / 3_600_000;
     app.advance_hours(lifetime_hours - 1);
-    assert_eq!(get("/api/tickets").await.unwrap().status(), 200, "still valid");
-    assert_eq!(get("/tickets").await.unwrap().status(), 200);
+    assert_eq!(
+        get_with(&app, &b, "/api/tickets").await.status(),
+        200,
+        "still valid"
+    );
+    assert_eq!(get_with(&app, &b, "/queue").await.status(), 200);
     app.advance_hours(2);
-    assert_eq!(get("/api/tickets").await.unwrap().status(), 401, "expired");
-    let page = get("/tickets").await.unwrap();
+    assert_eq!(
+        get_with(&app, &b, "/api/tickets").await.status(),
+        401,
+        "expired"
+    );
+    let page = get_with(&app, &b, "/queue").await;
     assert_eq!(page.status(), 303, "the queue page sends them to log in");
     assert!(
         page.headers()["location"]
@@ -848,29 +881,19 @@ async fn a_staff_session_expires_after_its_lifetime() {
 async fn after_hours_reply_only_outside_business_hours_by_the_apps_clock() {
     use chrono::Datelike;
     // Open all day, three days from now (so closed now, whatever the day).
-    let then = (chrono::Utc::now() + chrono::Duration::hours(72))
-        .with_timezone(&chrono_tz::Asia::Jakarta);
+    let then =
+        (chrono::Utc::now() + chrono::Duration::hours(72)).with_timezone(&chrono_tz::Asia::Jakarta);
     let hours: &'static str = Box::leak(format!("{} 00:00-24:00", then.weekday()).into_boxed_str());
     let app = spawn_setup(Setup {
         hours,
         ..Setup::default()
     })
     .await;
-    let ask = |phone: &'static str| async move {
-        app.sms(phone, "hello").await;
-        app.twilio.wait_for(phone, 1).await;
-        app.sms(phone, "1").await;
-        app.twilio.wait_for(phone, 2).await;
-        app.sms(phone, "1").await;
-        app.twilio.wait_for(phone, 4).await;
-        app.sms(phone, "agent").await;
-        app.twilio.wait_for(phone, 5).await
-    };
     let waiting = localizer()
         .text(Lang::English, "human-waiting", &[])
         .unwrap();
     let closed = "+6281200001022";
-    ask(closed).await;
+    ask_for_a_person(&app, closed).await;
     let sent = app.twilio.wait_for(closed, 6).await;
     assert_eq!(sent[4].body, waiting);
     assert!(
@@ -883,7 +906,7 @@ async fn after_hours_reply_only_outside_business_hours_by_the_apps_clock() {
 
     app.advance_hours(72);
     let open = "+6281200001023";
-    let sent = ask(open).await;
+    let sent = ask_for_a_person(&app, open).await;
     assert_eq!(sent[4].body, waiting);
     app.intake_settled().await;
     tokio::time::sleep(Duration::from_millis(300)).await;

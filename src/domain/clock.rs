@@ -79,7 +79,10 @@ mod tests {
         clock.advance_hours(25);
         let moved = clock.now();
         assert!(moved >= wall + 25 * 3_600_000, "{moved} vs {wall}");
-        assert!(moved < wall + 25 * 3_600_000 + 60_000, "only what was asked");
+        assert!(
+            moved < wall + 25 * 3_600_000 + 60_000,
+            "only what was asked"
+        );
         clock.rewind();
         assert!(clock.now() < wall + 60_000);
     }

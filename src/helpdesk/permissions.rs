@@ -177,9 +177,15 @@ mod tests {
         assert!(!can_see(&somali, &ticket("ar", "general")));
         for topic in RESTRICTED_TOPICS {
             assert!(!can_see(&somali, &ticket("so", topic)), "{topic}");
-            assert!(can_see(&user(Role::Supervisor, vec![]), &ticket("so", topic)));
+            assert!(can_see(
+                &user(Role::Supervisor, vec![]),
+                &ticket("so", topic)
+            ));
         }
-        assert!(!can_see(&user(Role::Staff, vec![Lang::Somali]), &ticket("so", "general")));
+        assert!(!can_see(
+            &user(Role::Staff, vec![Lang::Somali]),
+            &ticket("so", "general")
+        ));
     }
 
     /// The reason a transfer is refused agrees with what the queue shows.

@@ -103,7 +103,10 @@ pub fn release(mut t: Ticket, actor: Actor<'_>) -> Result<Change, TicketError> {
 }
 
 /// A transfer must say where to: another person, another language, or both.
-pub fn transfer_wanted(to_user: Option<&str>, to_language: Option<Lang>) -> Result<(), TicketError> {
+pub fn transfer_wanted(
+    to_user: Option<&str>,
+    to_language: Option<Lang>,
+) -> Result<(), TicketError> {
     if to_user.is_none() && to_language.is_none() {
         return Err(TicketError::Invalid(
             "say whom to transfer to: another person, another language, or both".into(),

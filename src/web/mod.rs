@@ -237,7 +237,9 @@ async fn track_latency(State(state): State<AppState>, request: Request, next: Ne
 /// they work on (their first stop after a bookmark or a typed address).
 async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let simulator = state.config.simulator.enabled;
-    let signed_in = auth::principal(&state.store, &headers, state.clock.now()).ok().flatten();
+    let signed_in = auth::principal(&state.store, &headers, state.clock.now())
+        .ok()
+        .flatten();
     let body = maud::html! {
         h1 { "kabar" }
         p { "A helpdesk by SMS and WhatsApp for refugees and asylum seekers, in Dari, Farsi, Somali, Arabic, Tigrinya and English." }

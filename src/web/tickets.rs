@@ -464,10 +464,13 @@ async fn act_unchecked(
             let closing = state
                 .localizer
                 .render(ticket.language, "ticket-closed", &[]);
-            let closed =
-                state
-                    .store
-                    .close_ticket(id, actor, &closing, &state.processor.idle_session(), now)?;
+            let closed = state.store.close_ticket(
+                id,
+                actor,
+                &closing,
+                &state.processor.idle_session(),
+                now,
+            )?;
             state.processor.wake_dispatcher();
             (closed, "close")
         }

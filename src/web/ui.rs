@@ -343,15 +343,12 @@ async fn login(
     if let Err(e) = state.store.audit(&user.name, "login", None, "") {
         return store_failed(None, e);
     }
-    if let Err(e) = state
-        .store
-        .create_web_session(
-            &user.name,
-            &auth::token_hash(&token),
-            &csrf,
-            state.clock.now() + auth::SESSION_MS,
-        )
-    {
+    if let Err(e) = state.store.create_web_session(
+        &user.name,
+        &auth::token_hash(&token),
+        &csrf,
+        state.clock.now() + auth::SESSION_MS,
+    ) {
         return store_failed(None, e);
     }
     let home = next.unwrap_or(home_of(&user)).to_string();

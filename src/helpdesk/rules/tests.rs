@@ -170,7 +170,10 @@ fn transfer_checks_the_receiver_can_see_the_ticket_as_it_will_be() {
 
 #[test]
 fn a_receiver_must_exist_and_be_enabled() {
-    assert!(matches!(receiver("nobody", None), Err(TicketError::Invalid(_))));
+    assert!(matches!(
+        receiver("nobody", None),
+        Err(TicketError::Invalid(_))
+    ));
     let mut off = user("off", Role::Interpreter, vec![Lang::Dari]);
     off.disabled = true;
     assert!(matches!(
@@ -194,7 +197,11 @@ fn notes_are_kept_in_order_with_their_author_and_time() {
         notes,
         vec![("ana", "called back", T0 + 3), ("ben", "no answer", T0 + 4)]
     );
-    assert_eq!(c.ticket.claimed_by.as_deref(), Some("ben"), "a note claims nothing");
+    assert_eq!(
+        c.ticket.claimed_by.as_deref(),
+        Some("ben"),
+        "a note claims nothing"
+    );
 }
 
 #[test]
@@ -230,8 +237,7 @@ fn open_change(topic: &str, urgent: bool) -> TicketChange {
 #[test]
 fn open_without_a_ticket_starts_one_with_the_conversation_so_far() {
     let m = incoming(&[11], &[3, 4, 10], T0 + 9);
-    let TicketWrite::Opened(new) = apply_change(None, None, &open_change("cash", false), &m)
-    else {
+    let TicketWrite::Opened(new) = apply_change(None, None, &open_change("cash", false), &m) else {
         panic!("a new ticket");
     };
     let t = new.numbered(12);
@@ -255,7 +261,11 @@ fn open_with_a_ticket_adds_to_it_and_notes_the_new_topic_once() {
     assert_eq!(t.also, vec!["cash".to_string()]);
     assert_eq!(t.topic, "general");
     assert_eq!(t.language, Lang::Dari, "the open ticket keeps its language");
-    assert_eq!(t.waiting_since, Some(T0), "still waiting since the first ask");
+    assert_eq!(
+        t.waiting_since,
+        Some(T0),
+        "still waiting since the first ask"
+    );
     let TicketWrite::Updated(t) = apply_change(Some(t), None, &open_change("cash", false), &m)
     else {
         panic!("the open ticket");
@@ -319,7 +329,16 @@ fn reopen_within_a_day_goes_back_to_the_same_interpreter_and_not_after() {
         apply_change(None, Some(closed(closed_at)), &TicketChange::Reopen, &m25),
         TicketWrite::Unchanged
     );
-    assert!(reopenable(&closed(closed_at), closed_at + REOPEN_WINDOW_MS - 1));
-    assert!(!reopenable(&closed(closed_at), closed_at + REOPEN_WINDOW_MS));
-    assert!(!reopenable(&ticket(None), closed_at), "an open ticket is not reopened");
+    assert!(reopenable(
+        &closed(closed_at),
+        closed_at + REOPEN_WINDOW_MS - 1
+    ));
+    assert!(!reopenable(
+        &closed(closed_at),
+        closed_at + REOPEN_WINDOW_MS
+    ));
+    assert!(
+        !reopenable(&ticket(None), closed_at),
+        "an open ticket is not reopened"
+    );
 }

@@ -9,8 +9,8 @@ use crate::domain::*;
 use crate::flow::Session;
 use crate::i18n::Lang;
 
-pub use crate::helpdesk::rules::{Actor, REOPEN_WINDOW_MS, TicketError};
 use crate::helpdesk::rules::{self, Change};
+pub use crate::helpdesk::rules::{Actor, REOPEN_WINDOW_MS, TicketError};
 
 impl From<StoreError> for TicketError {
     fn from(e: StoreError) -> Self {

@@ -49,10 +49,10 @@ pub mod journal;
 mod privacy;
 mod space;
 
+use crate::helpdesk::rules::{self, TicketWrite};
 pub use admin::{ApiToken, UserChange};
 pub use broadcasts::{BroadcastError, EnqueueCursor, Position, Queued};
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
-use crate::helpdesk::rules::{self, TicketWrite};
 pub use privacy::{Compaction, Erasure, PurgeReport, compact};
 pub use space::FamilyUsage;
 
