@@ -56,7 +56,8 @@ impl ManualClock {
         self.advance_ms(minutes * 60_000);
     }
 
-    /// Back to the wall clock.
+    /// Back to the wall clock. What was stamped while the clock was ahead (a reply's due
+    /// time, a session's expiry) stays that far in the future.
     pub fn rewind(&self) {
         self.ahead_ms.store(0, Ordering::SeqCst);
     }
