@@ -28,7 +28,8 @@ use tokio::sync::watch;
 use crate::channel::Channels;
 use crate::config::Config;
 use crate::conversation::Processor;
-use crate::dispatch::{Backoff, Clock, Dispatcher};
+use crate::dispatch::{Backoff, Dispatcher};
+use crate::domain::clock::SharedClock;
 use crate::flow::Flows;
 use crate::i18n::{LocaleError, Localizer};
 use crate::metrics::Metrics;
@@ -87,6 +88,7 @@ pub fn load_content(config: &Config) -> Result<(Localizer, Flows), StartError> {
 async fn daily_purge(
     store: Store,
     privacy: config::PrivacyConfig,
+    clock: SharedClock,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut wait = std::time::Duration::from_secs(60);
@@ -98,7 +100,7 @@ async fn daily_purge(
         if *shutdown.borrow() {
             return;
         }
-        let cutoff = privacy.cutoff(domain::now_ms());
+        let cutoff = privacy.cutoff(clock.now());
         const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
         const HOUR: std::time::Duration = std::time::Duration::from_secs(60 * 60);
         wait = match store.purge(cutoff, false).await {
@@ -140,7 +142,7 @@ pub struct App {
     pub disk: ops::DiskWatch,
     localizer: Arc<Localizer>,
     /// The time tests can move: the WhatsApp window, quiet hours, `send_at`, on-call reminders.
-    clock: Clock,
+    clock: SharedClock,
     /// Intake, answering and sending run here, below the webhooks' priority.
     background: background::Background,
     shutdown_tx: watch::Sender<bool>,
@@ -150,15 +152,16 @@ pub struct App {
 #[derive(Clone)]
 pub struct Options {
     pub backoff: Backoff,
-    /// The time the WhatsApp 24-hour window is judged by.
-    pub clock: Clock,
+    /// The time everything is judged by: the WhatsApp window, the reopen window, sessions,
+    /// business hours, broadcast schedules and quiet hours, retention.
+    pub clock: SharedClock,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             backoff: Backoff::default(),
-            clock: dispatch::system_clock(),
+            clock: domain::clock::system(),
         }
     }
 }
@@ -228,6 +231,7 @@ impl App {
             channels: channels.clone(),
             hours: Some(hours.clone()),
             events: events.clone(),
+            clock: clock.clone(),
             runtime: background.handle(),
         });
         let (shutdown_tx, _) = watch::channel(false);
@@ -324,6 +328,7 @@ impl App {
         let retention = background.spawn(daily_purge(
             self.store.clone(),
             self.config.privacy.clone(),
+            self.clock.clone(),
             self.shutdown_tx.subscribe(),
         ));
         let broadcasts = background.spawn(

@@ -1158,3 +1158,52 @@ async fn whatsapp_recipients_outside_the_window_get_the_template_as_the_preview_
     assert_eq!(last["template"]["name"], "kabar_notice");
     assert!(last.to_string().contains("Xafiisku waa xiran yahay"));
 }
+
+/// Schedules and quiet hours follow the app's clock: a broadcast scheduled three hours ahead
+/// starts when the clock passes its time, quiet hours then still hold it, and it goes out
+/// when they end.
+#[tokio::test]
+async fn a_scheduled_broadcast_starts_when_the_clock_passes_its_time_and_quiet_hours_hold_it() {
+    let now = chrono::Utc::now();
+    let local = now.with_timezone(&chrono_tz::Asia::Jakarta);
+    let quiet = format!(
+        "{}-{}",
+        (local + chrono::Duration::hours(2)).format("%H:%M"),
+        (local + chrono::Duration::hours(5)).format("%H:%M")
+    );
+    let app = spawn_configured(Setup::default(), move |c| {
+        c.broadcasts.quiet_hours = Some(quiet);
+    })
+    .await;
+    let staff = app.user("sari", Role::Staff, vec![]);
+    import_contacts(&app, &staff, CONTACTS).await;
+    let at = now + chrono::Duration::hours(3);
+    let b = create(
+        &app,
+        &staff,
+        json!({"name": "x", "texts": {"so": "Ogeysiis"}, "send_at": at.to_rfc3339()}),
+    )
+    .await;
+    assert_eq!(b["quiet_now"], false);
+    let (status, s) = act(&app, &staff, &b["id"], "send").await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(s["status"], "scheduled");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(get(&app, &staff, &b["id"]).await["status"], "scheduled");
+
+    // Four hours on: past its time, inside the quiet hours.
+    app.advance_hours(4);
+    wait_until(&app, &staff, &b["id"], |b| b["status"] == "sending").await;
+    app.dispatcher.wake();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(
+        app.twilio.delivered_to("+6281200000001").is_empty(),
+        "held by the quiet hours"
+    );
+
+    // Two more: the quiet hours are over.
+    app.advance_hours(2);
+    app.dispatcher.wake();
+    let got = app.twilio.wait_for("+6281200000001", 1).await;
+    assert_eq!(got[0].body, "Ogeysiis");
+}

@@ -527,8 +527,7 @@ async fn without_template_or_sms_route_the_message_is_held_and_explained() {
     assert_eq!(app.graph.sent_to(wa_id).len(), 2);
 
     // The person writes again: the window opens and the held message goes out as text.
-    app.clock_offset
-        .store(0, std::sync::atomic::Ordering::SeqCst);
+    app.clock.rewind();
     app.whatsapp(&list_reply(wa_id, "wamid.H2", "9")).await;
     eventually("held message sent", || {
         app.graph

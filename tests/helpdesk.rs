@@ -113,9 +113,13 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
         name: "boss",
         overrides_claims: true,
     };
+    let now = app.now();
     let (mut release_refused, mut transfer_refused) = (0, 0);
     for _ in 0..150 {
-        let (claim, release) = race(|| store.claim(id, "ana"), || store.release(id, ben));
+        let (claim, release) = race(
+            || store.claim(id, "ana", now),
+            || store.release(id, ben, now),
+        );
         let holder = store.ticket(id).unwrap().unwrap().claimed_by;
         match (claim, release) {
             // Both went through: the release came first, so ana holds it now.
@@ -126,10 +130,10 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
             }
             other => panic!("unexpected {other:?}"),
         }
-        store.release(id, boss).unwrap();
+        store.release(id, boss, now).unwrap();
         let (claim, transfer) = race(
-            || store.claim(id, "ana"),
-            || store.transfer(id, ben, None, Some(Lang::Somali)),
+            || store.claim(id, "ana", now),
+            || store.transfer(id, ben, None, Some(Lang::Somali), now),
         );
         let holder = store.ticket(id).unwrap().unwrap().claimed_by;
         match (claim, transfer) {
@@ -137,7 +141,7 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
             (Ok(_), Err(TicketError::ClaimedBy(_))) => transfer_refused += 1,
             other => panic!("unexpected {other:?}"),
         }
-        store.release(id, boss).unwrap();
+        store.release(id, boss, now).unwrap();
     }
     // The race really happened both ways (a claim first is refused, not silently undone).
     assert!(
@@ -150,8 +154,8 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
         .session(&kabar::domain::phone::PhoneNumber::parse("+6281200001011").unwrap())
         .unwrap();
     let (claim, close) = race(
-        || store.claim(id, "ana"),
-        || store.close_ticket(id, ben, "closed", &session),
+        || store.claim(id, "ana", now),
+        || store.close_ticket(id, ben, "closed", &session, now),
     );
     match (claim, close) {
         (Ok(_), Err(TicketError::ClaimedBy(who))) => assert_eq!(who, "ana"),
@@ -162,14 +166,16 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
     let t = store.ticket(id).unwrap().unwrap();
     if t.status == kabar::domain::TicketStatus::Open {
         assert!(matches!(
-            store.release(id, ben),
+            store.release(id, ben, now),
             Err(TicketError::ClaimedBy(_))
         ));
         assert!(matches!(
-            store.close_ticket(id, ben, "x", &session),
+            store.close_ticket(id, ben, "x", &session, now),
             Err(TicketError::ClaimedBy(_))
         ));
-        store.close_ticket(id, boss, "closed", &session).unwrap();
+        store
+            .close_ticket(id, boss, "closed", &session, now)
+            .unwrap();
     }
     let _ = ana;
     app.stop().await;
@@ -743,5 +749,172 @@ async fn the_openapi_description_matches_the_routes() {
             );
         }
     }
+    app.stop().await;
+}
+
+/// Polls `check` (for a background step: the intake answers asynchronously).
+async fn eventually_true(what: &str, check: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{what} did not happen");
+}
+
+async fn get_with(app: &TestApp, b: &Browser, path: &str) -> reqwest::Response {
+    b.http
+        .get(app.url(path))
+        .header("cookie", &b.cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A new person picks English, agrees and asks for a person; returns what they got by then.
+async fn ask_for_a_person(app: &TestApp, phone: &str) -> Vec<SentMessage> {
+    app.sms(phone, "hello").await;
+    app.twilio.wait_for(phone, 1).await;
+    app.sms(phone, "1").await;
+    app.twilio.wait_for(phone, 2).await;
+    app.sms(phone, "1").await;
+    app.twilio.wait_for(phone, 4).await;
+    app.sms(phone, "agent").await;
+    app.twilio.wait_for(phone, 5).await
+}
+
+/// The reopen window is judged by the app's clock: 23 hours after a close the person's message
+/// reopens their ticket for the same interpreter; 25 hours after, it is a new conversation and
+/// asking for a person opens a new ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writing_again_23_hours_after_a_close_reopens_and_25_hours_after_opens_a_new_ticket() {
+    use kabar::domain::TicketStatus;
+    let app = spawn_app().await;
+    let phone = "+6281200001021";
+    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let id = ticket_from(&app, phone, "1", "agent").await;
+    let ana = app.user("ana", Role::Interpreter, vec![Lang::English]);
+    let close_path = format!("/api/tickets/{id}/close");
+    let close = || post_json(&app, &ana, &close_path, json!({}));
+    let r = post_json(&app, &ana, &format!("/api/tickets/{id}/claim"), json!({})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(close().await.status(), 200);
+    app.twilio.wait_for(phone, 6).await;
+
+    app.advance_hours(23);
+    app.sms(phone, "one more question").await;
+    let status = || app.store.ticket(id).unwrap().unwrap().status;
+    eventually_true("the reopen", || status() == TicketStatus::Open).await;
+    let t = app.store.ticket(id).unwrap().unwrap();
+    assert_eq!(
+        t.claimed_by.as_deref(),
+        Some("ana"),
+        "back to the same interpreter"
+    );
+    assert_eq!(close().await.status(), 200);
+    app.twilio.wait_for(phone, 7).await;
+
+    app.advance_hours(25);
+    app.sms(phone, "one more question").await;
+    app.intake_settled().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(status(), TicketStatus::Closed, "too late to reopen");
+    assert!(app.store.open_ticket_of(&p).unwrap().is_none());
+    app.sms(phone, "agent").await;
+    eventually_true("a new ticket", || {
+        app.store.open_ticket_of(&p).unwrap().is_some()
+    })
+    .await;
+    let new = app.store.open_ticket_of(&p).unwrap().unwrap();
+    assert_ne!(new.id, id);
+    assert_eq!(new.claimed_by, None, "a new ticket waits in the queue");
+    assert_eq!(status(), TicketStatus::Closed);
+    app.stop().await;
+}
+
+/// A browser session lasts its lifetime by the app's clock, not a moment longer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_session_expires_after_its_lifetime() {
+    let app = spawn_app().await;
+    let user = kabar::domain::User {
+        name: "ana".into(),
+        role: Role::Interpreter,
+        languages: vec![Lang::English],
+        password_hash: kabar::web::auth::hash_password(PASSWORD).unwrap(),
+        created_at: 0,
+        disabled: false,
+    };
+    app.store.add_user(&user).unwrap();
+    let b = app.login("ana", PASSWORD).await;
+    assert_eq!(get_with(&app, &b, "/api/tickets").await.status(), 200);
+    let lifetime_hours = kabar::web::auth::SESSION_MS / 3_600_000;
+    app.advance_hours(lifetime_hours - 1);
+    assert_eq!(
+        get_with(&app, &b, "/api/tickets").await.status(),
+        200,
+        "still valid"
+    );
+    assert_eq!(get_with(&app, &b, "/queue").await.status(), 200);
+    app.advance_hours(2);
+    assert_eq!(
+        get_with(&app, &b, "/api/tickets").await.status(),
+        401,
+        "expired"
+    );
+    let page = get_with(&app, &b, "/queue").await;
+    assert_eq!(page.status(), 303, "the queue page sends them to log in");
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"),
+        "{:?}",
+        page.headers()
+    );
+    app.stop().await;
+}
+
+/// The after-hours reply is judged by the app's clock: a person asking for someone while the
+/// office is closed is told when it opens; the same request during business hours is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_hours_reply_only_outside_business_hours_by_the_apps_clock() {
+    use chrono::Datelike;
+    // Open all day, three days from now (so closed now, whatever the day).
+    let then =
+        (chrono::Utc::now() + chrono::Duration::hours(72)).with_timezone(&chrono_tz::Asia::Jakarta);
+    let hours: &'static str = Box::leak(format!("{} 00:00-24:00", then.weekday()).into_boxed_str());
+    let app = spawn_setup(Setup {
+        hours,
+        ..Setup::default()
+    })
+    .await;
+    let waiting = localizer()
+        .text(Lang::English, "human-waiting", &[])
+        .unwrap();
+    let closed = "+6281200001022";
+    ask_for_a_person(&app, closed).await;
+    let sent = app.twilio.wait_for(closed, 6).await;
+    assert_eq!(sent[4].body, waiting);
+    assert!(
+        sent[5]
+            .body
+            .starts_with("Thank you. The office is closed now."),
+        "{}",
+        sent[5].body
+    );
+
+    app.advance_hours(72);
+    let open = "+6281200001023";
+    let sent = ask_for_a_person(&app, open).await;
+    assert_eq!(sent[4].body, waiting);
+    app.intake_settled().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.twilio.delivered_to(open).len(),
+        5,
+        "no after-hours reply in hours: {:?}",
+        app.twilio.delivered_to(open)
+    );
     app.stop().await;
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::channel::Channels;
 use crate::dispatch::Dispatcher;
+use crate::domain::clock::SharedClock;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::{Channel, Contact, Interactive, MessageRecord};
 use crate::flow::render::render_text;
@@ -24,6 +25,8 @@ pub struct Processor {
     channels: Channels,
     hours: Option<crate::helpdesk::hours::BusinessHours>,
     events: crate::helpdesk::Events,
+    /// The reopen window and business hours are judged by it.
+    clock: SharedClock,
     /// Messages answered at the same time (at most).
     workers: tokio::sync::Semaphore,
     /// Contacts being drained; `true` when more arrived meanwhile.
@@ -57,6 +60,8 @@ pub struct Parts {
     pub channels: Channels,
     pub hours: Option<crate::helpdesk::hours::BusinessHours>,
     pub events: crate::helpdesk::Events,
+    /// The reopen window and business hours are judged by it.
+    pub clock: SharedClock,
     /// Where answering runs (the background runtime).
     pub runtime: tokio::runtime::Handle,
 }
@@ -71,6 +76,7 @@ impl Processor {
             channels,
             hours,
             events,
+            clock,
             runtime,
         } = parts;
         Arc::new(Processor {
@@ -81,6 +87,7 @@ impl Processor {
             channels,
             hours,
             events,
+            clock,
             workers: tokio::sync::Semaphore::new(WORKERS),
             running: Mutex::new(HashMap::new()),
             drained: tokio::sync::Notify::new(),
@@ -224,7 +231,7 @@ impl Processor {
         }
         let session = self.store.session(&message.phone).await?;
         let facts = self.facts().await?;
-        let now = crate::domain::now_ms();
+        let now = self.clock.now();
         let reopenable = match self.store.open_ticket_of(&message.phone).await? {
             Some(_) => None,
             None => self
@@ -315,7 +322,7 @@ impl Processor {
             channel: message.channel,
             ticket,
         };
-        let outcome = self.store.apply_step(pending, &write).await?;
+        let outcome = self.store.apply_step(pending, &write, now).await?;
         if let (TicketChange::Reopen, Some((ticket, _))) = (&write.ticket, outcome.ticket) {
             // Reopens are in the trail like every other change to a ticket. The reopen itself is
             // already stored: a failed audit write is logged loudly, not a reason to answer twice.

@@ -14,7 +14,8 @@ use crate::domain::Millis;
 use crate::metrics::Metrics;
 use crate::store::{BroadcastError, Store, StoreError};
 
-use super::{Clock, Dispatcher};
+use super::Dispatcher;
+use crate::domain::clock::SharedClock;
 
 /// Contacts looked at per sled batch while enqueueing: big enough that 100,000 take a few
 /// dozen writes, small enough that a batch is a few hundred kilobytes.
@@ -101,7 +102,7 @@ pub struct Runner {
     pub channels: Channels,
     pub metrics: Arc<Metrics>,
     pub dispatcher: Dispatcher,
-    pub clock: Clock,
+    pub clock: SharedClock,
 }
 
 impl Runner {
@@ -127,7 +128,7 @@ impl Runner {
 
     /// One pass; true when something became ready to send.
     async fn step(&self) -> Result<bool, BroadcastError> {
-        let now: Millis = (self.clock)();
+        let now: Millis = self.clock.now();
         let mut ready = false;
         let active = self
             .store

@@ -19,7 +19,8 @@ use tokio::time::Instant;
 
 use crate::broadcast::{QuietHours, RecipientStatus, Routes, Status};
 use crate::channel::{Channels, Delivery, SendOutcome};
-use crate::domain::{Lane, Millis, OutboxItem, WHATSAPP_WINDOW_MS, now_ms};
+use crate::domain::clock::SharedClock;
+use crate::domain::{Lane, OutboxItem, WHATSAPP_WINDOW_MS};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -53,13 +54,6 @@ impl Backoff {
     }
 }
 
-/// The time the WhatsApp window is judged by (tests move it forward).
-pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Arc::new(now_ms)
-}
-
 #[derive(Clone)]
 pub struct Dispatcher {
     inner: Arc<Inner>,
@@ -79,7 +73,7 @@ struct Inner {
     channels: Channels,
     metrics: Arc<Metrics>,
     backoff: Backoff,
-    clock: Clock,
+    clock: SharedClock,
     wake: Notify,
     in_flight: Mutex<HashSet<u64>>,
     /// No broadcast message goes out in these hours (judged by `clock`).
@@ -104,7 +98,7 @@ impl Dispatcher {
         channels: Channels,
         metrics: Arc<Metrics>,
         backoff: Backoff,
-        clock: Clock,
+        clock: SharedClock,
     ) -> Dispatcher {
         Dispatcher {
             inner: Arc::new(Inner {
@@ -137,7 +131,7 @@ impl Dispatcher {
     /// Whether broadcasts are held back now by the quiet hours.
     pub fn is_quiet(&self) -> bool {
         let quiet = self.inner.quiet.lock().ok().and_then(|q| *q);
-        let now = chrono::DateTime::from_timestamp_millis((self.inner.clock)() as i64);
+        let now = chrono::DateTime::from_timestamp_millis(self.inner.clock.now() as i64);
         matches!((quiet, now), (Some(q), Some(now)) if q.is_quiet(now))
     }
 
@@ -183,7 +177,7 @@ impl Dispatcher {
     ) -> Duration {
         const BATCH: usize = 256;
         let store = &self.inner.store;
-        let now = now_ms();
+        let now = self.inner.clock.now();
         // Taken before reading the outbox: a send that finishes in between has already left
         // the outbox, so nothing read below can be a message that was just sent (a snapshot
         // taken after the read would let such a message go out twice).
@@ -276,7 +270,7 @@ impl Dispatcher {
             .lock()
             .map(|s| s.clone())
             .unwrap_or_default();
-        let now = now_ms();
+        let now = self.inner.clock.now();
         let (mut items, _) = match store.due_bulk(now, BULK_WINDOW).await {
             Ok(found) => found,
             Err(e) => {
@@ -287,7 +281,7 @@ impl Dispatcher {
         if items.len() < BULK_WINDOW / 2 {
             self.refill_bulk(&broadcasts, BULK_WINDOW - items.len())
                 .await;
-            match store.due_bulk(now_ms(), BULK_WINDOW).await {
+            match store.due_bulk(self.inner.clock.now(), BULK_WINDOW).await {
                 Ok((found, _)) => items = found,
                 Err(e) => tracing::error!(error = %e, "cannot read the bulk outbox"),
             }
@@ -361,7 +355,7 @@ impl Dispatcher {
             return;
         }
         sending.sort_by_key(|b| b.id);
-        let routes = Routes::from_channels(&self.inner.channels, (self.inner.clock)());
+        let routes = Routes::from_channels(&self.inner.channels, self.inner.clock.now());
         let schedule = match bulk::schedule(store).await {
             Ok(s) => s,
             Err(e) => {
@@ -425,7 +419,7 @@ impl Dispatcher {
             return Route::Send(Delivery::FreeForm);
         }
         let contact = self.inner.store.contact(&item.to).await.ok().flatten();
-        let now = (self.inner.clock)();
+        let now = self.inner.clock.now();
         let open = contact
             .as_ref()
             .and_then(|c| c.last_whatsapp_at)
@@ -513,7 +507,7 @@ impl Dispatcher {
                 match route {
                     Route::Send(Delivery::Template(_)) => {
                         // Retry now; the next attempt sees the closed window and uses the template.
-                        item.next_attempt_at = now_ms();
+                        item.next_attempt_at = inner.clock.now();
                         item.last_error = Some(reason.clone());
                         self.mark_window_closed(&item).await;
                         inner.store.outbox_retry(&item).await
@@ -557,7 +551,7 @@ impl Dispatcher {
                     let delay = after
                         .map(|a| a.min(inner.backoff.cap))
                         .unwrap_or_else(|| inner.backoff.delay(item.attempts));
-                    item.next_attempt_at = now_ms() + delay.as_millis() as u64;
+                    item.next_attempt_at = inner.clock.now() + delay.as_millis() as u64;
                     tracing::info!(message_id = item.message_id, channel, %reason, attempt = item.attempts, ?delay, "send will be retried");
                     inner.store.outbox_retry(&item).await
                 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod clock;
 pub mod contact_field;
 pub mod digits;
 pub mod inbound;

@@ -1,26 +1,15 @@
-//! Tickets: who may see which. Opening and attaching happen in the processor's transaction.
+//! The interpreters' desk: the ticket rules (`rules`), who may do what (`permissions`),
+//! business hours and the on-call alerts. The rules are plain functions over values; the store
+//! loads rows, calls them and writes the result in one transaction.
 
 pub mod hours;
 pub mod oncall;
+pub mod permissions;
+pub mod rules;
 
-use crate::domain::{Role, Ticket, User};
+pub use permissions::{Permission, RESTRICTED_TOPICS, can_see, cannot_see_reason, may};
 
-/// Topics only supervisors (and admins) handle: voluntary return counselling, protection, and
-/// requests to erase a person's data.
-pub const RESTRICTED_TOPICS: &[&str] = &["return", "protection", "data-deletion"];
-
-/// Interpreters see tickets in their languages, except restricted topics; supervisors and
-/// admins see everything; staff (broadcasts, contacts) see no conversations.
-pub fn can_see(user: &User, ticket: &Ticket) -> bool {
-    match user.role {
-        Role::Admin | Role::Supervisor => true,
-        Role::Staff => false,
-        Role::Interpreter => {
-            user.languages.contains(&ticket.language)
-                && !RESTRICTED_TOPICS.contains(&ticket.topic.as_str())
-        }
-    }
-}
+use crate::domain::{Ticket, User};
 
 /// What `user` may do on an open ticket they can see, as the store's rules decide it: a claim
 /// is the claimant's (supervisors and admins may release, transfer or close it, but not reply
@@ -40,7 +29,7 @@ pub fn allowed(user: &User, ticket: &Ticket) -> Allowed {
     if ticket.status != TicketStatus::Open || !can_see(user, ticket) {
         return Allowed::default();
     }
-    let overrides = matches!(user.role, Role::Supervisor | Role::Admin);
+    let overrides = may(user, Permission::OverrideClaims);
     match ticket.claimed_by.as_deref() {
         None => Allowed {
             claim: true,
@@ -66,28 +55,6 @@ pub fn allowed(user: &User, ticket: &Ticket) -> Allowed {
     }
 }
 
-/// Why `user` could not see `ticket` (for refusing a transfer with a reason), or `None`.
-pub fn cannot_see_reason(user: &User, ticket: &Ticket) -> Option<String> {
-    match user.role {
-        Role::Admin | Role::Supervisor => None,
-        Role::Staff => Some("staff do not work conversations".into()),
-        Role::Interpreter if RESTRICTED_TOPICS.contains(&ticket.topic.as_str()) => Some(format!(
-            "the topic {} is for supervisors only",
-            ticket.topic
-        )),
-        Role::Interpreter if !user.languages.contains(&ticket.language) => Some(format!(
-            "they do not work in {} (their languages: {})",
-            ticket.language.english_name(),
-            user.languages
-                .iter()
-                .map(|l| l.english_name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Role::Interpreter => None,
-    }
-}
-
 /// Something changed in the queue; browsers watching it refresh what concerns them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TicketEvent {
@@ -103,7 +70,7 @@ pub type Events = tokio::sync::broadcast::Sender<TicketEvent>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::TicketStatus;
+    use crate::domain::{Role, TicketStatus};
     use crate::i18n::Lang;
 
     fn user(name: &str, role: Role) -> User {
@@ -145,49 +112,5 @@ mod tests {
         let mut other_language = ticket(None);
         other_language.language = Lang::Somali;
         assert_eq!(allowed(&ana, &other_language), Allowed::default());
-    }
-
-    fn user_with(role: Role, languages: Vec<Lang>) -> User {
-        User {
-            name: "x".into(),
-            role,
-            languages,
-            password_hash: String::new(),
-            created_at: 0,
-            disabled: false,
-        }
-    }
-
-    /// The reason a transfer is refused agrees with what the queue shows.
-    #[test]
-    fn the_reason_agrees_with_can_see() {
-        let mut ticket: Ticket = serde_json::from_value(serde_json::json!({
-            "id": 1, "phone": "+6281200000001", "language": "so", "topic": "general",
-            "status": "open", "opened_at": 0, "waiting_since": null, "message_ids": [],
-            "urgent": false, "details": {}, "also": [], "claimed_by": null, "claimed_at": null,
-            "first_response_at": null, "closed_at": null, "notes": []
-        }))
-        .unwrap();
-        let somali = user_with(Role::Interpreter, vec![Lang::Somali]);
-        let arabic = user_with(Role::Interpreter, vec![Lang::Arabic]);
-        let staff = user_with(Role::Staff, vec![]);
-        let supervisor = user_with(Role::Supervisor, vec![]);
-        for topic in ["general", "return", "protection"] {
-            ticket.topic = topic.into();
-            for u in [&somali, &arabic, &staff, &supervisor] {
-                assert_eq!(
-                    cannot_see_reason(u, &ticket).is_none(),
-                    can_see(u, &ticket),
-                    "{topic} {:?}",
-                    u.role
-                );
-            }
-        }
-        ticket.topic = "return".into();
-        assert!(
-            cannot_see_reason(&somali, &ticket)
-                .unwrap()
-                .contains("supervisors only")
-        );
     }
 }

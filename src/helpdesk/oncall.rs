@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
 use crate::channel::Channels;
-use crate::dispatch::{Clock, Dispatcher};
+use crate::dispatch::Dispatcher;
+use crate::domain::clock::SharedClock;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::{Author, Channel, Millis, Ticket, TicketStatus};
 use crate::store::Store;
@@ -37,7 +38,7 @@ pub struct OnCall {
     pub channels: Channels,
     pub numbers: Vec<PhoneNumber>,
     pub repeat: Duration,
-    pub clock: Clock,
+    pub clock: SharedClock,
 }
 
 /// When each ticket was last alerted, and how many times.
@@ -107,7 +108,7 @@ impl OnCall {
         channel: Channel,
         sent: &mut HashMap<u64, Sent>,
     ) -> Result<(), crate::store::StoreError> {
-        let now = (self.clock)();
+        let now = self.clock.now();
         let waiting: Vec<Ticket> = self
             .store
             .tickets()

@@ -80,6 +80,7 @@ pub trait Intake: Send + Sync {
         &self,
         pending: &PendingInbound,
         write: &StepWrite,
+        now: Millis,
     ) -> Result<StepOutcome, StoreError>;
     async fn update_status_by_external(
         &self,
@@ -154,13 +155,14 @@ pub trait People: Send + Sync {
 /// Tickets, their audit trail, what each interpreter has seen, and canned replies.
 #[async_trait]
 pub trait Desk: Send + Sync {
-    async fn release(&self, id: u64, actor: Actor<'_>) -> Result<Ticket, TicketError>;
+    async fn release(&self, id: u64, actor: Actor<'_>, now: Millis) -> Result<Ticket, TicketError>;
     async fn transfer(
         &self,
         id: u64,
         actor: Actor<'_>,
         to_user: Option<&str>,
         to_language: Option<Lang>,
+        now: Millis,
     ) -> Result<Ticket, TicketError>;
     async fn close_ticket(
         &self,
@@ -168,6 +170,7 @@ pub trait Desk: Send + Sync {
         actor: Actor<'_>,
         closing: &str,
         session: &Session,
+        now: Millis,
     ) -> Result<Ticket, TicketError>;
     /// The newest audit rows `keep` accepts, newest first.
     async fn audit_search(
@@ -189,9 +192,16 @@ pub trait Desk: Send + Sync {
         detail: &str,
     ) -> Result<(), StoreError>;
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
-    async fn claim(&self, id: u64, user: &str) -> Result<Ticket, TicketError>;
-    async fn add_note(&self, id: u64, user: &str, text: &str) -> Result<Ticket, TicketError>;
-    async fn reply(&self, id: u64, user: &str, text: &str) -> Result<u64, TicketError>;
+    async fn claim(&self, id: u64, user: &str, now: Millis) -> Result<Ticket, TicketError>;
+    async fn add_note(
+        &self,
+        id: u64,
+        user: &str,
+        text: &str,
+        now: Millis,
+    ) -> Result<Ticket, TicketError>;
+    async fn reply(&self, id: u64, user: &str, text: &str, now: Millis)
+    -> Result<u64, TicketError>;
     async fn seen(&self, user: &str, ticket: u64) -> Result<usize, StoreError>;
     async fn mark_seen(&self, user: &str, ticket: u64, count: usize) -> Result<(), StoreError>;
     async fn canned_replies(&self, language: Option<Lang>) -> Result<Vec<CannedReply>, StoreError>;
@@ -256,6 +266,7 @@ pub trait Accounts: Send + Sync {
         user: &str,
         token_hash: &str,
         csrf: &str,
+        expires_at: Millis,
     ) -> Result<(), StoreError>;
     async fn web_session(
         &self,

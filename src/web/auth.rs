@@ -118,7 +118,12 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The user behind a session cookie or a bearer token.
-pub fn principal(store: &Store, headers: &HeaderMap) -> Result<Option<Principal>, StoreError> {
+/// `now` judges the session's expiry (the app's clock).
+pub fn principal(
+    store: &Store,
+    headers: &HeaderMap,
+    now: crate::domain::Millis,
+) -> Result<Option<Principal>, StoreError> {
     if let Some(token) = bearer_token(headers)
         && let Some(user) = store.token_user(&token_hash(token))?
     {
@@ -132,7 +137,7 @@ pub fn principal(store: &Store, headers: &HeaderMap) -> Result<Option<Principal>
         return Ok(None);
     };
     let credential_hash = token_hash(&token);
-    let Some(session) = store.web_session(&credential_hash, crate::domain::now_ms())? else {
+    let Some(session) = store.web_session(&credential_hash, now)? else {
         return Ok(None);
     };
     // Read afresh on every request: a disabled user's sessions stop at once.

@@ -315,7 +315,7 @@ async fn create(
     }
     let validated = draft_from_form(&state, &fields)
         .map_err(|e| Refused::Fields(vec![e]))
-        .and_then(|d| crate::broadcast::validate(d, (state.clock)()).map_err(Refused::Fields));
+        .and_then(|d| crate::broadcast::validate(d, state.clock.now()).map_err(Refused::Fields));
     let valid = match validated {
         Ok(v) => v,
         Err(Refused::Fields(errors)) => {

@@ -15,12 +15,12 @@ use crate::broadcast::{
     self, Audience, Broadcast, Delivery, FieldError, Preview, Progress, Route, Routes, Status,
 };
 use crate::domain::phone::PhoneNumber;
-use crate::domain::{Contact, Role, User};
+use crate::domain::{Contact, User};
 use crate::store::BroadcastError;
 
 /// Staff and admins use broadcasts; interpreters and supervisors do not.
 pub fn may_broadcast(user: &User) -> bool {
-    matches!(user.role, Role::Staff | Role::Admin)
+    crate::helpdesk::may(user, crate::helpdesk::Permission::Broadcast)
 }
 
 fn unavailable(e: impl std::fmt::Display) -> ApiError {
@@ -102,7 +102,7 @@ pub struct BroadcastView {
 }
 
 fn routes(state: &AppState) -> Routes {
-    Routes::from_channels(&state.channels, (state.clock)())
+    Routes::from_channels(&state.channels, state.clock.now())
 }
 
 /// The live preview of a broadcast over every contact.
@@ -195,7 +195,7 @@ impl IntoResponse for Refused {
 /// Validates a draft body.
 pub fn validated(state: &AppState, body: &[u8]) -> Result<broadcast::Valid, Refused> {
     let draft = parse_draft(body).map_err(Refused::Body)?;
-    broadcast::validate(draft, (state.clock)()).map_err(Refused::Fields)
+    broadcast::validate(draft, state.clock.now()).map_err(Refused::Fields)
 }
 
 /// `POST /api/broadcasts`: a new draft.
@@ -409,7 +409,7 @@ pub async fn act(
     action: Action,
 ) -> Result<BroadcastView, ApiError> {
     let current = found(state, id)?;
-    let now = (state.clock)();
+    let now = state.clock.now();
     // The preview is computed outside the transaction (it reads every contact); the
     // transaction re-checks the state so two clicks cannot both send.
     let preview = match action {

@@ -79,7 +79,7 @@ pub struct Shared {
     /// Told when a broadcast changes state, so it starts (or stops) at once.
     pub dispatcher: crate::dispatch::Dispatcher,
     /// The time `send_at`, quiet hours and the WhatsApp window are judged by.
-    pub clock: crate::dispatch::Clock,
+    pub clock: crate::domain::clock::SharedClock,
     /// The data folder's disk (free space in `/healthz`, `/metrics` and the staff banner).
     pub disk: crate::ops::DiskWatch,
 }
@@ -238,7 +238,9 @@ async fn track_latency(State(state): State<AppState>, request: Request, next: Ne
 /// they work on (their first stop after a bookmark or a typed address).
 async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let simulator = state.config.simulator.enabled;
-    let signed_in = auth::principal(&state.store, &headers).ok().flatten();
+    let signed_in = auth::principal(&state.store, &headers, state.clock.now())
+        .ok()
+        .flatten();
     let body = maud::html! {
         h1 { "kabar" }
         p { "A helpdesk by SMS and WhatsApp for refugees and asylum seekers, in Dari, Farsi, Somali, Arabic, Tigrinya and English." }

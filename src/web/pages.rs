@@ -85,7 +85,9 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
     let mut answer = if api {
         super::api::error(status, reason(status), &detail)
     } else {
-        let principal = auth::principal(&state.store, &headers).ok().flatten();
+        let principal = auth::principal(&state.store, &headers, state.clock.now())
+            .ok()
+            .flatten();
         error_page(status, &detail, principal.as_ref())
     };
     // Keep what the handler said about the answer (Allow on a 405, Retry-After, cookies).

@@ -88,7 +88,7 @@ fn gate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiE
     if !state.config.any_provider() {
         return Ok(None);
     }
-    match auth::principal(&state.store, headers) {
+    match auth::principal(&state.store, headers, state.clock.now()) {
         Ok(Some(p)) => Ok(Some(p)),
         Ok(None) => Err(ApiError {
             status: StatusCode::UNAUTHORIZED,

@@ -11,8 +11,7 @@ use super::AppState;
 use super::api::ApiError;
 use super::auth::{Principal, principal};
 use crate::domain::{
-    Author, Direction, MessageRecord, Millis, Role, Ticket, TicketStatus, WHATSAPP_WINDOW_MS,
-    now_ms,
+    Author, Direction, MessageRecord, Millis, Ticket, TicketStatus, WHATSAPP_WINDOW_MS,
 };
 use crate::helpdesk::{TicketEvent, can_see};
 use crate::i18n::Lang;
@@ -54,7 +53,7 @@ pub async fn caller(
     headers: &HeaderMap,
     change: Option<Option<&str>>,
 ) -> Result<Principal, ApiError> {
-    let principal = principal(&state.store, headers)
+    let principal = principal(&state.store, headers, state.clock.now())
         .map_err(unavailable)?
         .ok_or_else(|| {
             err(
@@ -78,10 +77,7 @@ pub async fn caller(
 
 /// Roles that work tickets: interpreters (their languages), supervisors, admins.
 pub fn works_tickets(user: &crate::domain::User) -> bool {
-    matches!(
-        user.role,
-        Role::Interpreter | Role::Supervisor | Role::Admin
-    )
+    crate::helpdesk::may(user, crate::helpdesk::Permission::WorkTickets)
 }
 
 /// The ticket, if `user` may see it; 404 otherwise (don't reveal what exists).
@@ -180,7 +176,7 @@ pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiErro
         contact
             .as_ref()
             .and_then(|c| c.last_whatsapp_at)
-            .is_some_and(|t| now_ms().saturating_sub(t) < WHATSAPP_WINDOW_MS)
+            .is_some_and(|t| state.clock.now().saturating_sub(t) < WHATSAPP_WINDOW_MS)
     });
     // The whole history across channels, not only the ticket's part.
     let messages = state
@@ -378,11 +374,12 @@ async fn act_unchecked(
     // the store checks it inside the transaction that makes the change.
     let actor = Actor {
         name,
-        overrides_claims: matches!(user.role, Role::Supervisor | Role::Admin),
+        overrides_claims: crate::helpdesk::may(user, crate::helpdesk::Permission::OverrideClaims),
     };
+    let now = state.clock.now();
     let (updated, kind) = match action {
-        Action::Claim => (state.store.claim(id, name)?, "claim"),
-        Action::Release => (state.store.release(id, actor)?, "release"),
+        Action::Claim => (state.store.claim(id, name, now)?, "claim"),
+        Action::Release => (state.store.release(id, actor, now)?, "release"),
         Action::Transfer {
             to_user,
             to_language,
@@ -401,13 +398,13 @@ async fn act_unchecked(
             (
                 state
                     .store
-                    .transfer(id, actor, to_user.as_deref(), to_language)?,
+                    .transfer(id, actor, to_user.as_deref(), to_language, now)?,
                 "transfer",
             )
         }
         Action::Reply { text } => {
             let text = checked_text(&text, "reply")?;
-            state.store.reply(id, name, &text)?;
+            state.store.reply(id, name, &text, now)?;
             state.processor.wake_dispatcher();
             (
                 state
@@ -420,7 +417,7 @@ async fn act_unchecked(
         }
         Action::Note { text } => {
             let text = checked_text(&text, "note")?;
-            (state.store.add_note(id, name, &text)?, "note")
+            (state.store.add_note(id, name, &text, now)?, "note")
         }
         Action::Erase => {
             if !actor.overrides_claims {
@@ -467,10 +464,13 @@ async fn act_unchecked(
             let closing = state
                 .localizer
                 .render(ticket.language, "ticket-closed", &[]);
-            let closed =
-                state
-                    .store
-                    .close_ticket(id, actor, &closing, &state.processor.idle_session())?;
+            let closed = state.store.close_ticket(
+                id,
+                actor,
+                &closing,
+                &state.processor.idle_session(),
+                now,
+            )?;
             state.processor.wake_dispatcher();
             (closed, "close")
         }

@@ -136,7 +136,7 @@ impl IntoResponse for NotSignedIn {
 
 /// The logged-in person, or a redirect to the login page.
 pub(super) fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Principal, NotSignedIn> {
-    match auth::principal(&state.store, headers) {
+    match auth::principal(&state.store, headers, state.clock.now()) {
         Ok(Some(p)) if p.csrf.is_some() => Ok(p),
         Ok(_) => Err(NotSignedIn::Login),
         Err(e) => {
@@ -230,7 +230,7 @@ async fn login_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let next = super::pages::safe_next(query.get("next").map(String::as_str));
-    if let Ok(Some(p)) = auth::principal(&state.store, &headers) {
+    if let Ok(Some(p)) = auth::principal(&state.store, &headers, state.clock.now()) {
         return Redirect::to(next.unwrap_or(home_of(&p.user))).into_response();
     }
     let expired = query.contains_key("expired").then_some(
@@ -343,10 +343,12 @@ async fn login(
     if let Err(e) = state.store.audit(&user.name, "login", None, "") {
         return store_failed(None, e);
     }
-    if let Err(e) = state
-        .store
-        .create_web_session(&user.name, &auth::token_hash(&token), &csrf)
-    {
+    if let Err(e) = state.store.create_web_session(
+        &user.name,
+        &auth::token_hash(&token),
+        &csrf,
+        state.clock.now() + auth::SESSION_MS,
+    ) {
         return store_failed(None, e);
     }
     let home = next.unwrap_or(home_of(&user)).to_string();
@@ -814,7 +816,7 @@ async fn media(
     headers: HeaderMap,
     Path(message_id): Path<u64>,
 ) -> Response {
-    let p = match auth::principal(&state.store, &headers) {
+    let p = match auth::principal(&state.store, &headers, state.clock.now()) {
         Ok(Some(p)) => p,
         _ => return StatusCode::UNAUTHORIZED.into_response(),
     };
@@ -910,7 +912,7 @@ async fn canned_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
 }
 
 fn may_manage_canned(user: &User) -> bool {
-    matches!(user.role, Role::Staff | Role::Supervisor | Role::Admin)
+    crate::helpdesk::may(user, crate::helpdesk::Permission::ManageCanned)
 }
 
 async fn canned_add(

@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use kabar::config::Config;
 use kabar::dispatch::Backoff;
+use kabar::domain::clock::{Clock, ManualClock};
 use kabar::i18n::{Lang, Localizer};
 use kabar::store::sled::Store;
 use tokio::net::TcpListener;
@@ -453,8 +454,9 @@ pub struct TestApp {
     pub twilio: FakeTwilio,
     pub graph: FakeGraph,
     pub gateway: FakeGateway,
-    /// Added to the real time for the WhatsApp window (tests jump a day ahead).
-    pub clock_offset: Arc<AtomicU64>,
+    /// The app's clock: tests jump hours or a day ahead (the WhatsApp and reopen windows,
+    /// session expiry, business hours, broadcast schedules).
+    pub clock: Arc<ManualClock>,
     pub http: reqwest::Client,
     pub app_router: axum::Router,
     pub dispatcher: kabar::dispatch::Dispatcher,
@@ -640,8 +642,7 @@ pub async fn spawn_tweaked(
         setup,
     );
     tweak(&mut config);
-    let clock_offset = Arc::new(AtomicU64::new(0));
-    let offset = clock_offset.clone();
+    let clock = Arc::new(ManualClock::new());
     let app = kabar::App::build_with(
         config,
         kabar::Options {
@@ -649,7 +650,7 @@ pub async fn spawn_tweaked(
                 base: Duration::from_millis(100),
                 cap: Duration::from_millis(500),
             },
-            clock: Arc::new(move || kabar::domain::now_ms() + offset.load(Ordering::SeqCst)),
+            clock: clock.clone(),
         },
     )
     .expect("app builds");
@@ -667,7 +668,7 @@ pub async fn spawn_tweaked(
         twilio,
         graph,
         gateway,
-        clock_offset,
+        clock,
         http: reqwest::Client::new(),
         app_router,
         dispatcher,
@@ -864,10 +865,14 @@ impl TestApp {
         assert_eq!(r.status(), 200);
     }
 
-    /// Moves the clock the WhatsApp window is judged by.
+    /// The app's time now.
+    pub fn now(&self) -> kabar::domain::Millis {
+        self.clock.now()
+    }
+
+    /// Moves the app's clock forward.
     pub fn advance_hours(&self, hours: u64) {
-        self.clock_offset
-            .fetch_add(hours * 3_600_000, Ordering::SeqCst);
+        self.clock.advance_hours(hours);
     }
 }
 

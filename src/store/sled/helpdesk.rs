@@ -9,29 +9,20 @@ use crate::domain::*;
 use crate::flow::Session;
 use crate::i18n::Lang;
 
-/// Why a ticket action was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum TicketError {
-    #[error("there is no ticket {0}")]
-    NotFound(u64),
-    #[error("ticket {0} is closed")]
-    Closed(u64),
-    #[error("{0} is handling this ticket")]
-    ClaimedBy(String),
-    #[error("{0}")]
-    Invalid(String),
-    /// A transfer to someone who could not see the ticket (it would be stranded).
-    #[error("{0}")]
-    CannotSee(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+use crate::helpdesk::rules::{self, Change};
+pub use crate::helpdesk::rules::{Actor, REOPEN_WINDOW_MS, TicketError};
+
+impl From<StoreError> for TicketError {
+    fn from(e: StoreError) -> Self {
+        TicketError::Store(Box::new(e))
+    }
 }
 
 impl From<TransactionError<TicketError>> for TicketError {
     fn from(e: TransactionError<TicketError>) -> Self {
         match e {
             TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => TicketError::Store(StoreError::Sled(e)),
+            TransactionError::Storage(e) => StoreError::Sled(e).into(),
         }
     }
 }
@@ -42,11 +33,16 @@ fn abort<T>(e: TicketError) -> TicketTx<T> {
     Err(ConflictableTransactionError::Abort(e))
 }
 
+/// A rule's refusal aborts the transaction.
+fn ruled<T>(r: Result<T, TicketError>) -> TicketTx<T> {
+    r.map_err(ConflictableTransactionError::Abort)
+}
+
 /// Lifts the store's transactional helpers into ticket transactions.
 fn lift<T>(r: TxResult<T>) -> TicketTx<T> {
     r.map_err(|e| match e {
         ConflictableTransactionError::Abort(e) => {
-            ConflictableTransactionError::Abort(TicketError::Store(e))
+            ConflictableTransactionError::Abort(TicketError::from(e))
         }
         ConflictableTransactionError::Conflict => ConflictableTransactionError::Conflict,
         ConflictableTransactionError::Storage(e) => ConflictableTransactionError::Storage(e),
@@ -61,21 +57,17 @@ pub struct WebSession {
     pub expires_at: Millis,
 }
 
-/// Queues `text` from `user` to the ticket's person, on the channel they last used, inside the
-/// action's transaction, and adds it to the ticket.
+/// Queues `text` from `user` to the ticket's person as message `message_id`, on the channel
+/// they last used, inside the action's transaction.
 fn queue_to_person(
     tx: &TransactionalTree,
-    t: &mut Ticket,
+    t: &Ticket,
     message_id: u64,
     user: &str,
     text: &str,
     now: Millis,
 ) -> TicketTx<()> {
     let contact = lift(tx_get::<Contact>(tx, &keys::contact(&t.phone)))?;
-    let channel = contact
-        .as_ref()
-        .and_then(|c| c.last_channel)
-        .unwrap_or(Channel::TwilioSms);
     let reply = Outgoing {
         text: text.to_string(),
         interactive: None,
@@ -83,7 +75,7 @@ fn queue_to_person(
     let (record, item) = new_outbound(
         message_id,
         &t.phone,
-        channel,
+        rules::reply_channel(contact.as_ref()),
         Author::User(user.to_string()),
         &reply,
         Some(t.language),
@@ -92,33 +84,8 @@ fn queue_to_person(
     lift(tx_put(tx, &keys::message(message_id), &record))?;
     tx.insert(keys::history(&t.phone, message_id).as_bytes(), &[] as &[u8])?;
     lift(super::put_outbox(tx, &item, None))?;
-    t.message_ids.push(message_id);
     Ok(())
 }
-
-/// Who acts on a ticket, and whether they may override someone else's claim (supervisors and
-/// admins may; interpreters may not).
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub name: &'a str,
-    pub overrides_claims: bool,
-}
-
-impl Actor<'_> {
-    /// Inside the action's transaction: a ticket claimed by someone else is theirs. Checking
-    /// here, not on an earlier read, means a claim that lands in between is never overridden.
-    fn may_change(&self, t: &Ticket) -> TicketTx<()> {
-        match &t.claimed_by {
-            Some(other) if other != self.name && !self.overrides_claims => {
-                abort(TicketError::ClaimedBy(other.clone()))
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// How long after closing a message from the person reopens the ticket for the same person.
-pub const REOPEN_WINDOW_MS: Millis = 24 * 60 * 60 * 1000;
 
 impl Store {
     pub fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
@@ -134,36 +101,33 @@ impl Store {
         let Some(id) = self.get::<u64>(&keys::closed_ticket(phone))? else {
             return Ok(None);
         };
-        Ok(self.ticket(id)?.filter(|t| {
-            t.status == TicketStatus::Closed
-                && t.closed_at
-                    .is_some_and(|c| now.saturating_sub(c) < REOPEN_WINDOW_MS)
-        }))
+        Ok(self.ticket(id)?.filter(|t| rules::reopenable(t, now)))
     }
 
-    /// Runs `action` on ticket `id` in one transaction with its audit row.
+    /// Runs `rule` on ticket `id`, as loaded inside one transaction, and writes the ticket it
+    /// returns with its audit row (at `now`). `rule` may write more rows with `tx`.
     fn ticket_action<T>(
         &self,
         id: u64,
         user: &str,
         action: &str,
-        action_fn: impl Fn(&TransactionalTree, &mut Ticket, Millis) -> TicketTx<(T, String)>,
+        now: Millis,
+        rule: impl Fn(&TransactionalTree, Ticket) -> TicketTx<(T, Change)>,
     ) -> Result<T, TicketError> {
         let audit_id = self.next_id().map_err(StoreError::from)?;
-        let now = now_ms();
         let out = self.tree.transaction(|tx| {
             let key = keys::ticket(id);
-            let Some(mut ticket) = lift(tx_get::<Ticket>(tx, &key))? else {
+            let Some(ticket) = lift(tx_get::<Ticket>(tx, &key))? else {
                 return abort(TicketError::NotFound(id));
             };
-            let (value, detail) = action_fn(tx, &mut ticket, now)?;
-            lift(tx_put(tx, &key, &ticket))?;
+            let (value, change) = rule(tx, ticket)?;
+            lift(tx_put(tx, &key, &change.ticket))?;
             let entry = AuditEntry {
                 at: now,
                 user: user.to_string(),
                 action: action.to_string(),
                 ticket: Some(id),
-                detail,
+                detail: change.detail,
             };
             lift(tx_put(tx, &keys::audit(now, audit_id), &entry))?;
             Ok(value)
@@ -228,29 +192,18 @@ impl Store {
 
     /// Takes a ticket. Of two interpreters claiming at once exactly one wins; the other learns
     /// who has it.
-    pub fn claim(&self, id: u64, user: &str) -> Result<Ticket, TicketError> {
-        self.ticket_action(id, user, "claim", |_, t, now| {
-            if t.status == TicketStatus::Closed {
-                return abort(TicketError::Closed(id));
-            }
-            match &t.claimed_by {
-                Some(other) if other != user => abort(TicketError::ClaimedBy(other.clone())),
-                _ => {
-                    t.claimed_by = Some(user.to_string());
-                    t.claimed_at = Some(now);
-                    Ok((t.clone(), String::new()))
-                }
-            }
+    pub fn claim(&self, id: u64, user: &str, now: Millis) -> Result<Ticket, TicketError> {
+        self.ticket_action(id, user, "claim", now, |_, t| {
+            let change = ruled(rules::claim(t, user, now))?;
+            Ok((change.ticket.clone(), change))
         })
     }
 
     /// Gives a claimed ticket back to the queue (only its claimant or a supervisor).
-    pub fn release(&self, id: u64, actor: Actor<'_>) -> Result<Ticket, TicketError> {
-        self.ticket_action(id, actor.name, "release", |_, t, _| {
-            actor.may_change(t)?;
-            t.claimed_by = None;
-            t.claimed_at = None;
-            Ok((t.clone(), String::new()))
+    pub fn release(&self, id: u64, actor: Actor<'_>, now: Millis) -> Result<Ticket, TicketError> {
+        self.ticket_action(id, actor.name, "release", now, |_, t| {
+            let change = ruled(rules::release(t, actor))?;
+            Ok((change.ticket.clone(), change))
         })
     }
 
@@ -262,85 +215,47 @@ impl Store {
         actor: Actor<'_>,
         to_user: Option<&str>,
         to_language: Option<Lang>,
+        now: Millis,
     ) -> Result<Ticket, TicketError> {
-        if to_user.is_none() && to_language.is_none() {
-            return Err(TicketError::Invalid(
-                "say whom to transfer to: another person, another language, or both".into(),
-            ));
-        }
+        rules::transfer_wanted(to_user, to_language)?;
         let receiver = match to_user {
-            Some(name) => match self.user(name)? {
-                None => return Err(TicketError::Invalid(format!("there is no user {name:?}"))),
-                Some(u) if u.disabled => {
-                    return Err(TicketError::CannotSee(format!(
-                        "{name} is disabled and cannot take tickets"
-                    )));
-                }
-                Some(u) => Some(u),
-            },
+            Some(name) => Some(rules::receiver(name, self.user(name)?)?),
             None => None,
         };
-        self.ticket_action(id, actor.name, "transfer", |_, t, now| {
-            if t.status == TicketStatus::Closed {
-                return abort(TicketError::Closed(id));
-            }
-            actor.may_change(t)?;
-            let mut detail = Vec::new();
-            if let Some(lang) = to_language {
-                detail.push(format!("language {} -> {}", t.language, lang));
-                t.language = lang;
-            }
-            // Checked on the ticket as it will be (the new language included), inside the
-            // transaction, so the receiver can always open what they were given.
-            if let Some(receiver) = &receiver {
-                if let Some(reason) = crate::helpdesk::cannot_see_reason(receiver, t) {
-                    return abort(TicketError::CannotSee(format!(
-                        "{} cannot take this ticket: {reason}",
-                        receiver.name
-                    )));
-                }
-            }
-            t.claimed_by = to_user.map(str::to_string);
-            t.claimed_at = to_user.map(|_| now);
-            detail.push(match to_user {
-                Some(u) => format!("to {u}"),
-                None => "back to the queue".into(),
-            });
-            Ok((t.clone(), detail.join(", ")))
+        self.ticket_action(id, actor.name, "transfer", now, |_, t| {
+            let change = ruled(rules::transfer(
+                t,
+                actor,
+                receiver.as_ref(),
+                to_language,
+                now,
+            ))?;
+            Ok((change.ticket.clone(), change))
         })
     }
 
     /// A private note on the ticket (never sent to the person).
-    pub fn add_note(&self, id: u64, user: &str, text: &str) -> Result<Ticket, TicketError> {
-        self.ticket_action(id, user, "note", |_, t, now| {
-            t.notes.push(Note {
-                at: now,
-                author: user.to_string(),
-                text: text.to_string(),
-            });
-            Ok((t.clone(), String::new()))
+    pub fn add_note(
+        &self,
+        id: u64,
+        user: &str,
+        text: &str,
+        now: Millis,
+    ) -> Result<Ticket, TicketError> {
+        self.ticket_action(id, user, "note", now, |_, t| {
+            let change = rules::note(t, user, text, now);
+            Ok((change.ticket.clone(), change))
         })
     }
 
     /// A person's reply: queued on the channel the contact last used, added to the ticket.
     /// Replying to an unclaimed ticket claims it.
-    pub fn reply(&self, id: u64, user: &str, text: &str) -> Result<u64, TicketError> {
+    pub fn reply(&self, id: u64, user: &str, text: &str, now: Millis) -> Result<u64, TicketError> {
         let message_id = self.next_id().map_err(StoreError::from)?;
-        self.ticket_action(id, user, "reply", |tx, t, now| {
-            if t.status == TicketStatus::Closed {
-                return abort(TicketError::Closed(id));
-            }
-            if let Some(other) = t.claimed_by.as_ref().filter(|o| *o != user) {
-                return abort(TicketError::ClaimedBy(other.clone()));
-            }
-            queue_to_person(tx, t, message_id, user, text, now)?;
-            t.first_response_at.get_or_insert(now);
-            t.waiting_since = None;
-            if t.claimed_by.is_none() {
-                t.claimed_by = Some(user.to_string());
-                t.claimed_at = Some(now);
-            }
-            Ok((message_id, format!("message {message_id}")))
+        self.ticket_action(id, user, "reply", now, |tx, t| {
+            let change = ruled(rules::reply(t, user, message_id, now))?;
+            queue_to_person(tx, &change.ticket, message_id, user, text, now)?;
+            Ok((message_id, change))
         })
     }
 
@@ -352,25 +267,17 @@ impl Store {
         actor: Actor<'_>,
         closing: &str,
         session: &Session,
+        now: Millis,
     ) -> Result<Ticket, TicketError> {
         let message_id = self.next_id().map_err(StoreError::from)?;
-        let user = actor.name;
-        self.ticket_action(id, user, "close", |tx, t, now| {
-            if t.status == TicketStatus::Closed {
-                return abort(TicketError::Closed(id));
-            }
-            actor.may_change(t)?;
-            queue_to_person(tx, t, message_id, user, closing, now)?;
-            t.status = TicketStatus::Closed;
-            t.closed_at = Some(now);
-            t.waiting_since = None;
-            if t.claimed_by.is_none() {
-                t.claimed_by = Some(user.to_string());
-            }
+        self.ticket_action(id, actor.name, "close", now, |tx, t| {
+            let change = ruled(rules::close(t, actor, message_id, now))?;
+            let t = &change.ticket;
+            queue_to_person(tx, t, message_id, actor.name, closing, now)?;
             tx.remove(keys::open_ticket(&t.phone).as_bytes())?;
             lift(tx_put(tx, &keys::closed_ticket(&t.phone), &id))?;
             lift(tx_put(tx, &keys::session(&t.phone), session))?;
-            Ok((t.clone(), String::new()))
+            Ok((change.ticket.clone(), change))
         })
     }
 
@@ -387,17 +294,18 @@ impl Store {
 
     // ---- browser sessions ----
 
-    /// Starts a browser session for `user`; returns (session token, CSRF token).
+    /// Starts a browser session for `user`, live until `expires_at`.
     pub fn create_web_session(
         &self,
         user: &str,
         token_hash: &str,
         csrf: &str,
+        expires_at: Millis,
     ) -> Result<(), StoreError> {
         let session = WebSession {
             user: user.to_string(),
             csrf: csrf.to_string(),
-            expires_at: now_ms() + crate::web::auth::SESSION_MS,
+            expires_at,
         };
         self.tree.insert(
             keys::web_session(token_hash).as_bytes(),

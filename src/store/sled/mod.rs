@@ -52,6 +52,7 @@ mod port;
 mod privacy;
 mod space;
 
+use crate::helpdesk::rules::{self, TicketWrite};
 pub use admin::{ApiToken, UserChange};
 pub use broadcasts::{BroadcastError, EnqueueCursor, Position, Queued};
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
@@ -416,21 +417,7 @@ pub struct StepWrite {
     pub ticket: TicketChange,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TicketChange {
-    None,
-    /// Add the message to the open ticket, if there is one.
-    Attach,
-    /// Open a ticket with this topic (with the conversation so far) or add to the open one.
-    Open {
-        topic: String,
-        language: Lang,
-        urgent: bool,
-        details: std::collections::BTreeMap<String, String>,
-    },
-    /// Reopen the contact's ticket closed less than a day ago (same interpreter).
-    Reopen,
-}
+pub use crate::helpdesk::rules::TicketChange;
 
 /// What processing one message did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -779,10 +766,12 @@ impl Store {
 
     /// Writes the result of processing `pending` and removes it from the inbox, atomically.
     /// Returns the ids of the replies queued in the outbox.
+    /// `now` stamps the replies and the ticket and judges the reopen window.
     pub fn apply_step(
         &self,
         pending: &PendingInbound,
         write: &StepWrite,
+        now: Millis,
     ) -> Result<StepOutcome, StoreError> {
         let phone = &pending.message.phone;
         let reply_ids = (0..write.replies.len())
@@ -793,7 +782,6 @@ impl Store {
             TicketChange::Open { .. } => self.history_ids(phone)?,
             _ => Vec::new(),
         };
-        let now = now_ms();
         self.tree
             .transaction(|tx| {
                 if tx.remove(pending.inbox_key.as_bytes())?.is_none() {
@@ -819,96 +807,44 @@ impl Store {
                     queued.push(id);
                 }
                 let open_key = keys::open_ticket(phone);
-                let open: Option<u64> = tx_get(tx, &open_key)?;
-                let mut ticket: Option<Ticket> = match open {
-                    Some(id) => tx_get(tx, &keys::ticket(id))?,
+                let closed_key = keys::closed_ticket(phone);
+                let open = match tx_get::<u64>(tx, &open_key)? {
+                    Some(id) => tx_get::<Ticket>(tx, &keys::ticket(id))?,
                     None => None,
                 };
-                if write.ticket == TicketChange::Reopen && ticket.is_none() {
-                    let closed_key = keys::closed_ticket(phone);
-                    if let Some(id) = tx_get::<u64>(tx, &closed_key)? {
-                        if let Some(mut t) = tx_get::<Ticket>(tx, &keys::ticket(id))? {
-                            t.status = TicketStatus::Open;
-                            t.closed_at = None;
-                            t.waiting_since = Some(now);
-                            t.message_ids.push(pending.message.id);
-                            t.message_ids.extend(&queued);
-                            tx.remove(closed_key.as_bytes())?;
-                            tx_put(tx, &open_key, &id)?;
-                            ticket = Some(t);
-                        }
+                // Only a reopen looks at the closed ticket.
+                let closed = match (&write.ticket, &open) {
+                    (TicketChange::Reopen, None) => match tx_get::<u64>(tx, &closed_key)? {
+                        Some(id) => tx_get::<Ticket>(tx, &keys::ticket(id))?,
+                        None => None,
+                    },
+                    _ => None,
+                };
+                let incoming = rules::Incoming {
+                    phone,
+                    message: pending.message.id,
+                    queued: &queued,
+                    history: &history,
+                    now,
+                };
+                let ticket = match rules::apply_change(open, closed, &write.ticket, &incoming) {
+                    TicketWrite::Unchanged => None,
+                    TicketWrite::Updated(t) => Some(t),
+                    TicketWrite::Reopened(t) => {
+                        tx.remove(closed_key.as_bytes())?;
+                        tx_put(tx, &open_key, &t.id)?;
+                        Some(t)
                     }
-                }
-                match (&write.ticket, &mut ticket) {
-                    (TicketChange::None | TicketChange::Reopen, _)
-                    | (TicketChange::Attach, None) => {}
-                    (TicketChange::Attach, Some(t)) => {
-                        t.message_ids.push(pending.message.id);
-                        t.message_ids.extend(&queued);
-                        t.waiting_since.get_or_insert(now);
+                    TicketWrite::Opened(new) => {
+                        let t = new.numbered(next_ticket_number(tx)?);
+                        tx_put(tx, &open_key, &t.id)?;
+                        Some(t)
                     }
-                    (
-                        TicketChange::Open {
-                            topic,
-                            urgent,
-                            details,
-                            ..
-                        },
-                        Some(t),
-                    ) => {
-                        t.message_ids.push(pending.message.id);
-                        t.message_ids.extend(&queued);
-                        t.waiting_since.get_or_insert(now);
-                        t.details.extend(details.clone());
-                        if *urgent && !t.urgent {
-                            // A protection concern takes the ticket over: it is what matters now.
-                            let previous = std::mem::replace(&mut t.topic, topic.clone());
-                            t.also.push(previous);
-                            t.urgent = true;
-                        } else if *topic != t.topic && !t.also.contains(topic) {
-                            t.also.push(topic.clone());
-                        }
-                    }
-                    (
-                        TicketChange::Open {
-                            topic,
-                            language,
-                            urgent,
-                            details,
-                        },
-                        None,
-                    ) => {
-                        let mut message_ids = history.clone();
-                        message_ids.extend(&queued);
-                        let ticket_id = next_ticket_number(tx)?;
-                        ticket = Some(Ticket {
-                            id: ticket_id,
-                            phone: phone.clone(),
-                            language: *language,
-                            topic: topic.clone(),
-                            status: TicketStatus::Open,
-                            opened_at: now,
-                            waiting_since: Some(now),
-                            message_ids,
-                            urgent: *urgent,
-                            details: details.clone(),
-                            also: Vec::new(),
-                            claimed_by: None,
-                            claimed_at: None,
-                            first_response_at: None,
-                            closed_at: None,
-                            notes: Vec::new(),
-                        });
-                        tx_put(tx, &open_key, &ticket_id)?;
-                    }
-                }
+                };
                 if let Some(t) = &ticket {
                     tx_put(tx, &keys::ticket(t.id), t)?;
                 }
-                let ticket = match (&write.ticket, &ticket) {
-                    (TicketChange::None, _) | (_, None) => None,
-                    (_, Some(t)) => Some((t.id, t.language)),
-                };
+                let ticket = ticket.map(|t| (t.id, t.language));
                 Ok(StepOutcome { queued, ticket })
             })
             .map_err(StoreError::from)

@@ -127,11 +127,12 @@ impl Accounts for SledStore {
         user: &str,
         token_hash: &str,
         csrf: &str,
+        expires_at: Millis,
     ) -> Result<(), StoreError> {
         let user = user.to_owned();
         let token_hash = token_hash.to_owned();
         let csrf = csrf.to_owned();
-        self.write(move |s| s.create_web_session(&user, &token_hash, &csrf))
+        self.write(move |s| s.create_web_session(&user, &token_hash, &csrf, expires_at))
             .await
     }
 
@@ -449,7 +450,7 @@ impl Outbox for SledStore {
 
 #[async_trait]
 impl Desk for SledStore {
-    async fn release(&self, id: u64, actor: Actor<'_>) -> Result<Ticket, TicketError> {
+    async fn release(&self, id: u64, actor: Actor<'_>, now: Millis) -> Result<Ticket, TicketError> {
         let (name, overrides_claims) = (actor.name.to_owned(), actor.overrides_claims);
         self.write(move |s| {
             s.release(
@@ -458,6 +459,7 @@ impl Desk for SledStore {
                     name: &name,
                     overrides_claims,
                 },
+                now,
             )
         })
         .await
@@ -469,6 +471,7 @@ impl Desk for SledStore {
         actor: Actor<'_>,
         to_user: Option<&str>,
         to_language: Option<Lang>,
+        now: Millis,
     ) -> Result<Ticket, TicketError> {
         let (name, overrides_claims) = (actor.name.to_owned(), actor.overrides_claims);
         let to_user = to_user.map(str::to_owned);
@@ -481,6 +484,7 @@ impl Desk for SledStore {
                 },
                 to_user.as_deref(),
                 to_language,
+                now,
             )
         })
         .await
@@ -492,6 +496,7 @@ impl Desk for SledStore {
         actor: Actor<'_>,
         closing: &str,
         session: &Session,
+        now: Millis,
     ) -> Result<Ticket, TicketError> {
         let (name, overrides_claims) = (actor.name.to_owned(), actor.overrides_claims);
         let closing = closing.to_owned();
@@ -505,6 +510,7 @@ impl Desk for SledStore {
                 },
                 &closing,
                 &session,
+                now,
             )
         })
         .await
@@ -549,21 +555,33 @@ impl Desk for SledStore {
         self.read(move |s| s.audit_log(limit)).await
     }
 
-    async fn claim(&self, id: u64, user: &str) -> Result<Ticket, TicketError> {
+    async fn claim(&self, id: u64, user: &str, now: Millis) -> Result<Ticket, TicketError> {
         let user = user.to_owned();
-        self.write(move |s| s.claim(id, &user)).await
+        self.write(move |s| s.claim(id, &user, now)).await
     }
 
-    async fn add_note(&self, id: u64, user: &str, text: &str) -> Result<Ticket, TicketError> {
+    async fn add_note(
+        &self,
+        id: u64,
+        user: &str,
+        text: &str,
+        now: Millis,
+    ) -> Result<Ticket, TicketError> {
         let user = user.to_owned();
         let text = text.to_owned();
-        self.write(move |s| s.add_note(id, &user, &text)).await
+        self.write(move |s| s.add_note(id, &user, &text, now)).await
     }
 
-    async fn reply(&self, id: u64, user: &str, text: &str) -> Result<u64, TicketError> {
+    async fn reply(
+        &self,
+        id: u64,
+        user: &str,
+        text: &str,
+        now: Millis,
+    ) -> Result<u64, TicketError> {
         let user = user.to_owned();
         let text = text.to_owned();
-        self.write(move |s| s.reply(id, &user, &text)).await
+        self.write(move |s| s.reply(id, &user, &text, now)).await
     }
 
     async fn seen(&self, user: &str, ticket: u64) -> Result<usize, StoreError> {
@@ -670,10 +688,12 @@ impl Intake for SledStore {
         &self,
         pending: &PendingInbound,
         write: &StepWrite,
+        now: Millis,
     ) -> Result<StepOutcome, StoreError> {
         let pending = pending.clone();
         let write = write.clone();
-        self.write(move |s| s.apply_step(&pending, &write)).await
+        self.write(move |s| s.apply_step(&pending, &write, now))
+            .await
     }
 
     async fn update_status_by_external(
