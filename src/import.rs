@@ -420,6 +420,83 @@ pub fn payment_entries(
         .collect()
 }
 
+/// Contacts are written in batches of this many rows: each transaction stays small and a
+/// large file shows progress.
+pub const CONTACTS_BATCH: usize = 1000;
+
+/// Writes contact rows in batches; `progress(done, total)` hears after each batch. Returns
+/// how many were new. The one write loop behind the CLI, the API and the contacts page.
+pub fn write_contacts(
+    store: &crate::store::Store,
+    rows: &[ContactRow],
+    mut progress: impl FnMut(usize, usize),
+) -> Result<usize, crate::store::StoreError> {
+    let mut new = 0;
+    let mut done = 0;
+    for batch in rows.chunks(CONTACTS_BATCH) {
+        new += store.upsert_contacts(batch)?;
+        done += batch.len();
+        progress(done, rows.len());
+    }
+    Ok(new)
+}
+
+/// What a finished contacts import did.
+#[derive(Debug)]
+pub struct ContactsImported {
+    pub imported: usize,
+    pub new: usize,
+    /// Invalid rows left out (only with `skip_invalid`).
+    pub skipped: Vec<RowError>,
+}
+
+/// Why a contacts import did not go ahead; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ContactsImportError {
+    #[error(transparent)]
+    File(#[from] ImportError),
+    #[error("{} invalid row(s); nothing was imported", .0.len())]
+    InvalidRows(Vec<RowError>),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("the import task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A contacts import from the server (API and page alike): parse and check every row off the
+/// async threads (100,000 rows take seconds), refuse the file while any row is invalid unless
+/// `skip_invalid`, write in batches, make it durable, and put it in the audit trail under
+/// `user` (a failed audit write is an error, never dropped).
+pub async fn import_contacts(
+    store: &std::sync::Arc<crate::store::Store>,
+    csv: Vec<u8>,
+    skip_invalid: bool,
+    user: &str,
+) -> Result<ContactsImported, ContactsImportError> {
+    let parsed = tokio::task::spawn_blocking(move || parse_contacts(&csv[..])).await??;
+    if !parsed.errors.is_empty() && !skip_invalid {
+        return Err(ContactsImportError::InvalidRows(parsed.errors));
+    }
+    let writer = store.clone();
+    let rows = parsed.rows;
+    let (imported, new) = tokio::task::spawn_blocking(move || {
+        write_contacts(&writer, &rows, |_, _| {}).map(|new| (rows.len(), new))
+    })
+    .await??;
+    store.durable().await?;
+    store.audit(
+        user,
+        "contacts-import",
+        None,
+        &format!("{imported} contacts, {new} new"),
+    )?;
+    Ok(ContactsImported {
+        imported,
+        new,
+        skipped: parsed.errors,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use kabar::config::Config;
 use kabar::domain::{Role, User, now_ms};
 use kabar::i18n::Lang;
 use kabar::store::Store;
-use kabar::web::{admin, auth};
+use kabar::web::{auth, users};
 
 #[derive(Parser)]
 #[command(
@@ -429,13 +429,13 @@ fn check_safeguarding(localizer: &kabar::i18n::Localizer) -> CliResult {
 }
 
 fn add_user(config: &Config, name: String, role: Role, languages: Vec<Lang>) -> CliResult {
-    admin::check_user_name(&name)?;
-    admin::check_languages(role, &languages)
+    users::check_user_name(&name)?;
+    users::check_languages(role, &languages)
         .map_err(|_| "an interpreter needs --languages (e.g. --languages fa-AF,fa)")?;
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
     let password = password.trim_end_matches(['\n', '\r']);
-    admin::check_password(password)?;
+    users::check_password(password)?;
     let store = open_store(
         config,
         "add the user on the page /admin/users (as an admin), or with \
@@ -523,14 +523,12 @@ fn import_contacts(config: &Config, file: &std::path::Path, skip_invalid: bool) 
          POST /api/contacts/import (the CSV as the body)",
     )?;
     let total = parsed.rows.len();
-    let mut new = 0;
-    // Batches keep each transaction small; progress shows on large files.
-    for (i, batch) in parsed.rows.chunks(1000).enumerate() {
-        new += store.upsert_contacts(batch)?;
-        if total > 1000 {
-            eprintln!("imported {}/{total}", (i * 1000 + batch.len()).min(total));
+    // Progress shows on large files.
+    let new = kabar::import::write_contacts(&store, &parsed.rows, |done, total| {
+        if total > kabar::import::CONTACTS_BATCH {
+            eprintln!("imported {done}/{total}");
         }
-    }
+    })?;
     store.flush()?;
     println!(
         "imported {total} contact(s): {new} new, {} updated{}",

@@ -1,5 +1,6 @@
 //! Tickets: who may see which. Opening and attaching happen in the processor's transaction.
 
+pub mod figures;
 pub mod hours;
 pub mod oncall;
 
