@@ -87,14 +87,14 @@ pub async fn get_one(
 
 /// What an action answers: the broadcast, or (test) the message sent.
 pub enum Acted {
-    Changed(BroadcastView),
+    Changed(Box<BroadcastView>),
     Tested(TestSent),
 }
 
 impl IntoResponse for Acted {
     fn into_response(self) -> Response {
         match self {
-            Acted::Changed(view) => Json(view).into_response(),
+            Acted::Changed(view) => Json(*view).into_response(),
             Acted::Tested(sent) => (StatusCode::ACCEPTED, Json(sent)).into_response(),
         }
     }
@@ -120,7 +120,7 @@ pub async fn act(
         )));
     };
     let changed = service::act(&state, &caller.user, id, action).await?;
-    Ok(Acted::Changed(changed))
+    Ok(Acted::Changed(Box::new(changed)))
 }
 
 /// `GET /api/broadcasts/{id}/report.csv`: one row per recipient.
