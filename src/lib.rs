@@ -258,6 +258,7 @@ impl App {
         web::router(web::AppState::new(web::Shared {
             config: self.config.clone(),
             store: self.sled.core_arc(),
+            storage: self.store.clone(),
             processor: self.processor.clone(),
             channels: self.channels.clone(),
             metrics: self.metrics.clone(),

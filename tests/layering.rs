@@ -149,8 +149,14 @@ fn layer_named(path_after_crate: &str) -> String {
     let mut names = path_after_crate.split("::");
     let top = names.next().unwrap_or_default().to_string();
     match names.next() {
-        Some(sub) if top == "helpdesk" && (sub.starts_with("rules") || sub.starts_with("permissions")) => {
-            format!("helpdesk::{}", sub.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()))
+        Some(sub)
+            if top == "helpdesk"
+                && (sub.starts_with("rules") || sub.starts_with("permissions")) =>
+        {
+            format!(
+                "helpdesk::{}",
+                sub.trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+            )
         }
         _ => top,
     }

@@ -182,11 +182,21 @@ async fn a_store_error_is_a_503_with_a_reason_not_an_empty_page() {
         let tree = db.open_tree("kabar").unwrap();
         tree.insert("t/00000000000000ff", b"{not json".as_slice())
             .unwrap();
+        // The staff pages once showed an empty schedule and directory for these.
+        tree.insert("p/kupang", b"{not json".as_slice()).unwrap();
+        tree.insert("d/kupang/unhcr/office", b"{not json".as_slice())
+            .unwrap();
         db.flush().unwrap();
     }
     let app = spawn_app_with(twilio, data).await;
     let b = app.login("boss", PASSWORD).await;
-    for path in ["/queue", "/queue/list", "/figures"] {
+    for path in [
+        "/queue",
+        "/queue/list",
+        "/figures",
+        "/staff/payments",
+        "/staff/directory",
+    ] {
         let r = b
             .http
             .get(app.url(path))
@@ -198,6 +208,24 @@ async fn a_store_error_is_a_503_with_a_reason_not_an_empty_page() {
         let html = r.text().await.unwrap();
         assert!(html.contains("cannot be read"), "{path}: {html}");
         assert!(!html.contains("Nothing here"), "{path}");
+        if !path.ends_with("/list") {
+            assert!(
+                html.contains("The data store is unavailable") && html.contains("Log out"),
+                "{path}: the honest heading, with the menu: {html}"
+            );
+        }
+    }
+    for path in ["/api/payments", "/api/directory"] {
+        let r = app
+            .http
+            .get(app.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503, "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "unavailable", "{path}");
     }
     let r = app
         .http

@@ -26,7 +26,7 @@ use kabar::config::Config;
 use kabar::domain::{Role, User, now_ms};
 use kabar::i18n::Lang;
 use kabar::store::{SledStore, Store};
-use kabar::web::{admin, auth};
+use kabar::web::{auth, users as admin};
 
 #[derive(Parser)]
 #[command(

@@ -2,6 +2,7 @@
 //! business hours and the on-call alerts. The rules are plain functions over values; the store
 //! loads rows, calls them and writes the result in one transaction.
 
+pub mod figures;
 pub mod hours;
 pub mod oncall;
 pub mod permissions;

@@ -92,7 +92,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     let Some((asset, version)) = find(&file) else {
-        return super::api::error(StatusCode::NOT_FOUND, "not found", "no such asset");
+        return super::error::ApiError::not_found("no such asset").into_response();
     };
     let etag = format!("\"{version}\"");
     let cache = (

@@ -1,16 +1,12 @@
-//! Broadcasts over HTTP (DESIGN §2 "Broadcasts"): the JSON API, shared with the pages. Who may
-//! do what to a broadcast, and the state changes, are decided here once.
+//! Broadcasts for the API and the pages (DESIGN §2 "Broadcasts"): who may do what to a
+//! broadcast, its state changes, its live preview and test sends are decided here once;
+//! `api/broadcasts.rs` and `ui/broadcasts.rs` only speak HTTP.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::api::{ApiError, rfc3339};
-use super::auth::Principal;
-use super::tickets::err;
+use super::error::{ApiError, err, unavailable};
+use super::{AppState, rfc3339};
 use crate::broadcast::{
     self, Audience, Broadcast, Delivery, FieldError, Preview, Progress, Route, Routes, Status,
 };
@@ -23,59 +19,14 @@ pub fn may_broadcast(user: &User) -> bool {
     crate::helpdesk::may(user, crate::helpdesk::Permission::Broadcast)
 }
 
-fn unavailable(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "store error");
-    err(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
-}
-
-impl From<BroadcastError> for ApiError {
-    fn from(e: BroadcastError) -> ApiError {
-        match e {
-            BroadcastError::NotFound(_) => err(StatusCode::NOT_FOUND, "not found", e.to_string()),
-            BroadcastError::Conflict(_) => err(StatusCode::CONFLICT, "conflict", e.to_string()),
-            BroadcastError::Forbidden(_) => err(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
-            BroadcastError::Unprocessable(_) => {
-                err(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
-            }
-            BroadcastError::Store(e) => unavailable(e),
-        }
-    }
-}
-
-/// The caller, if they may use broadcasts (401 / 403 otherwise). Changes from a browser
-/// session need the CSRF token (`csrf` from a form, else the `X-CSRF-Token` header).
-pub async fn staff(
-    state: &AppState,
-    headers: &HeaderMap,
-    change: Option<Option<&str>>,
-) -> Result<Principal, ApiError> {
-    let principal = super::tickets::caller(state, headers, change).await?;
-    if !may_broadcast(&principal.user) {
-        return Err(err(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "broadcasts are for staff and admins",
-        ));
-    }
-    Ok(principal)
-}
-
 /// 422 naming every invalid field.
-pub fn invalid_fields(errors: &[FieldError]) -> Response {
+pub fn invalid_fields(errors: &[FieldError]) -> ApiError {
     let detail = errors
         .iter()
         .map(|e| format!("{}: {}", e.field, e.reason))
         .collect::<Vec<_>>()
         .join("; ");
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(serde_json::json!({
-            "error": "invalid",
-            "detail": detail,
-            "fields": errors,
-        })),
-    )
-        .into_response()
+    ApiError::invalid(detail).with("fields", errors)
 }
 
 /// A broadcast as the API shows it.
@@ -183,10 +134,10 @@ pub enum Refused {
     Fields(Vec<FieldError>),
 }
 
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Refused::Body(e) => e.into_response(),
+impl From<Refused> for ApiError {
+    fn from(refused: Refused) -> ApiError {
+        match refused {
+            Refused::Body(e) => e,
             Refused::Fields(errors) => invalid_fields(&errors),
         }
     }
@@ -198,24 +149,25 @@ pub fn validated(state: &AppState, body: &[u8]) -> Result<broadcast::Valid, Refu
     broadcast::validate(draft, state.clock.now()).map_err(Refused::Fields)
 }
 
-/// `POST /api/broadcasts`: a new draft.
-pub async fn create(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let principal = match staff(&state, &headers, Some(None)).await {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
+/// What a draft would do, without saving it (the composer's live preview).
+pub fn draft_preview(state: &AppState, valid: broadcast::Valid) -> Result<Preview, ApiError> {
+    let draft = Broadcast {
+        id: 0,
+        name: valid.name,
+        texts: valid.texts,
+        fallback: valid.fallback,
+        audience: valid.audience,
+        send_at: valid.send_at,
+        status: Status::Draft,
+        created_by: String::new(),
+        created_at: 0,
+        approved_by: None,
+        sent_by: None,
+        released_at: None,
+        frozen: None,
+        updated_at: 0,
     };
-    let valid = match validated(&state, &body) {
-        Ok(v) => v,
-        Err(r) => return r.into_response(),
-    };
-    match create_draft(&state, &principal.user, valid).await {
-        Ok(b) => (StatusCode::CREATED, Json(b)).into_response(),
-        Err(e) => e.into_response(),
-    }
+    live_preview(state, &draft)
 }
 
 pub async fn create_draft(
@@ -241,83 +193,6 @@ pub async fn create_draft(
     view(state, b)
 }
 
-/// `POST /api/broadcasts/preview`: what a draft would do, without saving it (the composer).
-pub async fn preview(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(e) = staff(&state, &headers, None).await {
-        return e.into_response();
-    }
-    let valid = match validated(&state, &body) {
-        Ok(v) => v,
-        Err(r) => return r.into_response(),
-    };
-    let draft = Broadcast {
-        id: 0,
-        name: valid.name,
-        texts: valid.texts,
-        fallback: valid.fallback,
-        audience: valid.audience,
-        send_at: valid.send_at,
-        status: Status::Draft,
-        created_by: String::new(),
-        created_at: 0,
-        approved_by: None,
-        sent_by: None,
-        released_at: None,
-        frozen: None,
-        updated_at: 0,
-    };
-    match live_preview(&state, &draft) {
-        Ok(p) => Json(p).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct SegmentsRequest {
-    text: String,
-}
-
-/// `POST /api/segments {"text"}`: how the server counts a text (the composer's counter is
-/// checked against it).
-pub async fn segments(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(e) = staff(&state, &headers, None).await {
-        return e.into_response();
-    }
-    let req: SegmentsRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return err(StatusCode::BAD_REQUEST, "bad json", e.to_string()).into_response(),
-    };
-    let s = crate::i18n::segments::count(&req.text);
-    Json(serde_json::json!({
-        "encoding": match s.encoding {
-            crate::i18n::segments::Encoding::Gsm7 => "GSM-7",
-            crate::i18n::segments::Encoding::Ucs2 => "UCS-2",
-        },
-        "units": s.units,
-        "parts": s.segments,
-    }))
-    .into_response()
-}
-
-/// `GET /api/broadcasts`: newest first.
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(e) = staff(&state, &headers, None).await {
-        return e.into_response();
-    }
-    match list_views(&state) {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
 pub fn list_views(state: &AppState) -> Result<Vec<BroadcastView>, ApiError> {
     state
         .store
@@ -328,7 +203,7 @@ pub fn list_views(state: &AppState) -> Result<Vec<BroadcastView>, ApiError> {
         .collect()
 }
 
-fn found(state: &AppState, id: u64) -> Result<Broadcast, ApiError> {
+pub fn found(state: &AppState, id: u64) -> Result<Broadcast, ApiError> {
     state
         .store
         .broadcast(id)
@@ -340,21 +215,6 @@ fn found(state: &AppState, id: u64) -> Result<Broadcast, ApiError> {
                 format!("there is no broadcast {id}"),
             )
         })
-}
-
-/// `GET /api/broadcasts/{id}`
-pub async fn get_one(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-) -> Response {
-    if let Err(e) = staff(&state, &headers, None).await {
-        return e.into_response();
-    }
-    match found(&state, id).and_then(|b| view(&state, b)) {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
 }
 
 /// What one can do to a broadcast.
@@ -513,46 +373,9 @@ pub async fn act(
     view(state, updated)
 }
 
-/// `POST /api/broadcasts/{id}/{action}`: send, approve, pause, resume, cancel, test.
-pub async fn api_act(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((id, action)): Path<(u64, String)>,
-    body: axum::body::Bytes,
-) -> Response {
-    let principal = match staff(&state, &headers, Some(None)).await {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    if action == "test" {
-        let req: TestRequest = match serde_json::from_slice(&body) {
-            Ok(r) => r,
-            Err(e) => {
-                return err(StatusCode::BAD_REQUEST, "bad json", e.to_string()).into_response();
-            }
-        };
-        return match test_send(&state, &principal.user, id, &req.phone).await {
-            Ok(sent) => (StatusCode::ACCEPTED, Json(sent)).into_response(),
-            Err(e) => e.into_response(),
-        };
-    }
-    let Some(action) = Action::parse(&action) else {
-        return err(
-            StatusCode::NOT_FOUND,
-            "not found",
-            format!("no action {action:?}: use send, approve, pause, resume, cancel or test"),
-        )
-        .into_response();
-    };
-    match act(&state, &principal.user, id, action).await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
 #[derive(Deserialize)]
 pub struct TestRequest {
-    phone: String,
+    pub phone: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -639,55 +462,4 @@ pub async fn test_send(
         channel: Route::of(channel).name(),
         text: delivery.text,
     })
-}
-
-/// `GET /api/broadcasts/{id}/report.csv`: one row per recipient.
-pub async fn report(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-) -> Response {
-    if let Err(e) = staff(&state, &headers, None).await {
-        return e.into_response();
-    }
-    if let Err(e) = found(&state, id) {
-        return e.into_response();
-    }
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut failed = out
-        .write_record(["phone", "language", "channel", "status", "error"])
-        .err();
-    let scanned = state.store.for_each_recipient(id, |phone, r| {
-        if failed.is_none() {
-            failed = out
-                .write_record([
-                    phone.as_str(),
-                    r.language.tag(),
-                    Route::of(r.channel).name(),
-                    r.status.name(),
-                    r.error.as_deref().unwrap_or(""),
-                ])
-                .err();
-        }
-    });
-    if let Err(e) = scanned {
-        return unavailable(e).into_response();
-    }
-    if let Some(e) = failed {
-        return unavailable(e).into_response();
-    }
-    match out.into_inner() {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"broadcast-{id}.csv\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => unavailable(e).into_response(),
-    }
 }

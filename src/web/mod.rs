@@ -1,17 +1,26 @@
-//! HTTP: provider webhooks, the JSON API, the simulator and operations endpoints.
+//! HTTP: provider webhooks, the JSON API (`api/`), the browser pages (`ui/`), the simulator
+//! and operations endpoints.
+//!
+//! - `error.rs`, `extract.rs`, `sse.rs`: what every handler uses (one error type, the caller
+//!   as an extractor, live streams).
+//! - `tickets.rs`, `broadcasts.rs`, `users.rs`, `backup.rs`: the operations the API and the
+//!   pages share; `api/` and `ui/` never import each other.
+//! - `pages.rs`: errors as pages, no-store, the login that returns to the page.
 
-pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod backup;
-pub mod broadcast_pages;
 pub mod broadcasts;
+pub mod contacts;
+pub mod error;
+pub mod extract;
 pub mod pages;
 pub mod simulator;
-pub mod staff;
+pub mod sse;
 pub mod tickets;
 pub mod ui;
+pub mod users;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -22,7 +31,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{get, post};
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -62,7 +71,10 @@ impl std::ops::Deref for AppState {
 /// The parts behind [`AppState`].
 pub struct Shared {
     pub config: Arc<Config>,
+    /// The sled backend's synchronous core: most handlers still call it directly.
     pub store: Arc<Store>,
+    /// Storage through its port; handlers move to it one by one.
+    pub storage: crate::store::Store,
     pub processor: Arc<Processor>,
     pub channels: Channels,
     pub metrics: Arc<Metrics>,
@@ -101,63 +113,23 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(index))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/api/tickets", get(api::tickets))
-        .route("/api/tickets/{id}", get(tickets::api_get))
-        .route("/api/tickets/{id}/{action}", post(tickets::api_act))
-        .route(
-            "/api/payments",
-            get(api::payments).post(api::import_payments),
-        )
-        .route(
-            "/api/broadcasts",
-            get(broadcasts::list).post(broadcasts::create),
-        )
-        .route("/api/broadcasts/preview", post(broadcasts::preview))
-        .route("/api/broadcasts/{id}", get(broadcasts::get_one))
-        .route("/api/broadcasts/{id}/report.csv", get(broadcasts::report))
-        .route("/api/broadcasts/{id}/{action}", post(broadcasts::api_act))
-        .route("/api/segments", post(broadcasts::segments))
-        .route("/api/outbox", get(api::outbox))
-        .route("/api/audit", get(api::audit))
-        .route("/api/figures", get(api::figures))
-        .route("/api/canned", get(api::canned).post(api::add_canned))
-        .route("/api/openapi.json", get(api::openapi))
-        .route(
-            "/api/users",
-            get(admin::api_users).post(admin::api_add_user),
-        )
-        .route("/api/users/{name}", patch(admin::api_change_user))
-        .route(
-            "/api/tokens",
-            get(admin::api_tokens).post(admin::api_create_token),
-        )
-        .route("/api/tokens/{id}", delete(admin::api_revoke_token))
-        .route(
-            "/api/directory",
-            get(staff::api_directory).post(staff::api_import_directory),
-        );
+        .merge(api::routes());
     if state.config.simulator.enabled {
         app = app.merge(simulator::routes());
     }
-    app = app
-        .merge(ui::routes())
-        .merge(assets::routes())
-        .merge(broadcast_pages::routes())
-        .merge(admin::routes())
-        .merge(staff::routes())
-        .merge(backup::routes());
+    app = app.merge(ui::routes()).merge(assets::routes());
     let hsts = state.config.server.public_url.scheme() == "https";
     // A 100,000-row contacts file (~4 MB) is larger and slower than anything else: its own
     // body limit and timeout, outside the 14 s one.
     let imports = Router::new()
         .route(
             "/api/contacts/import",
-            post(api::import_contacts)
+            post(api::contacts::import)
                 .layer(axum::extract::DefaultBodyLimit::max(CONTACTS_IMPORT_LIMIT)),
         )
         .route(
             "/staff/contacts/import",
-            post(staff::contacts_import)
+            post(ui::staff::contacts_import)
                 .layer(axum::extract::DefaultBodyLimit::max(CONTACTS_IMPORT_LIMIT)),
         )
         .layer(TimeoutLayer::with_status_code(
@@ -374,6 +346,13 @@ async fn csp_report(State(state): State<AppState>, body: axum::body::Bytes) -> R
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn not_found() -> Response {
-    api::error(StatusCode::NOT_FOUND, "not found", "no such page or route")
+async fn not_found() -> error::ApiError {
+    error::ApiError::not_found("no such page or route")
+}
+
+/// A time as the API shows it: RFC 3339 in UTC, to the second.
+pub fn rfc3339(ms: crate::domain::Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(ms as i64)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
 }

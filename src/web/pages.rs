@@ -12,6 +12,7 @@ use maud::html;
 
 use super::AppState;
 use super::auth;
+use super::error::{self, ApiError};
 
 /// Error bodies larger than this are passed on as they are.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -83,12 +84,13 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
     };
     let detail = detail_of(&bytes, &content_type, status);
     let mut answer = if api {
-        super::api::error(status, reason(status), &detail)
+        ApiError::new(status, reason(status), detail).into_response()
     } else {
         let principal = auth::principal(&state.store, &headers, state.clock.now())
             .ok()
             .flatten();
-        error_page(status, &detail, principal.as_ref())
+        let code = error_code(&bytes, &content_type);
+        error_page(status, code.as_deref(), &detail, principal.as_ref())
     };
     // Keep what the handler said about the answer (Allow on a 405, Retry-After, cookies).
     for name in [header::ALLOW, header::RETRY_AFTER, header::SET_COOKIE] {
@@ -185,7 +187,24 @@ fn detail_of(bytes: &[u8], content_type: &str, status: StatusCode) -> String {
     }
 }
 
-fn title(status: StatusCode) -> &'static str {
+/// The `error` code of a JSON error body ([`ApiError`]), if it is one.
+fn error_code(bytes: &[u8], content_type: &str) -> Option<String> {
+    if !content_type.starts_with("application/json") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    v["error"].as_str().map(str::to_string)
+}
+
+fn title(status: StatusCode, code: Option<&str>) -> &'static str {
+    match (status, code) {
+        (_, Some(error::UNAVAILABLE)) => "The data store is unavailable",
+        (_, Some(error::CSRF)) => "This form expired",
+        (status, _) => title_of(status),
+    }
+}
+
+fn title_of(status: StatusCode) -> &'static str {
     match status {
         StatusCode::BAD_REQUEST => "That address or form is not right",
         StatusCode::UNAUTHORIZED => "Please log in",
@@ -200,17 +219,27 @@ fn title(status: StatusCode) -> &'static str {
     }
 }
 
+/// An error as a page, with the menu of whoever is signed in. `code` is the [`ApiError`]'s
+/// `error` when there was one: a store failure and a stale form get their own heading and a
+/// word on what to do.
 pub fn error_page(
     status: StatusCode,
+    code: Option<&str>,
     detail: &str,
     principal: Option<&auth::Principal>,
 ) -> Response {
+    let title = title(status, code);
     let body = html! {
-        h1 { (title(status)) }
+        h1 { (title) }
         p.error role="alert" { (detail) }
+        @match code {
+            Some(error::UNAVAILABLE) => p { "Nothing was changed. Try again in a moment; if it keeps failing, tell the administrator." },
+            Some(error::CSRF) => p { "Reload the page and try again." },
+            _ => {},
+        }
         p { "(" (status.as_u16()) ") " a href="/" { "Home" } " · " a href="/queue" { "Queue" } }
     };
-    (status, super::ui::page(title(status), principal, body)).into_response()
+    (status, super::ui::page(title, principal, body)).into_response()
 }
 
 #[cfg(test)]

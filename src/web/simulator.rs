@@ -7,24 +7,20 @@
 //! signed-in user (the page redirects to /login, the JSON routes answer 401); the embedded
 //! default (no provider, listening on 127.0.0.1) stays usable without a login.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::Event;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use futures_util::Stream;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::api::{ApiError, error};
-use super::assets;
 use super::auth::{self, Principal};
+use super::error::{ApiError, ApiResult};
+use super::extract::CSRF_HEADER;
+use super::{AppState, assets, sse};
 use crate::domain::phone::{PhoneNumber, SIMULATOR_PREFIX};
 use crate::domain::{Channel, Direction};
 use crate::store::NewInbound;
@@ -65,19 +61,16 @@ const DEFAULT_PHONE: &str = "+99900000001";
 /// A simulator number: valid, and in the reserved range. Anything else is refused before any
 /// read or write, so a real person's history, session or language is never touched.
 fn parse_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
-    let phone = PhoneNumber::parse(raw).map_err(|e| ApiError {
-        status: StatusCode::BAD_REQUEST,
-        error: "bad phone number",
-        detail: e.to_string(),
-    })?;
+    let phone = PhoneNumber::parse(raw)
+        .map_err(|e| ApiError::bad_request("bad phone number", e.to_string()))?;
     if !phone.is_simulated() || phone == PhoneNumber::erased() {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            error: "not a simulator number",
-            detail: format!(
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not a simulator number",
+            format!(
                 "the simulator only uses its own numbers, starting with {SIMULATOR_PREFIX} (e.g. {DEFAULT_PHONE}); real people's conversations are not reachable from it"
             ),
-        });
+        ));
     }
     Ok(phone)
 }
@@ -88,23 +81,13 @@ fn gate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiE
     if !state.config.any_provider() {
         return Ok(None);
     }
-    match auth::principal(&state.store, headers, state.clock.now()) {
-        Ok(Some(p)) => Ok(Some(p)),
-        Ok(None) => Err(ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            error: "not signed in",
-            detail:
-                "with a provider configured the simulator needs a signed-in user: log in at /login"
-                    .into(),
-        }),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read session");
-            Err(ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                error: "unavailable",
-                detail: "cannot check the session now; try again".into(),
-            })
-        }
+    match auth::principal(&state.store, headers, state.clock.now())? {
+        Some(p) => Ok(Some(p)),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "not signed in",
+            "with a provider configured the simulator needs a signed-in user: log in at /login",
+        )),
     }
 }
 
@@ -113,19 +96,8 @@ async fn send(
     headers: HeaderMap,
     Json(request): Json<SendRequest>,
 ) -> Response {
-    match gate(&state, &headers) {
-        Ok(Some(p)) => {
-            let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-            if !p.csrf_ok(sent) {
-                return error(
-                    StatusCode::FORBIDDEN,
-                    "csrf",
-                    "missing or wrong X-CSRF-Token: reload the page",
-                );
-            }
-        }
-        Ok(None) => {}
-        Err(e) => return e.into_response(),
+    if let Err(e) = check_send(&state, &headers) {
+        return e.into_response();
     }
     let phone = match parse_phone(&request.phone) {
         Ok(p) => p,
@@ -133,18 +105,15 @@ async fn send(
     };
     let text = request.text.trim();
     if text.is_empty() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "empty message",
-            "type a message first",
-        );
+        return ApiError::bad_request("empty message", "type a message first").into_response();
     }
     if text.chars().count() > MAX_TEXT {
-        return error(
+        return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "message too long",
-            &format!("at most {MAX_TEXT} characters"),
-        );
+            format!("at most {MAX_TEXT} characters"),
+        )
+        .into_response();
     }
     let mut id = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut id);
@@ -162,101 +131,66 @@ async fn send(
     }
 }
 
+/// A send from a signed-in browser carries the session's CSRF token.
+fn check_send(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(p) = gate(state, headers)? {
+        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if !p.csrf_ok(sent) {
+            return Err(ApiError::csrf(
+                "missing or wrong X-CSRF-Token: reload the page",
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn history(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PhoneQuery>,
-) -> Response {
-    if let Err(e) = gate(&state, &headers) {
-        return e.into_response();
-    }
-    let phone = match parse_phone(&q.phone) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
-    match state.store.history(&phone) {
-        Ok(messages) => Json(
-            messages
-                .into_iter()
-                .map(|m| Bubble {
-                    id: m.id,
-                    direction: m.direction,
-                    text: m.text,
-                    status: m.status.name().to_string(),
-                })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read history");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                &format!("cannot read the history: {e}"),
-            )
-        }
-    }
+) -> ApiResult<Json<Vec<Bubble>>> {
+    gate(&state, &headers)?;
+    let phone = parse_phone(&q.phone)?;
+    let messages = state.store.history(&phone)?;
+    Ok(Json(
+        messages
+            .into_iter()
+            .map(|m| Bubble {
+                id: m.id,
+                direction: m.direction,
+                text: m.text,
+                status: m.status.name().to_string(),
+            })
+            .collect(),
+    ))
 }
 
 async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PhoneQuery>,
-) -> Response {
-    if let Err(e) = gate(&state, &headers) {
-        return e.into_response();
-    }
-    let phone = match parse_phone(&q.phone) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
-    let Some(simulator) = state.channels.simulator.clone() else {
-        return error(
+) -> ApiResult<Response> {
+    gate(&state, &headers)?;
+    let phone = parse_phone(&q.phone)?;
+    let simulator = state.channels.simulator.clone().ok_or_else(|| {
+        ApiError::new(
             StatusCode::NOT_FOUND,
             "simulator off",
             "the simulator is not enabled",
-        );
-    };
-    let receiver = simulator.subscribe();
-    let shutdown = state.shutdown.clone();
-    Sse::new(reply_stream(receiver, shutdown, phone))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response()
-}
-
-/// Replies for one phone until the server shuts down (an endless stream would hang shutdown).
-fn reply_stream(
-    receiver: tokio::sync::broadcast::Receiver<crate::channel::simulator::SimulatedReply>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-    phone: PhoneNumber,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures_util::stream::unfold(
-        (receiver, shutdown, phone),
-        |(mut receiver, mut shutdown, phone)| async move {
-            loop {
-                if *shutdown.borrow() {
-                    return None;
-                }
-                tokio::select! {
-                    _ = shutdown.changed() => return None,
-                    received = receiver.recv() => match received {
-                        Ok(reply) if reply.phone == phone => {
-                            let data = serde_json::json!({"id": reply.message_id, "text": reply.text});
-                            let event = Event::default().event("reply").data(data.to_string());
-                            return Some((Ok(event), (receiver, shutdown, phone)));
-                        }
-                        Ok(_) => continue,
-                        // Missed some under load: tell the page to reload the history.
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            let event = Event::default().event("reload").data("{}");
-                            return Some((Ok(event), (receiver, shutdown, phone)));
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    }
-                }
-            }
+        )
+    })?;
+    // Replies for this phone only; a `reload` when some were missed under load.
+    Ok(sse::from_broadcast(
+        simulator.subscribe(),
+        state.shutdown.clone(),
+        move |reply: crate::channel::simulator::SimulatedReply| {
+            (reply.phone == phone).then(|| {
+                let data = serde_json::json!({"id": reply.message_id, "text": reply.text});
+                Event::default().event("reply").data(data.to_string())
+            })
         },
-    )
+        || Event::default().event("reload").data("{}"),
+    ))
 }
 
 async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {

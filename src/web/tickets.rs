@@ -1,79 +1,18 @@
 //! Ticket actions for interpreters, shared by the JSON API and the browser pages: who may do
 //! what is decided here, once.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::api::ApiError;
-use super::auth::{Principal, principal};
+use super::auth::Principal;
+use super::error::{ApiError, err, unavailable};
 use crate::domain::{
     Author, Direction, MessageRecord, Millis, Ticket, TicketStatus, WHATSAPP_WINDOW_MS,
 };
 use crate::helpdesk::{TicketEvent, can_see};
 use crate::i18n::Lang;
-use crate::store::{Actor, TicketError};
-
-pub fn err(status: StatusCode, error: &'static str, detail: impl Into<String>) -> ApiError {
-    ApiError {
-        status,
-        error,
-        detail: detail.into(),
-    }
-}
-
-fn unavailable(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "store error");
-    err(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        format!("the data store failed ({e}); nothing was changed, try again"),
-    )
-}
-
-impl From<TicketError> for ApiError {
-    fn from(e: TicketError) -> ApiError {
-        match e {
-            TicketError::NotFound(_) => err(StatusCode::NOT_FOUND, "not found", e.to_string()),
-            TicketError::Closed(_) => err(StatusCode::CONFLICT, "closed", e.to_string()),
-            TicketError::ClaimedBy(_) => err(StatusCode::CONFLICT, "claimed", e.to_string()),
-            TicketError::Invalid(_) => err(StatusCode::BAD_REQUEST, "invalid", e.to_string()),
-            TicketError::CannotSee(_) => err(StatusCode::CONFLICT, "cannot see", e.to_string()),
-            TicketError::Store(e) => unavailable(e),
-        }
-    }
-}
-
-/// The caller, or 401. `change` requests from a browser session must carry the CSRF token.
-pub async fn caller(
-    state: &AppState,
-    headers: &HeaderMap,
-    change: Option<Option<&str>>,
-) -> Result<Principal, ApiError> {
-    let principal = principal(&state.store, headers, state.clock.now())
-        .map_err(unavailable)?
-        .ok_or_else(|| {
-            err(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "log in, or send Authorization: Bearer <token> (kabar token create NAME)",
-            )
-        })?;
-    if let Some(sent) = change {
-        let sent = sent.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
-        if !principal.csrf_ok(sent) {
-            return Err(err(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "this form is stale or came from another site; reload the page and try again",
-            ));
-        }
-    }
-    Ok(principal)
-}
+use crate::store::Actor;
 
 /// Roles that work tickets: interpreters (their languages), supervisors, admins.
 pub fn works_tickets(user: &crate::domain::User) -> bool {
@@ -478,51 +417,4 @@ async fn act_unchecked(
     state.store.durable().await.map_err(unavailable)?;
     notify(state, &updated, kind);
     Ok(updated)
-}
-
-/// `GET /api/tickets/{id}`: the ticket with the whole conversation.
-pub async fn api_get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-) -> Response {
-    let result = async {
-        let p = caller(&state, &headers, None).await?;
-        view(&state, &p, id)
-    }
-    .await;
-    match result {
-        Ok(d) => Json(d).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// `POST /api/tickets/{id}/{action}` with JSON (`{"text": …}`, `{"to_user": …}`).
-pub async fn api_act(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((id, action)): Path<(u64, String)>,
-    body: axum::body::Bytes,
-) -> Response {
-    let result = async {
-        let p = caller(&state, &headers, Some(None)).await?;
-        let mut value: serde_json::Value = if body.is_empty() {
-            serde_json::json!({})
-        } else {
-            serde_json::from_slice(&body)
-                .map_err(|e| err(StatusCode::BAD_REQUEST, "bad json", e.to_string()))?
-        };
-        if let Some(obj) = value.as_object_mut() {
-            obj.insert("action".into(), action.clone().into());
-        }
-        let action: Action = serde_json::from_value(value)
-            .map_err(|e| err(StatusCode::BAD_REQUEST, "bad request", e.to_string()))?;
-        let t = act(&state, &p, id, action).await?;
-        detail(&state, &t)
-    }
-    .await;
-    match result {
-        Ok(d) => Json(d).into_response(),
-        Err(e) => e.into_response(),
-    }
 }

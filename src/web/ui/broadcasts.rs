@@ -1,60 +1,46 @@
 //! The broadcast pages: list with live progress, composer, and a broadcast's page with its
-//! preview, texts and actions. The rules are in `web::broadcasts`; scripts come from
+//! preview, texts and actions. The rules are in [`crate::web::broadcasts`]; scripts come from
 //! `/assets/broadcast.js`, served with the other assets (no inline script or style).
 
-use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::Form;
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::StatusCode;
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::TimeZone;
 use maud::{Markup, html};
 
-use super::AppState;
-use super::api::ApiError;
-use super::auth::Principal;
-use super::broadcasts::{self as api, Action, BroadcastView, Refused};
+use super::layout::page;
 use crate::broadcast::{Draft, DraftAudience, FieldError, Status};
 use crate::domain::now_ms;
 use crate::i18n::Lang;
+use crate::web::auth::Principal;
+use crate::web::broadcasts::{self as service, Action, BroadcastView, Refused, may_broadcast};
+use crate::web::error::{ApiError, PageError, PageResult};
+use crate::web::extract::{CsrfForm, SignedIn};
+use crate::web::{AppState, assets, sse};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/broadcasts", get(list_page))
-        .route("/broadcasts/new", get(new_page).post(create))
-        .route("/broadcasts/events", get(events))
-        .route("/broadcasts/{id}", get(detail_page))
-        .route("/broadcasts/{id}/{action}", post(action))
-}
+const USE_BROADCASTS: &str = "use broadcasts";
 
 fn script_tag() -> Markup {
-    html! { script src=(super::assets::url("broadcast.js")) defer {} }
+    html! { script src=(assets::url("broadcast.js")) defer {} }
 }
 
-/// A signed-in staff member or admin, or the page that says why not.
-fn staff_page(state: &AppState, headers: &HeaderMap) -> Result<Principal, Box<Response>> {
-    let p = super::ui::signed_in_page(state, headers)?;
-    if !api::may_broadcast(&p.user) {
-        return Err(Box::new(super::ui::forbidden_page(&p, "use broadcasts")));
+/// A refused action as the broadcast's own page; a store error as the "unavailable" page.
+fn error_page(p: &Principal, e: ApiError) -> PageResult {
+    if e.status.is_server_error() {
+        return Err(PageError::from(e));
     }
-    Ok(p)
-}
-
-fn error_page(p: &Principal, e: ApiError) -> Response {
-    (
+    Ok((
         e.status,
-        super::ui::page(
+        page(
             "Broadcast",
             Some(p),
             html! { h1 { "That did not work" } p.error { (e.detail) } p { a href="/broadcasts" { "Back to broadcasts" } } },
         ),
     )
-        .into_response()
+        .into_response())
 }
 
 fn progress_cells(v: &BroadcastView) -> Markup {
@@ -68,16 +54,13 @@ fn progress_cells(v: &BroadcastView) -> Markup {
     }
 }
 
-async fn list_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let p = match staff_page(&state, &headers) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let views = match api::list_views(&state) {
+pub async fn list_page(State(state): State<AppState>, p: SignedIn) -> PageResult {
+    let p = p.require_that(may_broadcast, USE_BROADCASTS)?;
+    let views = match service::list_views(&state) {
         Ok(v) => v,
         Err(e) => return error_page(&p, e),
     };
-    super::ui::page(
+    Ok(page(
         "Broadcasts",
         Some(&p),
         html! {
@@ -97,7 +80,7 @@ async fn list_page(State(state): State<AppState>, headers: HeaderMap) -> Respons
             (script_tag())
         },
     )
-    .into_response()
+    .into_response())
 }
 
 /// What the composer form held, to show it again with the errors.
@@ -142,7 +125,7 @@ fn lang_label(lang: Lang) -> &'static str {
     }
 }
 
-fn composer_page(state: &AppState, p: &Principal, c: &Composer) -> Response {
+fn composer_page(state: &AppState, p: &Principal, c: &Composer) -> PageResult {
     let tz = state.hours.timezone();
     let status = if c.errors.is_empty() {
         StatusCode::OK
@@ -217,14 +200,12 @@ fn composer_page(state: &AppState, p: &Principal, c: &Composer) -> Response {
         }
         (script_tag())
     };
-    (status, super::ui::page("New broadcast", Some(p), body)).into_response()
+    Ok((status, page("New broadcast", Some(p), body)).into_response())
 }
 
-async fn new_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match staff_page(&state, &headers) {
-        Ok(p) => composer_page(&state, &p, &Composer::default()),
-        Err(r) => *r,
-    }
+pub async fn new_page(State(state): State<AppState>, p: SignedIn) -> PageResult {
+    let p = p.require_that(may_broadcast, USE_BROADCASTS)?;
+    composer_page(&state, &p, &Composer::default())
 }
 
 fn split_list(value: &str) -> Vec<String> {
@@ -297,22 +278,14 @@ fn draft_from_form(state: &AppState, fields: &[(String, String)]) -> Result<Draf
     })
 }
 
-async fn create(
+pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let p = match staff_page(&state, &headers) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    if !p.csrf_ok(csrf) {
-        return super::ui::csrf_refused_page(&p);
-    }
+    CsrfForm {
+        signed_in,
+        form: fields,
+    }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let p = signed_in.require_that(may_broadcast, USE_BROADCASTS)?;
     let validated = draft_from_form(&state, &fields)
         .map_err(|e| Refused::Fields(vec![e]))
         .and_then(|d| crate::broadcast::validate(d, state.clock.now()).map_err(Refused::Fields));
@@ -323,39 +296,27 @@ async fn create(
         }
         Err(Refused::Body(e)) => return error_page(&p, e),
     };
-    match api::create_draft(&state, &p.user, valid).await {
-        Ok(v) => Redirect::to(&format!("/broadcasts/{}", v.id)).into_response(),
+    match service::create_draft(&state, &p.user, valid).await {
+        Ok(v) => Ok(Redirect::to(&format!("/broadcasts/{}", v.id)).into_response()),
         Err(e) => error_page(&p, e),
     }
 }
 
-async fn detail_page(
+pub async fn detail_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    p: SignedIn,
     Path(id): Path<u64>,
-) -> Response {
-    let p = match staff_page(&state, &headers) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let view = match state.store.broadcast(id) {
-        Ok(Some(b)) => api::view(&state, b),
-        Ok(None) => {
-            return error_page(
-                &p,
-                super::tickets::err(StatusCode::NOT_FOUND, "not found", "no such broadcast"),
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read broadcast");
-            return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
-        }
+) -> PageResult {
+    let p = p.require_that(may_broadcast, USE_BROADCASTS)?;
+    let view = match state.store.broadcast(id)? {
+        Some(b) => service::view(&state, b),
+        None => return error_page(&p, ApiError::not_found("no such broadcast")),
     };
     let v = match view {
         Ok(v) => v,
         Err(e) => return error_page(&p, e),
     };
-    let csrf = p.csrf.clone().unwrap_or_default();
+    let csrf = p.csrf_token();
     let button = |action: &str, label: &str| {
         html! {
             form method="post" action={ "/broadcasts/" (v.id) "/" (action) } {
@@ -419,86 +380,62 @@ async fn detail_page(
         }
         (script_tag())
     };
-    super::ui::page(&v.name, Some(&p), body).into_response()
+    Ok(page(&v.name, Some(&p), body).into_response())
 }
 
-async fn action(
+pub async fn action(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, name)): Path<(u64, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let p = match staff_page(&state, &headers) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+    CsrfForm {
+        signed_in,
+        form: fields,
+    }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let p = signed_in.require_that(may_broadcast, USE_BROADCASTS)?;
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if !p.csrf_ok(get("csrf")) {
-        return super::ui::csrf_refused_page(&p);
-    }
     let result = if name == "test" {
-        api::test_send(&state, &p.user, id, get("phone").unwrap_or(""))
+        service::test_send(&state, &p.user, id, get("phone").unwrap_or(""))
             .await
             .map(|_| ())
     } else {
         match Action::parse(&name) {
-            Some(a) => api::act(&state, &p.user, id, a).await.map(|_| ()),
-            None => Err(super::tickets::err(
-                StatusCode::NOT_FOUND,
-                "not found",
-                "no such action",
-            )),
+            Some(a) => service::act(&state, &p.user, id, a).await.map(|_| ()),
+            None => Err(ApiError::not_found("no such action")),
         }
     };
     match result {
-        Ok(()) => Redirect::to(&format!("/broadcasts/{id}")).into_response(),
+        Ok(()) => Ok(Redirect::to(&format!("/broadcasts/{id}")).into_response()),
         Err(e) => error_page(&p, e),
     }
 }
 
-/// Progress of every broadcast once a second, while the page is open.
-async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = staff_page(&state, &headers) {
-        return *r;
-    }
+/// Progress of every broadcast once a second, while the page is open. A tick whose figures
+/// cannot be read sends nothing (never zeros that look like a stalled broadcast).
+pub async fn events(State(state): State<AppState>, p: SignedIn) -> PageResult<Response> {
+    p.require_that(may_broadcast, USE_BROADCASTS)?;
     let shutdown = state.shutdown.clone();
-    let stream = futures_util::stream::unfold(
-        (state, shutdown, true),
-        |(state, mut shutdown, first)| async move {
-            if !first {
-                tokio::select! {
-                    _ = shutdown.changed() => return None,
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                }
+    Ok(sse::every(Duration::from_secs(1), shutdown, move || {
+        let moving = state.store.broadcasts().ok()?.into_iter().filter(|b| {
+            // Counting reads every recipient: only broadcasts whose numbers still move.
+            match b.status {
+                Status::Scheduled | Status::Sending | Status::Paused => true,
+                Status::Sent => b
+                    .released_at
+                    .is_some_and(|at| now_ms().saturating_sub(at) < 24 * 3_600_000),
+                _ => false,
             }
-            if *shutdown.borrow() {
-                return None;
-            }
-            let data: Vec<serde_json::Value> = state
-                .store
-                .broadcasts()
-                .unwrap_or_default()
-                .into_iter()
-                // Counting reads every recipient: only broadcasts whose numbers still move.
-                .filter(|b| match b.status {
-                    Status::Scheduled | Status::Sending | Status::Paused => true,
-                    Status::Sent => b
-                        .released_at
-                        .is_some_and(|at| now_ms().saturating_sub(at) < 24 * 3_600_000),
-                    _ => false,
-                })
-                .map(|b| {
-                    let progress = state.store.broadcast_progress(b.id).unwrap_or_default();
-                    serde_json::json!({"id": b.id, "status": b.status.name(), "progress": progress})
-                })
-                .collect();
-            let event: Result<Event, Infallible> = Ok(Event::default()
+        });
+        let mut data = Vec::new();
+        for b in moving {
+            let progress = state.store.broadcast_progress(b.id).ok()?;
+            data.push(
+                serde_json::json!({"id": b.id, "status": b.status.name(), "progress": progress}),
+            );
+        }
+        Some(
+            Event::default()
                 .event("progress")
-                .data(serde_json::Value::Array(data).to_string()));
-            Some((event, (state, shutdown, false)))
-        },
-    );
-    Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response()
+                .data(serde_json::Value::Array(data).to_string()),
+        )
+    }))
 }

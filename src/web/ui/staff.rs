@@ -1,117 +1,26 @@
-//! Staff data while the server runs: the directory of useful contacts per city (UNHCR, IOM,
-//! clinics, legal aid, police), which the flows show people instead of "ask staff".
-
-use axum::Json;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-
-use super::AppState;
-use super::api::{ImportQuery, checked_import, rfc3339, row_errors, unavailable};
-use crate::domain::{DirectoryEntry, now_ms};
-
-pub fn entry_json(e: &DirectoryEntry) -> serde_json::Value {
-    serde_json::json!({
-        "city": e.city,
-        "kind": e.kind.name(),
-        "name": e.name,
-        "phone": e.phone,
-        "address": e.address,
-        "hours": e.hours,
-        "updated_at": rfc3339(e.updated_at),
-    })
-}
-
-/// `GET /api/directory`: every entry (any signed-in user: interpreters pass them on too).
-pub async fn api_directory(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(e) = super::tickets::caller(&state, &headers, None).await {
-        return e.into_response();
-    }
-    match state.store.directory() {
-        Ok(entries) => Json(entries.iter().map(entry_json).collect::<Vec<_>>()).into_response(),
-        Err(e) => unavailable(e),
-    }
-}
-
-/// `POST /api/directory` (staff, admins) with a CSV body `city,kind,name,phone,address,hours`:
-/// the same checks and line-numbered errors as the other imports; audited.
-pub async fn api_import_directory(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<ImportQuery>,
-    body: axum::body::Bytes,
-) -> Response {
-    let (user, parsed) = match checked_import(&state, &headers, &query, &body, |b| {
-        crate::import::parse_directory(b)
-    })
-    .await
-    {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
-    let entries = crate::import::directory_entries(&parsed.rows, now_ms());
-    if let Err(e) = state.store.upsert_directory(&entries) {
-        return unavailable(e);
-    }
-    if let Err(e) = state.store.audit(
-        &user.name,
-        "directory-import",
-        None,
-        &format!("{} entr(y/ies)", entries.len()),
-    ) {
-        return unavailable(e);
-    }
-    if let Err(e) = state.store.durable().await {
-        return unavailable(e);
-    }
-    tracing::info!(user = %user.name, entries = entries.len(), "directory updated");
-    Json(serde_json::json!({
-        "imported": entries.len(),
-        "skipped": row_errors(&parsed.errors),
-    }))
-    .into_response()
-}
-
-// ---- pages for staff and admins: payment schedule, contacts, directory ----
+//! Pages for staff and admins: the payment schedule, contacts (with the import of up to
+//! 100,000 rows) and the directory of useful contacts per city.
 
 use std::collections::HashMap;
 
 use axum::Form;
-use axum::Router;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 
-use super::auth::Principal;
-use super::ui::{csrf_refused, page, page_caller};
-use crate::domain::{DirectoryKind, PaymentEntry, Role};
+use super::layout::{encode_query, page};
+use crate::domain::{DirectoryKind, PaymentEntry, Role, now_ms};
 use crate::import::RowError;
+use crate::web::auth::Principal;
+use crate::web::contacts::ContactsImportError;
+use crate::web::error::{PageError, PageResult};
+use crate::web::extract::{CsrfForm, SignedIn};
+use crate::web::{AppState, assets, rfc3339};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/staff/payments", get(payments_page))
-        .route("/staff/payments/import", post(payments_import))
-        .route("/staff/payments/edit", post(payments_edit))
-        .route("/staff/contacts", get(contacts_page))
-        .route("/staff/directory", get(directory_page))
-        .route("/staff/directory/import", post(directory_import))
-        .route("/staff/directory/edit", post(directory_edit))
-}
-
-/// Staff and admins only; a change must carry the CSRF token.
-fn staff(
-    state: &AppState,
-    headers: &HeaderMap,
-    form: Option<&HashMap<String, String>>,
-) -> Result<Principal, Box<Response>> {
-    page_caller(
-        state,
-        headers,
-        Some(&[Role::Staff, Role::Admin]),
-        "manage staff data",
-        form,
-    )
-}
+/// Staff and admins only.
+const STAFF: &[Role] = &[Role::Staff, Role::Admin];
+const MANAGE: &str = "manage staff data";
 
 /// What happened, shown above the page.
 enum Outcome {
@@ -163,8 +72,8 @@ fn status_of(outcome: &Option<Outcome>) -> StatusCode {
 
 // payments
 
-fn payments_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> Response {
-    let entries = state.store.payments().unwrap_or_default();
+fn payments_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> PageResult {
+    let entries = state.store.payments()?;
     let csrf = p.csrf.clone().unwrap_or_default();
     let body = html! {
         h1 { "Payment schedule" }
@@ -186,87 +95,67 @@ fn payments_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) ->
         }
         (import_form("/staff/payments/import", &csrf, "city,next_payment_date,note"))
     };
-    (status_of(&outcome), page("Payment schedule", Some(p), body)).into_response()
+    Ok((status_of(&outcome), page("Payment schedule", Some(p), body)).into_response())
 }
 
-async fn payments_page(
+pub async fn payments_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    p: SignedIn,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let p = match staff(&state, &headers, None) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+) -> PageResult {
+    let p = p.require(STAFF, MANAGE)?;
     // After an edit the form redirects here; the notice shows the stored date of a city in
     // the schedule, never text taken from the address.
-    let saved = query.get("saved").and_then(|city| {
-        state
+    let saved = match query.get("saved") {
+        Some(city) => state
             .store
-            .payments()
-            .ok()?
+            .payments()?
             .into_iter()
-            .find(|e| &e.city == city)
-    });
+            .find(|e| &e.city == city),
+        None => None,
+    };
     let outcome =
         saved.map(|e| Outcome::Done(format!("{}: next date {}.", e.city, e.next_payment_date)));
     payments_answer(&state, &p, outcome)
 }
 
-async fn payments_import(
+pub async fn payments_import(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let p = match staff(&state, &headers, Some(&form)) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+    CsrfForm { signed_in, form }: CsrfForm<HashMap<String, String>>,
+) -> PageResult {
+    let p = signed_in.require(STAFF, MANAGE)?;
     let csv = form.get("csv").cloned().unwrap_or_default();
     let outcome = match crate::import::parse_payments(csv.as_bytes()) {
         Err(e) => Outcome::Refused(e.to_string()),
         Ok(parsed) if !parsed.errors.is_empty() => Outcome::Rows(parsed.errors),
         Ok(parsed) => {
             let entries = crate::import::payment_entries(&parsed.rows, now_ms());
-            match state.store.upsert_payments(&entries) {
-                Ok(()) => {
-                    if let Err(e) = state.store.audit(
-                        &p.user.name,
-                        "payments-import",
-                        None,
-                        &format!("{} cities", entries.len()),
-                    ) {
-                        return unavailable(e);
-                    }
-                    if let Err(e) = state.store.durable().await {
-                        return unavailable(e);
-                    }
-                    Outcome::Done(format!("{} cities updated.", entries.len()))
-                }
-                Err(e) => return unavailable(e),
-            }
+            state.store.upsert_payments(&entries)?;
+            state.store.audit(
+                &p.user.name,
+                "payments-import",
+                None,
+                &format!("{} cities", entries.len()),
+            )?;
+            state.store.durable().await?;
+            Outcome::Done(format!("{} cities updated.", entries.len()))
         }
     };
     payments_answer(&state, &p, Some(outcome))
 }
 
-async fn payments_edit(
+pub async fn payments_edit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let p = match staff(&state, &headers, Some(&form)) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+    CsrfForm { signed_in, form }: CsrfForm<HashMap<String, String>>,
+) -> PageResult {
+    let p = signed_in.require(STAFF, MANAGE)?;
     let city = form.get("city").map(|c| c.trim()).unwrap_or_default();
     let date = form.get("date").map(|d| d.trim()).unwrap_or_default();
-    let existing = match state.store.payments() {
-        Ok(entries) => entries
-            .into_iter()
-            .find(|e| e.city.eq_ignore_ascii_case(city)),
-        Err(e) => return unavailable(e),
-    };
+    let existing = state
+        .store
+        .payments()?
+        .into_iter()
+        .find(|e| e.city.eq_ignore_ascii_case(city));
     let outcome = match (existing, crate::import::parse_date(date)) {
         (None, _) => Outcome::Refused(format!("{city:?} is not in the schedule; import it first")),
         (Some(_), Err(reason)) => Outcome::Refused(reason),
@@ -276,10 +165,8 @@ async fn payments_edit(
                 updated_at: now_ms(),
                 ..old.clone()
             };
-            if let Err(e) = state.store.upsert_payments(std::slice::from_ref(&entry)) {
-                return unavailable(e);
-            }
-            if let Err(e) = state.store.audit(
+            state.store.upsert_payments(std::slice::from_ref(&entry))?;
+            state.store.audit(
                 &p.user.name,
                 "payment-edit",
                 None,
@@ -287,18 +174,11 @@ async fn payments_edit(
                     "{}: {} -> {}",
                     entry.city, old.next_payment_date, next_payment_date
                 ),
-            ) {
-                return unavailable(e);
-            }
-            if let Err(e) = state.store.durable().await {
-                return unavailable(e);
-            }
+            )?;
+            state.store.durable().await?;
             // A redirect: a reload of the answer sends nothing again.
-            let to = format!(
-                "/staff/payments?saved={}",
-                super::ui::encode_query(&entry.city)
-            );
-            return axum::response::Redirect::to(&to).into_response();
+            let to = format!("/staff/payments?saved={}", encode_query(&entry.city));
+            return Ok(Redirect::to(&to).into_response());
         }
     };
     payments_answer(&state, &p, Some(outcome))
@@ -306,15 +186,13 @@ async fn payments_edit(
 
 // contacts
 
-async fn contacts_page(
+pub async fn contacts_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    p: SignedIn,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    match staff(&state, &headers, None) {
-        Ok(p) => contacts_answer(&state, &p, &query, None),
-        Err(r) => *r,
-    }
+) -> PageResult {
+    let p = p.require(STAFF, MANAGE)?;
+    contacts_answer(&state, &p, &query, None)
 }
 
 /// At most this many contacts are listed; the search narrows it down.
@@ -325,15 +203,12 @@ fn contacts_answer(
     p: &Principal,
     query: &HashMap<String, String>,
     outcome: Option<Outcome>,
-) -> Response {
+) -> PageResult {
     let get = |name: &str| query.get(name).map(|v| v.trim()).unwrap_or_default();
     let (q, language, city, opted_out) = (get("q"), get("language"), get("city"), get("opted_out"));
     let tag = get("tag").to_lowercase();
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-    let contacts = match state.store.contacts() {
-        Ok(c) => c,
-        Err(e) => return unavailable(e),
-    };
+    let contacts = state.store.contacts()?;
     let matching: Vec<_> = contacts
         .iter()
         .filter(|c| {
@@ -387,9 +262,9 @@ fn contacts_answer(
         }
         div #import-outcome {}
         (contacts_import_form(&csrf))
-        script src=(super::assets::url("contacts.js")) {}
+        script src=(assets::url("contacts.js")) {}
     };
-    (status_of(&outcome), page("Contacts", Some(p), body)).into_response()
+    Ok((status_of(&outcome), page("Contacts", Some(p), body)).into_response())
 }
 
 /// The contacts import form: a file (uploaded by `contacts.js` to `/api/contacts/import` with a
@@ -480,92 +355,53 @@ async fn read_import_form(
 
 /// `POST /staff/contacts/import` (multipart or urlencoded): mounted beside
 /// `/api/contacts/import` with the same body limit and timeout (a 100,000-row file).
-pub(super) async fn contacts_import(
+pub async fn contacts_import(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    p: SignedIn,
     request: axum::extract::Request,
-) -> Response {
+) -> PageResult {
     // Who it is first: nothing of the upload is read for a stranger.
-    let p = match staff(&state, &headers, None) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+    let p = p.require(STAFF, MANAGE)?;
+    let none = HashMap::new();
     let form = match read_import_form(request, &state).await {
         Ok(f) => f,
         Err((status, reason)) => {
             let outcome = Outcome::Refused(format!("the upload could not be read: {reason}"));
-            let mut r = contacts_answer(&state, &p, &HashMap::new(), Some(outcome));
+            let mut r = contacts_answer(&state, &p, &none, Some(outcome))?;
             *r.status_mut() = status;
-            return r;
+            return Ok(r);
         }
     };
-    if !p.csrf_ok(form.csrf.as_deref()) {
-        return csrf_refused(&p);
-    }
+    p.check_csrf(form.csrf.as_deref())?;
     if form.csv.iter().all(u8::is_ascii_whitespace) {
         let outcome = Outcome::Refused("choose a CSV file or paste one".into());
-        return contacts_answer(&state, &p, &HashMap::new(), Some(outcome));
+        return contacts_answer(&state, &p, &none, Some(outcome));
     }
-    let csv = form.csv;
-    let parsed =
-        match tokio::task::spawn_blocking(move || crate::import::parse_contacts(&csv[..])).await {
-            Ok(Ok(parsed)) => parsed,
-            Ok(Err(e)) => {
-                return contacts_answer(
-                    &state,
-                    &p,
-                    &HashMap::new(),
-                    Some(Outcome::Refused(e.to_string())),
-                );
-            }
-            Err(e) => return unavailable(e),
-        };
-    if !parsed.errors.is_empty() && !form.skip_invalid {
-        return contacts_answer(
-            &state,
-            &p,
-            &HashMap::new(),
-            Some(Outcome::Rows(parsed.errors)),
-        );
-    }
-    let store = state.store.clone();
-    let rows = parsed.rows;
-    let written = tokio::task::spawn_blocking(move || {
-        let mut new = 0;
-        for batch in rows.chunks(1000) {
-            new += store.upsert_contacts(batch)?;
-        }
-        Ok::<_, crate::store::StoreError>((rows.len(), new))
-    })
-    .await;
-    let (imported, new) = match written {
-        Ok(Ok(n)) => n,
-        Ok(Err(e)) => return unavailable(e),
-        Err(e) => return unavailable(e),
-    };
-    if let Err(e) = state.store.durable().await {
-        return unavailable(e);
-    }
-    if let Err(e) = state.store.audit(
+    let outcome = match crate::web::contacts::import_contacts(
+        &state.storage,
+        form.csv,
+        form.skip_invalid,
         &p.user.name,
-        "contacts-import",
-        None,
-        &format!("{imported} contacts, {new} new"),
-    ) {
-        return unavailable(e);
-    }
-    let outcome = Outcome::Summary {
-        imported,
-        new,
-        skipped: parsed.errors,
+    )
+    .await
+    {
+        Ok(done) => Outcome::Summary {
+            imported: done.imported,
+            new: done.new,
+            skipped: done.skipped,
+        },
+        Err(ContactsImportError::File(e)) => Outcome::Refused(e.to_string()),
+        Err(ContactsImportError::InvalidRows(rows)) => Outcome::Rows(rows),
+        Err(ContactsImportError::Store(e)) => return Err(PageError::from(e)),
+        Err(ContactsImportError::Task(e)) => return Err(PageError::from(e)),
     };
-    contacts_answer(&state, &p, &HashMap::new(), Some(outcome))
+    contacts_answer(&state, &p, &none, Some(outcome))
 }
 
 // directory
 
-fn directory_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> Response {
-    let entries = state.store.directory().unwrap_or_default();
+fn directory_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> PageResult {
+    let entries = state.store.directory()?;
     let csrf = p.csrf.clone().unwrap_or_default();
     let body = html! {
         h1 { "Directory" }
@@ -592,70 +428,54 @@ fn directory_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -
         }
         (import_form("/staff/directory/import", &csrf, "city,kind,name,phone,address,hours"))
     };
-    (status_of(&outcome), page("Directory", Some(p), body)).into_response()
+    Ok((status_of(&outcome), page("Directory", Some(p), body)).into_response())
 }
 
-async fn directory_page(
+pub async fn directory_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    p: SignedIn,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
+) -> PageResult {
+    let p = p.require(STAFF, MANAGE)?;
     // Fixed notices after an edit's redirect, never text from the address.
     let outcome = match query.get("done").map(String::as_str) {
         Some("saved") => Some(Outcome::Done("Entry saved.".into())),
         Some("deleted") => Some(Outcome::Done("Entry deleted.".into())),
         _ => None,
     };
-    match staff(&state, &headers, None) {
-        Ok(p) => directory_answer(&state, &p, outcome),
-        Err(r) => *r,
-    }
+    directory_answer(&state, &p, outcome)
 }
 
-async fn directory_import(
+pub async fn directory_import(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let p = match staff(&state, &headers, Some(&form)) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+    CsrfForm { signed_in, form }: CsrfForm<HashMap<String, String>>,
+) -> PageResult {
+    let p = signed_in.require(STAFF, MANAGE)?;
     let csv = form.get("csv").cloned().unwrap_or_default();
     let outcome = match crate::import::parse_directory(csv.as_bytes()) {
         Err(e) => Outcome::Refused(e.to_string()),
         Ok(parsed) if !parsed.errors.is_empty() => Outcome::Rows(parsed.errors),
         Ok(parsed) => {
             let entries = crate::import::directory_entries(&parsed.rows, now_ms());
-            if let Err(e) = state.store.upsert_directory(&entries) {
-                return unavailable(e);
-            }
-            if let Err(e) = state.store.audit(
+            state.store.upsert_directory(&entries)?;
+            state.store.audit(
                 &p.user.name,
                 "directory-import",
                 None,
                 &format!("{} entr(y/ies)", entries.len()),
-            ) {
-                return unavailable(e);
-            }
-            if let Err(e) = state.store.durable().await {
-                return unavailable(e);
-            }
+            )?;
+            state.store.durable().await?;
             Outcome::Done(format!("{} entr(y/ies) imported.", entries.len()))
         }
     };
     directory_answer(&state, &p, Some(outcome))
 }
 
-async fn directory_edit(
+pub async fn directory_edit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let p = match staff(&state, &headers, Some(&form)) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
+    CsrfForm { signed_in, form }: CsrfForm<HashMap<String, String>>,
+) -> PageResult {
+    let p = signed_in.require(STAFF, MANAGE)?;
     let f = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let (Some(old_city), Some(old_kind), Some(old_name)) = (
         f("old_city"),
@@ -687,18 +507,19 @@ async fn directory_edit(
             Err(reason) => return directory_answer(&state, &p, Some(Outcome::Refused(reason))),
         }
     };
-    match state
-        .store
-        .replace_directory_entry(old_city, old_kind, old_name, replacement.as_ref())
-    {
-        Ok(false) => directory_answer(
+    let replaced =
+        state
+            .store
+            .replace_directory_entry(old_city, old_kind, old_name, replacement.as_ref())?;
+    match replaced {
+        false => directory_answer(
             &state,
             &p,
             Some(Outcome::Refused(format!(
                 "{old_name} in {old_city} is no longer in the directory"
             ))),
         ),
-        Ok(true) => {
+        true => {
             let detail = match &replacement {
                 Some(e) => format!(
                     "{} {old_name} in {old_city} -> {}",
@@ -708,19 +529,13 @@ async fn directory_edit(
                 None => format!("{} {old_name} in {old_city} deleted", old_kind.name()),
             };
             // Like every staff change: a failed audit write is an error, never dropped.
-            if let Err(e) = state
+            state
                 .store
-                .audit(&p.user.name, "directory-edit", None, &detail)
-            {
-                return unavailable(e);
-            }
-            if let Err(e) = state.store.durable().await {
-                return unavailable(e);
-            }
+                .audit(&p.user.name, "directory-edit", None, &detail)?;
+            state.store.durable().await?;
             // A redirect: a reload of the answer sends nothing again.
             let done = if delete { "deleted" } else { "saved" };
-            axum::response::Redirect::to(&format!("/staff/directory?done={done}")).into_response()
+            Ok(Redirect::to(&format!("/staff/directory?done={done}")).into_response())
         }
-        Err(e) => unavailable(e),
     }
 }
