@@ -183,6 +183,7 @@ impl App {
             .user_agent(concat!("kabar/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(StartError::Http)?;
+        let gateway_health = Arc::new(channel::Reachability::default());
         let channels = Channels {
             twilio: config.twilio.clone().map(|t| {
                 channel::twilio::TwilioSender::new(t, &config.server.public_url, http.clone())
@@ -195,11 +196,11 @@ impl App {
                 .whatsapp
                 .clone()
                 .map(|w| channel::whatsapp::WhatsappSender::new(w, http.clone())),
-            gateway: config
-                .gateway
-                .clone()
-                .map(|g| channel::gateway::GatewaySender::new(g, http.clone())),
-            gateway_health: Default::default(),
+            gateway: config.gateway.clone().map(|g| {
+                channel::gateway::GatewaySender::new(g, http.clone())
+                    .with_health(gateway_health.clone())
+            }),
+            gateway_health,
         };
         let hours = helpdesk::hours::BusinessHours::parse(
             &config.helpdesk.timezone,

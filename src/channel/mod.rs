@@ -1,17 +1,176 @@
-//! Providers. Each module knows its provider's wire format and nothing else: it verifies and
-//! parses inbound requests into [`NewInbound`](crate::domain::inbound::NewInbound), and sends outbox items,
-//! mapping the provider's answer to a [`SendOutcome`].
+//! Providers. Each folder knows one provider's wire format and nothing else: it verifies and
+//! parses webhooks into [`InboundEvent`]s, says how to acknowledge them, sends outbox items
+//! mapping the provider's answer to a [`SendOutcome`], and fetches the media people send.
+//! [`Channels`] is the configured set; the web layer and the dispatcher reach a provider only
+//! through the [`Provider`] and [`Webhook`] traits.
+//!
+//! Adding a provider: a folder here with a [`ProviderKind`] and the two traits, a line in
+//! [`KINDS`] and in [`Channels::providers`] (plus its config section and route).
 
 pub mod gateway;
+pub mod http;
+pub mod signature;
 pub mod simulator;
 pub mod twilio;
 pub mod whatsapp;
 
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+
 pub use crate::domain::inbound::{InboundEvent, InboundKind, InboundMessage, StatusReport};
 use crate::domain::{Channel, MessageStatus, OutboxItem};
 pub use crate::domain::{MediaKind, MediaRef};
+
+/// What is known of a provider before it is configured: its name (routes, rate-limit group),
+/// how people read its name, and the channels it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderKind {
+    /// `twilio`, `whatsapp`…: the `/webhooks/<name>` segment and the rate-limit group.
+    pub name: &'static str,
+    /// For messages: "the Twilio channel is not configured".
+    pub title: &'static str,
+    pub channels: &'static [Channel],
+}
+
+/// Every provider kabar knows, configured or not.
+pub const KINDS: &[ProviderKind] = &[twilio::KIND, simulator::KIND, whatsapp::KIND, gateway::KIND];
+
+/// The provider that carries `channel`.
+pub fn kind_of(channel: Channel) -> Option<&'static ProviderKind> {
+    KINDS.iter().find(|k| k.channels.contains(&channel))
+}
+
+/// A provider's webhook request, as the web layer received it.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRequest<'a> {
+    /// `GET` for handshakes (Meta's subscription check), else `POST`.
+    pub method: &'a str,
+    /// The path and query as called (`/webhooks/twilio/status?x=1`), what Twilio signs.
+    pub path_and_query: &'a str,
+    pub headers: &'a reqwest::header::HeaderMap,
+    pub body: &'a [u8],
+    /// Our clock, in unix seconds, for signed timestamps.
+    pub now_unix: i64,
+}
+
+impl WebhookRequest<'_> {
+    /// A header's value, if present and readable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn path(&self) -> &str {
+        self.path_and_query
+            .split_once('?')
+            .map_or(self.path_and_query, |(path, _)| path)
+    }
+
+    /// The query's parameters, percent-decoded.
+    pub fn query(&self) -> Vec<(String, String)> {
+        match self.path_and_query.split_once('?') {
+            Some((_, query)) => form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Why a webhook request was refused, with a one-line reason for the provider's logs.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum WebhookError {
+    /// Not shown to come from the provider: signature missing or wrong, stale timestamp,
+    /// failed handshake. Answered 403.
+    #[error("{0}")]
+    Refused(String),
+    /// Not understood. Answered 400: the provider shows it to whoever set the webhook up.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// The answer that tells a provider its webhook was taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl Ack {
+    /// `ok`, for providers that only look at the status code.
+    pub fn ok() -> Ack {
+        Ack {
+            content_type: "text/plain; charset=utf-8",
+            body: "ok\n".to_string(),
+        }
+    }
+}
+
+/// What a verified webhook asks of us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// Messages and delivery reports, each with the channel it came on, in payload order:
+    /// make them durable, then answer with [`Webhook::acknowledge`]. `skipped` says, for the
+    /// logs and without phone numbers, what was left out.
+    Events {
+        events: Vec<(Channel, InboundEvent)>,
+        skipped: Vec<String>,
+    },
+    /// A handshake: answer this at once, nothing to store.
+    Answer(Ack),
+}
+
+impl Incoming {
+    /// Nothing to store and nothing to say (an event we do not act on).
+    pub fn nothing() -> Incoming {
+        Incoming::Events {
+            events: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+}
+
+/// The inbound half of a provider: its webhook.
+pub trait Webhook: Send + Sync {
+    /// Checks that the request comes from the provider (in constant time).
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), WebhookError>;
+    /// Reads a verified request. Never panics on any body.
+    fn parse(&self, request: &WebhookRequest<'_>) -> Result<Incoming, WebhookError>;
+    /// The answer once the events are durable.
+    fn acknowledge(&self) -> Ack;
+}
+
+/// Downloaded media: the bytes and their MIME type, or why not (no secrets, no numbers).
+pub type MediaFetch = BoxFuture<'static, Result<(Vec<u8>, String), String>>;
+
+/// A configured provider: sending, its limits and capabilities.
+pub trait Provider: Send + Sync {
+    fn kind(&self) -> &'static ProviderKind;
+    /// Its webhook; `None` for the simulator, whose page posts straight to the intake.
+    fn webhook(&self) -> Option<&dyn Webhook>;
+    /// Sends one outbox item. Never panics; network trouble is a retry.
+    fn send<'a>(
+        &'a self,
+        item: &'a OutboxItem,
+        delivery: &'a Delivery,
+    ) -> BoxFuture<'a, SendOutcome>;
+    /// Messages per second the account accepts.
+    fn tps(&self) -> u32;
+    /// Whether menus on `channel` go out as tappable lists ([`crate::domain::Interactive`]).
+    fn shows_lists(&self, _channel: Channel) -> bool {
+        false
+    }
+    /// The approved template for `lang`, the only thing that may go out after the 24-hour
+    /// window of a channel that has one.
+    fn template_for(&self, _lang: crate::i18n::Lang) -> Option<crate::config::TemplateConfig> {
+        None
+    }
+    /// Starts downloading a voice note, image or document a person sent; `None` when the
+    /// provider has no media to fetch.
+    fn fetch_media(&self, _media: &MediaRef) -> Option<MediaFetch> {
+        None
+    }
+}
 
 /// What a provider said about one send attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,48 +192,6 @@ pub enum SendOutcome {
     /// WhatsApp refused free-form text outside the 24-hour window (Meta 131047, Twilio 63016):
     /// send a template or fall back to SMS instead.
     OutsideWindow { reason: String },
-}
-
-/// Shared by the providers that download media.
-pub(crate) enum Limited {
-    /// The body was longer than allowed; at least this many bytes.
-    Over(u64),
-    Network(String),
-}
-
-/// Reads a response body, stopping as soon as it is longer than `max` bytes.
-pub(crate) async fn read_limited(
-    mut response: reqwest::Response,
-    max: u64,
-) -> Result<Vec<u8>, Limited> {
-    let mut buffer = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let size = buffer.len() as u64 + chunk.len() as u64;
-                if size > max {
-                    return Err(Limited::Over(size));
-                }
-                buffer.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(buffer),
-            Err(e) => return Err(Limited::Network(error_kind(&e))),
-        }
-    }
-}
-
-/// reqwest errors include the URL (phone number id, signed media URL); keep logs free of it.
-pub(crate) fn error_kind(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connection refused or unreachable"
-    } else if e.is_body() || e.is_decode() {
-        "connection broken while reading the answer"
-    } else {
-        "request failed"
-    };
-    kind.to_string()
 }
 
 /// The configured providers.
@@ -120,6 +237,31 @@ impl Reachability {
 }
 
 impl Channels {
+    /// Every configured provider. A new provider is one more line here.
+    pub fn providers(&self) -> impl Iterator<Item = &dyn Provider> {
+        [
+            self.twilio.as_ref().map(|p| p as &dyn Provider),
+            self.simulator.as_ref().map(|p| p as &dyn Provider),
+            self.whatsapp.as_ref().map(|p| p as &dyn Provider),
+            self.gateway.as_ref().map(|p| p as &dyn Provider),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// The configured provider that carries `channel`.
+    pub fn provider(&self, channel: Channel) -> Option<&dyn Provider> {
+        self.providers()
+            .find(|p| p.kind().channels.contains(&channel))
+    }
+
+    /// The configured provider whose webhook is `/webhooks/<name>`.
+    pub fn webhook(&self, name: &str) -> Option<&dyn Webhook> {
+        self.providers()
+            .find(|p| p.kind().name == name)
+            .and_then(|p| p.webhook())
+    }
+
     pub async fn send(&self, item: &OutboxItem, delivery: &Delivery) -> SendOutcome {
         // Simulator numbers and real numbers never cross: a real person's reply never lands
         // in the simulator, and nothing is sent to a provider for a made-up number.
@@ -131,61 +273,10 @@ impl Channels {
                 ),
             };
         }
-        match item.channel {
-            Channel::TwilioSms | Channel::TwilioWhatsapp => match &self.twilio {
-                Some(t) => t.send(item).await,
-                None => not_configured(item.channel),
-            },
-            Channel::Simulator => match &self.simulator {
-                Some(s) => s.deliver(item),
-                None => not_configured(item.channel),
-            },
-            Channel::Whatsapp => match &self.whatsapp {
-                Some(w) => {
-                    let message = match delivery {
-                        Delivery::Template(t) => whatsapp::Outbound::Template {
-                            name: t.name.clone(),
-                            language: t.language.clone(),
-                            params: vec![item.text.clone()],
-                        },
-                        Delivery::FreeForm => item
-                            .interactive
-                            .as_ref()
-                            .and_then(|i| {
-                                whatsapp::Outbound::list(
-                                    i.body.clone(),
-                                    i.button.clone(),
-                                    i.rows
-                                        .iter()
-                                        .map(|(id, title)| whatsapp::ListRow {
-                                            id: id.clone(),
-                                            title: title.clone(),
-                                        })
-                                        .collect(),
-                                )
-                            })
-                            .unwrap_or_else(|| whatsapp::Outbound::Text {
-                                body: item.text.clone(),
-                            }),
-                    };
-                    w.send(&item.to, &message).await
-                }
-                None => not_configured(item.channel),
-            },
-            Channel::Gateway => match &self.gateway {
-                Some(g) => {
-                    let outcome = g
-                        .send(&gateway_message_id(item.message_id), &item.to, &item.text)
-                        .await;
-                    match &outcome {
-                        SendOutcome::Retry { reason, .. } => {
-                            self.gateway_health.record(false, Some(reason.clone()))
-                        }
-                        _ => self.gateway_health.record(true, None),
-                    }
-                    outcome
-                }
-                None => not_configured(item.channel),
+        match self.provider(item.channel) {
+            Some(provider) => provider.send(item, delivery).await,
+            None => SendOutcome::Failed {
+                reason: format!("channel {} is not configured", item.channel.name()),
             },
         }
     }
@@ -208,33 +299,30 @@ impl Channels {
         channel: Channel,
         lang: Option<crate::i18n::Lang>,
     ) -> Option<crate::config::TemplateConfig> {
-        match (channel, &self.whatsapp, lang) {
-            (Channel::Whatsapp, Some(w), Some(lang)) => w.template_for(lang).cloned(),
-            _ => None,
-        }
+        self.provider(channel)?.template_for(lang?)
+    }
+
+    /// Whether menus on `channel` go out as tappable lists.
+    pub fn shows_lists(&self, channel: Channel) -> bool {
+        self.provider(channel)
+            .is_some_and(|p| p.shows_lists(channel))
+    }
+
+    /// Starts downloading media a person sent on `channel`; `None` when there is nothing to
+    /// fetch (the provider has no media, or is not configured).
+    pub fn fetch_media(&self, channel: Channel, media: &MediaRef) -> Option<MediaFetch> {
+        self.provider(channel)?.fetch_media(media)
     }
 
     /// Messages per second the provider behind `channel` accepts. Channels that share an
     /// account share the limit (see [`Channels::limit_group`]).
     pub fn tps(&self, channel: Channel) -> u32 {
-        match channel {
-            Channel::TwilioSms | Channel::TwilioWhatsapp => {
-                self.twilio.as_ref().map(|t| t.tps()).unwrap_or(1)
-            }
-            Channel::Simulator => 1000,
-            Channel::Whatsapp => self.whatsapp.as_ref().map(|w| w.tps()).unwrap_or(1),
-            Channel::Gateway => self.gateway.as_ref().map(|g| g.tps()).unwrap_or(1),
-        }
+        self.provider(channel).map(|p| p.tps()).unwrap_or(1)
     }
 
-    /// Channels with the same group share one rate limit.
+    /// Channels with the same group share one rate limit: the provider's name.
     pub fn limit_group(channel: Channel) -> &'static str {
-        match channel {
-            Channel::TwilioSms | Channel::TwilioWhatsapp => "twilio",
-            Channel::Simulator => "simulator",
-            Channel::Whatsapp => "whatsapp",
-            Channel::Gateway => "gateway",
-        }
+        kind_of(channel).map_or(channel.name(), |k| k.name)
     }
 }
 
@@ -266,12 +354,6 @@ pub fn hide_numbers(text: &str) -> String {
 /// The id we give a message sent through the gateway phone; its status events carry it back.
 pub fn gateway_message_id(message_id: u64) -> String {
     format!("kabar-{message_id}")
-}
-
-fn not_configured(channel: Channel) -> SendOutcome {
-    SendOutcome::Failed {
-        reason: format!("channel {} is not configured", channel.name()),
-    }
 }
 
 #[cfg(test)]

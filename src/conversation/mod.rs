@@ -353,7 +353,7 @@ impl Processor {
         Ok(())
     }
 
-    /// A numbered menu as a WhatsApp list, for the Cloud API channel. `None` keeps plain text
+    /// A numbered menu as a WhatsApp list, where the provider shows lists. `None` keeps plain text
     /// (and the sender also falls back to text when the list breaks WhatsApp's limits).
     fn interactive(
         &self,
@@ -361,7 +361,7 @@ impl Processor {
         lang: crate::i18n::Lang,
         reply: &Reply,
     ) -> Option<Interactive> {
-        if channel != Channel::Whatsapp {
+        if !self.channels.shows_lists(channel) {
             return None;
         }
         let l = &self.localizer;
@@ -391,36 +391,15 @@ impl Processor {
         })
     }
 
-    /// Fetches a voice note, image or document in the background and keeps it for interpreters:
-    /// through the Graph API for WhatsApp, from `MediaUrl{N}` for Twilio (MMS, WhatsApp).
+    /// Fetches a voice note, image or document in the background and keeps it for interpreters,
+    /// from whichever provider it came through (Graph API, Twilio's `MediaUrl{N}`).
     fn fetch_media(&self, message: MessageRecord) {
         let Some(media) = message.media.clone() else {
             return;
         };
-        let fetch: futures_util::future::BoxFuture<'static, Result<(Vec<u8>, String), String>> =
-            match message.channel {
-                Channel::Whatsapp => match self.channels.whatsapp.clone() {
-                    Some(sender) => Box::pin(async move {
-                        sender
-                            .fetch_media(&media.id)
-                            .await
-                            .map_err(|e| e.to_string())
-                    }),
-                    None => return,
-                },
-                Channel::TwilioSms | Channel::TwilioWhatsapp => {
-                    match self.channels.twilio.clone() {
-                        Some(sender) => Box::pin(async move {
-                            sender
-                                .fetch_media(&media.id)
-                                .await
-                                .map_err(|e| e.to_string())
-                        }),
-                        None => return,
-                    }
-                }
-                Channel::Gateway | Channel::Simulator => return,
-            };
+        let Some(fetch) = self.channels.fetch_media(message.channel, &media) else {
+            return;
+        };
         let store = self.store.clone();
         tokio::spawn(async move {
             let outcome = match fetch.await {

@@ -1,106 +1,147 @@
-//! Provider webhooks. A message is acknowledged only after it is durably stored.
+//! Provider webhooks, one handler for all of them over [`crate::channel::Webhook`]: "not
+//! configured" → 404, not from the provider → 403, not understood → 400 with a reason, else
+//! the events are made durable and the provider's own acknowledgement is answered. A message
+//! is acknowledged only after it is durably stored. Header names, signatures and body formats
+//! are the providers' business, in `src/channel/`.
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequest, OriginalUri, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::channel::twilio::{self, WebhookError};
-use crate::channel::{InboundEvent, InboundKind, InboundMessage, StatusReport, gateway, whatsapp};
+use crate::channel::{
+    self, Ack, InboundEvent, InboundKind, InboundMessage, Incoming, StatusReport, WebhookError,
+    WebhookRequest,
+};
 use crate::domain::Channel;
 use crate::store::{NewInbound, StatusUpdate};
 
-const TWIML_EMPTY: &str = "<Response/>";
+/// A webhook request as it came: method, path and query, headers and the (size-limited) body.
+pub struct WebhookCall {
+    method: Method,
+    path_and_query: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
 
-fn twiml_ok() -> Response {
-    ([(header::CONTENT_TYPE, "text/xml")], TWIML_EMPTY).into_response()
+impl<S: Send + Sync> FromRequest<S> for WebhookCall {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let method = request.method().clone();
+        // Behind a nested router the URI is cut; Twilio signed the one it called.
+        let uri = match request.extensions().get::<OriginalUri>() {
+            Some(original) => original.0.clone(),
+            None => request.uri().clone(),
+        };
+        let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(WebhookCall {
+            method,
+            path_and_query,
+            headers,
+            body,
+        })
+    }
+}
+
+/// `POST /webhooks/twilio`: messages by SMS, MMS and WhatsApp through Twilio.
+pub async fn twilio_inbound(State(state): State<AppState>, call: WebhookCall) -> Response {
+    receive(&state, "twilio", call).await
+}
+
+/// `POST /webhooks/twilio/status`: Twilio's status callbacks.
+pub async fn twilio_status(State(state): State<AppState>, call: WebhookCall) -> Response {
+    receive(&state, "twilio", call).await
+}
+
+/// `GET /webhooks/whatsapp`: Meta's subscription check.
+pub async fn whatsapp_verify(State(state): State<AppState>, call: WebhookCall) -> Response {
+    receive(&state, "whatsapp", call).await
+}
+
+/// `POST /webhooks/whatsapp`: messages and statuses from Meta.
+pub async fn whatsapp_events(State(state): State<AppState>, call: WebhookCall) -> Response {
+    receive(&state, "whatsapp", call).await
+}
+
+/// `POST /webhooks/gateway`: events from the Android SMS gateway phone.
+pub async fn gateway_event(State(state): State<AppState>, call: WebhookCall) -> Response {
+    receive(&state, "gateway", call).await
+}
+
+/// The one webhook handler: `provider` is the name in `/webhooks/<provider>`.
+pub async fn receive(state: &AppState, provider: &str, call: WebhookCall) -> Response {
+    let Some(webhook) = state.channels.webhook(provider) else {
+        let title = channel::KINDS
+            .iter()
+            .find(|k| k.name == provider)
+            .map_or(provider, |k| k.title);
+        return (
+            StatusCode::NOT_FOUND,
+            format!("the {title} channel is not configured\n"),
+        )
+            .into_response();
+    };
+    let request = WebhookRequest {
+        method: call.method.as_str(),
+        path_and_query: &call.path_and_query,
+        headers: &call.headers,
+        body: &call.body,
+        now_unix: chrono::Utc::now().timestamp(),
+    };
+    let parsed = webhook
+        .verify(&request)
+        .inspect_err(|e| {
+            if matches!(e, WebhookError::Refused(_)) {
+                tracing::warn!(provider, reason = %e, "webhook refused");
+            }
+        })
+        .and_then(|()| webhook.parse(&request));
+    let (events, skipped) = match parsed {
+        Ok(Incoming::Events { events, skipped }) => (events, skipped),
+        Ok(Incoming::Answer(answer)) => return acknowledgement(answer),
+        Err(e) => return refusal(&e),
+    };
+    for reason in &skipped {
+        tracing::warn!(provider, %reason, "webhook item skipped");
+    }
+    let mut inbound = Vec::new();
+    let mut statuses = Vec::new();
+    for (channel, event) in events {
+        match event {
+            InboundEvent::Message(m) => inbound.push(new_inbound(channel, m)),
+            InboundEvent::Status(s) => statuses.push((channel, s)),
+        }
+    }
+    if !inbound.is_empty() || !statuses.is_empty() {
+        if let Err(unavailable) = accept_batch(state, inbound, statuses).await {
+            return unavailable;
+        }
+    }
+    acknowledgement(webhook.acknowledge())
+}
+
+fn acknowledgement(ack: Ack) -> Response {
+    ([(header::CONTENT_TYPE, ack.content_type)], ack.body).into_response()
 }
 
 /// A refused webhook: status and a one-line reason for the provider's logs.
-pub struct Refusal(StatusCode, String);
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        (self.0, self.1).into_response()
-    }
-}
-
-fn refusal(e: &WebhookError) -> Refusal {
+fn refusal(e: &WebhookError) -> Response {
     let status = match e {
-        WebhookError::MissingSignature | WebhookError::BadSignature => StatusCode::FORBIDDEN,
-        _ => StatusCode::BAD_REQUEST,
+        WebhookError::Refused(_) => StatusCode::FORBIDDEN,
+        WebhookError::Malformed(_) => StatusCode::BAD_REQUEST,
     };
-    Refusal(status, format!("{e}\n"))
+    (status, format!("{e}\n")).into_response()
 }
 
-fn refuse(e: &WebhookError) -> Response {
-    refusal(e).into_response()
-}
-
-/// The URL Twilio signed: the configured public URL plus the path and query it called.
-fn signed_url(state: &AppState, uri: &OriginalUri) -> String {
-    let base = state
-        .config
-        .server
-        .public_url
-        .as_str()
-        .trim_end_matches('/');
-    let path = uri.0.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    format!("{base}{path}")
-}
-
-/// Parses and verifies a Twilio request body.
-fn verified_params(
-    state: &AppState,
-    uri: &OriginalUri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<twilio::Params, Refusal> {
-    let Some(sender) = &state.channels.twilio else {
-        return Err(Refusal(
-            StatusCode::NOT_FOUND,
-            "the Twilio channel is not configured\n".into(),
-        ));
-    };
-    let params = twilio::parse_form(body).map_err(|e| refusal(&e))?;
-    let signature = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| refusal(&WebhookError::MissingSignature))?;
-    if !twilio::verify(
-        sender.auth_token(),
-        &signed_url(state, uri),
-        &params,
-        signature,
-    ) {
-        tracing::warn!("Twilio webhook with a wrong signature refused");
-        return Err(refusal(&WebhookError::BadSignature));
-    }
-    Ok(params)
-}
-
-pub async fn twilio_inbound(
-    State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = match verified_params(&state, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(refused) => return refused.into_response(),
-    };
-    let inbound = match twilio::parse_inbound(&params) {
-        Ok(i) => i,
-        Err(e) => return refuse(&e),
-    };
-    accept_inbound(&state, inbound).await.unwrap_or_else(|r| r)
-}
-
-/// Stores an inbound message durably, then hands it to the processor. Shared by every channel.
-pub async fn accept_inbound(state: &AppState, inbound: NewInbound) -> Result<Response, Response> {
-    accept_batch(state, vec![inbound], Vec::new()).await?;
-    Ok(twiml_ok())
+/// Stores an inbound message durably, then hands it to the processor (the simulator's page).
+pub async fn accept_inbound(state: &AppState, inbound: NewInbound) -> Result<(), Response> {
+    accept_batch(state, vec![inbound], Vec::new()).await
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Response {
@@ -190,156 +231,5 @@ fn new_inbound(channel: Channel, m: InboundMessage) -> NewInbound {
         external_id: m.external_id,
         media,
         unsupported,
-    }
-}
-
-#[derive(serde::Deserialize)]
-pub struct Subscription {
-    #[serde(rename = "hub.mode")]
-    mode: Option<String>,
-    #[serde(rename = "hub.verify_token")]
-    verify_token: Option<String>,
-    #[serde(rename = "hub.challenge")]
-    challenge: Option<String>,
-}
-
-/// `GET /webhooks/whatsapp`: Meta's subscription check.
-pub async fn whatsapp_verify(
-    State(state): State<AppState>,
-    Query(q): Query<Subscription>,
-) -> Response {
-    let Some(sender) = &state.channels.whatsapp else {
-        return (
-            StatusCode::NOT_FOUND,
-            "the WhatsApp channel is not configured\n",
-        )
-            .into_response();
-    };
-    match whatsapp::verify_subscription(
-        q.mode.as_deref(),
-        q.verify_token.as_deref(),
-        q.challenge.as_deref(),
-        sender.verify_token(),
-    ) {
-        Some(challenge) => ([(header::CONTENT_TYPE, "text/plain")], challenge).into_response(),
-        None => (StatusCode::FORBIDDEN, "verification failed\n").into_response(),
-    }
-}
-
-/// `POST /webhooks/whatsapp`: messages and statuses, checked against X-Hub-Signature-256.
-pub async fn whatsapp_events(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some(sender) = &state.channels.whatsapp else {
-        return (
-            StatusCode::NOT_FOUND,
-            "the WhatsApp channel is not configured\n",
-        )
-            .into_response();
-    };
-    let signature = headers
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok());
-    if let Err(e) = whatsapp::verify_signature(sender.app_secret(), &body, signature) {
-        tracing::warn!("WhatsApp webhook with a wrong signature refused");
-        return (StatusCode::FORBIDDEN, format!("{e}\n")).into_response();
-    }
-    let parsed = match whatsapp::parse_webhook(&body) {
-        Ok(p) => p,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
-    };
-    for reason in &parsed.skipped {
-        tracing::warn!(%reason, "WhatsApp webhook item skipped");
-    }
-    let mut inbound = Vec::new();
-    let mut statuses = Vec::new();
-    for event in parsed.events {
-        match event {
-            InboundEvent::Message(m) => inbound.push(new_inbound(Channel::Whatsapp, m)),
-            InboundEvent::Status(s) => statuses.push((Channel::Whatsapp, s)),
-        }
-    }
-    match accept_batch(&state, inbound, statuses).await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(r) => r,
-    }
-}
-
-/// `POST /webhooks/gateway`: events from the Android SMS gateway phone.
-pub async fn gateway_event(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some(sender) = &state.channels.gateway else {
-        return (
-            StatusCode::NOT_FOUND,
-            "the gateway channel is not configured\n",
-        )
-            .into_response();
-    };
-    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let now = chrono::Utc::now().timestamp();
-    if let Err(e) = gateway::verify(
-        sender.signing_key(),
-        &body,
-        header_str("x-timestamp"),
-        header_str("x-signature"),
-        now,
-    ) {
-        tracing::warn!(reason = %e, "gateway webhook refused");
-        return (StatusCode::FORBIDDEN, format!("{e}\n")).into_response();
-    }
-    let event = match gateway::parse_event(&body) {
-        Ok(e) => e,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
-    };
-    // A webhook from the phone proves it is up.
-    state.channels.gateway_health.record(true, None);
-    let result = match event.kind {
-        gateway::EventKind::Received(m) => {
-            accept_batch(&state, vec![new_inbound(Channel::Gateway, m)], Vec::new()).await
-        }
-        gateway::EventKind::Status(s) => {
-            accept_batch(&state, Vec::new(), vec![(Channel::Gateway, s)]).await
-        }
-        gateway::EventKind::Other(kind) => {
-            tracing::info!(%kind, "gateway event acknowledged, nothing to do");
-            Ok(())
-        }
-    };
-    match result {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(r) => r,
-    }
-}
-
-pub async fn twilio_status(
-    State(state): State<AppState>,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = match verified_params(&state, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(refused) => return refused.into_response(),
-    };
-    let (sid, status, error) = match twilio::parse_status(&params) {
-        Ok(s) => s,
-        Err(e) => return refuse(&e),
-    };
-    let Some(status) = status else {
-        return twiml_ok(); // statuses of inbound messages: nothing to record
-    };
-    let report = StatusReport {
-        external_id: sid,
-        status,
-        error,
-    };
-    match accept_batch(&state, Vec::new(), vec![(Channel::TwilioSms, report)]).await {
-        Ok(()) => twiml_ok(),
-        Err(r) => r,
     }
 }

@@ -4,9 +4,17 @@
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use super::SendOutcome;
+use futures_util::future::BoxFuture;
+
+use super::{Delivery, Provider, ProviderKind, SendOutcome, Webhook};
 use crate::domain::phone::PhoneNumber;
-use crate::domain::{MessageStatus, OutboxItem};
+use crate::domain::{Channel, MessageStatus, OutboxItem};
+
+pub const KIND: ProviderKind = ProviderKind {
+    name: "simulator",
+    title: "simulator",
+    channels: &[Channel::Simulator],
+};
 
 /// A reply shown on a simulated phone.
 #[derive(Debug, Clone, Serialize)]
@@ -48,5 +56,29 @@ impl Simulator {
             external_id: format!("sim-{}", item.message_id),
             status: MessageStatus::Delivered,
         }
+    }
+}
+
+impl Provider for Simulator {
+    fn kind(&self) -> &'static ProviderKind {
+        &KIND
+    }
+
+    /// The simulator page posts to the intake itself (web/simulator.rs), behind a login.
+    fn webhook(&self) -> Option<&dyn Webhook> {
+        None
+    }
+
+    fn send<'a>(
+        &'a self,
+        item: &'a OutboxItem,
+        _delivery: &'a Delivery,
+    ) -> BoxFuture<'a, SendOutcome> {
+        Box::pin(std::future::ready(self.deliver(item)))
+    }
+
+    /// A browser keeps up with anything.
+    fn tps(&self) -> u32 {
+        1000
     }
 }
