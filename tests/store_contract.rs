@@ -186,8 +186,7 @@ impl RunningIntake {
             .expect("the intake stops when asked")
             .unwrap();
         assert_eq!(end, IntakeEnd::Stopped);
-        let heard = self.sink.heard.lock().unwrap().clone();
-        heard
+        self.sink.heard.lock().unwrap().clone()
     }
 }
 
