@@ -233,6 +233,7 @@ async fn answer(
         .apply_step(
             &pending,
             &step(&pending, replies, ticket, Session::default()),
+            now_ms(),
         )
         .await
         .unwrap();
@@ -339,6 +340,7 @@ mod checks {
                 .apply_step(
                     &pending,
                     &step(&pending, &[], TicketChange::None, Session::default()),
+                    now_ms(),
                 )
                 .await
                 .unwrap();
@@ -379,7 +381,7 @@ mod checks {
             session.clone(),
         );
         let before = now_ms();
-        let outcome = store.apply_step(&pending, &write).await.unwrap();
+        let outcome = store.apply_step(&pending, &write, now_ms()).await.unwrap();
         assert_eq!(outcome.queued.len(), 2);
         assert_eq!(outcome.ticket, None);
 
@@ -424,7 +426,7 @@ mod checks {
         );
 
         // The same message applied again (a second worker): nothing doubles.
-        let again = store.apply_step(&pending, &write).await.unwrap();
+        let again = store.apply_step(&pending, &write, now_ms()).await.unwrap();
         assert!(again.queued.is_empty());
         assert_eq!(store.outbox_of(&amina).await.unwrap().len(), 2);
         assert_eq!(store.history(&amina).await.unwrap().len(), 3);
@@ -695,21 +697,30 @@ mod checks {
         );
 
         // Claims: the first wins, the second learns who has it.
-        let claimed = store.claim(id, "ina").await.unwrap();
+        let claimed = store.claim(id, "ina", now_ms()).await.unwrap();
         assert_eq!(claimed.claimed_by.as_deref(), Some("ina"));
-        let refused = store.claim(id, "omar").await.unwrap_err();
+        let refused = store.claim(id, "omar", now_ms()).await.unwrap_err();
         assert!(
             matches!(&refused, TicketError::ClaimedBy(who) if who == "ina"),
             "{refused:?}"
         );
         for refused in [
-            store.release(id, actor("omar")).await.unwrap_err(),
             store
-                .transfer(id, actor("omar"), Some("omar"), None)
+                .release(id, actor("omar"), now_ms())
                 .await
                 .unwrap_err(),
             store
-                .close_ticket(id, actor("omar"), "Khoda hafez", &Session::default())
+                .transfer(id, actor("omar"), Some("omar"), None, now_ms())
+                .await
+                .unwrap_err(),
+            store
+                .close_ticket(
+                    id,
+                    actor("omar"),
+                    "Khoda hafez",
+                    &Session::default(),
+                    now_ms(),
+                )
                 .await
                 .unwrap_err(),
         ] {
@@ -722,13 +733,13 @@ mod checks {
         assert_eq!(unchanged.claimed_by.as_deref(), Some("ina"));
         assert_eq!(unchanged.status, TicketStatus::Open);
         assert!(matches!(
-            store.claim(9_999, "ina").await.unwrap_err(),
+            store.claim(9_999, "ina", now_ms()).await.unwrap_err(),
             TicketError::NotFound(9_999)
         ));
 
         // Notes stay private; replies are queued to the person.
         let noted = store
-            .add_note(id, "ina", "calls back after Friday prayer")
+            .add_note(id, "ina", "calls back after Friday prayer", now_ms())
             .await
             .unwrap();
         assert_eq!(
@@ -741,7 +752,7 @@ mod checks {
                 .contains(&"calls back after Friday prayer")
         );
         let reply_id = store
-            .reply(id, "ina", "Salam, man Ina hastam")
+            .reply(id, "ina", "Salam, man Ina hastam", now_ms())
             .await
             .unwrap();
         let queued = store.outbox_of(&amina).await.unwrap();
@@ -758,7 +769,10 @@ mod checks {
         assert!(replied.first_response_at.is_some());
         assert!(replied.waiting_since.is_none());
         assert!(matches!(
-            store.reply(id, "omar", "me too").await.unwrap_err(),
+            store
+                .reply(id, "omar", "me too", now_ms())
+                .await
+                .unwrap_err(),
             TicketError::ClaimedBy(_)
         ));
 
@@ -770,13 +784,13 @@ mod checks {
 
         // A supervisor may move a claimed ticket.
         let moved = store
-            .transfer(id, supervisor("sam"), Some("omar"), None)
+            .transfer(id, supervisor("sam"), Some("omar"), None, now_ms())
             .await
             .unwrap();
         assert_eq!(moved.claimed_by.as_deref(), Some("omar"));
         assert!(matches!(
             store
-                .close_ticket(id, actor("ina"), "Khoda hafez", &Session::default())
+                .close_ticket(id, actor("ina"), "Khoda hafez", &Session::default(), now_ms())
                 .await
                 .unwrap_err(),
             TicketError::ClaimedBy(who) if who == "omar"
@@ -785,7 +799,13 @@ mod checks {
         // Closing: the person gets the closing text, the ticket is no longer open, and for a
         // day a new message may reopen it.
         let closed = store
-            .close_ticket(id, actor("omar"), "Khoda hafez", &Session::default())
+            .close_ticket(
+                id,
+                actor("omar"),
+                "Khoda hafez",
+                &Session::default(),
+                now_ms(),
+            )
             .await
             .unwrap();
         assert_eq!(closed.status, TicketStatus::Closed);
@@ -816,7 +836,13 @@ mod checks {
         );
         assert!(matches!(
             store
-                .close_ticket(id, supervisor("sam"), "again", &Session::default())
+                .close_ticket(
+                    id,
+                    supervisor("sam"),
+                    "again",
+                    &Session::default(),
+                    now_ms()
+                )
                 .await
                 .unwrap_err(),
             TicketError::Closed(_)
@@ -983,11 +1009,21 @@ mod checks {
         // Browser sessions.
         let (session, ended) = (token_hash(0x01), token_hash(0x02));
         store
-            .create_web_session("admin", &session, "csrf-1")
+            .create_web_session(
+                "admin",
+                &session,
+                "csrf-1",
+                now_ms() + kabar::web::auth::SESSION_MS,
+            )
             .await
             .unwrap();
         store
-            .create_web_session("admin", &ended, "csrf-2")
+            .create_web_session(
+                "admin",
+                &ended,
+                "csrf-2",
+                now_ms() + kabar::web::auth::SESSION_MS,
+            )
             .await
             .unwrap();
         let now = now_ms();
@@ -1177,7 +1213,7 @@ mod checks {
         let pending = store.next_pending(&whatsapp).await.unwrap().unwrap();
         let mut write = step(&pending, &[], TicketChange::None, Session::default());
         write.contact.last_whatsapp_at = Some(pending.message.created_at);
-        store.apply_step(&pending, &write).await.unwrap();
+        store.apply_step(&pending, &write, now_ms()).await.unwrap();
         let before = store.contact(&whatsapp).await.unwrap().unwrap();
         assert!(before.last_whatsapp_at.is_some());
         store.close_whatsapp_window(&whatsapp).await.unwrap();
@@ -1519,6 +1555,7 @@ mod checks {
                     TicketChange::None,
                     session.clone(),
                 ),
+                now_ms(),
             )
             .await
             .unwrap();

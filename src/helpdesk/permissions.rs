@@ -109,7 +109,7 @@ pub fn cannot_see_reason(user: &User, ticket: &Ticket) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::Lang;
+    use crate::domain::Lang;
     use Permission::*;
 
     fn user(role: Role, languages: Vec<Lang>) -> User {

@@ -1,9 +1,9 @@
 //! Twilio's webhooks: inbound messages (SMS, MMS, `whatsapp:` senders) and status callbacks,
 //! both `application/x-www-form-urlencoded`.
 
+use crate::domain::inbound::NewInbound;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::{Channel, MediaKind, MediaRef, MessageStatus};
-use crate::store::NewInbound;
 
 /// Why a webhook request was refused; the web layer maps these to status codes.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
