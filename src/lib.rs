@@ -1,6 +1,7 @@
 //! kabar: an SMS and WhatsApp helpdesk that answers refugees and asylum seekers in their own
-//! language. A message travels: channel (webhook) → store (durable) → processor (flow engine)
-//! → outbox → channel (provider).
+//! language. A message travels: channel (webhook) → store (durable intake) → conversation (flow
+//! engine) → store (outbox) → dispatch → channel (provider). `tests/layering.rs` keeps the
+//! layers pointing one way; README's "How a message travels" names each folder.
 
 pub mod background;
 pub mod broadcast;
