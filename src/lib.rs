@@ -259,8 +259,7 @@ impl App {
     pub fn router(&self) -> axum::Router {
         web::router(web::AppState::new(web::Shared {
             config: self.config.clone(),
-            store: self.sled.core_arc(),
-            storage: self.store.clone(),
+            store: self.store.clone(),
             processor: self.processor.clone(),
             channels: self.channels.clone(),
             metrics: self.metrics.clone(),

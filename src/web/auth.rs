@@ -6,8 +6,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::domain::User;
+use crate::store::Store;
 use crate::store::StoreError;
-use crate::store::sled::Store;
 
 /// A new random token: 32 bytes, URL-safe base64, with a recognisable prefix.
 pub fn new_token() -> String {
@@ -25,12 +25,12 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// The user behind the request's `Authorization: Bearer …` header, if valid.
-pub fn bearer_user(store: &Store, headers: &HeaderMap) -> Result<Option<User>, StoreError> {
+pub async fn bearer_user(store: &Store, headers: &HeaderMap) -> Result<Option<User>, StoreError> {
     let Some(token) = bearer_token(headers) else {
         return Ok(None);
     };
     // Looking up by hash means no secret is ever compared byte by byte.
-    store.token_user(&token_hash(token))
+    store.token_user(&token_hash(token)).await
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -119,13 +119,13 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 
 /// The user behind a session cookie or a bearer token.
 /// `now` judges the session's expiry (the app's clock).
-pub fn principal(
+pub async fn principal(
     store: &Store,
     headers: &HeaderMap,
     now: crate::domain::Millis,
 ) -> Result<Option<Principal>, StoreError> {
     if let Some(token) = bearer_token(headers)
-        && let Some(user) = store.token_user(&token_hash(token))?
+        && let Some(user) = store.token_user(&token_hash(token)).await?
     {
         return Ok(Some(Principal {
             user,
@@ -137,12 +137,13 @@ pub fn principal(
         return Ok(None);
     };
     let credential_hash = token_hash(&token);
-    let Some(session) = store.web_session(&credential_hash, now)? else {
+    let Some(session) = store.web_session(&credential_hash, now).await? else {
         return Ok(None);
     };
     // Read afresh on every request: a disabled user's sessions stop at once.
     Ok(store
-        .user(&session.user)?
+        .user(&session.user)
+        .await?
         .filter(|user| !user.disabled)
         .map(|user| Principal {
             user,

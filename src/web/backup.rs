@@ -30,9 +30,10 @@ pub fn check_passphrase(passphrase: &str) -> Result<(), ApiError> {
 pub fn stream_backup(state: &AppState, passphrase: String) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
+    tokio::spawn(async move {
+        // The store writes on a blocking thread, which may wait on this small channel.
         let writer = ChannelWriter { tx: tx.clone() };
-        match store.write_encrypted_backup(&passphrase, writer) {
+        match store.write_backup(&passphrase, Box::new(writer)).await {
             Ok(summary) => tracing::info!(
                 keys = summary.keys,
                 files = summary.files,
@@ -40,7 +41,7 @@ pub fn stream_backup(state: &AppState, passphrase: String) -> Response {
             ),
             Err(e) => {
                 tracing::error!(error = %e, "backup failed; the download is cut");
-                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
             }
         }
     });

@@ -57,26 +57,36 @@ fn routes(state: &AppState) -> Routes {
 }
 
 /// The live preview of a broadcast over every contact.
-pub fn live_preview(state: &AppState, b: &Broadcast) -> Result<Preview, ApiError> {
+pub async fn live_preview(state: &AppState, b: &Broadcast) -> Result<Preview, ApiError> {
     let routes = routes(state);
     let schedule =
-        crate::dispatch::bulk::schedule_from(state.store.payments().map_err(unavailable)?);
+        crate::dispatch::bulk::schedule_from(state.store.payments().await.map_err(unavailable)?);
     let mut preview = Preview::new(b);
     let mut named: std::collections::BTreeSet<PhoneNumber> =
         b.audience.phones.iter().cloned().collect();
-    state
-        .store
-        .for_each_contact(|c| {
+    // Page through everyone: a preview over 100,000 contacts holds one page at a time.
+    let mut after: Option<PhoneNumber> = None;
+    loop {
+        let (contacts, more) = state
+            .store
+            .contacts_after(after.as_ref(), crate::dispatch::bulk::ENQUEUE_BATCH)
+            .await
+            .map_err(unavailable)?;
+        for c in &contacts {
             if !broadcast::in_audience(&b.audience, c, &routes) {
-                return;
+                continue;
             }
             named.remove(&c.phone);
             match broadcast::plan(b, c, &routes, &schedule) {
                 Ok(d) => preview.add(&d),
                 Err(reason) => preview.exclude(reason),
             }
-        })
-        .map_err(unavailable)?;
+        }
+        after = contacts.last().map(|c| c.phone.clone());
+        if !more || after.is_none() {
+            break;
+        }
+    }
     if !named.is_empty() {
         preview
             .excluded
@@ -85,13 +95,17 @@ pub fn live_preview(state: &AppState, b: &Broadcast) -> Result<Preview, ApiError
     Ok(preview.finish())
 }
 
-pub fn view(state: &AppState, b: Broadcast) -> Result<BroadcastView, ApiError> {
+pub async fn view(state: &AppState, b: Broadcast) -> Result<BroadcastView, ApiError> {
     let preview = match &b.frozen {
         Some(frozen) if b.status != Status::Draft => frozen.clone(),
-        _ => live_preview(state, &b)?,
+        _ => live_preview(state, &b).await?,
     };
     let progress = if b.status.is_released() || b.status == Status::Cancelled {
-        state.store.broadcast_progress(b.id).map_err(unavailable)?
+        state
+            .store
+            .broadcast_progress(b.id)
+            .await
+            .map_err(unavailable)?
     } else {
         Progress::default()
     };
@@ -150,7 +164,7 @@ pub fn validated(state: &AppState, body: &[u8]) -> Result<broadcast::Valid, Refu
 }
 
 /// What a draft would do, without saving it (the composer's live preview).
-pub fn draft_preview(state: &AppState, valid: broadcast::Valid) -> Result<Preview, ApiError> {
+pub async fn draft_preview(state: &AppState, valid: broadcast::Valid) -> Result<Preview, ApiError> {
     let draft = Broadcast {
         id: 0,
         name: valid.name,
@@ -167,7 +181,7 @@ pub fn draft_preview(state: &AppState, valid: broadcast::Valid) -> Result<Previe
         frozen: None,
         updated_at: 0,
     };
-    live_preview(state, &draft)
+    live_preview(state, &draft).await
 }
 
 pub async fn create_draft(
@@ -178,6 +192,7 @@ pub async fn create_draft(
     let b = state
         .store
         .create_broadcast(valid, &user.name)
+        .await
         .map_err(unavailable)?;
     state
         .store
@@ -187,26 +202,26 @@ pub async fn create_draft(
             None,
             &format!("broadcast {} {:?}", b.id, b.name),
         )
+        .await
         .map_err(unavailable)?;
-    state.store.durable().await.map_err(unavailable)?;
     tracing::info!(user = %user.name, broadcast = b.id, "broadcast drafted");
-    view(state, b)
+    view(state, b).await
 }
 
-pub fn list_views(state: &AppState) -> Result<Vec<BroadcastView>, ApiError> {
-    state
-        .store
-        .broadcasts()
-        .map_err(unavailable)?
-        .into_iter()
-        .map(|b| view(state, b))
-        .collect()
+pub async fn list_views(state: &AppState) -> Result<Vec<BroadcastView>, ApiError> {
+    let all = state.store.broadcasts().await.map_err(unavailable)?;
+    let mut views = Vec::with_capacity(all.len());
+    for b in all {
+        views.push(view(state, b).await?);
+    }
+    Ok(views)
 }
 
-pub fn found(state: &AppState, id: u64) -> Result<Broadcast, ApiError> {
+pub async fn found(state: &AppState, id: u64) -> Result<Broadcast, ApiError> {
     state
         .store
         .broadcast(id)
+        .await
         .map_err(unavailable)?
         .ok_or_else(|| {
             err(
@@ -268,15 +283,15 @@ pub async fn act(
     id: u64,
     action: Action,
 ) -> Result<BroadcastView, ApiError> {
-    let current = found(state, id)?;
+    let current = found(state, id).await?;
     let now = state.clock.now();
     // The preview is computed outside the transaction (it reads every contact); the
     // transaction re-checks the state so two clicks cannot both send.
     let preview = match action {
-        Action::Send => Some(live_preview(state, &current)?),
+        Action::Send => Some(live_preview(state, &current).await?),
         Action::Approve => Some(match &current.frozen {
             Some(p) => p.clone(),
-            None => live_preview(state, &current)?,
+            None => live_preview(state, &current).await?,
         }),
         _ => None,
     };
@@ -284,84 +299,89 @@ pub async fn act(
     let name = user.name.clone();
     let updated = state
         .store
-        .change_broadcast(id, &user.name, action.audit_name(), |b| {
-            let conflict = |what: &str| {
-                Err(BroadcastError::Conflict(format!(
-                    "broadcast {id} is {}: it cannot be {what}",
-                    b.status.name()
-                )))
-            };
-            match action {
-                Action::Send => {
-                    if b.status != Status::Draft {
-                        return conflict("sent again");
+        .change_broadcast(
+            id,
+            &user.name,
+            action.audit_name(),
+            Box::new(move |b| {
+                let conflict = |what: &str| {
+                    Err(BroadcastError::Conflict(format!(
+                        "broadcast {id} is {}: it cannot be {what}",
+                        b.status.name()
+                    )))
+                };
+                match action {
+                    Action::Send => {
+                        if b.status != Status::Draft {
+                            return conflict("sent again");
+                        }
+                        let preview = preview
+                            .as_ref()
+                            .ok_or_else(|| BroadcastError::Unprocessable("no preview".into()))?;
+                        if preview.recipients == 0 {
+                            return Err(BroadcastError::Unprocessable(
+                                "nobody to send to: the audience is empty after exclusions".into(),
+                            ));
+                        }
+                        if b.send_at.is_some_and(|at| at + 60_000 < now) {
+                            return Err(BroadcastError::Unprocessable(
+                                "send_at is in the past: change it or send now".into(),
+                            ));
+                        }
+                        b.sent_by = Some(name.clone());
+                        if preview.recipients > approval_over {
+                            b.status = Status::AwaitingApproval;
+                            b.frozen = Some(preview.clone());
+                        } else {
+                            release(b, preview, now);
+                        }
                     }
-                    let preview = preview
-                        .as_ref()
-                        .ok_or_else(|| BroadcastError::Unprocessable("no preview".into()))?;
-                    if preview.recipients == 0 {
-                        return Err(BroadcastError::Unprocessable(
-                            "nobody to send to: the audience is empty after exclusions".into(),
-                        ));
-                    }
-                    if b.send_at.is_some_and(|at| at + 60_000 < now) {
-                        return Err(BroadcastError::Unprocessable(
-                            "send_at is in the past: change it or send now".into(),
-                        ));
-                    }
-                    b.sent_by = Some(name.clone());
-                    if preview.recipients > approval_over {
-                        b.status = Status::AwaitingApproval;
-                        b.frozen = Some(preview.clone());
-                    } else {
-                        release(b, preview, now);
-                    }
-                }
-                Action::Approve => {
-                    if b.status != Status::AwaitingApproval {
-                        return conflict("approved");
-                    }
-                    if b.created_by == name || b.sent_by.as_deref() == Some(name.as_str()) {
-                        return Err(BroadcastError::Forbidden(
+                    Action::Approve => {
+                        if b.status != Status::AwaitingApproval {
+                            return conflict("approved");
+                        }
+                        if b.created_by == name || b.sent_by.as_deref() == Some(name.as_str()) {
+                            return Err(BroadcastError::Forbidden(
                             "a broadcast needs a second person's approval: you created or sent it"
                                 .into(),
                         ));
+                        }
+                        let preview = preview
+                            .as_ref()
+                            .ok_or_else(|| BroadcastError::Unprocessable("no preview".into()))?;
+                        b.approved_by = Some(name.clone());
+                        release(b, preview, now);
                     }
-                    let preview = preview
-                        .as_ref()
-                        .ok_or_else(|| BroadcastError::Unprocessable("no preview".into()))?;
-                    b.approved_by = Some(name.clone());
-                    release(b, preview, now);
-                }
-                Action::Pause => {
-                    if !matches!(b.status, Status::Sending | Status::Scheduled) {
-                        return conflict("paused");
+                    Action::Pause => {
+                        if !matches!(b.status, Status::Sending | Status::Scheduled) {
+                            return conflict("paused");
+                        }
+                        b.status = Status::Paused;
                     }
-                    b.status = Status::Paused;
-                }
-                Action::Resume => {
-                    if b.status != Status::Paused {
-                        return conflict("resumed");
+                    Action::Resume => {
+                        if b.status != Status::Paused {
+                            return conflict("resumed");
+                        }
+                        b.status = match b.send_at {
+                            Some(at) if at > now => Status::Scheduled,
+                            _ => Status::Sending,
+                        };
                     }
-                    b.status = match b.send_at {
-                        Some(at) if at > now => Status::Scheduled,
-                        _ => Status::Sending,
-                    };
-                }
-                Action::Cancel => {
-                    if b.status.is_finished() {
-                        return conflict("cancelled");
+                    Action::Cancel => {
+                        if b.status.is_finished() {
+                            return conflict("cancelled");
+                        }
+                        b.status = Status::Cancelled;
                     }
-                    b.status = Status::Cancelled;
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            }),
+        )
+        .await?;
     if action == Action::Cancel {
-        let cancelled = state.store.cancel_queued(id).map_err(unavailable)?;
+        let cancelled = state.store.cancel_queued(id).await.map_err(unavailable)?;
         state.metrics.broadcast("cancelled", cancelled);
     }
-    state.store.durable().await.map_err(unavailable)?;
     state.dispatcher.broadcasts_changed();
     tracing::info!(
         user = %user.name,
@@ -370,7 +390,7 @@ pub async fn act(
         "broadcast {:?}",
         action
     );
-    view(state, updated)
+    view(state, updated).await
 }
 
 #[derive(Deserialize)]
@@ -394,7 +414,7 @@ pub async fn test_send(
     id: u64,
     phone: &str,
 ) -> Result<TestSent, ApiError> {
-    let b = found(state, id)?;
+    let b = found(state, id).await?;
     let phone = PhoneNumber::parse(phone).map_err(|e| {
         err(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -405,6 +425,7 @@ pub async fn test_send(
     let contact = state
         .store
         .contact(&phone)
+        .await
         .map_err(unavailable)?
         .unwrap_or_else(|| Contact::new(phone.clone(), 0));
     if contact.opted_out {
@@ -416,7 +437,7 @@ pub async fn test_send(
     }
     let routes = routes(state);
     let schedule =
-        crate::dispatch::bulk::schedule_from(state.store.payments().map_err(unavailable)?);
+        crate::dispatch::bulk::schedule_from(state.store.payments().await.map_err(unavailable)?);
     let (language, text) = b
         .text_for(contact.language)
         .or_else(|| b.texts.iter().next().map(|(l, t)| (*l, t.as_str())))
@@ -444,6 +465,7 @@ pub async fn test_send(
     let message_id = state
         .store
         .queue_test_send(&b, &phone, &delivery, &user.name)
+        .await
         .map_err(unavailable)?;
     state
         .store
@@ -453,8 +475,8 @@ pub async fn test_send(
             None,
             &format!("broadcast {id} test send to {}", phone.redacted()),
         )
+        .await
         .map_err(unavailable)?;
-    state.store.durable().await.map_err(unavailable)?;
     state.dispatcher.wake();
     Ok(TestSent {
         message_id,

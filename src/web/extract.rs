@@ -99,7 +99,8 @@ impl<const CSRF: bool> FromRequestParts<AppState> for ApiCaller<CSRF> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let principal = auth::principal(&state.store, &parts.headers, state.clock.now())?
+        let principal = auth::principal(&state.store, &parts.headers, state.clock.now())
+            .await?
             .ok_or_else(not_signed_in)?;
         if CSRF && !principal.csrf_ok(csrf_header(&parts.headers)) {
             return Err(stale_form());
@@ -174,7 +175,7 @@ impl FromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<SignedIn, PageError> {
-        match auth::principal(&state.store, &parts.headers, state.clock.now())? {
+        match auth::principal(&state.store, &parts.headers, state.clock.now()).await? {
             Some(p) if p.csrf.is_some() => Ok(SignedIn(p)),
             _ => Err(PageError::Login),
         }

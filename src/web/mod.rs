@@ -42,8 +42,7 @@ use crate::config::Config;
 use crate::conversation::Processor;
 use crate::domain::Role;
 use crate::metrics::Metrics;
-// The synchronous sled core, until the pages and API call the storage port.
-use crate::store::sled::Store;
+use crate::store::Store;
 
 /// Webhook bodies larger than this are refused with 413 (DESIGN §2).
 pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
@@ -71,10 +70,8 @@ impl std::ops::Deref for AppState {
 /// The parts behind [`AppState`].
 pub struct Shared {
     pub config: Arc<Config>,
-    /// The sled backend's synchronous core: most handlers still call it directly.
-    pub store: Arc<Store>,
-    /// Storage through its port; handlers move to it one by one.
-    pub storage: crate::store::Store,
+    /// Storage, through its port.
+    pub store: Store,
     pub processor: Arc<Processor>,
     pub channels: Channels,
     pub metrics: Arc<Metrics>,
@@ -211,6 +208,7 @@ async fn track_latency(State(state): State<AppState>, request: Request, next: Ne
 async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let simulator = state.config.simulator.enabled;
     let signed_in = auth::principal(&state.store, &headers, state.clock.now())
+        .await
         .ok()
         .flatten();
     let body = maud::html! {
@@ -257,8 +255,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
     let mut body = serde_json::json!({
         "status": if store_ok { "ok" } else { "down" },
         "store": if store_ok { "writable" } else { "not writable" },
-        "outbox": state.store.outbox_depth(),
-        "intake_backlog": state.store.intake_backlog(),
+        "outbox": state.store.outbox_depth().await.ok(),
+        "intake_backlog": state.store.intake_backlog().await.ok(),
     });
     let low = state.disk.low();
     if let Some(space) = state.disk.space() {
@@ -294,14 +292,13 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    state
-        .metrics
-        .outbox_depth
-        .set(state.store.outbox_depth() as i64);
-    state
-        .metrics
-        .inbox_depth
-        .set(state.store.pending_count() as i64);
+    // A figure the store cannot give now keeps its last value rather than a false zero.
+    if let Ok(depth) = state.store.outbox_depth().await {
+        state.metrics.outbox_depth.set(depth as i64);
+    }
+    if let Ok(pending) = state.store.pending_count().await {
+        state.metrics.inbox_depth.set(pending as i64);
+    }
     if let Some((up, _, _)) = state.channels.gateway_health.get() {
         state.metrics.gateway_up.set(i64::from(up));
     }
@@ -312,10 +309,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.disk_total_bytes.set(bytes(space.total_bytes));
     }
     state.metrics.disk_low.set(i64::from(low));
-    state
-        .metrics
-        .intake_backlog
-        .set(i64::try_from(state.store.intake_backlog()).unwrap_or(i64::MAX));
+    if let Ok(backlog) = state.store.intake_backlog().await {
+        state
+            .metrics
+            .intake_backlog
+            .set(i64::try_from(backlog).unwrap_or(i64::MAX));
+    }
     (
         [(
             header::CONTENT_TYPE,

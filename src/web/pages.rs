@@ -87,6 +87,7 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
         ApiError::new(status, reason(status), detail).into_response()
     } else {
         let principal = auth::principal(&state.store, &headers, state.clock.now())
+            .await
             .ok()
             .flatten();
         let code = error_code(&bytes, &content_type);

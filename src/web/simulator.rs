@@ -77,11 +77,11 @@ fn parse_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
 
 /// Who may use the simulator: anyone on a server without providers; else a signed-in user.
 /// `Ok(None)` = no login needed.
-fn gate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+async fn gate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
     if !state.config.any_provider() {
         return Ok(None);
     }
-    match auth::principal(&state.store, headers, state.clock.now())? {
+    match auth::principal(&state.store, headers, state.clock.now()).await? {
         Some(p) => Ok(Some(p)),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -96,7 +96,7 @@ async fn send(
     headers: HeaderMap,
     Json(request): Json<SendRequest>,
 ) -> Response {
-    if let Err(e) = check_send(&state, &headers) {
+    if let Err(e) = check_send(&state, &headers).await {
         return e.into_response();
     }
     let phone = match parse_phone(&request.phone) {
@@ -132,8 +132,8 @@ async fn send(
 }
 
 /// A send from a signed-in browser carries the session's CSRF token.
-fn check_send(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    if let Some(p) = gate(state, headers)? {
+async fn check_send(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(p) = gate(state, headers).await? {
         let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         if !p.csrf_ok(sent) {
             return Err(ApiError::csrf(
@@ -149,9 +149,9 @@ async fn history(
     headers: HeaderMap,
     Query(q): Query<PhoneQuery>,
 ) -> ApiResult<Json<Vec<Bubble>>> {
-    gate(&state, &headers)?;
+    gate(&state, &headers).await?;
     let phone = parse_phone(&q.phone)?;
-    let messages = state.store.history(&phone)?;
+    let messages = state.store.history(&phone).await?;
     Ok(Json(
         messages
             .into_iter()
@@ -170,7 +170,7 @@ async fn events(
     headers: HeaderMap,
     Query(q): Query<PhoneQuery>,
 ) -> ApiResult<Response> {
-    gate(&state, &headers)?;
+    gate(&state, &headers).await?;
     let phone = parse_phone(&q.phone)?;
     let simulator = state.channels.simulator.clone().ok_or_else(|| {
         ApiError::new(
@@ -184,17 +184,18 @@ async fn events(
         simulator.subscribe(),
         state.shutdown.clone(),
         move |reply: crate::channel::simulator::SimulatedReply| {
-            (reply.phone == phone).then(|| {
+            let out = (reply.phone == phone).then(|| {
                 let data = serde_json::json!({"id": reply.message_id, "text": reply.text});
                 Event::default().event("reply").data(data.to_string())
-            })
+            });
+            std::future::ready(out)
         },
         || Event::default().event("reload").data("{}"),
     ))
 }
 
 async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let csrf = match gate(&state, &headers) {
+    let csrf = match gate(&state, &headers).await {
         Ok(p) => p.and_then(|p| p.csrf).unwrap_or_default(),
         Err(e) if e.status == StatusCode::UNAUTHORIZED => {
             return Redirect::to("/login").into_response();

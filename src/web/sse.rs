@@ -38,7 +38,7 @@ where
 /// Events from a broadcast channel: `event` turns each item into an event or skips it (what
 /// this listener may not see); `lagged` is sent when items were dropped because the listener
 /// fell behind.
-pub fn from_broadcast<T, F>(
+pub fn from_broadcast<T, F, Fut>(
     receiver: broadcast::Receiver<T>,
     shutdown: watch::Receiver<bool>,
     mut event: F,
@@ -46,26 +46,32 @@ pub fn from_broadcast<T, F>(
 ) -> Response
 where
     T: Clone + Send + 'static,
-    F: FnMut(T) -> Option<Event> + Send + 'static,
+    F: FnMut(T) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<Event>> + Send + 'static,
 {
     let events = BroadcastStream::new(receiver).filter_map(move |item| {
         let out = match item {
-            Ok(item) => event(item),
-            Err(BroadcastStreamRecvError::Lagged(_)) => Some(lagged()),
+            Ok(item) => Some(event(item)),
+            Err(BroadcastStreamRecvError::Lagged(_)) => None,
         };
-        std::future::ready(out)
+        async move {
+            match out {
+                Some(future) => future.await,
+                None => Some(lagged()),
+            }
+        }
     });
     respond(events, shutdown)
 }
 
 /// An event made by `tick` now and then every `every` (figures that change by polling, not by
 /// a channel); `None` sends nothing this time (the figures could not be read).
-pub fn every<F>(every: Duration, shutdown: watch::Receiver<bool>, mut tick: F) -> Response
+pub fn every<F, Fut>(every: Duration, shutdown: watch::Receiver<bool>, mut tick: F) -> Response
 where
-    F: FnMut() -> Option<Event> + Send + 'static,
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<Event>> + Send + 'static,
 {
-    let events = IntervalStream::new(tokio::time::interval(every))
-        .filter_map(move |_| std::future::ready(tick()));
+    let events = IntervalStream::new(tokio::time::interval(every)).filter_map(move |_| tick());
     respond(events, shutdown)
 }
 
@@ -91,7 +97,7 @@ mod tests {
         let response = from_broadcast(
             receiver,
             shutdown,
-            |n| (n % 2 == 0).then(|| Event::default().event("even").data(n.to_string())),
+            |n| async move { (n % 2 == 0).then(|| Event::default().event("even").data(n.to_string())) },
             || Event::default().event("reload").data("{}"),
         );
         let reader = tokio::spawn(body_text(response));
@@ -116,7 +122,8 @@ mod tests {
         let mut n = 0;
         let response = every(Duration::from_secs(3600), shutdown, move || {
             n += 1;
-            Some(Event::default().event("tick").data(n.to_string()))
+            let n = n;
+            async move { Some(Event::default().event("tick").data(n.to_string())) }
         });
         let reader = tokio::spawn(body_text(response));
         tokio::time::sleep(Duration::from_millis(50)).await;

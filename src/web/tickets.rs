@@ -20,12 +20,12 @@ pub fn works_tickets(user: &crate::domain::User) -> bool {
 }
 
 /// The ticket, if `user` may see it; 404 otherwise (don't reveal what exists).
-pub fn visible_ticket(
+pub async fn visible_ticket(
     state: &AppState,
     user: &crate::domain::User,
     id: u64,
 ) -> Result<Ticket, ApiError> {
-    let ticket = state.store.ticket(id).map_err(unavailable)?;
+    let ticket = state.store.ticket(id).await.map_err(unavailable)?;
     match ticket {
         Some(t) if can_see(user, &t) => Ok(t),
         _ => Err(err(
@@ -108,8 +108,12 @@ pub struct TicketDetail {
     pub erasable: bool,
 }
 
-pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiError> {
-    let contact = state.store.contact(&ticket.phone).map_err(unavailable)?;
+pub async fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiError> {
+    let contact = state
+        .store
+        .contact(&ticket.phone)
+        .await
+        .map_err(unavailable)?;
     let channel = contact.as_ref().and_then(|c| c.last_channel);
     let window = channel.filter(|c| c.has_session_window()).map(|_| {
         contact
@@ -121,6 +125,7 @@ pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiErro
     let messages = state
         .store
         .history(&ticket.phone)
+        .await
         .map_err(unavailable)?
         .into_iter()
         .map(MessageView::from)
@@ -151,7 +156,11 @@ pub fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiErro
 
 /// Views a ticket: marks its messages as seen, and is recorded in the audit trail once per
 /// user and ticket in [`VIEW_AGAIN_AFTER`] (the live refresh of an open page is not a new view).
-pub fn view(state: &AppState, principal: &Principal, id: u64) -> Result<TicketDetail, ApiError> {
+pub async fn view(
+    state: &AppState,
+    principal: &Principal,
+    id: u64,
+) -> Result<TicketDetail, ApiError> {
     let user = &principal.user;
     if !works_tickets(user) {
         return Err(err(
@@ -160,9 +169,9 @@ pub fn view(state: &AppState, principal: &Principal, id: u64) -> Result<TicketDe
             "your role does not work tickets",
         ));
     }
-    let ticket = visible_ticket(state, user, id)?;
+    let ticket = visible_ticket(state, user, id).await?;
     if state.views.first_in_a_while(&user.name, id) {
-        if let Err(e) = state.store.audit(&user.name, "view", Some(id), "") {
+        if let Err(e) = state.store.audit(&user.name, "view", Some(id), "").await {
             state.views.forget(&user.name, id);
             return Err(unavailable(e));
         }
@@ -170,8 +179,9 @@ pub fn view(state: &AppState, principal: &Principal, id: u64) -> Result<TicketDe
     state
         .store
         .mark_seen(&user.name, id, ticket.message_ids.len())
+        .await
         .map_err(unavailable)?;
-    detail(state, &ticket)
+    detail(state, &ticket).await
 }
 
 /// A view of the same ticket by the same user within this time is the same view.
@@ -287,6 +297,7 @@ pub async fn act(
                     Some(id),
                     &e.detail,
                 )
+                .await
                 .map_err(unavailable)?;
         }
     }
@@ -307,7 +318,7 @@ async fn act_unchecked(
             "your role does not work tickets",
         ));
     }
-    let ticket = visible_ticket(state, user, id)?;
+    let ticket = visible_ticket(state, user, id).await?;
     let name = user.name.as_str();
     // Only the claimant (or a supervisor) may release, transfer or close a claimed ticket;
     // the store checks it inside the transaction that makes the change.
@@ -317,8 +328,8 @@ async fn act_unchecked(
     };
     let now = state.clock.now();
     let (updated, kind) = match action {
-        Action::Claim => (state.store.claim(id, name, now)?, "claim"),
-        Action::Release => (state.store.release(id, actor, now)?, "release"),
+        Action::Claim => (state.store.claim(id, name, now).await?, "claim"),
+        Action::Release => (state.store.release(id, actor, now).await?, "release"),
         Action::Transfer {
             to_user,
             to_language,
@@ -337,18 +348,20 @@ async fn act_unchecked(
             (
                 state
                     .store
-                    .transfer(id, actor, to_user.as_deref(), to_language, now)?,
+                    .transfer(id, actor, to_user.as_deref(), to_language, now)
+                    .await?,
                 "transfer",
             )
         }
         Action::Reply { text } => {
             let text = checked_text(&text, "reply")?;
-            state.store.reply(id, name, &text, now)?;
+            state.store.reply(id, name, &text, now).await?;
             state.processor.wake_dispatcher();
             (
                 state
                     .store
                     .ticket(id)
+                    .await
                     .map_err(unavailable)?
                     .unwrap_or(ticket),
                 "reply",
@@ -356,7 +369,7 @@ async fn act_unchecked(
         }
         Action::Note { text } => {
             let text = checked_text(&text, "note")?;
-            (state.store.add_note(id, name, &text, now)?, "note")
+            (state.store.add_note(id, name, &text, now).await?, "note")
         }
         Action::Erase => {
             if !actor.overrides_claims {
@@ -395,6 +408,7 @@ async fn act_unchecked(
             let erased = state
                 .store
                 .ticket(id)
+                .await
                 .map_err(unavailable)?
                 .ok_or_else(|| err(StatusCode::NOT_FOUND, "not found", "no such ticket"))?;
             (erased, "erase")
@@ -403,18 +417,14 @@ async fn act_unchecked(
             let closing = state
                 .localizer
                 .render(ticket.language, "ticket-closed", &[]);
-            let closed = state.store.close_ticket(
-                id,
-                actor,
-                &closing,
-                &state.processor.idle_session(),
-                now,
-            )?;
+            let closed = state
+                .store
+                .close_ticket(id, actor, &closing, &state.processor.idle_session(), now)
+                .await?;
             state.processor.wake_dispatcher();
             (closed, "close")
         }
     };
-    state.store.durable().await.map_err(unavailable)?;
     notify(state, &updated, kind);
     Ok(updated)
 }

@@ -149,7 +149,13 @@ pub async fn add_user(state: &AppState, by: &Principal, new: NewUser) -> Result<
     let languages = parse_languages(&new.languages)?;
     check_languages(role, &languages).map_err(ApiError::invalid)?;
     check_password(&new.password).map_err(ApiError::invalid)?;
-    if state.store.user(&name).map_err(unavailable)?.is_some() {
+    if state
+        .store
+        .user(&name)
+        .await
+        .map_err(unavailable)?
+        .is_some()
+    {
         return Err(err(
             StatusCode::CONFLICT,
             "exists",
@@ -167,8 +173,8 @@ pub async fn add_user(state: &AppState, by: &Principal, new: NewUser) -> Result<
     state
         .store
         .create_user(&user, &by.user.name)
+        .await
         .map_err(store_error)?;
-    state.store.durable().await.map_err(unavailable)?;
     tracing::info!(by = %by.user.name, user = %user.name, "user added");
     Ok(user)
 }
@@ -191,7 +197,7 @@ pub async fn change_user(
     patch: UserPatch,
 ) -> Result<User, ApiError> {
     require_admin(by)?;
-    let Some(current) = state.store.user(name).map_err(unavailable)? else {
+    let Some(current) = state.store.user(name).await.map_err(unavailable)? else {
         return Err(err(
             StatusCode::NOT_FOUND,
             "not found",
@@ -227,6 +233,7 @@ pub async fn change_user(
     let updated = state
         .store
         .update_user(name, &change, &by.user.name)
+        .await
         .map_err(store_error)?
         .ok_or_else(|| {
             err(
@@ -235,7 +242,6 @@ pub async fn change_user(
                 format!("there is no user {name:?}"),
             )
         })?;
-    state.store.durable().await.map_err(unavailable)?;
     tracing::info!(by = %by.user.name, user = %name, "user changed");
     Ok(updated)
 }
@@ -254,7 +260,7 @@ pub async fn create_token(
             "only admins create tokens for other users",
         ));
     }
-    match state.store.user(user).map_err(unavailable)? {
+    match state.store.user(user).await.map_err(unavailable)? {
         None => return Err(ApiError::invalid(format!("there is no user {user:?}"))),
         Some(u) if u.disabled => {
             return Err(ApiError::invalid(format!(
@@ -267,15 +273,15 @@ pub async fn create_token(
     let record = state
         .store
         .create_token(&auth::token_hash(&token), user, &by.user.name)
+        .await
         .map_err(store_error)?;
-    state.store.durable().await.map_err(unavailable)?;
     tracing::info!(by = %by.user.name, user = %user, id = %record.id, "token created");
     Ok((record, token))
 }
 
 /// The tokens the caller may see: all for admins, their own for everyone else.
-pub fn visible_tokens(state: &AppState, by: &Principal) -> Result<Vec<ApiToken>, ApiError> {
-    let mut tokens = state.store.tokens().map_err(unavailable)?;
+pub async fn visible_tokens(state: &AppState, by: &Principal) -> Result<Vec<ApiToken>, ApiError> {
+    let mut tokens = state.store.tokens().await.map_err(unavailable)?;
     if by.user.role != Role::Admin {
         tokens.retain(|t| t.user == by.user.name);
     }
@@ -291,16 +297,16 @@ pub async fn revoke_token(state: &AppState, by: &Principal, id: &str) -> Result<
             format!("there is no token {id:?} for you"),
         )
     };
-    let visible = visible_tokens(state, by)?;
+    let visible = visible_tokens(state, by).await?;
     if !visible.iter().any(|t| t.id == id) {
         return Err(not_found());
     }
     state
         .store
         .revoke_token(id, &by.user.name)
+        .await
         .map_err(store_error)?
         .ok_or_else(not_found)?;
-    state.store.durable().await.map_err(unavailable)?;
     tracing::info!(by = %by.user.name, id = %id, "token revoked");
     Ok(())
 }

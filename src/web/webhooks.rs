@@ -158,11 +158,11 @@ async fn accept_batch(
     inbound: Vec<NewInbound>,
     statuses: Vec<(Channel, StatusReport)>,
 ) -> Result<(), Response> {
-    let has_statuses = !statuses.is_empty();
     for (channel, report) in statuses {
         match state
             .store
             .update_status_by_external(channel, &report.external_id, report.status, report.error)
+            .await
             .map_err(unavailable)?
         {
             StatusUpdate::Updated(m) => {
@@ -210,9 +210,6 @@ async fn accept_batch(
         .map_err(unavailable)?;
     if accepted > 0 {
         tracing::debug!(messages = accepted, "inbound accepted");
-    }
-    if has_statuses {
-        state.store.durable().await.map_err(unavailable)?;
     }
     Ok(())
 }

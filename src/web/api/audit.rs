@@ -13,5 +13,5 @@ pub async fn list(
     caller: Caller,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     caller.require(&[Role::Admin])?;
-    Ok(Json(state.store.audit_log(1000)?))
+    Ok(Json(state.store.audit_log(1000).await?))
 }

@@ -31,6 +31,7 @@ pub async fn download(
     // No backup leaves without its audit row.
     state
         .store
-        .audit(&caller.user.name, "backup", None, "api")?;
+        .audit(&caller.user.name, "backup", None, "api")
+        .await?;
     Ok(stream_backup(&state, passphrase))
 }

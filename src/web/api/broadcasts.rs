@@ -37,7 +37,7 @@ pub async fn preview(
 ) -> ApiResult<Json<Preview>> {
     caller.require_that(may_broadcast, STAFF_ONLY)?;
     let valid = validated(&state, &body)?;
-    Ok(Json(service::draft_preview(&state, valid)?))
+    Ok(Json(service::draft_preview(&state, valid).await?))
 }
 
 #[derive(Deserialize)]
@@ -71,7 +71,7 @@ pub async fn list(
     caller: Caller,
 ) -> ApiResult<Json<Vec<BroadcastView>>> {
     caller.require_that(may_broadcast, STAFF_ONLY)?;
-    Ok(Json(service::list_views(&state)?))
+    Ok(Json(service::list_views(&state).await?))
 }
 
 /// `GET /api/broadcasts/{id}`
@@ -81,8 +81,8 @@ pub async fn get_one(
     Path(id): Path<u64>,
 ) -> ApiResult<Json<BroadcastView>> {
     caller.require_that(may_broadcast, STAFF_ONLY)?;
-    let found = service::found(&state, id)?;
-    Ok(Json(service::view(&state, found)?))
+    let found = service::found(&state, id).await?;
+    Ok(Json(service::view(&state, found).await?))
 }
 
 /// What an action answers: the broadcast, or (test) the message sent.
@@ -130,12 +130,12 @@ pub async fn report(
     Path(id): Path<u64>,
 ) -> ApiResult<Response> {
     caller.require_that(may_broadcast, STAFF_ONLY)?;
-    service::found(&state, id)?;
+    service::found(&state, id).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let mut failed = out
         .write_record(["phone", "language", "channel", "status", "error"])
         .err();
-    state.store.for_each_recipient(id, |phone, r| {
+    for (phone, r) in state.store.recipients(id).await? {
         if failed.is_none() {
             failed = out
                 .write_record([
@@ -147,7 +147,7 @@ pub async fn report(
                 ])
                 .err();
         }
-    })?;
+    }
     if let Some(e) = failed {
         return Err(ApiError::unavailable(e));
     }

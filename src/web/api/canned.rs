@@ -27,7 +27,7 @@ pub async fn list(
         })?),
         None => None,
     };
-    Ok(Json(state.store.canned_replies(lang)?))
+    Ok(Json(state.store.canned_replies(lang).await?))
 }
 
 #[derive(Deserialize)]
@@ -62,6 +62,7 @@ pub async fn add(
     }
     let added = state
         .store
-        .add_canned_audited(lang, title, text, &caller.user.name)?;
+        .add_canned_audited(lang, title, text, &caller.user.name)
+        .await?;
     Ok((StatusCode::CREATED, Json(added)))
 }

@@ -31,7 +31,7 @@ pub async fn import(
 ) -> ApiResult<Json<serde_json::Value>> {
     let caller = caller.require(IMPORTERS)?;
     let done = crate::web::contacts::import_contacts(
-        &state.storage,
+        &state.store,
         body.to_vec(),
         query.skip_invalid,
         &caller.user.name,

@@ -29,7 +29,13 @@ pub async fn list(
     _caller: Caller,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     Ok(Json(
-        state.store.directory()?.iter().map(entry_json).collect(),
+        state
+            .store
+            .directory()
+            .await?
+            .iter()
+            .map(entry_json)
+            .collect(),
     ))
 }
 
@@ -44,14 +50,16 @@ pub async fn import(
     let (caller, parsed) =
         checked_import(caller, &query, body, |b| crate::import::parse_directory(b)).await?;
     let entries = crate::import::directory_entries(&parsed.rows, now_ms());
-    state.store.upsert_directory(&entries)?;
-    state.store.audit(
-        &caller.user.name,
-        "directory-import",
-        None,
-        &format!("{} entr(y/ies)", entries.len()),
-    )?;
-    state.store.durable().await?;
+    state.store.upsert_directory(&entries).await?;
+    state
+        .store
+        .audit(
+            &caller.user.name,
+            "directory-import",
+            None,
+            &format!("{} entr(y/ies)", entries.len()),
+        )
+        .await?;
     tracing::info!(user = %caller.user.name, entries = entries.len(), "directory updated");
     Ok(Json(serde_json::json!({
         "imported": entries.len(),

@@ -15,5 +15,5 @@ pub async fn list(
     caller: Caller,
 ) -> ApiResult<Json<Vec<LanguageFigures>>> {
     caller.require(&[Role::Supervisor, Role::Admin])?;
-    Ok(Json(figures(&state.store.tickets()?)))
+    Ok(Json(figures(&state.store.tickets().await?)))
 }

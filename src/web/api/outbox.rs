@@ -27,7 +27,8 @@ pub async fn list(
     let rows = match status {
         "queued" | "held" => state
             .store
-            .outbox()?
+            .outbox()
+            .await?
             .into_iter()
             .filter(|i| status == "queued" || i.held.is_some())
             .map(|i| {
@@ -44,7 +45,8 @@ pub async fn list(
             .collect(),
         "failed" => state
             .store
-            .failed_messages()?
+            .failed_messages()
+            .await?
             .into_iter()
             .map(|m| {
                 serde_json::json!({

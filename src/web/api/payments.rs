@@ -15,7 +15,7 @@ pub async fn list(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
-    let entries = state.store.payments()?;
+    let entries = state.store.payments().await?;
     Ok(Json(
         entries
             .into_iter()
@@ -41,14 +41,16 @@ pub async fn import(
     let (caller, parsed) =
         checked_import(caller, &query, body, |b| crate::import::parse_payments(b)).await?;
     let entries = crate::import::payment_entries(&parsed.rows, now_ms());
-    state.store.upsert_payments(&entries)?;
-    state.store.durable().await?;
-    state.store.audit(
-        &caller.user.name,
-        "payments-import",
-        None,
-        &format!("{} cities", entries.len()),
-    )?;
+    state.store.upsert_payments(&entries).await?;
+    state
+        .store
+        .audit(
+            &caller.user.name,
+            "payments-import",
+            None,
+            &format!("{} cities", entries.len()),
+        )
+        .await?;
     tracing::info!(user = %caller.user.name, cities = entries.len(), "payment schedule updated");
     Ok(Json(serde_json::json!({
         "imported": entries.len(),

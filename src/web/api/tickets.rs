@@ -57,7 +57,7 @@ pub async fn list(
             ));
         }
     };
-    let mut tickets = state.store.tickets()?;
+    let mut tickets = state.store.tickets().await?;
     if !works_tickets(user) {
         return Err(ApiError::forbidden("your role does not see conversations"));
     }
@@ -68,7 +68,7 @@ pub async fn list(
     let mut views = Vec::with_capacity(tickets.len());
     for t in tickets {
         // A store error is an error, never "0 unread".
-        let seen = state.store.seen(&user.name, t.id)?;
+        let seen = state.store.seen(&user.name, t.id).await?;
         views.push(TicketView {
             id: t.id,
             phone: t.phone.to_string(),
@@ -97,7 +97,7 @@ pub async fn get_one(
     caller: Caller,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<TicketDetail>> {
-    Ok(Json(tickets::view(&state, &caller, id)?))
+    Ok(Json(tickets::view(&state, &caller, id).await?))
 }
 
 /// `POST /api/tickets/{id}/{action}` with JSON (`{"text": …}`, `{"to_user": …}`).
@@ -119,5 +119,5 @@ pub async fn act(
     let action: Action = serde_json::from_value(value)
         .map_err(|e| ApiError::bad_request("bad request", e.to_string()))?;
     let ticket = tickets::act(&state, &caller, id, action).await?;
-    Ok(Json(tickets::detail(&state, &ticket)?))
+    Ok(Json(tickets::detail(&state, &ticket).await?))
 }

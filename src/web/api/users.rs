@@ -29,7 +29,7 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError>
 /// `GET /api/users` (admins).
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<UserView>>> {
     caller.require(&[Role::Admin])?;
-    let users = state.store.users()?;
+    let users = state.store.users().await?;
     Ok(Json(users.iter().map(UserView::from).collect()))
 }
 
@@ -83,7 +83,7 @@ pub async fn tokens(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<TokenView>>> {
-    let tokens = users::visible_tokens(&state, &caller)?;
+    let tokens = users::visible_tokens(&state, &caller).await?;
     Ok(Json(tokens.iter().map(TokenView::from).collect()))
 }
 

@@ -91,11 +91,11 @@ fn users_markup(users: &[User], csrf: &str, message: Option<(bool, &str)>) -> Ma
 }
 
 /// The users page again with why a change was refused (a store error is its own page).
-fn users_answer(state: &AppState, p: &Principal, refused: ApiError) -> PageResult {
+async fn users_answer(state: &AppState, p: &Principal, refused: ApiError) -> PageResult {
     if refused.status.is_server_error() {
         return Err(refused.into());
     }
-    let users = state.store.users()?;
+    let users = state.store.users().await?;
     let csrf = p.csrf.clone().unwrap_or_default();
     let message = Some((false, refused.detail.as_str()));
     Ok((
@@ -111,7 +111,7 @@ pub async fn users_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> PageResult {
     let p = p.require(&[Role::Admin], MANAGE_USERS)?;
-    let users = state.store.users()?;
+    let users = state.store.users().await?;
     // After a change the form redirects here (a reload sends nothing again); the notice names
     // a user that exists, never text taken from the address.
     let known = |key: &str| {
@@ -145,7 +145,7 @@ pub async fn users_add(
             Redirect::to(&format!("/admin/users?added={}", encode_query(&user.name)))
                 .into_response(),
         ),
-        Err(e) => users_answer(&state, &p, e),
+        Err(e) => users_answer(&state, &p, e).await,
     }
 }
 
@@ -167,19 +167,19 @@ pub async fn users_change(
             Redirect::to(&format!("/admin/users?saved={}", encode_query(&user.name)))
                 .into_response(),
         ),
-        Err(e) => users_answer(&state, &p, e),
+        Err(e) => users_answer(&state, &p, e).await,
     }
 }
 
-fn tokens_markup(
+async fn tokens_markup(
     state: &AppState,
     p: &Principal,
     message: Option<(bool, &str)>,
     new_token: Option<&str>,
 ) -> Result<Markup, ApiError> {
-    let tokens = visible_tokens(state, p)?;
+    let tokens = visible_tokens(state, p).await?;
     let users = if p.user.role == Role::Admin {
-        state.store.users()?
+        state.store.users().await?
     } else {
         vec![p.user.clone()]
     };
@@ -215,11 +215,11 @@ fn tokens_markup(
 }
 
 /// The tokens page again with why a change was refused (a store error is its own page).
-fn tokens_answer(state: &AppState, p: &Principal, refused: ApiError) -> PageResult {
+async fn tokens_answer(state: &AppState, p: &Principal, refused: ApiError) -> PageResult {
     if refused.status.is_server_error() {
         return Err(refused.into());
     }
-    let markup = tokens_markup(state, p, Some((false, &refused.detail)), None)?;
+    let markup = tokens_markup(state, p, Some((false, &refused.detail)), None).await?;
     Ok((refused.status, page("API tokens", Some(p), markup)).into_response())
 }
 
@@ -274,7 +274,8 @@ pub async fn tokens_page(
         &p,
         message.as_deref().map(|m| (fresh.is_some(), m)),
         fresh.as_deref(),
-    )?;
+    )
+    .await?;
     Ok(page("API tokens", Some(&p), markup).into_response())
 }
 
@@ -290,7 +291,7 @@ pub async fn tokens_create(
             hold_fresh_token(&p.credential_hash, &record.id, token);
             Ok(Redirect::to(&format!("/admin/tokens?created={}", record.id)).into_response())
         }
-        Err(e) => tokens_answer(&state, &p, e),
+        Err(e) => tokens_answer(&state, &p, e).await,
     }
 }
 
@@ -301,6 +302,6 @@ pub async fn tokens_revoke(
 ) -> PageResult {
     match revoke_token(&state, &p, &id).await {
         Ok(()) => Ok(Redirect::to("/admin/tokens").into_response()),
-        Err(e) => tokens_answer(&state, &p, e),
+        Err(e) => tokens_answer(&state, &p, e).await,
     }
 }

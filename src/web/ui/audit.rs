@@ -34,7 +34,7 @@ impl AuditFilter {
     fn predicate(
         &self,
         tz: chrono_tz::Tz,
-    ) -> Result<impl Fn(&crate::domain::AuditEntry) -> bool + use<>, String> {
+    ) -> Result<impl Fn(&crate::domain::AuditEntry) -> bool + Send + Sync + use<>, String> {
         use chrono::TimeZone;
         let day = |text: &str, end: bool| -> Result<Option<Millis>, String> {
             let text = text.trim();
@@ -85,7 +85,13 @@ pub async fn audit_page(
 ) -> PageResult {
     let p = p.require(&[Role::Admin], READ)?;
     let (rows, problem) = match filter.predicate(state.hours.timezone()) {
-        Ok(keep) => (state.store.audit_search(keep, AUDIT_PAGE_ROWS)?, None),
+        Ok(keep) => (
+            state
+                .store
+                .audit_search(Box::new(keep), AUDIT_PAGE_ROWS)
+                .await?,
+            None,
+        ),
         Err(why) => (Vec::new(), Some(why)),
     };
     let query = serde_urlencoded_query(&filter);
@@ -127,7 +133,10 @@ pub async fn audit_csv(
     let keep = filter
         .predicate(state.hours.timezone())
         .map_err(|why| ApiError::bad_request("bad filter", why))?;
-    let rows = state.store.audit_search(keep, AUDIT_CSV_ROWS)?;
+    let rows = state
+        .store
+        .audit_search(Box::new(keep), AUDIT_CSV_ROWS)
+        .await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| ApiError::unavailable(e);
     out.write_record(["at", "user", "action", "ticket", "detail"])
@@ -142,12 +151,15 @@ pub async fn audit_csv(
     }
     let body = out.into_inner().map_err(ApiError::unavailable)?;
     // Reading the trail is itself in the trail.
-    state.store.audit(
-        &p.user.name,
-        "audit-export",
-        None,
-        &format!("{} rows", rows.len()),
-    )?;
+    state
+        .store
+        .audit(
+            &p.user.name,
+            "audit-export",
+            None,
+            &format!("{} rows", rows.len()),
+        )
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

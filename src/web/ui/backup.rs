@@ -59,6 +59,9 @@ pub async fn backup_form(
             .into_response());
     }
     // No backup leaves without its audit row.
-    state.store.audit(&p.user.name, "backup", None, "browser")?;
+    state
+        .store
+        .audit(&p.user.name, "backup", None, "browser")
+        .await?;
     Ok(stream_backup(&state, passphrase))
 }

@@ -56,7 +56,7 @@ fn progress_cells(v: &BroadcastView) -> Markup {
 
 pub async fn list_page(State(state): State<AppState>, p: SignedIn) -> PageResult {
     let p = p.require_that(may_broadcast, USE_BROADCASTS)?;
-    let views = match service::list_views(&state) {
+    let views = match service::list_views(&state).await {
         Ok(v) => v,
         Err(e) => return error_page(&p, e),
     };
@@ -308,8 +308,8 @@ pub async fn detail_page(
     Path(id): Path<u64>,
 ) -> PageResult {
     let p = p.require_that(may_broadcast, USE_BROADCASTS)?;
-    let view = match state.store.broadcast(id)? {
-        Some(b) => service::view(&state, b),
+    let view = match state.store.broadcast(id).await? {
+        Some(b) => service::view(&state, b).await,
         None => return error_page(&p, ApiError::not_found("no such broadcast")),
     };
     let v = match view {
@@ -415,27 +415,36 @@ pub async fn events(State(state): State<AppState>, p: SignedIn) -> PageResult<Re
     p.require_that(may_broadcast, USE_BROADCASTS)?;
     let shutdown = state.shutdown.clone();
     Ok(sse::every(Duration::from_secs(1), shutdown, move || {
-        let moving = state.store.broadcasts().ok()?.into_iter().filter(|b| {
-            // Counting reads every recipient: only broadcasts whose numbers still move.
-            match b.status {
-                Status::Scheduled | Status::Sending | Status::Paused => true,
-                Status::Sent => b
-                    .released_at
-                    .is_some_and(|at| now_ms().saturating_sub(at) < 24 * 3_600_000),
-                _ => false,
-            }
-        });
-        let mut data = Vec::new();
-        for b in moving {
-            let progress = state.store.broadcast_progress(b.id).ok()?;
-            data.push(
+        let state = state.clone();
+        async move {
+            let moving = state
+                .store
+                .broadcasts()
+                .await
+                .ok()?
+                .into_iter()
+                .filter(|b| {
+                    // Counting reads every recipient: only broadcasts whose numbers still move.
+                    match b.status {
+                        Status::Scheduled | Status::Sending | Status::Paused => true,
+                        Status::Sent => b
+                            .released_at
+                            .is_some_and(|at| now_ms().saturating_sub(at) < 24 * 3_600_000),
+                        _ => false,
+                    }
+                });
+            let mut data = Vec::new();
+            for b in moving {
+                let progress = state.store.broadcast_progress(b.id).await.ok()?;
+                data.push(
                 serde_json::json!({"id": b.id, "status": b.status.name(), "progress": progress}),
             );
+            }
+            Some(
+                Event::default()
+                    .event("progress")
+                    .data(serde_json::Value::Array(data).to_string()),
+            )
         }
-        Some(
-            Event::default()
-                .event("progress")
-                .data(serde_json::Value::Array(data).to_string()),
-        )
     }))
 }

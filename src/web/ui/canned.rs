@@ -19,7 +19,7 @@ const MANAGE: &str = "manage canned replies";
 
 pub async fn canned_page(State(state): State<AppState>, p: SignedIn) -> PageResult {
     let p = p.require(EDITORS, MANAGE)?;
-    let replies = state.store.canned_replies(None)?;
+    let replies = state.store.canned_replies(None).await?;
     let csrf = p.csrf_token();
     Ok(page(
         "Canned replies",
@@ -67,7 +67,8 @@ pub async fn canned_add(
     }
     state
         .store
-        .add_canned_audited(lang, title, text, &p.user.name)?;
+        .add_canned_audited(lang, title, text, &p.user.name)
+        .await?;
     Ok(Redirect::to("/canned").into_response())
 }
 
@@ -77,6 +78,6 @@ pub async fn canned_delete(
     CsrfForm { signed_in, .. }: CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
     let p = signed_in.require(EDITORS, MANAGE)?;
-    state.store.remove_canned_audited(id, &p.user.name)?;
+    state.store.remove_canned_audited(id, &p.user.name).await?;
     Ok(Redirect::to("/canned").into_response())
 }

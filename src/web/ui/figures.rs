@@ -21,7 +21,7 @@ fn duration(seconds: Option<u64>) -> String {
 
 pub async fn figures_page(State(state): State<AppState>, p: SignedIn) -> PageResult {
     let p = p.require(&[Role::Supervisor, Role::Admin], "see the figures")?;
-    let rows = figures(&state.store.tickets()?);
+    let rows = figures(&state.store.tickets().await?);
     Ok(page(
         "Figures",
         Some(&p),

@@ -24,7 +24,7 @@ pub async fn login_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let next = safe_next(query.get("next").map(String::as_str));
-    if let Ok(Some(p)) = auth::principal(&state.store, &headers, state.clock.now()) {
+    if let Ok(Some(p)) = auth::principal(&state.store, &headers, state.clock.now()).await {
         return Redirect::to(next.unwrap_or(home_of(&p.user))).into_response();
     }
     let expired = query.contains_key("expired").then_some(
@@ -106,7 +106,7 @@ pub async fn login(
         return Ok(refused(&state, StatusCode::TOO_MANY_REQUESTS, &text, next));
     }
     // A store error is not a wrong password: say so, and do not count it as a failed attempt.
-    let user = state.store.user(&name)?;
+    let user = state.store.user(&name).await?;
     // Verify even for unknown names so timing does not tell which names exist.
     let hash = user
         .as_ref()
@@ -119,7 +119,7 @@ pub async fn login(
         state.login_limiter.failed(&name);
         // Failed logins are in the trail (the name as typed, cut short: never a password).
         let typed: String = name.chars().take(64).collect();
-        state.store.audit(&typed, "login-failed", None, "")?;
+        state.store.audit(&typed, "login-failed", None, "").await?;
         return Ok(refused(
             &state,
             StatusCode::UNAUTHORIZED,
@@ -131,13 +131,16 @@ pub async fn login(
     let token = auth::new_token();
     let csrf = auth::new_token();
     // No session without its audit row: the trail never misses a login.
-    state.store.audit(&user.name, "login", None, "")?;
-    state.store.create_web_session(
-        &user.name,
-        &auth::token_hash(&token),
-        &csrf,
-        state.clock.now() + auth::SESSION_MS,
-    )?;
+    state.store.audit(&user.name, "login", None, "").await?;
+    state
+        .store
+        .create_web_session(
+            &user.name,
+            &auth::token_hash(&token),
+            &csrf,
+            state.clock.now() + auth::SESSION_MS,
+        )
+        .await?;
     let home = next.unwrap_or(home_of(&user)).to_string();
     Ok((
         [
@@ -162,7 +165,10 @@ pub async fn logout(
     CsrfForm { .. }: CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
     if let Some(token) = auth::session_token(&headers) {
-        state.store.end_web_session(&auth::token_hash(&token))?;
+        state
+            .store
+            .end_web_session(&auth::token_hash(&token))
+            .await?;
     }
     Ok((
         [

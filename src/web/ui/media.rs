@@ -21,9 +21,13 @@ pub async fn media(
     p: Caller,
     Path(message_id): Path<u64>,
 ) -> PageResult<Response> {
-    let message = state.store.message(message_id)?.ok_or_else(no_such_file)?;
+    let message = state
+        .store
+        .message(message_id)
+        .await?
+        .ok_or_else(no_such_file)?;
     // Visible only to someone who may see a ticket of this person.
-    let tickets = state.store.tickets()?;
+    let tickets = state.store.tickets().await?;
     let allowed = works_tickets(&p.user)
         && tickets
             .iter()
@@ -43,12 +47,15 @@ pub async fn media(
         .and_then(|m| m.mime_type)
         .unwrap_or_else(|| "application/octet-stream".into());
     // Nobody sees a person's voice note or picture without it being in the trail.
-    state.store.audit(
-        &p.user.name,
-        "media",
-        None,
-        &format!("message {message_id}"),
-    )?;
+    state
+        .store
+        .audit(
+            &p.user.name,
+            "media",
+            None,
+            &format!("message {message_id}"),
+        )
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, mime),

@@ -24,7 +24,7 @@ pub async fn queue_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> PageResult {
     let p = p.require_that(works_tickets, SEE_THE_QUEUE)?;
-    let list = queue_list(&state, &p.user)?;
+    let list = queue_list(&state, &p.user).await?;
     Ok(page(
         "Queue",
         Some(&p),
@@ -44,7 +44,7 @@ pub async fn queue_page(
 
 pub async fn queue_fragment(State(state): State<AppState>, p: SignedIn) -> PageResult {
     let p = p.require_that(works_tickets, SEE_THE_QUEUE)?;
-    Ok(Html(queue_list(&state, &p.user)?.into_string()).into_response())
+    Ok(Html(queue_list(&state, &p.user).await?.into_string()).into_response())
 }
 
 /// Ticket events the signed-in person may see, live; a `reload` when some were missed.
@@ -56,18 +56,21 @@ pub async fn events(State(state): State<AppState>, p: SignedIn) -> Response {
         receiver,
         shutdown,
         move |event: crate::helpdesk::TicketEvent| {
-            // Only what this person may see (a store error hides the event: the page's next
-            // reload shows the error).
-            let visible = state
-                .store
-                .ticket(event.ticket)
-                .ok()
-                .flatten()
-                .is_some_and(|t| can_see(&user, &t));
-            visible.then(|| {
-                let data = serde_json::json!({"ticket": event.ticket, "kind": event.kind});
-                Event::default().event("ticket").data(data.to_string())
-            })
+            let (store, user) = (state.store.clone(), user.clone());
+            async move {
+                // Only what this person may see (a store error hides the event: the page's
+                // next reload shows the error).
+                let visible = store
+                    .ticket(event.ticket)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|t| can_see(&user, &t));
+                visible.then(|| {
+                    let data = serde_json::json!({"ticket": event.ticket, "kind": event.kind});
+                    Event::default().event("ticket").data(data.to_string())
+                })
+            }
         },
         || {
             Event::default()
@@ -77,10 +80,11 @@ pub async fn events(State(state): State<AppState>, p: SignedIn) -> Response {
     )
 }
 
-fn queue_list(state: &AppState, user: &User) -> Result<Markup, crate::store::StoreError> {
+async fn queue_list(state: &AppState, user: &User) -> Result<Markup, crate::store::StoreError> {
     let mut tickets: Vec<Ticket> = state
         .store
-        .tickets()?
+        .tickets()
+        .await?
         .into_iter()
         .filter(|t| t.status == TicketStatus::Open && can_see(user, t))
         .collect();
@@ -104,17 +108,17 @@ fn queue_list(state: &AppState, user: &User) -> Result<Markup, crate::store::Sto
             }
         }
         h2 { "Waiting (" (waiting.len()) ")" }
-        (ticket_table(state, user, &waiting)?)
+        (ticket_table(state, user, &waiting).await?)
         h2 { "Mine (" (mine.len()) ")" }
-        (ticket_table(state, user, &mine)?)
+        (ticket_table(state, user, &mine).await?)
         @if !others.is_empty() {
             h2 { "Claimed by others (" (others.len()) ")" }
-            (ticket_table(state, user, &others)?)
+            (ticket_table(state, user, &others).await?)
         }
     })
 }
 
-fn ticket_table(
+async fn ticket_table(
     state: &AppState,
     user: &User,
     tickets: &[Ticket],
@@ -123,12 +127,13 @@ fn ticket_table(
     let mut rows = Vec::with_capacity(tickets.len());
     for t in tickets {
         // "New" counts what the person wrote since this user last looked, not the bot's lines.
-        let seen = state.store.seen(&user.name, t.id)?;
+        let seen = state.store.seen(&user.name, t.id).await?;
         let mut unread = 0;
         for &message in t.message_ids.iter().skip(seen) {
             if state
                 .store
-                .message(message)?
+                .message(message)
+                .await?
                 .is_some_and(|m| m.direction == Direction::In)
             {
                 unread += 1;
@@ -136,7 +141,8 @@ fn ticket_table(
         }
         let channel = state
             .store
-            .contact(&t.phone)?
+            .contact(&t.phone)
+            .await?
             .and_then(|c| c.last_channel)
             .map(|c| c.name())
             .unwrap_or("-");

@@ -72,8 +72,8 @@ fn status_of(outcome: &Option<Outcome>) -> StatusCode {
 
 // payments
 
-fn payments_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> PageResult {
-    let entries = state.store.payments()?;
+async fn payments_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> PageResult {
+    let entries = state.store.payments().await?;
     let csrf = p.csrf.clone().unwrap_or_default();
     let body = html! {
         h1 { "Payment schedule" }
@@ -109,14 +109,15 @@ pub async fn payments_page(
     let saved = match query.get("saved") {
         Some(city) => state
             .store
-            .payments()?
+            .payments()
+            .await?
             .into_iter()
             .find(|e| &e.city == city),
         None => None,
     };
     let outcome =
         saved.map(|e| Outcome::Done(format!("{}: next date {}.", e.city, e.next_payment_date)));
-    payments_answer(&state, &p, outcome)
+    payments_answer(&state, &p, outcome).await
 }
 
 pub async fn payments_import(
@@ -130,18 +131,20 @@ pub async fn payments_import(
         Ok(parsed) if !parsed.errors.is_empty() => Outcome::Rows(parsed.errors),
         Ok(parsed) => {
             let entries = crate::import::payment_entries(&parsed.rows, now_ms());
-            state.store.upsert_payments(&entries)?;
-            state.store.audit(
-                &p.user.name,
-                "payments-import",
-                None,
-                &format!("{} cities", entries.len()),
-            )?;
-            state.store.durable().await?;
+            state.store.upsert_payments(&entries).await?;
+            state
+                .store
+                .audit(
+                    &p.user.name,
+                    "payments-import",
+                    None,
+                    &format!("{} cities", entries.len()),
+                )
+                .await?;
             Outcome::Done(format!("{} cities updated.", entries.len()))
         }
     };
-    payments_answer(&state, &p, Some(outcome))
+    payments_answer(&state, &p, Some(outcome)).await
 }
 
 pub async fn payments_edit(
@@ -153,7 +156,8 @@ pub async fn payments_edit(
     let date = form.get("date").map(|d| d.trim()).unwrap_or_default();
     let existing = state
         .store
-        .payments()?
+        .payments()
+        .await?
         .into_iter()
         .find(|e| e.city.eq_ignore_ascii_case(city));
     let outcome = match (existing, crate::import::parse_date(date)) {
@@ -165,23 +169,28 @@ pub async fn payments_edit(
                 updated_at: now_ms(),
                 ..old.clone()
             };
-            state.store.upsert_payments(std::slice::from_ref(&entry))?;
-            state.store.audit(
-                &p.user.name,
-                "payment-edit",
-                None,
-                &format!(
-                    "{}: {} -> {}",
-                    entry.city, old.next_payment_date, next_payment_date
-                ),
-            )?;
-            state.store.durable().await?;
+            state
+                .store
+                .upsert_payments(std::slice::from_ref(&entry))
+                .await?;
+            state
+                .store
+                .audit(
+                    &p.user.name,
+                    "payment-edit",
+                    None,
+                    &format!(
+                        "{}: {} -> {}",
+                        entry.city, old.next_payment_date, next_payment_date
+                    ),
+                )
+                .await?;
             // A redirect: a reload of the answer sends nothing again.
             let to = format!("/staff/payments?saved={}", encode_query(&entry.city));
             return Ok(Redirect::to(&to).into_response());
         }
     };
-    payments_answer(&state, &p, Some(outcome))
+    payments_answer(&state, &p, Some(outcome)).await
 }
 
 // contacts
@@ -192,13 +201,13 @@ pub async fn contacts_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> PageResult {
     let p = p.require(STAFF, MANAGE)?;
-    contacts_answer(&state, &p, &query, None)
+    contacts_answer(&state, &p, &query, None).await
 }
 
 /// At most this many contacts are listed; the search narrows it down.
 const CONTACTS_SHOWN: usize = 200;
 
-fn contacts_answer(
+async fn contacts_answer(
     state: &AppState,
     p: &Principal,
     query: &HashMap<String, String>,
@@ -208,7 +217,7 @@ fn contacts_answer(
     let (q, language, city, opted_out) = (get("q"), get("language"), get("city"), get("opted_out"));
     let tag = get("tag").to_lowercase();
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-    let contacts = state.store.contacts()?;
+    let contacts = state.store.contacts().await?;
     let matching: Vec<_> = contacts
         .iter()
         .filter(|c| {
@@ -367,7 +376,7 @@ pub async fn contacts_import(
         Ok(f) => f,
         Err((status, reason)) => {
             let outcome = Outcome::Refused(format!("the upload could not be read: {reason}"));
-            let mut r = contacts_answer(&state, &p, &none, Some(outcome))?;
+            let mut r = contacts_answer(&state, &p, &none, Some(outcome)).await?;
             *r.status_mut() = status;
             return Ok(r);
         }
@@ -375,10 +384,10 @@ pub async fn contacts_import(
     p.check_csrf(form.csrf.as_deref())?;
     if form.csv.iter().all(u8::is_ascii_whitespace) {
         let outcome = Outcome::Refused("choose a CSV file or paste one".into());
-        return contacts_answer(&state, &p, &none, Some(outcome));
+        return contacts_answer(&state, &p, &none, Some(outcome)).await;
     }
     let outcome = match crate::web::contacts::import_contacts(
-        &state.storage,
+        &state.store,
         form.csv,
         form.skip_invalid,
         &p.user.name,
@@ -395,13 +404,13 @@ pub async fn contacts_import(
         Err(ContactsImportError::Store(e)) => return Err(PageError::from(e)),
         Err(ContactsImportError::Task(e)) => return Err(PageError::from(e)),
     };
-    contacts_answer(&state, &p, &none, Some(outcome))
+    contacts_answer(&state, &p, &none, Some(outcome)).await
 }
 
 // directory
 
-fn directory_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> PageResult {
-    let entries = state.store.directory()?;
+async fn directory_answer(state: &AppState, p: &Principal, outcome: Option<Outcome>) -> PageResult {
+    let entries = state.store.directory().await?;
     let csrf = p.csrf.clone().unwrap_or_default();
     let body = html! {
         h1 { "Directory" }
@@ -443,7 +452,7 @@ pub async fn directory_page(
         Some("deleted") => Some(Outcome::Done("Entry deleted.".into())),
         _ => None,
     };
-    directory_answer(&state, &p, outcome)
+    directory_answer(&state, &p, outcome).await
 }
 
 pub async fn directory_import(
@@ -457,18 +466,20 @@ pub async fn directory_import(
         Ok(parsed) if !parsed.errors.is_empty() => Outcome::Rows(parsed.errors),
         Ok(parsed) => {
             let entries = crate::import::directory_entries(&parsed.rows, now_ms());
-            state.store.upsert_directory(&entries)?;
-            state.store.audit(
-                &p.user.name,
-                "directory-import",
-                None,
-                &format!("{} entr(y/ies)", entries.len()),
-            )?;
-            state.store.durable().await?;
+            state.store.upsert_directory(&entries).await?;
+            state
+                .store
+                .audit(
+                    &p.user.name,
+                    "directory-import",
+                    None,
+                    &format!("{} entr(y/ies)", entries.len()),
+                )
+                .await?;
             Outcome::Done(format!("{} entr(y/ies) imported.", entries.len()))
         }
     };
-    directory_answer(&state, &p, Some(outcome))
+    directory_answer(&state, &p, Some(outcome)).await
 }
 
 pub async fn directory_edit(
@@ -488,7 +499,8 @@ pub async fn directory_edit(
             Some(Outcome::Refused(
                 "that entry form is incomplete; reload the page".into(),
             )),
-        );
+        )
+        .await;
     };
     let delete = f("do") == Some("delete");
     let replacement = if delete {
@@ -504,21 +516,26 @@ pub async fn directory_edit(
             f("hours"),
         ) {
             Ok(row) => crate::import::directory_entries(&[row], now_ms()).pop(),
-            Err(reason) => return directory_answer(&state, &p, Some(Outcome::Refused(reason))),
+            Err(reason) => {
+                return directory_answer(&state, &p, Some(Outcome::Refused(reason))).await;
+            }
         }
     };
-    let replaced =
-        state
-            .store
-            .replace_directory_entry(old_city, old_kind, old_name, replacement.as_ref())?;
+    let replaced = state
+        .store
+        .replace_directory_entry(old_city, old_kind, old_name, replacement.as_ref())
+        .await?;
     match replaced {
-        false => directory_answer(
-            &state,
-            &p,
-            Some(Outcome::Refused(format!(
-                "{old_name} in {old_city} is no longer in the directory"
-            ))),
-        ),
+        false => {
+            directory_answer(
+                &state,
+                &p,
+                Some(Outcome::Refused(format!(
+                    "{old_name} in {old_city} is no longer in the directory"
+                ))),
+            )
+            .await
+        }
         true => {
             let detail = match &replacement {
                 Some(e) => format!(
@@ -531,8 +548,8 @@ pub async fn directory_edit(
             // Like every staff change: a failed audit write is an error, never dropped.
             state
                 .store
-                .audit(&p.user.name, "directory-edit", None, &detail)?;
-            state.store.durable().await?;
+                .audit(&p.user.name, "directory-edit", None, &detail)
+                .await?;
             // A redirect: a reload of the answer sends nothing again.
             let done = if delete { "deleted" } else { "saved" };
             Ok(Redirect::to(&format!("/staff/directory?done={done}")).into_response())

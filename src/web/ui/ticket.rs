@@ -23,11 +23,12 @@ pub async fn ticket_page(
     Path(id): Path<u64>,
     Query(query): Query<HashMap<String, String>>,
 ) -> PageResult {
-    let detail = tickets::view(&state, &p, id)?;
-    let canned = state.store.canned_replies(Some(detail.language))?;
+    let detail = tickets::view(&state, &p, id).await?;
+    let canned = state.store.canned_replies(Some(detail.language)).await?;
     let users: Vec<User> = state
         .store
-        .users()?
+        .users()
+        .await?
         .into_iter()
         .filter(works_tickets)
         .collect();
@@ -41,7 +42,7 @@ pub async fn ticket_page(
         }
     };
     let open = detail.status == TicketStatus::Open;
-    let may = match state.store.ticket(id)? {
+    let may = match state.store.ticket(id).await? {
         Some(t) => crate::helpdesk::allowed(&p.user, &t),
         None => crate::helpdesk::Allowed::default(),
     };
@@ -173,7 +174,7 @@ pub async fn messages_fragment(
     p: SignedIn,
     Path(id): Path<u64>,
 ) -> PageResult {
-    let detail = tickets::view(&state, &p, id)?;
+    let detail = tickets::view(&state, &p, id).await?;
     Ok(Html(conversation(&state, &detail.messages).into_string()).into_response())
 }
 
