@@ -2,7 +2,7 @@
 // list and detail pages. Served from a file (no inline script, for the CSP).
 'use strict';
 
-// GSM 03.38 basic and extension tables: must agree with src/i18n/segments.rs (tests/browser.rs
+// GSM 03.38 basic and extension tables: must agree with src/i18n/segments.rs (tests/e2e/browser.rs
 // feeds the same texts to both).
 const GSM_BASIC = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 const GSM_EXTENDED = '^{}\\[]~|€\f';

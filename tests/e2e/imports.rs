@@ -1,6 +1,6 @@
 //! Staff data: contacts and the payment schedule, from the command line and the API.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! The interpreter queue: claims, the authorization matrix, CSRF, the audit trail, closing and
 //! reopening, business hours, hostile text.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Administration while the server runs: users and tokens through the API (the role matrix,
 //! bad fields, conflicts), disabling and revoking that take effect at once, and the audit trail.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kabar::domain::Role;

@@ -3,7 +3,7 @@
 //! acknowledged must be answered in the end, with no manual step beyond the restart a service
 //! manager does (`Restart=on-failure`).
 
-mod common;
+use crate::common;
 
 use std::fs::File;
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! Staff broadcasts end to end (DESIGN §2 "Broadcasts"): the app on port 0 with the fake
 //! Twilio and Graph API, driven through the JSON API exactly as the contract describes it.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Privacy and security end to end: security headers and the CSP on every answer, erasure,
 //! retention, and what stays on disk.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kabar::domain::Role;

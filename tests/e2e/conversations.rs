@@ -1,7 +1,7 @@
 //! End to end on port 0 with a fake Twilio API: one conversation per locale, status callbacks,
 //! retries, ordering, restarts.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kabar::domain::phone::PhoneNumber;

@@ -2,7 +2,7 @@
 //! cached, login returns to the page asked for, only actions that would work are offered, a
 //! form never stays at its POST address, and the audit trail is useful.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kabar::domain::Role;

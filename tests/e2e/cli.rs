@@ -1,6 +1,6 @@
 //! The command line as staff use it: check, user add, token create, and the one-process rule.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

@@ -6,7 +6,7 @@
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (installed by .ci/run). Without them the
 //! test says so and passes locally; on CI (CI=true) it fails instead.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The admin and staff pages: users, tokens, payment schedule, contacts and directory, each
 //! change with the CSRF token and a visible result.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kabar::domain::Role;
