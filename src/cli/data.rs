@@ -15,14 +15,13 @@ pub(super) async fn import_contacts(
          POST /api/contacts/import (the CSV as the body)",
     )?;
     let total = parsed.rows.len();
-    let mut new = 0;
-    // Batches keep each transaction small; progress shows on large files.
-    for (i, batch) in parsed.rows.chunks(1000).enumerate() {
-        new += store.upsert_contacts(batch).await?;
-        if total > 1000 {
-            eprintln!("imported {}/{total}", (i * 1000 + batch.len()).min(total));
+    // The same batched write as the API and the page; progress shows on large files.
+    let new = kabar::web::contacts::write_contacts(&store, &parsed.rows, |done, total| {
+        if total > kabar::web::contacts::CONTACTS_BATCH {
+            eprintln!("imported {done}/{total}");
         }
-    }
+    })
+    .await?;
     store.close().await?;
     println!(
         "imported {total} contact(s): {new} new, {} updated{}",

@@ -23,15 +23,12 @@ pub const ENQUEUE_BATCH: usize = 4096;
 
 /// The payment schedule as the placeholders need it.
 pub async fn schedule(store: &Store) -> Result<Schedule, StoreError> {
-    Ok(schedule_from(store.payments().await?))
-}
-
-/// The payment schedule from the payment entries.
-pub fn schedule_from(payments: Vec<crate::domain::PaymentEntry>) -> Schedule {
-    payments
+    Ok(store
+        .payments()
+        .await?
         .into_iter()
         .map(|p| (p.city.to_lowercase(), p.next_payment_date))
-        .collect()
+        .collect())
 }
 
 /// Writes the rest of `broadcast`'s audience (from its cursor on) into the store; returns how

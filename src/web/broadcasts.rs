@@ -59,8 +59,9 @@ fn routes(state: &AppState) -> Routes {
 /// The live preview of a broadcast over every contact.
 pub async fn live_preview(state: &AppState, b: &Broadcast) -> Result<Preview, ApiError> {
     let routes = routes(state);
-    let schedule =
-        crate::dispatch::bulk::schedule_from(state.store.payments().await.map_err(unavailable)?);
+    let schedule = crate::dispatch::bulk::schedule(&state.store)
+        .await
+        .map_err(unavailable)?;
     let mut preview = Preview::new(b);
     let mut named: std::collections::BTreeSet<PhoneNumber> =
         b.audience.phones.iter().cloned().collect();
@@ -436,8 +437,9 @@ pub async fn test_send(
         ));
     }
     let routes = routes(state);
-    let schedule =
-        crate::dispatch::bulk::schedule_from(state.store.payments().await.map_err(unavailable)?);
+    let schedule = crate::dispatch::bulk::schedule(&state.store)
+        .await
+        .map_err(unavailable)?;
     let (language, text) = b
         .text_for(contact.language)
         .or_else(|| b.texts.iter().next().map(|(l, t)| (*l, t.as_str())))

@@ -28,12 +28,7 @@ impl SledStore {
         Ok(SledStore(Arc::new(Store::open(dir)?)))
     }
 
-    /// The synchronous core, for the CLI's work on a stopped data folder and for tests.
-    pub fn core(&self) -> &Store {
-        &self.0
-    }
-
-    /// The synchronous core, shared.
+    /// The synchronous core, shared: for tests and benchmarks that inspect a data folder.
     pub fn core_arc(&self) -> Arc<Store> {
         self.0.clone()
     }
