@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kabar::domain::phone::PhoneNumber;
+use kabar::domain::ContactId;
 use kabar::domain::{Channel, Direction, MessageRecord};
 use kabar::store::sled::Store;
 use kabar::store::sled::journal::JournalEntry;
@@ -101,8 +101,8 @@ fn print_families(families: &[FamilyUsage], messages: usize) {
 }
 
 /// Simulator numbers (the simulator refuses others), as long as an Indonesian mobile number.
-fn phone(i: usize) -> PhoneNumber {
-    PhoneNumber::parse(&format!("+99981{i:07}")).expect("valid phone")
+fn phone(i: usize) -> ContactId {
+    ContactId::parse(&format!("+99981{i:07}")).expect("valid phone")
 }
 
 /// A message as people write them: a short line in Dari.
@@ -130,7 +130,7 @@ fn content(store: &Store, people: usize, direction: Direction) -> Content {
         for m in history.iter().filter(|m| m.direction == direction) {
             c.messages += 1;
             c.raw += m.text.len()
-                + m.phone.to_string().len()
+                + m.contact.to_string().len()
                 + m.external_id.as_ref().map_or(0, |e| e.len());
             c.json += serde_json::to_vec(m).expect("json").len();
         }
@@ -161,6 +161,7 @@ fn inbound_only(n: usize) -> Measured {
         let entry = JournalEntry {
             received_at: kabar::domain::now_ms(),
             inbound: NewInbound {
+                profile: Default::default(),
                 channel: Channel::TwilioSms,
                 from: phone(i),
                 text: text(i),
@@ -279,6 +280,7 @@ fn delete_everything(dir: &Path, n: usize) -> Deleted {
         let entry = JournalEntry {
             received_at: kabar::domain::now_ms(),
             inbound: NewInbound {
+                profile: Default::default(),
                 channel: Channel::TwilioSms,
                 from: phone(i),
                 text: text(i),

@@ -8,7 +8,7 @@ use std::io::Read;
 
 use chrono::NaiveDate;
 
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::i18n::Lang;
 
 /// A row that cannot be imported, by its line in the file (the header is line 1).
@@ -37,7 +37,7 @@ pub enum ImportError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactRow {
     pub line: u64,
-    pub phone: PhoneNumber,
+    pub phone: ContactId,
     pub language: Option<Lang>,
     pub city: Option<String>,
     pub case_id: Option<String>,
@@ -193,7 +193,7 @@ fn contact_row(
     line: u64,
 ) -> Result<ContactRow, String> {
     let phone = field(record, cols, "phone").ok_or("phone is empty")?;
-    let phone = PhoneNumber::parse(phone).map_err(|e| e.to_string())?;
+    let phone = ContactId::parse(phone).map_err(|e| e.to_string())?;
     let language = match field(record, cols, "language") {
         Some(l) => Some(Lang::parse(l).ok_or_else(|| {
             format!("unknown language {l:?}: use en, fa-AF (prs), fa (fa-IR), so, ar or ti")

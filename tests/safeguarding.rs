@@ -80,7 +80,7 @@ async fn at_night_a_cry_for_help_gets_one_reply_and_wakes_the_on_call_phone() {
         sent.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
         [expected.as_str()]
     );
-    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let p = kabar::domain::ContactId::parse(phone).unwrap();
     let ticket = app
         .store
         .open_ticket_of(&p)
@@ -144,7 +144,7 @@ async fn a_concern_gets_a_supervisor_without_the_emergency_number() {
         .unwrap();
     assert_eq!(sent[0].body, expected);
     assert!(!sent[0].body.contains("112"));
-    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let p = kabar::domain::ContactId::parse(phone).unwrap();
     let ticket = app.store.open_ticket_of(&p).unwrap().expect("ticket");
     assert_eq!(ticket.topic, "protection");
     assert!(!ticket.urgent, "a concern is not an emergency");

@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use kabar::broadcast::{self, Draft, DraftAudience, RecipientStatus, Routes, Status};
 use kabar::disk::DiskWatch;
-use kabar::domain::phone::PhoneNumber;
+use kabar::domain::ContactId;
 use kabar::domain::*;
 use kabar::flow::Session;
 use kabar::i18n::Lang;
@@ -84,12 +84,13 @@ contract!(sled, open_sled);
 // Shared helpers: inputs built as the app builds them
 // ---------------------------------------------------------------------------------------------
 
-fn phone(n: u32) -> PhoneNumber {
-    PhoneNumber::parse(&format!("+62812{n:08}")).unwrap()
+fn phone(n: u32) -> ContactId {
+    ContactId::parse(&format!("+62812{n:08}")).unwrap()
 }
 
-fn inbound(channel: Channel, from: &PhoneNumber, external_id: &str, text: &str) -> NewInbound {
+fn inbound(channel: Channel, from: &ContactId, external_id: &str, text: &str) -> NewInbound {
     NewInbound {
+        profile: Default::default(),
         channel,
         from: from.clone(),
         text: text.to_string(),
@@ -99,7 +100,7 @@ fn inbound(channel: Channel, from: &PhoneNumber, external_id: &str, text: &str) 
     }
 }
 
-fn sms(from: &PhoneNumber, external_id: &str, text: &str) -> NewInbound {
+fn sms(from: &ContactId, external_id: &str, text: &str) -> NewInbound {
     inbound(Channel::TwilioSms, from, external_id, text)
 }
 
@@ -125,13 +126,13 @@ fn ids(items: &[OutboxItem]) -> Vec<u64> {
 /// Hears which contacts the intake stored messages for, as the conversation layer does.
 #[derive(Default)]
 struct Collecting {
-    heard: Mutex<Vec<PhoneNumber>>,
+    heard: Mutex<Vec<ContactId>>,
 }
 
 #[async_trait]
 impl IntakeSink for Collecting {
     async fn wait_for_room(&self) {}
-    fn stored(&self, phones: Vec<PhoneNumber>) {
+    fn stored(&self, phones: Vec<ContactId>) {
         self.heard.lock().unwrap().extend(phones);
     }
 }
@@ -179,7 +180,7 @@ impl RunningIntake {
     }
 
     /// Stops the intake; returns every contact the sink heard of.
-    async fn stop(self) -> Vec<PhoneNumber> {
+    async fn stop(self) -> Vec<ContactId> {
         self.stop.send(true).unwrap();
         let end = tokio::time::timeout(Duration::from_secs(20), self.task)
             .await
@@ -191,7 +192,7 @@ impl RunningIntake {
 }
 
 /// Runs the intake over one webhook's messages.
-async fn receive(store: &Store, messages: Vec<NewInbound>) -> Vec<PhoneNumber> {
+async fn receive(store: &Store, messages: Vec<NewInbound>) -> Vec<ContactId> {
     let intake = RunningIntake::start(store);
     intake.deliver(messages).await;
     intake.stop().await
@@ -204,7 +205,7 @@ fn step(
     ticket: TicketChange,
     session: Session,
 ) -> StepWrite {
-    let mut contact = Contact::new(pending.message.phone.clone(), pending.message.created_at);
+    let mut contact = Contact::new(pending.message.contact.clone(), pending.message.created_at);
     contact.language = Some(Lang::Dari);
     contact.last_inbound_at = Some(pending.message.created_at);
     contact.last_channel = Some(pending.message.channel);
@@ -220,7 +221,7 @@ fn step(
 /// Answers the oldest waiting message of `who`.
 async fn answer(
     store: &Store,
-    who: &PhoneNumber,
+    who: &ContactId,
     replies: &[&str],
     ticket: TicketChange,
 ) -> (PendingInbound, StepOutcome) {
@@ -1176,12 +1177,12 @@ mod checks {
         );
 
         let mut paged = Vec::new();
-        let mut after: Option<PhoneNumber> = None;
+        let mut after: Option<ContactId> = None;
         loop {
             let (page, more) = store.contacts_after(after.as_ref(), 2).await.unwrap();
             assert!(page.len() <= 2);
-            paged.extend(page.iter().map(|c| c.phone.clone()));
-            after = page.last().map(|c| c.phone.clone());
+            paged.extend(page.iter().map(|c| c.id.clone()));
+            after = page.last().map(|c| c.id.clone());
             if !more {
                 break;
             }
@@ -1193,7 +1194,7 @@ mod checks {
             .await
             .unwrap()
             .into_iter()
-            .map(|c| c.phone)
+            .map(|c| c.id)
             .collect();
         all.sort();
         assert_eq!(all, paged);
@@ -1359,7 +1360,7 @@ mod checks {
                 .filter_map(|c| {
                     let d = broadcast::plan(&sending, c, &routes, &schedule).ok()?;
                     Some((
-                        c.phone.clone(),
+                        c.id.clone(),
                         broadcast::Recipient {
                             language: d.language,
                             channel: d.channel,
@@ -1372,7 +1373,7 @@ mod checks {
                 .collect();
             let before = cursor.written;
             cursor = store
-                .enqueue_recipients(id, &batch, contacts.last().map(|c| c.phone.clone()), !more)
+                .enqueue_recipients(id, &batch, contacts.last().map(|c| c.id.clone()), !more)
                 .await
                 .unwrap();
             assert_eq!(cursor.written, before + batch.len() as u64);
@@ -1580,7 +1581,7 @@ mod checks {
         assert!(store.outbox_of(&amina).await.unwrap().is_empty());
         assert!(store.open_ticket_of(&amina).await.unwrap().is_none());
         let anonymised = store.ticket(ticket).await.unwrap().unwrap();
-        assert_ne!(anonymised.phone, amina);
+        assert_ne!(anonymised.contact, amina);
         assert!(anonymised.message_ids.is_empty());
         assert!(
             store
@@ -1588,7 +1589,7 @@ mod checks {
                 .await
                 .unwrap()
                 .iter()
-                .all(|c| c.phone != amina)
+                .all(|c| c.id != amina)
         );
 
         // Bashir is untouched.

@@ -81,7 +81,7 @@ fn transcripts() -> Vec<PathBuf> {
 /// Waits until everything `phone` sent has reached the store and has been processed and every reply was accepted by the
 /// (fake) provider: nothing left in the inbox or the outbox for that phone.
 async fn settle(app: &TestApp, phone: &str) -> usize {
-    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let p = kabar::domain::ContactId::parse(phone).unwrap();
     app.intake_settled().await;
     for _ in 0..1000 {
         let pending = app.store.next_pending(&p).unwrap().is_some();

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::domain::{Channel, Contact, Millis, WHATSAPP_WINDOW_MS};
 use crate::i18n::Lang;
 use crate::i18n::segments::{self, Encoding};
@@ -102,7 +102,7 @@ pub struct Audience {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub phones: Vec<PhoneNumber>,
+    pub phones: Vec<ContactId>,
 }
 
 /// A broadcast as stored.
@@ -464,7 +464,7 @@ fn validate_audience(draft: DraftAudience, errors: &mut Vec<FieldError>) -> Audi
         }
     }
     for phone in draft.phones {
-        match PhoneNumber::parse(&phone) {
+        match ContactId::parse(&phone) {
             Ok(p) => audience.phones.push(p),
             Err(e) => errors.push(field_error("audience.phones", e.to_string())),
         }
@@ -683,7 +683,7 @@ pub fn in_audience(audience: &Audience, contact: &Contact, routes: &Routes) -> b
             .is_some_and(|c| audience.channels.contains(&Route::of(c)));
     let tags_ok =
         audience.tags.is_empty() || contact.tags.iter().any(|t| audience.tags.contains(t));
-    let phone_ok = audience.phones.is_empty() || audience.phones.contains(&contact.phone);
+    let phone_ok = audience.phones.is_empty() || audience.phones.contains(&contact.id);
     language_ok && city_ok && channel_ok && tags_ok && phone_ok
 }
 
@@ -860,12 +860,12 @@ pub fn preview<'c>(
     schedule: &Schedule,
 ) -> Preview {
     let mut preview = Preview::new(broadcast);
-    let mut named: BTreeSet<&PhoneNumber> = broadcast.audience.phones.iter().collect();
+    let mut named: BTreeSet<&ContactId> = broadcast.audience.phones.iter().collect();
     for contact in contacts {
         if !in_audience(&broadcast.audience, contact, routes) {
             continue;
         }
-        named.remove(&contact.phone);
+        named.remove(&contact.id);
         match plan(broadcast, contact, routes, schedule) {
             Ok(delivery) => preview.add(&delivery),
             Err(reason) => preview.exclude(reason),

@@ -1,7 +1,7 @@
 use super::*;
 
 fn contact(phone: &str, lang: Option<Lang>, city: &str) -> Contact {
-    let mut c = Contact::new(PhoneNumber::parse(phone).unwrap(), 0);
+    let mut c = Contact::new(ContactId::parse(phone).unwrap(), 0);
     c.language = lang;
     c.city = Some(city.to_string()).filter(|c| !c.is_empty());
     c
@@ -186,8 +186,8 @@ fn filters_narrow_and_exclusions_have_reasons() {
     let phones = Broadcast {
         audience: Audience {
             phones: vec![
-                PhoneNumber::parse("+6281200000005").unwrap(),
-                PhoneNumber::parse("+6281299999999").unwrap(),
+                ContactId::parse("+6281200000005").unwrap(),
+                ContactId::parse("+6281299999999").unwrap(),
             ],
             ..Audience::default()
         },

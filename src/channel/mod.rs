@@ -273,6 +273,16 @@ impl Channels {
                 ),
             };
         }
+        // The dispatcher holds such messages first; this only makes sure a channel that needs a
+        // number is never handed one it would have to guess.
+        if !item.channel.reaches_user_ids() && item.sms_number().is_none() {
+            return SendOutcome::Failed {
+                reason: format!(
+                    "{} needs a phone number and this person is known only by a WhatsApp user id",
+                    item.channel.name()
+                ),
+            };
+        }
         match self.provider(item.channel) {
             Some(provider) => provider.send(item, delivery).await,
             None => SendOutcome::Failed {
@@ -363,9 +373,10 @@ mod tests {
 
     fn item(channel: Channel, to: &str) -> OutboxItem {
         OutboxItem {
+            sms_phone: None,
             message_id: 7,
             channel,
-            to: PhoneNumber::parse(to).unwrap(),
+            to: PhoneNumber::parse(to).unwrap().into(),
             text: "hello".into(),
             attempts: 0,
             next_attempt_at: 0,

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::channel::Channels;
 use crate::dispatch::Dispatcher;
+use crate::domain::ContactId;
 use crate::domain::clock::SharedClock;
-use crate::domain::phone::PhoneNumber;
 use crate::domain::{Channel, Contact, Interactive, MessageRecord};
 use crate::flow::render::render_text;
 use crate::flow::{Attachment, Effect, Engine, Facts, Flows, Input, Reply};
@@ -30,7 +30,7 @@ pub struct Processor {
     /// Messages answered at the same time (at most).
     workers: tokio::sync::Semaphore,
     /// Contacts being drained; `true` when more arrived meanwhile.
-    running: Mutex<HashMap<PhoneNumber, bool>>,
+    running: Mutex<HashMap<ContactId, bool>>,
     /// Signalled whenever a contact's drain ends (the intake may be waiting for room).
     drained: tokio::sync::Notify,
     /// The background runtime answering runs on.
@@ -97,7 +97,7 @@ impl Processor {
 
     /// Processes whatever `phone` has waiting. At most one task per contact runs at a time, so
     /// a contact's messages are answered in the order they were stored.
-    pub fn schedule(self: &Arc<Self>, phone: PhoneNumber) {
+    pub fn schedule(self: &Arc<Self>, phone: ContactId) {
         {
             let Ok(mut running) = self.running.lock() else {
                 return;
@@ -137,7 +137,7 @@ impl Processor {
         Ok(n)
     }
 
-    async fn drain(self: Arc<Self>, phone: PhoneNumber) {
+    async fn drain(self: Arc<Self>, phone: ContactId) {
         loop {
             loop {
                 match self.store.next_pending(&phone).await {
@@ -220,23 +220,23 @@ impl Processor {
         let message = &pending.message;
         let mut contact = self
             .store
-            .contact(&message.phone)
+            .contact(&message.contact)
             .await?
-            .unwrap_or_else(|| Contact::new(message.phone.clone(), message.created_at));
+            .unwrap_or_else(|| Contact::new(message.contact.clone(), message.created_at));
         // Where and when they last wrote: replies go back there; WhatsApp's window opens.
         contact.last_inbound_at = Some(message.created_at);
         contact.last_channel = Some(message.channel);
         if message.channel.has_session_window() {
             contact.last_whatsapp_at = Some(message.created_at);
         }
-        let session = self.store.session(&message.phone).await?;
+        let session = self.store.session(&message.contact).await?;
         let facts = self.facts().await?;
         let now = self.clock.now();
-        let reopenable = match self.store.open_ticket_of(&message.phone).await? {
+        let reopenable = match self.store.open_ticket_of(&message.contact).await? {
             Some(_) => None,
             None => self
                 .store
-                .recently_closed(&message.phone, now)
+                .recently_closed(&message.contact, now)
                 .await?
                 .map(|t| t.topic),
         };
@@ -281,7 +281,7 @@ impl Processor {
                     details,
                 } => {
                     if urgent {
-                        tracing::warn!(contact = %message.phone.redacted(), "protection concern: urgent ticket for a supervisor");
+                        tracing::warn!(contact = %message.contact.redacted(), "protection concern: urgent ticket for a supervisor");
                     }
                     ticket = TicketChange::Open {
                         topic,
@@ -335,7 +335,7 @@ impl Processor {
             }
         }
         // The person wrote: messages held for the closed WhatsApp window can go now.
-        let released = self.store.release_held(&message.phone).await?;
+        let released = self.store.release_held(&message.contact).await?;
         if !outcome.queued.is_empty() || released > 0 {
             self.dispatcher.wake();
         }
@@ -425,7 +425,7 @@ impl IntakeSink for Arc<Processor> {
         Processor::wait_for_room(self).await
     }
 
-    fn stored(&self, phones: Vec<PhoneNumber>) {
+    fn stored(&self, phones: Vec<ContactId>) {
         for phone in phones {
             self.schedule(phone);
         }

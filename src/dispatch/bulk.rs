@@ -68,7 +68,7 @@ pub async fn enqueue(
             }
             if let Ok(delivery) = broadcast::plan(broadcast, contact, routes, &schedule) {
                 batch.push((
-                    contact.phone.clone(),
+                    contact.id.clone(),
                     Recipient {
                         language: delivery.language,
                         channel: delivery.channel,
@@ -83,7 +83,7 @@ pub async fn enqueue(
             .enqueue_recipients(
                 broadcast.id,
                 &batch,
-                contacts.last().map(|c| c.phone.clone()),
+                contacts.last().map(|c| c.id.clone()),
                 !more,
             )
             .await?;

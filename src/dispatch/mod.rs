@@ -59,6 +59,10 @@ pub struct Dispatcher {
     inner: Arc<Inner>,
 }
 
+/// Why a message for someone known only by a WhatsApp user id does not go by SMS.
+const NO_NUMBER_FOR_SMS: &str = "no phone number is known for this person (WhatsApp username \
+     only), so this channel cannot reach them: held until they write again";
+
 /// What to do with a message for a channel with a 24-hour window.
 enum Route {
     Send(Delivery),
@@ -414,11 +418,23 @@ impl Dispatcher {
     }
 
     /// Free-form inside the WhatsApp window; outside it a template, SMS, or hold (DESIGN §3).
-    async fn route(&self, item: &OutboxItem) -> Route {
-        if !item.channel.has_session_window() {
+    /// SMS needs a phone number: a person known only by a WhatsApp user id may have linked one
+    /// since the message was queued; if not, the message is held, never sent elsewhere.
+    async fn route(&self, item: &mut OutboxItem) -> Route {
+        let needs_number = !item.channel.reaches_user_ids();
+        if !item.channel.has_session_window() && (!needs_number || item.sms_number().is_some()) {
             return Route::Send(Delivery::FreeForm);
         }
         let contact = self.inner.store.contact(&item.to).await.ok().flatten();
+        if needs_number && item.sms_number().is_none() {
+            item.sms_phone = contact.as_ref().and_then(|c| c.phone().cloned());
+            if item.sms_number().is_none() {
+                return Route::Hold(NO_NUMBER_FOR_SMS.to_string());
+            }
+        }
+        if !item.channel.has_session_window() {
+            return Route::Send(Delivery::FreeForm);
+        }
         let now = self.inner.clock.now();
         let open = contact
             .as_ref()
@@ -427,16 +443,30 @@ impl Dispatcher {
         if open {
             Route::Send(Delivery::FreeForm)
         } else {
-            self.outside_window(item, contact.and_then(|c| c.language))
+            let phone = contact.as_ref().and_then(|c| c.phone().cloned());
+            self.outside_window(item, contact.and_then(|c| c.language), phone)
         }
     }
 
-    fn outside_window(&self, item: &OutboxItem, contact_lang: Option<crate::i18n::Lang>) -> Route {
+    /// Outside the window: a template, else SMS to the person's number, else hold.
+    fn outside_window(
+        &self,
+        item: &mut OutboxItem,
+        contact_lang: Option<crate::i18n::Lang>,
+        phone: Option<crate::domain::PhoneNumber>,
+    ) -> Route {
         let lang = item.language.or(contact_lang);
         if let Some(template) = self.inner.channels.template_for(item.channel, lang) {
             return Route::Send(Delivery::Template(template));
         }
+        if item.sms_number().is_none() {
+            item.sms_phone = phone;
+        }
         match self.inner.channels.sms_route() {
+            Some(_) if item.sms_number().is_none() => Route::Hold(format!(
+                "outside the WhatsApp 24-hour window, no template for {} and {NO_NUMBER_FOR_SMS}",
+                lang.map(|l| l.tag()).unwrap_or("this language")
+            )),
             Some(sms) => Route::Reroute(sms),
             None => Route::Hold(format!(
                 "outside the WhatsApp 24-hour window, no template for {} and no SMS route: \
@@ -481,7 +511,7 @@ impl Dispatcher {
 
     async fn send_one(&self, mut item: OutboxItem) {
         let inner = &self.inner;
-        let route = self.route(&item).await;
+        let route = self.route(&mut item).await;
         if !self.apply_route(&mut item, &route).await {
             self.finish(item.message_id);
             return;
@@ -495,14 +525,9 @@ impl Dispatcher {
         let result = match &outcome {
             SendOutcome::OutsideWindow { reason } if delivery == Delivery::FreeForm => {
                 // The provider knows better than our clock: use the fallback now.
-                let contact_lang = inner
-                    .store
-                    .contact(&item.to)
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|c| c.language);
-                let route = self.outside_window(&item, contact_lang);
+                let contact = inner.store.contact(&item.to).await.ok().flatten();
+                let phone = contact.as_ref().and_then(|c| c.phone().cloned());
+                let route = self.outside_window(&mut item, contact.and_then(|c| c.language), phone);
                 tracing::info!(message_id = item.message_id, %reason, "outside the WhatsApp window");
                 match route {
                     Route::Send(Delivery::Template(_)) => {

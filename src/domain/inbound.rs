@@ -1,12 +1,18 @@
 //! What a provider's webhook carried, in the provider-neutral shape the intake stores.
 
-use super::{Channel, MediaRef, MessageStatus, PhoneNumber};
+use super::{Channel, ContactId, MediaRef, MessageStatus, WhatsappProfile};
 
 /// An inbound message as a channel parsed it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NewInbound {
     pub channel: Channel,
-    pub from: PhoneNumber,
+    /// The address it came from: the phone number, or the WhatsApp user id when the person
+    /// hides their number.
+    pub from: ContactId,
+    /// What WhatsApp said about the sender besides `from` (user id, number, names): the intake
+    /// files every address it names under one contact.
+    #[serde(default, skip_serializing_if = "WhatsappProfile::is_empty")]
+    pub profile: WhatsappProfile,
     pub text: String,
     /// The provider's id, used to drop retries of the same message.
     pub external_id: String,
@@ -26,7 +32,10 @@ pub enum InboundEvent {
 /// One message from a person, as the provider described it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
-    pub from: PhoneNumber,
+    /// The phone number, or the WhatsApp user id when Meta sent no number.
+    pub from: ContactId,
+    /// What WhatsApp said about the sender (empty for SMS).
+    pub profile: WhatsappProfile,
     /// The provider's id (wamid…, messageId): dedupe key.
     pub external_id: String,
     /// What the person typed, or the id of the list row / button they tapped.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod clock;
 pub mod contact_field;
+pub mod contact_id;
 pub mod digits;
 pub mod inbound;
 pub mod lang;
@@ -12,6 +13,7 @@ pub mod phone;
 pub mod quiet_hours;
 
 pub use contact_field::ContactField;
+pub use contact_id::{ContactId, WhatsappProfile, WhatsappUserId};
 pub use lang::Lang;
 pub use media::{MediaKind, MediaRef};
 pub use phone::PhoneNumber;
@@ -61,6 +63,12 @@ impl Channel {
         }
     }
 
+    /// Whether it can reach someone known only by a WhatsApp user id (every other channel
+    /// needs a phone number).
+    pub fn reaches_user_ids(self) -> bool {
+        matches!(self, Channel::Whatsapp | Channel::Simulator)
+    }
+
     /// WhatsApp allows free-form messages only within 24 hours of the person's last message.
     pub fn has_session_window(self) -> bool {
         matches!(self, Channel::Whatsapp | Channel::TwilioWhatsapp)
@@ -80,7 +88,10 @@ pub struct Interactive {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Contact {
-    pub phone: PhoneNumber,
+    /// The address the contact was first created under (see [`ContactId`]); every record about
+    /// the person is filed under it. Data from before user ids called it `phone`.
+    #[serde(alias = "phone")]
+    pub id: ContactId,
     pub language: Option<Lang>,
     #[serde(default)]
     pub city: Option<String>,
@@ -105,12 +116,24 @@ pub struct Contact {
     /// Staff labels from the contacts CSV (`parents;batam-school`), for broadcast audiences.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The phone number learnt after the contact was created under a WhatsApp user id.
+    #[serde(default)]
+    pub linked_phone: Option<PhoneNumber>,
+    /// The WhatsApp user id learnt for a contact created under a phone number.
+    #[serde(default)]
+    pub linked_whatsapp_user: Option<WhatsappUserId>,
+    /// The name the person set in WhatsApp (shown when there is no phone number).
+    #[serde(default)]
+    pub whatsapp_name: Option<String>,
+    /// The person's WhatsApp username, without `@`.
+    #[serde(default)]
+    pub username: Option<String>,
 }
 
 impl Contact {
-    pub fn new(phone: PhoneNumber, now: Millis) -> Contact {
+    pub fn new(id: ContactId, now: Millis) -> Contact {
         Contact {
-            phone,
+            id,
             language: None,
             city: None,
             case_id: None,
@@ -122,7 +145,114 @@ impl Contact {
             last_whatsapp_at: None,
             last_channel: None,
             tags: Vec::new(),
+            linked_phone: None,
+            linked_whatsapp_user: None,
+            whatsapp_name: None,
+            username: None,
         }
+    }
+
+    /// The person's phone number, if kabar knows one: only then can SMS reach them.
+    pub fn phone(&self) -> Option<&PhoneNumber> {
+        self.id.phone().or(self.linked_phone.as_ref())
+    }
+
+    /// The person's WhatsApp user id, if they wrote with one.
+    pub fn whatsapp_user(&self) -> Option<WhatsappUserId> {
+        self.id
+            .whatsapp_user()
+            .or_else(|| self.linked_whatsapp_user.clone())
+    }
+
+    /// Every address that reaches this person, the id first.
+    pub fn addresses(&self) -> Vec<ContactId> {
+        let mut out = vec![self.id.clone()];
+        if let Some(phone) = &self.linked_phone {
+            out.push(ContactId::Phone(phone.clone()));
+        }
+        if let Some(user) = &self.linked_whatsapp_user {
+            out.push(ContactId::from(user.clone()));
+        }
+        out
+    }
+
+    /// What staff see for the person: the phone number, or for someone who hides it behind a
+    /// WhatsApp username, `@username` or their WhatsApp name.
+    pub fn label(&self) -> String {
+        if let Some(phone) = self.phone() {
+            return phone.to_string();
+        }
+        if let Some(username) = &self.username {
+            return format!("@{username}");
+        }
+        if let Some(name) = &self.whatsapp_name {
+            return name.clone();
+        }
+        match self.whatsapp_user() {
+            Some(id) => format!("WhatsApp {id}"),
+            None => self.id.to_string(),
+        }
+    }
+
+    /// Takes in what WhatsApp said about the person: names, and the addresses not known yet.
+    /// Returns the addresses that are new, for the store to file under this contact's id.
+    pub fn learn(&mut self, profile: &WhatsappProfile) -> Vec<ContactId> {
+        let mut new = Vec::new();
+        if let Some(user) = &profile.user_id
+            && self.whatsapp_user().is_none()
+        {
+            self.linked_whatsapp_user = Some(user.clone());
+            new.push(ContactId::from(user.clone()));
+        }
+        if let Some(phone) = &profile.phone
+            && self.phone().is_none()
+        {
+            self.linked_phone = Some(phone.clone());
+            new.push(ContactId::Phone(phone.clone()));
+        }
+        if profile.name.is_some() {
+            self.whatsapp_name.clone_from(&profile.name);
+        }
+        if profile.username.is_some() {
+            self.username.clone_from(&profile.username);
+        }
+        new
+    }
+
+    /// Whether `other` has the same addresses and WhatsApp names.
+    pub fn same_addresses(&self, other: &Contact) -> bool {
+        self.linked_phone == other.linked_phone
+            && self.linked_whatsapp_user == other.linked_whatsapp_user
+            && self.whatsapp_name == other.whatsapp_name
+            && self.username == other.username
+    }
+
+    /// Takes the addresses and WhatsApp names from `other` (a newer copy of this contact).
+    pub fn take_addresses(&mut self, other: &Contact) {
+        self.linked_phone.clone_from(&other.linked_phone);
+        self.linked_whatsapp_user
+            .clone_from(&other.linked_whatsapp_user);
+        self.whatsapp_name.clone_from(&other.whatsapp_name);
+        self.username.clone_from(&other.username);
+    }
+
+    /// Whether `needle` (what staff typed in a search box) names this person: any part of their
+    /// phone number, user id, username or WhatsApp name.
+    pub fn matches(&self, needle: &str) -> bool {
+        let needle = needle.trim().trim_start_matches('@').to_lowercase();
+        if needle.is_empty() {
+            return false;
+        }
+        let digits: String = needle.chars().filter(|c| c.is_ascii_digit()).collect();
+        let phone_hit = |p: &PhoneNumber| digits.len() >= 3 && p.as_str().contains(&digits);
+        self.phone().is_some_and(phone_hit)
+            || self
+                .whatsapp_user()
+                .is_some_and(|u| u.as_str().to_lowercase().contains(&needle))
+            || [&self.username, &self.whatsapp_name, &self.name]
+                .into_iter()
+                .flatten()
+                .any(|v| v.to_lowercase().contains(&needle))
     }
 
     pub fn set_field(&mut self, field: ContactField, value: String, now: Millis) {
@@ -203,7 +333,9 @@ pub enum Author {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct MessageRecord {
     pub id: u64,
-    pub phone: PhoneNumber,
+    /// The contact it belongs to (`phone` in data from before user ids).
+    #[serde(alias = "phone")]
+    pub contact: ContactId,
     pub direction: Direction,
     pub channel: Channel,
     pub author: Author,
@@ -233,7 +365,9 @@ pub struct MessageRecord {
 pub struct OutboxItem {
     pub message_id: u64,
     pub channel: Channel,
-    pub to: PhoneNumber,
+    /// The contact it goes to: per-contact order follows it; WhatsApp sends to it (`to` for a
+    /// number, `recipient` for a user id).
+    pub to: ContactId,
     pub text: String,
     pub attempts: u32,
     pub next_attempt_at: Millis,
@@ -254,6 +388,17 @@ pub struct OutboxItem {
     /// The staff broadcast it belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broadcast: Option<u64>,
+    /// The contact's phone number when `to` is a WhatsApp user id and a number is known: SMS
+    /// goes there. Without one, an SMS-only send is held, never guessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_phone: Option<PhoneNumber>,
+}
+
+impl OutboxItem {
+    /// Where SMS for this item goes, if anywhere.
+    pub fn sms_number(&self) -> Option<&PhoneNumber> {
+        self.to.phone().or(self.sms_phone.as_ref())
+    }
 }
 
 /// Which queue an outbox item waits in.
@@ -283,7 +428,9 @@ pub enum TicketStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Ticket {
     pub id: u64,
-    pub phone: PhoneNumber,
+    /// The person it is about (`phone` in data from before user ids).
+    #[serde(alias = "phone")]
+    pub contact: ContactId,
     pub language: Lang,
     pub topic: String,
     pub status: TicketStatus,

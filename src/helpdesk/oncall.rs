@@ -9,6 +9,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::channel::Channels;
 use crate::dispatch::Dispatcher;
+use crate::domain::ContactId;
 use crate::domain::clock::SharedClock;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::{Author, Channel, Millis, Ticket, TicketStatus};
@@ -127,8 +128,9 @@ impl OnCall {
             };
             let text = alert_text(ticket, times);
             for phone in &self.numbers {
+                let staff = ContactId::Phone(phone.clone());
                 self.store
-                    .queue_message(phone, channel, Author::Bot, &text, None)
+                    .queue_message(&staff, channel, Author::Bot, &text, None)
                     .await?;
             }
             tracing::warn!(

@@ -10,9 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::{
-    Channel, Contact, Lang, Millis, Note, PhoneNumber, Ticket, TicketStatus, User,
-};
+use crate::domain::{Channel, Contact, ContactId, Lang, Millis, Note, Ticket, TicketStatus, User};
 
 /// Why a ticket action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -286,7 +284,7 @@ pub enum TicketWrite {
 
 /// What one message from the person the flow handed to a human does to their tickets.
 pub struct Incoming<'a> {
-    pub phone: &'a PhoneNumber,
+    pub phone: &'a ContactId,
     /// The person's message.
     pub message: u64,
     /// The bot's replies to it, queued with it.
@@ -369,7 +367,7 @@ pub fn apply_change(
             TicketWrite::Opened(NewTicket {
                 ticket: Ticket {
                     id: 0,
-                    phone: m.phone.clone(),
+                    contact: m.phone.clone(),
                     language: *language,
                     topic: topic.clone(),
                     status: TicketStatus::Open,

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use crate::broadcast::{Broadcast, Progress, Recipient, RecipientStatus, Status, Valid};
 use crate::disk::DiskWatch;
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::domain::*;
 use crate::flow::Session;
 use crate::i18n::Lang;
@@ -49,7 +49,7 @@ pub trait IntakeSink: Send + Sync {
     /// what is not taken yet stays durable where it was accepted.
     async fn wait_for_room(&self);
     /// These contacts have new messages waiting.
-    fn stored(&self, phones: Vec<PhoneNumber>);
+    fn stored(&self, phones: Vec<ContactId>);
 }
 
 /// Messages coming in: accepted durably, moved into the store in arrival order (provider
@@ -72,9 +72,8 @@ pub trait Intake: Send + Sync {
         disk: DiskWatch,
     ) -> IntakeEnd;
     async fn intake_backlog(&self) -> Result<u64, StoreError>;
-    async fn contacts_with_pending(&self) -> Result<BTreeSet<PhoneNumber>, StoreError>;
-    async fn next_pending(&self, phone: &PhoneNumber)
-    -> Result<Option<PendingInbound>, StoreError>;
+    async fn contacts_with_pending(&self) -> Result<BTreeSet<ContactId>, StoreError>;
+    async fn next_pending(&self, phone: &ContactId) -> Result<Option<PendingInbound>, StoreError>;
     async fn pending_count(&self) -> Result<usize, StoreError>;
     async fn apply_step(
         &self,
@@ -107,15 +106,15 @@ pub trait Outbox: Send + Sync {
     async fn outbox_retry(&self, item: &OutboxItem) -> Result<(), StoreError>;
     async fn queue_message(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         channel: Channel,
         author: Author,
         text: &str,
         language: Option<Lang>,
     ) -> Result<u64, StoreError>;
     async fn outbox_reroute(&self, item: &OutboxItem, note: &str) -> Result<(), StoreError>;
-    async fn outbox_of(&self, phone: &PhoneNumber) -> Result<Vec<OutboxItem>, StoreError>;
-    async fn first_outbox_of(&self, phone: &PhoneNumber) -> Result<Option<u64>, StoreError>;
+    async fn outbox_of(&self, phone: &ContactId) -> Result<Vec<OutboxItem>, StoreError>;
+    async fn first_outbox_of(&self, phone: &ContactId) -> Result<Option<u64>, StoreError>;
     async fn due_outbox(
         &self,
         now: Millis,
@@ -126,7 +125,7 @@ pub trait Outbox: Send + Sync {
         now: Millis,
         limit: usize,
     ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError>;
-    async fn release_held(&self, phone: &PhoneNumber) -> Result<usize, StoreError>;
+    async fn release_held(&self, phone: &ContactId) -> Result<usize, StoreError>;
     async fn failed_messages(&self) -> Result<Vec<MessageRecord>, StoreError>;
     async fn outbox_failed(&self, item: &OutboxItem, reason: &str) -> Result<(), StoreError>;
 }
@@ -137,19 +136,19 @@ pub trait People: Send + Sync {
     async fn contacts(&self) -> Result<Vec<Contact>, StoreError>;
     async fn contacts_after(
         &self,
-        after: Option<&PhoneNumber>,
+        after: Option<&ContactId>,
         limit: usize,
     ) -> Result<(Vec<Contact>, bool), StoreError>;
-    async fn contact(&self, phone: &PhoneNumber) -> Result<Option<Contact>, StoreError>;
-    async fn session(&self, phone: &PhoneNumber) -> Result<Session, StoreError>;
+    async fn contact(&self, phone: &ContactId) -> Result<Option<Contact>, StoreError>;
+    async fn session(&self, phone: &ContactId) -> Result<Session, StoreError>;
     async fn upsert_contacts(
         &self,
         rows: &[crate::import::ContactRow],
     ) -> Result<usize, StoreError>;
-    async fn close_whatsapp_window(&self, phone: &PhoneNumber) -> Result<(), StoreError>;
-    async fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool) -> Result<(), StoreError>;
+    async fn close_whatsapp_window(&self, phone: &ContactId) -> Result<(), StoreError>;
+    async fn set_opted_out(&self, phone: &ContactId, opted_out: bool) -> Result<(), StoreError>;
     async fn message(&self, id: u64) -> Result<Option<MessageRecord>, StoreError>;
-    async fn history(&self, phone: &PhoneNumber) -> Result<Vec<MessageRecord>, StoreError>;
+    async fn history(&self, phone: &ContactId) -> Result<Vec<MessageRecord>, StoreError>;
 }
 
 /// Tickets, their audit trail, what each interpreter has seen, and canned replies.
@@ -181,7 +180,7 @@ pub trait Desk: Send + Sync {
     async fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError>;
     async fn recently_closed(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         now: Millis,
     ) -> Result<Option<Ticket>, StoreError>;
     async fn audit(
@@ -221,7 +220,7 @@ pub trait Desk: Send + Sync {
     async fn remove_canned_audited(&self, id: u64, user: &str) -> Result<bool, StoreError>;
     async fn remove_canned(&self, id: u64) -> Result<bool, StoreError>;
     async fn tickets(&self) -> Result<Vec<Ticket>, StoreError>;
-    async fn open_ticket_of(&self, phone: &PhoneNumber) -> Result<Option<Ticket>, StoreError>;
+    async fn open_ticket_of(&self, phone: &ContactId) -> Result<Option<Ticket>, StoreError>;
 }
 
 /// Reference data staff keep: payment dates and the directory of offices and clinics.
@@ -291,8 +290,7 @@ pub trait Broadcasts: Send + Sync {
         change: BroadcastChange,
     ) -> Result<Broadcast, BroadcastError>;
     /// Every recipient of a broadcast with their result, in phone order.
-    async fn recipients(&self, broadcast: u64)
-    -> Result<Vec<(PhoneNumber, Recipient)>, StoreError>;
+    async fn recipients(&self, broadcast: u64) -> Result<Vec<(ContactId, Recipient)>, StoreError>;
     async fn create_broadcast(&self, valid: Valid, user: &str) -> Result<Broadcast, StoreError>;
     async fn broadcast(&self, id: u64) -> Result<Option<Broadcast>, StoreError>;
     async fn broadcasts(&self) -> Result<Vec<Broadcast>, StoreError>;
@@ -301,8 +299,8 @@ pub trait Broadcasts: Send + Sync {
     async fn enqueue_recipients(
         &self,
         broadcast: u64,
-        recipients: &[(PhoneNumber, Recipient)],
-        after: Option<PhoneNumber>,
+        recipients: &[(ContactId, Recipient)],
+        after: Option<ContactId>,
         done: bool,
     ) -> Result<EnqueueCursor, StoreError>;
     async fn bulk_queue(&self, broadcast: u64, limit: usize) -> Result<Vec<Queued>, StoreError>;
@@ -324,13 +322,13 @@ pub trait Broadcasts: Send + Sync {
     async fn recipient(
         &self,
         broadcast: u64,
-        phone: &PhoneNumber,
+        phone: &ContactId,
     ) -> Result<Option<Recipient>, StoreError>;
     async fn broadcast_progress(&self, broadcast: u64) -> Result<Progress, StoreError>;
     async fn queue_test_send(
         &self,
         broadcast: &Broadcast,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         delivery: &crate::broadcast::Delivery,
         user: &str,
     ) -> Result<u64, StoreError>;
@@ -342,7 +340,7 @@ pub trait Maintenance: Send + Sync {
     /// Erases a person: their messages, contact, session, tickets' text, audience entries.
     async fn erase_contact(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         user: &str,
         ticket: u64,
     ) -> Result<Erasure, StoreError>;

@@ -10,7 +10,7 @@ use super::{AppState, rfc3339};
 use crate::broadcast::{
     self, Audience, Broadcast, Delivery, FieldError, Preview, Progress, Route, Routes, Status,
 };
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::domain::{Contact, User};
 use crate::store::BroadcastError;
 
@@ -63,10 +63,10 @@ pub async fn live_preview(state: &AppState, b: &Broadcast) -> Result<Preview, Ap
         .await
         .map_err(unavailable)?;
     let mut preview = Preview::new(b);
-    let mut named: std::collections::BTreeSet<PhoneNumber> =
+    let mut named: std::collections::BTreeSet<ContactId> =
         b.audience.phones.iter().cloned().collect();
     // Page through everyone: a preview over 100,000 contacts holds one page at a time.
-    let mut after: Option<PhoneNumber> = None;
+    let mut after: Option<ContactId> = None;
     loop {
         let (contacts, more) = state
             .store
@@ -77,13 +77,13 @@ pub async fn live_preview(state: &AppState, b: &Broadcast) -> Result<Preview, Ap
             if !broadcast::in_audience(&b.audience, c, &routes) {
                 continue;
             }
-            named.remove(&c.phone);
+            named.remove(&c.id);
             match broadcast::plan(b, c, &routes, &schedule) {
                 Ok(d) => preview.add(&d),
                 Err(reason) => preview.exclude(reason),
             }
         }
-        after = contacts.last().map(|c| c.phone.clone());
+        after = contacts.last().map(|c| c.id.clone());
         if !more || after.is_none() {
             break;
         }
@@ -416,7 +416,7 @@ pub async fn test_send(
     phone: &str,
 ) -> Result<TestSent, ApiError> {
     let b = found(state, id).await?;
-    let phone = PhoneNumber::parse(phone).map_err(|e| {
+    let phone = ContactId::parse(phone).map_err(|e| {
         err(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",

@@ -1,7 +1,35 @@
 //! The one contacts import, behind the CLI, `POST /api/contacts/import` and the contacts page:
 //! checked rows, written in batches through the storage port, put in the audit trail.
 
+use crate::domain::ContactId;
 use crate::store::Store;
+
+/// How staff see a person, wherever a phone number used to be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    /// The number, or for someone known only by a WhatsApp user id `@username` or their
+    /// WhatsApp name ([`Contact::label`](crate::domain::Contact::label)).
+    pub label: String,
+    /// The phone number, when kabar knows one.
+    pub phone: Option<String>,
+}
+
+/// How staff see the person filed under `id` (a number needs no lookup).
+pub async fn shown(store: &Store, id: &ContactId) -> Result<Shown, crate::store::StoreError> {
+    if let ContactId::Phone(phone) = id {
+        return Ok(Shown {
+            label: phone.to_string(),
+            phone: Some(phone.to_string()),
+        });
+    }
+    let contact = store.contact(id).await?;
+    Ok(Shown {
+        label: contact
+            .as_ref()
+            .map_or_else(|| id.to_string(), |c| c.label()),
+        phone: contact.and_then(|c| c.phone().map(|p| p.to_string())),
+    })
+}
 
 /// Contacts are written in batches of this many rows: each transaction stays small and a
 /// large file shows progress.

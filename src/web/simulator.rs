@@ -2,7 +2,7 @@
 //! store → engine → outbox path, see replies arrive live (server-sent events).
 //!
 //! Isolation: the simulator speaks only for numbers in the reserved range `+999…`
-//! ([`PhoneNumber::is_simulated`]), which no real channel ever carries, so it can neither read
+//! ([`ContactId::is_simulated`]), which no real channel ever carries, so it can neither read
 //! nor act on a real person's conversation. With any provider configured every route needs a
 //! signed-in user (the page redirects to /login, the JSON routes answer 401); the embedded
 //! default (no provider, listening on 127.0.0.1) stays usable without a login.
@@ -21,8 +21,8 @@ use super::auth::{self, Principal};
 use super::error::{ApiError, ApiResult};
 use super::extract::CSRF_HEADER;
 use super::{AppState, assets, sse};
-use crate::domain::phone::{PhoneNumber, SIMULATOR_PREFIX};
 use crate::domain::{Channel, Direction};
+use crate::domain::{ContactId, phone::SIMULATOR_PREFIX};
 use crate::store::NewInbound;
 
 /// Longest message the simulator accepts (ten SMS segments).
@@ -60,10 +60,10 @@ const DEFAULT_PHONE: &str = "+99900000001";
 
 /// A simulator number: valid, and in the reserved range. Anything else is refused before any
 /// read or write, so a real person's history, session or language is never touched.
-fn parse_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
-    let phone = PhoneNumber::parse(raw)
+fn parse_phone(raw: &str) -> Result<ContactId, ApiError> {
+    let phone = ContactId::parse(raw)
         .map_err(|e| ApiError::bad_request("bad phone number", e.to_string()))?;
-    if !phone.is_simulated() || phone == PhoneNumber::erased() {
+    if !phone.is_simulated() || phone == ContactId::erased() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not a simulator number",
@@ -120,6 +120,7 @@ async fn send(
     let inbound = NewInbound {
         channel: Channel::Simulator,
         from: phone,
+        profile: Default::default(),
         text: text.to_string(),
         external_id: hex::encode(id),
         media: None,

@@ -90,7 +90,12 @@ impl MessageView {
 #[derive(Debug, Serialize)]
 pub struct TicketDetail {
     pub id: u64,
-    pub phone: String,
+    /// The person as staff see them: the number, or `@username` / WhatsApp name.
+    pub contact: String,
+    /// The id the person is filed under (`+…` or `wa:…`).
+    pub contact_id: String,
+    /// Their phone number; `None` for someone known only by a WhatsApp username.
+    pub phone: Option<String>,
     pub language: Lang,
     pub rtl: bool,
     pub topic: String,
@@ -111,7 +116,7 @@ pub struct TicketDetail {
 pub async fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, ApiError> {
     let contact = state
         .store
-        .contact(&ticket.phone)
+        .contact(&ticket.contact)
         .await
         .map_err(unavailable)?;
     let channel = contact.as_ref().and_then(|c| c.last_channel);
@@ -124,7 +129,7 @@ pub async fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, A
     // The whole history across channels, not only the ticket's part.
     let messages = state
         .store
-        .history(&ticket.phone)
+        .history(&ticket.contact)
         .await
         .map_err(unavailable)?
         .into_iter()
@@ -132,7 +137,14 @@ pub async fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, A
         .collect();
     Ok(TicketDetail {
         id: ticket.id,
-        phone: ticket.phone.to_string(),
+        contact: contact
+            .as_ref()
+            .map_or_else(|| ticket.contact.to_string(), |c| c.label()),
+        contact_id: ticket.contact.to_string(),
+        phone: contact
+            .as_ref()
+            .and_then(|c| c.phone().map(|p| p.to_string()))
+            .or_else(|| ticket.contact.phone().map(|p| p.to_string())),
         language: ticket.language,
         rtl: ticket.language.is_rtl(),
         topic: ticket.topic.clone(),
@@ -150,7 +162,7 @@ pub async fn detail(state: &AppState, ticket: &Ticket) -> Result<TicketDetail, A
                 .also
                 .iter()
                 .any(|t| t == crate::flow::engine::DELETION_TOPIC))
-            && ticket.phone != crate::domain::phone::PhoneNumber::erased(),
+            && ticket.contact != crate::domain::ContactId::erased(),
     })
 }
 
@@ -387,7 +399,7 @@ async fn act_unchecked(
                     "erase completes a data-deletion request; this ticket is not one",
                 ));
             }
-            if ticket.phone == crate::domain::phone::PhoneNumber::erased() {
+            if ticket.contact == crate::domain::ContactId::erased() {
                 return Err(err(
                     StatusCode::CONFLICT,
                     "already erased",
@@ -396,7 +408,7 @@ async fn act_unchecked(
             }
             let report = state
                 .store
-                .erase_contact(&ticket.phone, name, id)
+                .erase_contact(&ticket.contact, name, id)
                 .await
                 .map_err(unavailable)?;
             tracing::info!(

@@ -224,6 +224,7 @@ fn new_inbound(channel: Channel, m: InboundMessage) -> NewInbound {
     NewInbound {
         channel,
         from: m.from,
+        profile: m.profile,
         text: m.text,
         external_id: m.external_id,
         media,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::common::*;
-use kabar::domain::phone::PhoneNumber;
+use kabar::domain::ContactId;
 use kabar::domain::{Author, Channel, Direction, MessageStatus, Role};
 use kabar::i18n::Lang;
 use serde_json::json;
@@ -97,7 +97,7 @@ async fn somali_conversation_on_whatsapp_with_list_menus() {
     );
 
     // One contact, stored under E.164, language remembered; replies went back on WhatsApp.
-    let p = PhoneNumber::parse(phone).unwrap();
+    let p = ContactId::parse(phone).unwrap();
     let contact = app.store.contact(&p).unwrap().unwrap();
     assert_eq!(contact.language, Some(Lang::Somali));
     assert_eq!(contact.last_channel, Some(Channel::Whatsapp));
@@ -198,7 +198,7 @@ async fn voice_notes_go_to_a_person_and_locations_get_a_friendly_reply() {
         app.graph.media_fetched() == vec!["MEDIA123".to_string()]
     })
     .await;
-    let p = PhoneNumber::parse("+252611111111").unwrap();
+    let p = ContactId::parse("+252611111111").unwrap();
     let mut saved = None;
     for _ in 0..100 {
         saved = app
@@ -296,7 +296,7 @@ async fn dari_conversation_through_the_gateway_phone() {
         "payload": {"messageId": id, "phoneNumber": phone, "deliveredAt": "2026-11-22T10:00:05.000+07:00"}
     });
     assert_eq!(app.gateway_event(&delivered).await.status(), 200);
-    let p = PhoneNumber::parse(phone).unwrap();
+    let p = ContactId::parse(phone).unwrap();
     let last = app.store.history(&p).unwrap().into_iter().last().unwrap();
     assert_eq!(last.status, MessageStatus::Delivered);
 
@@ -344,8 +344,8 @@ async fn after_24_hours_whatsapp_sends_a_template_or_sms_never_free_text() {
     app.graph.wait_for(fa_af, 2).await;
 
     app.advance_hours(25);
-    let so_phone = PhoneNumber::parse(&format!("+{so}")).unwrap();
-    let fa_phone = PhoneNumber::parse(&format!("+{fa_af}")).unwrap();
+    let so_phone = ContactId::parse(&format!("+{so}")).unwrap();
+    let fa_phone = ContactId::parse(&format!("+{fa_af}")).unwrap();
     let so_text = "Lacagta bishan waxay imaan doontaa 5 December.";
     let fa_text = "پیسه این ماه روز ۵ دسامبر می آید.";
     app.store
@@ -420,7 +420,7 @@ async fn without_template_or_sms_route_the_message_is_held_and_explained() {
     app.whatsapp(&list_reply(wa_id, "wamid.H1", "1")).await; // English, detected first
     app.graph.wait_for(wa_id, 2).await;
     app.advance_hours(30);
-    let phone = PhoneNumber::parse(&format!("+{wa_id}")).unwrap();
+    let phone = ContactId::parse(&format!("+{wa_id}")).unwrap();
     app.store
         .queue_message(
             &phone,
@@ -460,7 +460,7 @@ async fn meta_window_error_131047_falls_back_to_the_template() {
         400,
         r#"{"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"A"}}"#,
     )]);
-    let phone = PhoneNumber::parse(&format!("+{wa_id}")).unwrap();
+    let phone = ContactId::parse(&format!("+{wa_id}")).unwrap();
     app.store
         .queue_message(
             &phone,
@@ -589,7 +589,7 @@ async fn the_per_channel_rate_limit_is_honoured() {
     })
     .await;
     for i in 0..260 {
-        let phone = PhoneNumber::parse(&format!("+6281300{i:06}")).unwrap();
+        let phone = ContactId::parse(&format!("+6281300{i:06}")).unwrap();
         app.store
             .queue_message(
                 &phone,
@@ -615,7 +615,7 @@ async fn whatsapp_through_twilio_follows_the_same_window_rule() {
     app.sms(from, "hello").await;
     let menu = app.twilio.wait_for("whatsapp:+93700000030", 1).await;
     assert_eq!(menu[0].from.as_deref(), Some("whatsapp:+6281100000000"));
-    let phone = PhoneNumber::parse("+93700000030").unwrap();
+    let phone = ContactId::parse("+93700000030").unwrap();
 
     // Twilio says the window is closed (63016): the message goes by SMS instead.
     app.twilio.script(&[(
@@ -673,13 +673,161 @@ async fn one_person_on_sms_and_whatsapp_is_one_contact() {
         sent[1]["interactive"]["body"]["text"],
         text(Lang::Somali, "main-menu")
     );
-    let p = PhoneNumber::parse("+252655555555").unwrap();
+    let p = ContactId::parse("+252655555555").unwrap();
     let history = app.store.history(&p).unwrap();
     let channels: Vec<Channel> = history.iter().map(|m| m.channel).collect();
     assert!(channels.contains(&Channel::TwilioSms) && channels.contains(&Channel::Whatsapp));
     assert_eq!(
         app.store.contact(&p).unwrap().unwrap().last_channel,
         Some(Channel::Whatsapp)
+    );
+    app.stop().await;
+}
+
+/// A webhook from someone who hides their number behind a WhatsApp username: Meta names them
+/// only by a business-scoped user id (`from_user_id`, `contacts[].user_id`), with `from` absent
+/// or `phone` given beside the user id once they share it.
+fn username_message(
+    user_id: &str,
+    phone: Option<&str>,
+    id: &str,
+    content: serde_json::Value,
+) -> serde_json::Value {
+    let mut body = whatsapp_message(phone.unwrap_or(user_id), id, content);
+    let value = &mut body["entry"][0]["changes"][0]["value"];
+    value["contacts"] = json!([{
+        "profile": {"name": "Zahra", "username": "@zahra.kabul"},
+        "user_id": user_id,
+        "wa_id": phone.unwrap_or(user_id),
+    }]);
+    let message = &mut value["messages"][0];
+    message["from_user_id"] = json!(user_id);
+    match message.as_object_mut() {
+        Some(m) if phone.is_none() => {
+            m.remove("from");
+        }
+        _ => {}
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_username_person_is_answered_by_user_id_and_stays_one_person_with_their_number() {
+    let app = spawn_setup(Setup {
+        twilio: false,
+        whatsapp: true,
+        gateway: false,
+        ..Setup::default()
+    })
+    .await;
+    let user_id = "AF.40017325551938476";
+    let to = format!("wa:{user_id}");
+    let tap = |id: &str, row: &str| {
+        username_message(
+            user_id,
+            None,
+            id,
+            json!({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": row, "title": "x"}}}),
+        )
+    };
+    let typed = |id: &str, text: &str, phone: Option<&str>| {
+        username_message(
+            user_id,
+            phone,
+            id,
+            json!({"type": "text", "text": {"body": text}}),
+        )
+    };
+    // A Dari greeting from a username only: answered in Dari, by `recipient`, never `to`.
+    let r = app
+        .whatsapp(&typed("wamid.Z1", "سلام، چطور استید؟", None))
+        .await;
+    assert_eq!(r.status(), 200);
+    let sent = app.graph.wait_for(&to, 1).await;
+    assert!(sent[0].get("to").is_none(), "{}", sent[0]);
+    assert_eq!(
+        sent[0]["interactive"]["body"]["text"],
+        text(Lang::Dari, "language-menu")
+    );
+    app.whatsapp(&tap("wamid.Z2", "1")).await; // دری, first for a Dari greeting
+    app.graph.wait_for(&to, 2).await;
+    app.whatsapp(&tap("wamid.Z3", "1")).await; // agree
+    app.graph.wait_for(&to, 4).await;
+    app.whatsapp(&typed("wamid.Z4", "ترجمان میخواهم", None))
+        .await;
+    let sent = app.graph.wait_for(&to, 5).await;
+    assert_eq!(sent[4]["text"]["body"], text(Lang::Dari, "human-waiting"));
+
+    // The interpreter's queue shows the person by username, never an empty or made-up number.
+    let id = ContactId::parse(&to).unwrap();
+    let ticket = app
+        .store
+        .open_ticket_of(&id)
+        .unwrap()
+        .expect("ticket opened");
+    let ana = app.token_for("ana", Role::Interpreter, vec![Lang::Dari]);
+    let queue: serde_json::Value = app.get_json("/api/tickets", &ana).await;
+    let row = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == ticket.id)
+        .expect("ticket in the Dari queue")
+        .clone();
+    assert_eq!(row["contact"], "@zahra.kabul", "{row}");
+    let claim = app
+        .http
+        .post(app.url(&format!("/api/tickets/{}/claim", ticket.id)))
+        .bearer_auth(&ana)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claim.status(), 200);
+    let reply = app
+        .http
+        .post(app.url(&format!("/api/tickets/{}/reply", ticket.id)))
+        .bearer_auth(&ana)
+        .json(&json!({"text": "سلام زهرا، من آنا هستم. چطور کمک کنم؟"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let sent = app.graph.wait_for(&to, 6).await;
+    assert_eq!(sent[5]["recipient"], user_id);
+    assert_eq!(
+        sent[5]["text"]["body"],
+        "سلام زهرا، من آنا هستم. چطور کمک کنم؟"
+    );
+
+    // Later she writes with her number shown too: the same person, the same ticket.
+    let phone = "93700000777";
+    app.whatsapp(&typed("wamid.Z5", "تشکر", Some(phone))).await;
+    app.intake_settled().await;
+    let number = ContactId::parse(&format!("+{phone}")).unwrap();
+    let contacts = app.store.contacts().unwrap();
+    assert_eq!(contacts.len(), 1, "one person, not two: {contacts:?}");
+    // Her number now leads to her.
+    assert_eq!(app.store.contact(&number).unwrap().unwrap().id, id);
+    let contact = app.store.contact(&id).unwrap().unwrap();
+    assert_eq!(contact.username.as_deref(), Some("zahra.kabul"));
+    assert_eq!(contact.language, Some(Lang::Dari));
+    assert_eq!(contact.phone().map(|p| p.as_str()), Some("+93700000777"));
+    let history = app.store.history(&id).unwrap();
+    let thanks = history
+        .iter()
+        .find(|m| m.text == "تشکر")
+        .expect("her message in her history");
+    eventually("her message joins her open ticket", || {
+        app.store
+            .ticket(ticket.id)
+            .unwrap()
+            .is_some_and(|t| t.message_ids.contains(&thanks.id))
+    })
+    .await;
+    assert_eq!(
+        app.store.open_ticket_of(&id).unwrap().map(|t| t.id),
+        Some(ticket.id)
     );
     app.stop().await;
 }

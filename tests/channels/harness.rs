@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::common::*;
 use kabar::channel::{Delivery, Provider, SendOutcome};
-use kabar::domain::phone::PhoneNumber;
+use kabar::domain::ContactId;
 use kabar::domain::{Direction, MessageStatus, OutboxItem};
 
 /// The providers the harness knows how to sign for.
@@ -286,7 +286,7 @@ fn sign(
 /// Makes `phone` write `salam` through `kind` and waits for kabar's reply; returns the
 /// provider's id of that reply and its message id.
 async fn provoke_reply(kind: Kind, app: &TestApp, phone: &str) -> (String, u64) {
-    let from = PhoneNumber::parse(phone).unwrap();
+    let from = ContactId::parse(phone).unwrap();
     match kind {
         Kind::Twilio => {
             assert_eq!(app.sms(phone, "salam").await.status(), 200);
@@ -351,7 +351,7 @@ async fn call(
 
 fn inbound_of(app: &TestApp, phone: &str) -> Vec<kabar::domain::MessageRecord> {
     app.store
-        .history(&PhoneNumber::parse(phone).unwrap())
+        .history(&ContactId::parse(phone).unwrap())
         .unwrap()
         .into_iter()
         .filter(|m| m.direction == Direction::In)

@@ -261,15 +261,19 @@ impl FakeGraph {
         }
     }
 
-    /// Request bodies accepted (200) for `to` (E.164 without '+'), in order.
+    /// Request bodies accepted (200) for `to` (E.164 without '+'; or `wa:` and a user id, sent
+    /// in `recipient`), in order.
     pub fn sent_to(&self, to: &str) -> Vec<serde_json::Value> {
-        let digits = to.trim_start_matches('+');
+        let (field, address) = match to.strip_prefix("wa:") {
+            Some(user_id) => ("recipient", user_id),
+            None => ("to", to.trim_start_matches('+')),
+        };
         self.state
             .sent
             .lock()
             .unwrap()
             .iter()
-            .filter(|b| b["to"] == digits && b["_accepted"] == true)
+            .filter(|b| b[field] == address && b["_accepted"] == true)
             .cloned()
             .collect()
     }

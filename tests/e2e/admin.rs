@@ -583,7 +583,7 @@ async fn ticket_from(app: &TestApp, phone: &str) -> u64 {
     app.twilio.wait_for(phone, 4).await;
     app.sms(phone, "agent").await;
     app.twilio.wait_for(phone, 5).await;
-    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let p = kabar::domain::ContactId::parse(phone).unwrap();
     app.store
         .open_ticket_of(&p)
         .unwrap()

@@ -320,7 +320,7 @@ async fn staff_keep_the_schedule_the_directory_and_contacts_on_pages() {
     assert_eq!(status, 200, "{html}");
     app.store
         .set_opted_out(
-            &kabar::domain::phone::PhoneNumber::parse("+6281200009202").unwrap(),
+            &kabar::domain::ContactId::parse("+6281200009202").unwrap(),
             true,
         )
         .unwrap();

@@ -129,7 +129,7 @@ async fn a_broadcast_reaches_its_audience_once_each_in_their_language_with_place
     for _ in 0..200 {
         let c = app
             .store
-            .contact(&kabar::domain::phone::PhoneNumber::parse("+6281200000005").unwrap())
+            .contact(&kabar::domain::ContactId::parse("+6281200000005").unwrap())
             .unwrap();
         if c.is_some_and(|c| c.opted_out) {
             break;
@@ -615,7 +615,7 @@ async fn a_test_send_and_a_broadcast_show_in_the_history_and_the_reply_goes_thro
     app.graph.wait_for("6281200000010", 1).await;
     app.whatsapp_text("6281200000010", "3").await; // pick a language from the menu
     app.intake_settled().await;
-    let phone = kabar::domain::phone::PhoneNumber::parse("+6281200000010").unwrap();
+    let phone = kabar::domain::ContactId::parse("+6281200000010").unwrap();
     let b = create(
         &app,
         &staff,
@@ -934,7 +934,7 @@ async fn a_broadcast_leaves_an_open_ticket_open_and_interpreters_see_it_marked()
     let staff = app.user("sari", Role::Staff, vec![]);
     let supervisor = app.user("sup", Role::Supervisor, vec![]);
     let number = "+6281200000020";
-    let phone = kabar::domain::phone::PhoneNumber::parse(number).unwrap();
+    let phone = kabar::domain::ContactId::parse(number).unwrap();
     // Hello, English, agree to the privacy notice, ask for a person.
     app.sms(number, "hello").await;
     app.twilio.wait_for(number, 1).await;

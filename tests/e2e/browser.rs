@@ -162,7 +162,7 @@ async fn an_interpreter_answers_an_arabic_sms_in_the_browser() {
     app.twilio.wait_for(phone, 5).await;
     let ticket = app
         .store
-        .open_ticket_of(&kabar::domain::phone::PhoneNumber::parse(phone).unwrap())
+        .open_ticket_of(&kabar::domain::ContactId::parse(phone).unwrap())
         .unwrap()
         .expect("ticket")
         .id;
@@ -606,7 +606,7 @@ async fn admins_staff_and_interpreters_do_their_work_in_the_browser() {
     app.sms(somali, problem).await;
     let ticket = app
         .store
-        .open_ticket_of(&kabar::domain::phone::PhoneNumber::parse(somali).unwrap())
+        .open_ticket_of(&kabar::domain::ContactId::parse(somali).unwrap())
         .unwrap()
         .expect("a ticket")
         .id;
@@ -899,7 +899,7 @@ async fn admins_staff_and_interpreters_do_their_work_in_the_browser() {
         text_of(&browser, "#current").await.contains("+99900000777"),
         "the page says whose conversation it is"
     );
-    let new = kabar::domain::phone::PhoneNumber::parse("+99900000777").unwrap();
+    let new = kabar::domain::ContactId::parse("+99900000777").unwrap();
     assert!(
         app.store.session(&new).is_ok() && app.store.contact(&new).unwrap().is_some(),
         "sent from the number in the box"

@@ -365,12 +365,12 @@ fn bad_configuration_stops_with_a_reason() {
 /// removes it (messages older than `[privacy] retain_days`), keeps newer ones, and compacts.
 #[test]
 fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
-    use kabar::domain::phone::PhoneNumber;
+    use kabar::domain::ContactId;
     use kabar::domain::{Channel, now_ms};
     use kabar::store::NewInbound;
     use kabar::store::sled::{Store, journal::JournalEntry};
     let data = tempfile::tempdir().unwrap();
-    let phone = PhoneNumber::parse("+6281200004001").unwrap();
+    let phone = ContactId::parse("+6281200004001").unwrap();
     let day = 24 * 60 * 60 * 1000;
     // sled's id generator jumps ahead at every open; open a few times so the surviving
     // message's id is above what a fresh (compacted) database would give out.
@@ -396,6 +396,7 @@ fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
             let entry = JournalEntry {
                 received_at: now_ms() - age_days * day,
                 inbound: NewInbound {
+                    profile: Default::default(),
                     channel: Channel::TwilioSms,
                     from: phone.clone(),
                     text: format!("message {n}"),
@@ -436,6 +437,7 @@ fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
     let entry = JournalEntry {
         received_at: now_ms(),
         inbound: NewInbound {
+            profile: Default::default(),
             channel: Channel::TwilioSms,
             from: phone.clone(),
             text: "after the compaction".into(),
@@ -445,7 +447,7 @@ fn purge_dry_run_reports_and_purge_removes_what_is_past_retention() {
         },
     };
     let outcome = store.record_inbound(&entry).unwrap();
-    let kabar::store::InboundOutcome::Stored { message_id } = outcome else {
+    let kabar::store::InboundOutcome::Stored { message_id, .. } = outcome else {
         panic!("a new message: {outcome:?}");
     };
     assert!(message_id > left[0].id, "{message_id} <= {}", left[0].id);

@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::*;
-use kabar::domain::phone::PhoneNumber;
+use kabar::domain::ContactId;
 use kabar::domain::{Direction, MessageStatus, Role};
 use kabar::i18n::{Lang, Localizer};
 
@@ -170,7 +170,7 @@ async fn status_callback_updates_the_stored_status() {
     app.sms(phone, "hello").await;
     let sent = app.twilio.wait_for(phone, 1).await;
     let sid = sent[0].sid.clone().unwrap();
-    let p = PhoneNumber::parse(phone).unwrap();
+    let p = ContactId::parse(phone).unwrap();
     let out = |app: &TestApp| {
         app.store
             .history(&p)
@@ -258,7 +258,7 @@ async fn carrier_opt_out_and_bad_numbers_fail_without_retry() {
     )]);
     let phone = "+6281200000401";
     app.sms(phone, "hello").await;
-    let p = PhoneNumber::parse(phone).unwrap();
+    let p = ContactId::parse(phone).unwrap();
     for _ in 0..100 {
         // The contact is written when the message is answered, a moment after the webhook.
         if app.store.contact(&p).unwrap().is_some_and(|c| c.opted_out) {
@@ -309,7 +309,7 @@ async fn messages_arriving_together_are_answered_in_arrival_order() {
     );
     assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
     let got = app.twilio.wait_for(phone, 7).await;
-    let p = PhoneNumber::parse(phone).unwrap();
+    let p = ContactId::parse(phone).unwrap();
     let inbound: Vec<String> = app
         .store
         .history(&p)
@@ -347,7 +347,7 @@ async fn duplicate_delivery_is_answered_once() {
     app.twilio.wait_for(phone, 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.twilio.delivered_to(phone).len(), 1);
-    let p = PhoneNumber::parse(phone).unwrap();
+    let p = ContactId::parse(phone).unwrap();
     assert_eq!(
         app.store
             .history(&p)
@@ -506,7 +506,7 @@ async fn simulator_replies_arrive_live() {
 async fn the_simulator_can_neither_read_nor_change_a_real_sms_conversation() {
     let app = spawn_app().await; // Twilio configured, simulator on (as KABAR_* on the default)
     let real = "+6281200000901";
-    let real_phone = PhoneNumber::parse(real).unwrap();
+    let real_phone = ContactId::parse(real).unwrap();
     app.sms(real, "salaam, my payment is late").await;
     app.twilio.wait_for(real, 1).await;
     app.intake_settled().await;
@@ -584,7 +584,7 @@ async fn the_simulator_can_neither_read_nor_change_a_real_sms_conversation() {
     // A provider message claiming a simulator number is dropped: it cannot reach one either.
     app.sms("+99900000901", "hello").await;
     app.intake_settled().await;
-    let simulated = PhoneNumber::parse("+99900000901").unwrap();
+    let simulated = ContactId::parse("+99900000901").unwrap();
     assert!(app.store.history(&simulated).unwrap().is_empty());
 
     // With the token, a simulator number works for the signed-in user.
@@ -628,8 +628,9 @@ async fn a_message_acknowledged_just_before_a_stop_is_answered_after_the_restart
     {
         let store = kabar::store::sled::Store::open(data.path()).unwrap();
         let inbound = kabar::store::NewInbound {
+            profile: Default::default(),
             channel: kabar::domain::Channel::TwilioSms,
-            from: PhoneNumber::parse(phone).unwrap(),
+            from: ContactId::parse(phone).unwrap(),
             text: "salaam".into(),
             external_id: "SMjournaled0001".into(),
             media: None,
@@ -641,7 +642,7 @@ async fn a_message_acknowledged_just_before_a_stop_is_answered_after_the_restart
         assert_eq!(store.intake_backlog(), 2);
         assert!(
             store
-                .history(&PhoneNumber::parse(phone).unwrap())
+                .history(&ContactId::parse(phone).unwrap())
                 .unwrap()
                 .is_empty(),
             "not in sled yet"
@@ -661,7 +662,7 @@ async fn a_message_acknowledged_just_before_a_stop_is_answered_after_the_restart
     assert_eq!(twilio.delivered_to(phone).len(), 1, "answered once");
     let inbound = app
         .store
-        .history(&PhoneNumber::parse(phone).unwrap())
+        .history(&ContactId::parse(phone).unwrap())
         .unwrap()
         .into_iter()
         .filter(|m| m.direction == Direction::In)
@@ -677,7 +678,7 @@ async fn a_message_acknowledged_just_before_a_stop_is_answered_after_the_restart
 async fn twilio_media_is_fetched_with_the_accounts_credentials_and_shown_to_interpreters() {
     let app = spawn_app().await;
     let phone = "+6281200000951";
-    let p = PhoneNumber::parse(phone).unwrap();
+    let p = ContactId::parse(phone).unwrap();
     for (text, n) in [("hello", 1), ("1", 2), ("1", 4), ("agent", 5)] {
         app.sms(phone, text).await;
         app.twilio.wait_for(phone, n).await;

@@ -22,7 +22,7 @@ async fn ticket_from(app: &TestApp, phone: &str, lang_choice: &str, ask: &str) -
     app.twilio.wait_for(phone, 4).await;
     app.sms(phone, ask).await;
     app.twilio.wait_for(phone, 5).await;
-    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let p = kabar::domain::ContactId::parse(phone).unwrap();
     app.store
         .open_ticket_of(&p)
         .unwrap()
@@ -151,7 +151,7 @@ async fn a_claim_racing_release_transfer_or_close_is_never_overridden() {
     // Close racing a claim: both succeeding would mean ben closed ana's ticket.
     let session = app
         .store
-        .session(&kabar::domain::phone::PhoneNumber::parse("+6281200001011").unwrap())
+        .session(&kabar::domain::ContactId::parse("+6281200001011").unwrap())
         .unwrap();
     let (claim, close) = race(
         || store.claim(id, "ana", now),
@@ -195,7 +195,7 @@ async fn who_may_do_what() {
     }
     let ret = app
         .store
-        .open_ticket_of(&kabar::domain::phone::PhoneNumber::parse(phone).unwrap())
+        .open_ticket_of(&kabar::domain::ContactId::parse(phone).unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(ret.topic, "return");
@@ -792,7 +792,7 @@ async fn writing_again_23_hours_after_a_close_reopens_and_25_hours_after_opens_a
     use kabar::domain::TicketStatus;
     let app = spawn_app().await;
     let phone = "+6281200001021";
-    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let p = kabar::domain::ContactId::parse(phone).unwrap();
     let id = ticket_from(&app, phone, "1", "agent").await;
     let ana = app.user("ana", Role::Interpreter, vec![Lang::English]);
     let close_path = format!("/api/tickets/{id}/close");

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::*;
+use kabar::domain::ContactId;
 use kabar::domain::Role;
-use kabar::domain::phone::PhoneNumber;
 use kabar::i18n::Lang;
 use kabar::store::sled::Store;
 
@@ -51,7 +51,7 @@ fn contacts_import_is_all_or_nothing_unless_told_otherwise() {
         let store = Store::open(&data).unwrap();
         assert!(
             store
-                .contact(&PhoneNumber::parse("+6281211112222").unwrap())
+                .contact(&ContactId::parse("+6281211112222").unwrap())
                 .unwrap()
                 .is_none()
         );
@@ -86,7 +86,7 @@ fn contacts_import_is_all_or_nothing_unless_told_otherwise() {
 
     let store = Store::open(&data).unwrap();
     let ahmad = store
-        .contact(&PhoneNumber::parse("+6281211112222").unwrap())
+        .contact(&ContactId::parse("+6281211112222").unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(ahmad.language, Some(Lang::Dari));
@@ -232,7 +232,7 @@ async fn contacts_import_through_the_api() {
     assert_eq!(r.status(), 200);
     let contact = app
         .store
-        .contact(&PhoneNumber::parse("+6281299998888").unwrap())
+        .contact(&ContactId::parse("+6281299998888").unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(contact.language, Some(Lang::Arabic));

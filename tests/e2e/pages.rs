@@ -20,7 +20,7 @@ async fn ticket_from(app: &TestApp, phone: &str) -> u64 {
     app.twilio.wait_for(phone, 4).await;
     app.sms(phone, "agent").await;
     app.twilio.wait_for(phone, 5).await;
-    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let p = kabar::domain::ContactId::parse(phone).unwrap();
     app.store.open_ticket_of(&p).unwrap().expect("ticket").id
 }
 
@@ -369,7 +369,7 @@ async fn an_unclaimed_urgent_ticket_is_announced_on_the_supervisors_queue() {
     let phone = "+6281200008006";
     app.sms(phone, "my husband beats me").await;
     app.twilio.wait_for(phone, 1).await;
-    let p = kabar::domain::phone::PhoneNumber::parse(phone).unwrap();
+    let p = kabar::domain::ContactId::parse(phone).unwrap();
     let id = app.store.open_ticket_of(&p).unwrap().unwrap().id;
     let list = get(&sup, &app, "/queue/list").await.text().await.unwrap();
     assert!(list.contains("id=\"urgent-alert\""), "{list}");

@@ -51,7 +51,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
     app.twilio.wait_for(phone, 5).await;
     let ticket = app
         .store
-        .open_ticket_of(&kabar::domain::phone::PhoneNumber::parse(phone).unwrap())
+        .open_ticket_of(&kabar::domain::ContactId::parse(phone).unwrap())
         .unwrap()
         .unwrap()
         .id;
@@ -344,10 +344,10 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
 /// the intake journal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn erasure_leaves_no_trace_of_the_person_on_disk() {
-    use kabar::domain::phone::PhoneNumber;
+    use kabar::domain::ContactId;
     let app = spawn_app().await;
     let phone = "+6281200003001";
-    let p = PhoneNumber::parse(phone).unwrap();
+    let p = ContactId::parse(phone).unwrap();
     let secret = "my neighbour Zarifa42 hides";
     for (text, n) in [("hello", 1), ("1", 2), ("1", 4), (secret, 5)] {
         app.sms(phone, text).await;
@@ -483,7 +483,7 @@ async fn erasure_leaves_no_trace_of_the_person_on_disk() {
     );
     assert!(app.store.open_ticket_of(&p).unwrap().is_none());
     let t = app.store.ticket(ticket.id).unwrap().unwrap();
-    assert_eq!(t.phone, PhoneNumber::erased());
+    assert_eq!(t.contact, ContactId::erased());
     assert!(t.message_ids.is_empty() && t.notes.is_empty() && t.details.is_empty());
     assert_eq!(t.status, kabar::domain::TicketStatus::Closed);
     for m in &data {
@@ -536,10 +536,10 @@ async fn erasure_leaves_no_trace_of_the_person_on_disk() {
 /// anonymised, newer data stays; a dry run changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_purge_removes_what_is_past_retention_and_nothing_else() {
-    use kabar::domain::phone::PhoneNumber;
+    use kabar::domain::ContactId;
     let app = spawn_app().await;
     let old = "+6281200003101";
-    let p = PhoneNumber::parse(old).unwrap();
+    let p = ContactId::parse(old).unwrap();
     for (text, n) in [("hello", 1), ("1", 2), ("1", 4), ("agent", 5)] {
         app.sms(old, text).await;
         app.twilio.wait_for(old, n).await;
@@ -571,12 +571,12 @@ async fn the_purge_removes_what_is_past_retention_and_nothing_else() {
     assert_eq!(report.messages, before);
     assert!(app.store.history(&p).unwrap().is_empty());
     assert_eq!(
-        app.store.ticket(ticket).unwrap().unwrap().phone,
-        PhoneNumber::erased()
+        app.store.ticket(ticket).unwrap().unwrap().contact,
+        ContactId::erased()
     );
     let fresh_history = app
         .store
-        .history(&PhoneNumber::parse(fresh).unwrap())
+        .history(&ContactId::parse(fresh).unwrap())
         .unwrap();
     assert_eq!(fresh_history.len(), 2, "newer messages stay");
     assert!(app.store.compaction_pending());

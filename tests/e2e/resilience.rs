@@ -954,7 +954,7 @@ async fn scheduled_backups_are_taken_when_due_and_the_oldest_deleted() {
     assert!(ok, "{err}");
     assert!(out.contains("restored"), "{out}");
     let store = kabar::store::sled::Store::open(&target).unwrap();
-    let phone = kabar::domain::phone::PhoneNumber::parse("+999124100001").unwrap();
+    let phone = kabar::domain::ContactId::parse("+999124100001").unwrap();
     assert!(
         store
             .history(&phone)

@@ -139,7 +139,8 @@ pub fn parse_event(body: &[u8]) -> Result<Event, WebhookError> {
             return Ok(Event {
                 id,
                 kind: EventKind::Received(InboundMessage {
-                    from,
+                    from: from.into(),
+                    profile: Default::default(),
                     external_id: message_id.to_string(),
                     text,
                     kind: InboundKind::Text,

@@ -138,13 +138,15 @@ impl Provider for GatewaySender {
         _delivery: &'a Delivery,
     ) -> BoxFuture<'a, SendOutcome> {
         Box::pin(async move {
-            let outcome = GatewaySender::send(
-                self,
-                &gateway_message_id(item.message_id),
-                &item.to,
-                &item.text,
-            )
-            .await;
+            // The phone sends SMS to numbers only (`Channels::send` checked there is one).
+            let Some(to) = item.sms_number() else {
+                return SendOutcome::Failed {
+                    reason: "the gateway phone needs a phone number".to_string(),
+                };
+            };
+            let outcome =
+                GatewaySender::send(self, &gateway_message_id(item.message_id), to, &item.text)
+                    .await;
             match &outcome {
                 SendOutcome::Retry { reason, .. } => {
                     self.health.record(false, Some(reason.clone()))

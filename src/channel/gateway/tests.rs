@@ -59,7 +59,8 @@ fn carrier_promotions_are_ignored_with_a_reason_without_the_sender() {
     assert_eq!(
         parsed.kind,
         EventKind::Received(InboundMessage {
-            from: phone("+6281234567890"),
+            profile: Default::default(),
+            from: crate::domain::ContactId::from(phone("+6281234567890")),
             external_id: "abc123".into(),
             text: "Halo, saya butuh bantuan".into(),
             kind: InboundKind::Text,

@@ -7,7 +7,7 @@ use tokio::sync::broadcast;
 use futures_util::future::BoxFuture;
 
 use super::{Delivery, Provider, ProviderKind, SendOutcome, Webhook};
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::domain::{Channel, MessageStatus, OutboxItem};
 
 pub const KIND: ProviderKind = ProviderKind {
@@ -19,7 +19,7 @@ pub const KIND: ProviderKind = ProviderKind {
 /// A reply shown on a simulated phone.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimulatedReply {
-    pub phone: PhoneNumber,
+    pub phone: ContactId,
     pub message_id: u64,
     pub text: String,
 }

@@ -93,7 +93,8 @@ pub fn parse_inbound(params: &[(String, String)]) -> Result<NewInbound, WebhookE
         });
     Ok(NewInbound {
         channel,
-        from: phone,
+        from: phone.into(),
+        profile: Default::default(),
         text,
         external_id: sid.to_string(),
         media,

@@ -130,6 +130,7 @@ impl Webhook for TwilioSender {
         };
         let message = InboundMessage {
             from: inbound.from,
+            profile: inbound.profile,
             external_id: inbound.external_id,
             text: inbound.text,
             kind,

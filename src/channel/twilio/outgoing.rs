@@ -23,7 +23,7 @@ struct ApiError {
 
 impl TwilioSender {
     /// The form Twilio's Messages API expects for `item`.
-    pub fn form(&self, item: &OutboxItem) -> Vec<(&'static str, String)> {
+    pub fn form(&self, item: &OutboxItem, to: &PhoneNumber) -> Vec<(&'static str, String)> {
         let whatsapp = item.channel == Channel::TwilioWhatsapp;
         let address = |p: &PhoneNumber| {
             if whatsapp {
@@ -32,7 +32,7 @@ impl TwilioSender {
                 p.to_string()
             }
         };
-        let mut form = vec![("To", address(&item.to)), ("Body", item.text.clone())];
+        let mut form = vec![("To", address(to)), ("Body", item.text.clone())];
         let from = if whatsapp {
             self.config
                 .whatsapp_from
@@ -51,6 +51,12 @@ impl TwilioSender {
     }
 
     pub async fn send(&self, item: &OutboxItem) -> SendOutcome {
+        // Twilio reaches phone numbers only (`Channels::send` checked there is one).
+        let Some(to) = item.sms_number() else {
+            return SendOutcome::Failed {
+                reason: "twilio needs a phone number".to_string(),
+            };
+        };
         let url = format!(
             "{}/2010-04-01/Accounts/{}/Messages.json",
             self.config.api_base.as_str().trim_end_matches('/'),
@@ -60,7 +66,7 @@ impl TwilioSender {
             .http
             .post(url)
             .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
-            .form(&self.form(item))
+            .form(&self.form(item, to))
             .timeout(Duration::from_secs(15));
         let answer = match http::send(request, "twilio unreachable").await {
             Ok(answer) => answer,

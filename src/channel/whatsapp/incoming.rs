@@ -4,14 +4,16 @@
 use serde_json::Value;
 
 use super::errors::describe_error;
-use super::wire::{self, Change, ChangeValue, Entry, List, Notification, WaMessage, WaStatus};
+use super::wire::{
+    self, Change, ChangeValue, Entry, List, Notification, WaContact, WaMessage, WaStatus,
+};
 use super::{MAX_MESSAGE_ID, WebhookError};
 use crate::channel::http::shorten;
 use crate::channel::{
     InboundEvent, InboundKind, InboundMessage, MediaKind, MediaRef, StatusReport,
 };
-use crate::domain::MessageStatus;
 use crate::domain::phone::PhoneNumber;
+use crate::domain::{ContactId, MessageStatus, WhatsappProfile, WhatsappUserId};
 
 /// What one webhook carried.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,12 +100,19 @@ fn parse_value(value: ChangeValue, at: &str, parsed: &mut Parsed) {
         }
         List::NotAList => parsed.skipped.push(format!("{at}: errors is not an array")),
     }
+    let contacts: Vec<WaContact> = match value.contacts {
+        List::Items(contacts) => contacts
+            .into_iter()
+            .map(|c| wire::object(c).unwrap_or_default())
+            .collect(),
+        List::Absent | List::NotAList => Vec::new(),
+    };
     match value.messages {
         List::Absent => {}
         List::Items(messages) => {
             for (i, message) in messages.into_iter().enumerate() {
                 let message = wire::object(message).unwrap_or_default();
-                match parse_message(&message) {
+                match parse_message(&message, &contacts) {
                     Ok(m) => parsed.events.push(InboundEvent::Message(m)),
                     Err(why) => parsed.skipped.push(format!("{at} message {i}: {why}")),
                 }
@@ -140,19 +149,89 @@ pub fn phone_from_wa_id(wa_id: &str) -> Option<PhoneNumber> {
     PhoneNumber::parse(&format!("+{digits}")).ok()
 }
 
+/// Who sent a message: the number and the user id the message and its `contacts[]` entry name
+/// (either may be missing: a person with a username may hide their number), and their names.
+/// `from` is the number when there is one, so people who wrote before usernames keep their
+/// contact; otherwise the user id.
+fn sender(m: &WaMessage, contacts: &[WaContact]) -> Option<(ContactId, WhatsappProfile)> {
+    let raw_from = m.from.non_empty();
+    let user_id = m
+        .from_user_id
+        .non_empty()
+        .and_then(|u| WhatsappUserId::parse(u).ok())
+        .or_else(|| raw_from.and_then(|f| WhatsappUserId::parse(f).ok()));
+    // The contacts entry for this sender: by user id, by wa_id, or the only one there is.
+    let entry = contacts
+        .iter()
+        .find(|c| {
+            let by_user = user_id.as_ref().is_some_and(|u| {
+                c.user_id.non_empty() == Some(u.as_str()) || c.wa_id.non_empty() == Some(u.as_str())
+            });
+            by_user || (raw_from.is_some() && c.wa_id.non_empty() == raw_from)
+        })
+        .or(match contacts {
+            [only] => Some(only),
+            _ => None,
+        });
+    // The entry's wa_id stands in only when `from` gives no number by design (absent, or the
+    // user id itself): a `from` that is simply broken never borrows someone else's number.
+    let from_is_user = raw_from.is_none_or(|f| WhatsappUserId::parse(f).is_ok());
+    let phone = match raw_from.and_then(phone_from_wa_id) {
+        Some(phone) => Some(phone),
+        None if from_is_user => entry
+            .and_then(|c| c.wa_id.non_empty())
+            .and_then(phone_from_wa_id),
+        None => None,
+    };
+    let user_id = user_id.or_else(|| {
+        entry
+            .and_then(|c| c.user_id.non_empty())
+            .and_then(|u| WhatsappUserId::parse(u).ok())
+    });
+    let Some(user_id) = user_id else {
+        // A number and nothing else, as before usernames: the number is the whole identity.
+        return phone.map(|phone| (ContactId::Phone(phone), WhatsappProfile::default()));
+    };
+    let profile = entry.and_then(|c| c.profile.as_ref());
+    let name = profile.and_then(|p| p.name.non_empty()).map(clean_name);
+    let username = profile
+        .and_then(|p| p.username.non_empty())
+        .map(|u| clean_name(u.trim_start_matches('@')));
+    let profile = WhatsappProfile {
+        user_id: Some(user_id.clone()),
+        phone: phone.clone(),
+        name: name.filter(|v| !v.is_empty()),
+        username: username.filter(|v| !v.is_empty()),
+    };
+    let from = match phone {
+        Some(phone) => ContactId::Phone(phone),
+        None => ContactId::from(user_id),
+    };
+    Some((from, profile))
+}
+
+/// A name from a profile, kept short and without control characters (it is shown to staff).
+fn clean_name(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_control())
+        .take(WhatsappProfile::MAX_NAME)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
 /// One `messages[]` item. Reasons never contain the sender's number.
-fn parse_message(m: &WaMessage) -> Result<InboundMessage, String> {
+fn parse_message(m: &WaMessage, contacts: &[WaContact]) -> Result<InboundMessage, String> {
     let id = m.id.non_empty().ok_or("no message id")?;
     if id.len() > MAX_MESSAGE_ID {
         return Err(format!("message id {} is too long", shorten(id, 40)));
     }
-    let from = m
-        .from
-        .non_empty()
-        .ok_or_else(|| format!("message {}: no sender", shorten(id, 80)))?;
-    let from = phone_from_wa_id(from).ok_or_else(|| {
+    if m.from.non_empty().is_none() && m.from_user_id.non_empty().is_none() {
+        return Err(format!("message {}: no sender", shorten(id, 80)));
+    }
+    let (from, profile) = sender(m, contacts).ok_or_else(|| {
         format!(
-            "message {}: sender is not a WhatsApp phone number",
+            "message {}: sender is neither a WhatsApp phone number nor a user id",
             shorten(id, 80)
         )
     })?;
@@ -199,6 +278,7 @@ fn parse_message(m: &WaMessage) -> Result<InboundMessage, String> {
     };
     Ok(InboundMessage {
         from,
+        profile,
         external_id: id.to_string(),
         text,
         kind,

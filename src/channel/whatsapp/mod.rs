@@ -26,7 +26,7 @@ use super::{
     WebhookRequest,
 };
 use crate::config::{TemplateConfig, WhatsappConfig};
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::domain::{Channel, OutboxItem};
 use crate::i18n::Lang;
 
@@ -118,12 +118,16 @@ impl WhatsappSender {
     }
 
     /// Removes what must never reach a log line from provider text: our token and the number.
-    fn scrub(&self, text: &str, to: &PhoneNumber) -> String {
+    fn scrub(&self, text: &str, to: &ContactId) -> String {
         let mut text = super::http::shorten(text, MAX_REASON_CHARS);
         if !self.config.access_token.is_empty() {
             text = text.replace(&self.config.access_token, "…");
         }
-        let digits = to.as_str().trim_start_matches('+');
+        let written = match to {
+            ContactId::Phone(phone) => phone.as_str().trim_start_matches('+').to_string(),
+            ContactId::Whatsapp(key) => key.user_id().to_string(),
+        };
+        let digits = written.as_str();
         if !digits.is_empty() {
             text = text.replace(digits, &to.redacted());
         }

@@ -6,8 +6,7 @@ use serde_json::{Value, json};
 use super::errors::{api_error, classify};
 use super::{SEND_TIMEOUT, WhatsappSender};
 use crate::channel::{SendOutcome, http};
-use crate::domain::MessageStatus;
-use crate::domain::phone::PhoneNumber;
+use crate::domain::{ContactId, MessageStatus};
 
 /// Limits of an interactive list message.
 const LIST_MAX_ROWS: usize = 10;
@@ -79,14 +78,17 @@ fn template_param(text: &str) -> String {
         .join(" ")
 }
 
-/// The JSON body for `POST {api_base}/{phone_number_id}/messages`.
-pub fn request_body(to: &PhoneNumber, message: &Outbound) -> Value {
-    let to = to.as_str().trim_start_matches('+');
+/// The JSON body for `POST {api_base}/{phone_number_id}/messages`: a number goes in `to`
+/// (digits without `+`), a user id of someone who hides their number in `recipient`.
+pub fn request_body(to: &ContactId, message: &Outbound) -> Value {
     let mut body = json!({
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": to,
     });
+    match to {
+        ContactId::Phone(phone) => body["to"] = json!(phone.as_str().trim_start_matches('+')),
+        ContactId::Whatsapp(key) => body["recipient"] = json!(key.user_id().as_str()),
+    }
     let (kind, content) = match message {
         Outbound::Text { body } => ("text", json!({ "preview_url": false, "body": body })),
         Outbound::List { body, button, rows } => (
@@ -131,7 +133,7 @@ pub fn request_body(to: &PhoneNumber, message: &Outbound) -> Value {
 impl WhatsappSender {
     /// Sends `message` to `to`. A 200 with `messages[0].id` is accepted; network trouble is
     /// retried; Graph errors go through [`classify`].
-    pub async fn send(&self, to: &PhoneNumber, message: &Outbound) -> SendOutcome {
+    pub async fn send(&self, to: &ContactId, message: &Outbound) -> SendOutcome {
         let url = format!(
             "{}/{}/messages",
             self.api_base(),

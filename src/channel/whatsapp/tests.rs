@@ -6,8 +6,8 @@ use crate::channel::{
 use crate::domain::MessageStatus;
 use serde_json::{Value, json};
 
-fn phone(s: &str) -> PhoneNumber {
-    PhoneNumber::parse(s).unwrap()
+fn phone(s: &str) -> ContactId {
+    ContactId::parse(s).unwrap()
 }
 
 /// One `changes[].value` wrapped in Meta's envelope.
@@ -50,6 +50,7 @@ fn message(kind: &str, extra: Value) -> Value {
 
 fn msg(text: &str, kind: InboundKind) -> InboundEvent {
     InboundEvent::Message(InboundMessage {
+        profile: Default::default(),
         from: phone("+6281234567890"),
         external_id: "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYFjNFQjA".into(),
         text: text.into(),
@@ -313,7 +314,7 @@ fn bad_messages_are_skipped_and_the_rest_kept() {
         "{:?}",
         parsed.skipped
     );
-    assert!(parsed.skipped[2].contains("not a WhatsApp phone number"));
+    assert!(parsed.skipped[2].contains("neither a WhatsApp phone number nor a user id"));
     // Reasons never carry the number itself.
     assert!(parsed.skipped.iter().all(|s| !s.contains("12ab")));
 }

@@ -147,6 +147,29 @@ pub struct ChangeValue {
     pub statuses: List,
     #[serde(default)]
     pub errors: List,
+    /// Who wrote: `wa_id` (the number, or for a username user the user id), `user_id` and
+    /// `profile {name, username}`.
+    #[serde(default)]
+    pub contacts: List,
+}
+
+/// One `contacts[]` item.
+#[derive(Debug, Default, Deserialize)]
+pub struct WaContact {
+    #[serde(default)]
+    pub wa_id: Lenient<String>,
+    #[serde(default)]
+    pub user_id: Lenient<String>,
+    #[serde(default)]
+    pub profile: Obj<WaProfile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WaProfile {
+    #[serde(default)]
+    pub name: Lenient<String>,
+    #[serde(default)]
+    pub username: Lenient<String>,
 }
 
 /// `messages[]`.
@@ -157,6 +180,10 @@ pub struct WaMessage {
     /// The sender's WhatsApp id: the number in international form without `+`.
     #[serde(default)]
     pub from: Lenient<String>,
+    /// The sender's business-scoped user id (WhatsApp usernames); `from` may then be absent or
+    /// hold the user id itself.
+    #[serde(default)]
+    pub from_user_id: Lenient<String>,
     #[serde(default, rename = "type")]
     pub kind: Lenient<String>,
     #[serde(default)]

@@ -6,14 +6,14 @@ use crate::domain::Role;
 const HOUR: Millis = 3_600_000;
 const T0: Millis = 1_800_000_000_000;
 
-fn phone() -> PhoneNumber {
-    PhoneNumber::parse("+6281200000001").unwrap()
+fn phone() -> ContactId {
+    ContactId::parse("+6281200000001").unwrap()
 }
 
 fn ticket(claimed_by: Option<&str>) -> Ticket {
     Ticket {
         id: 7,
-        phone: phone(),
+        contact: phone(),
         language: Lang::Dari,
         topic: "general".into(),
         status: TicketStatus::Open,
@@ -213,7 +213,7 @@ fn replies_go_back_on_the_channel_the_person_last_used() {
     assert_eq!(reply_channel(Some(&contact)), Channel::Whatsapp);
 }
 
-static PHONE: std::sync::LazyLock<PhoneNumber> = std::sync::LazyLock::new(phone);
+static PHONE: std::sync::LazyLock<ContactId> = std::sync::LazyLock::new(phone);
 
 fn incoming<'a>(queued: &'a [u64], history: &'a [u64], now: Millis) -> Incoming<'a> {
     Incoming {

@@ -8,7 +8,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::{Store, StoreError, TxResult, decode, encode, keys, put_outbox, tx_get, tx_put};
 use crate::broadcast::{Broadcast, Progress, Recipient, RecipientStatus, Status, Valid};
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::domain::*;
 use crate::i18n::Lang;
 
@@ -43,7 +43,7 @@ impl From<TransactionError<BroadcastError>> for BroadcastError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnqueueCursor {
     /// The last contact (in key order) already looked at.
-    pub after: Option<PhoneNumber>,
+    pub after: Option<ContactId>,
     /// Every contact was looked at.
     pub done: bool,
     /// Recipients written so far.
@@ -66,7 +66,7 @@ pub struct Position {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
     pub position: Position,
-    pub phone: PhoneNumber,
+    pub phone: ContactId,
     /// As planned when the audience was frozen (the message itself is planned again at send).
     pub language: Lang,
     pub channel: Channel,
@@ -76,7 +76,7 @@ pub struct Queued {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct AudienceEntry {
     #[serde(rename = "p")]
-    phone: PhoneNumber,
+    phone: ContactId,
     #[serde(rename = "l")]
     language: Lang,
     #[serde(rename = "c")]
@@ -102,7 +102,7 @@ pub(super) fn track(tx: &TransactionalTree, m: &MessageRecord) -> TxResult<()> {
     let Some(b) = m.broadcast else {
         return Ok(());
     };
-    let key = keys::broadcast_recipient(b, &m.phone);
+    let key = keys::broadcast_recipient(b, &m.contact);
     let Some(mut r) = tx_get::<Recipient>(tx, &key)? else {
         return Ok(()); // a test send: no recipient row
     };
@@ -130,10 +130,10 @@ fn rank(s: RecipientStatus) -> u8 {
     }
 }
 
-fn phone_after_prefix(key: &[u8], prefix: &str) -> Option<PhoneNumber> {
+fn phone_after_prefix(key: &[u8], prefix: &str) -> Option<ContactId> {
     std::str::from_utf8(key.get(prefix.len()..)?)
         .ok()
-        .and_then(|p| PhoneNumber::parse(p).ok())
+        .and_then(|p| ContactId::parse(p).ok())
 }
 
 impl Store {
@@ -244,7 +244,7 @@ impl Store {
     /// Up to `limit` contacts after `after` (key order), and whether there are more.
     pub fn contacts_after(
         &self,
-        after: Option<&PhoneNumber>,
+        after: Option<&ContactId>,
         limit: usize,
     ) -> Result<(Vec<Contact>, bool), StoreError> {
         let start = match after {
@@ -285,8 +285,8 @@ impl Store {
     pub fn enqueue_recipients(
         &self,
         broadcast: u64,
-        recipients: &[(PhoneNumber, Recipient)],
-        after: Option<PhoneNumber>,
+        recipients: &[(ContactId, Recipient)],
+        after: Option<ContactId>,
         done: bool,
     ) -> Result<EnqueueCursor, StoreError> {
         let before = self.enqueue_cursor(broadcast)?;
@@ -409,7 +409,7 @@ impl Store {
         let broadcast_key = keys::broadcast(broadcast.id);
         let record = MessageRecord {
             id,
-            phone: phone.clone(),
+            contact: phone.clone(),
             direction: Direction::Out,
             channel: delivery.channel,
             author: Author::User(broadcast.created_by.clone()),
@@ -437,6 +437,7 @@ impl Store {
             held: None,
             lane: Lane::Bulk,
             broadcast: Some(broadcast.id),
+            sms_phone: None,
         };
         let done = self.tree.transaction(|tx| {
             // Paused or cancelled since the dispatcher looked: nobody more gets it.
@@ -514,13 +515,13 @@ impl Store {
     /// erased marker (which matches nobody: an emptied list would mean everyone).
     pub(super) fn broadcasts_naming(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
         for mut b in self.scan::<Broadcast>("b/")? {
             let mut named = false;
             for p in b.audience.phones.iter_mut().filter(|p| *p == phone) {
-                *p = PhoneNumber::erased();
+                *p = ContactId::erased();
                 named = true;
             }
             if named {
@@ -535,7 +536,7 @@ impl Store {
     /// write, for the erasure's own transaction.
     pub(super) fn audience_chunks_without(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
     ) -> Result<Vec<(sled::IVec, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
         for kv in self.tree.scan_prefix(keys::BROADCAST_CHUNKS.as_bytes()) {
@@ -569,7 +570,7 @@ impl Store {
                 m.updated_at = now;
                 tx_put(tx, &key, &m)?;
                 if let Some(b) = m.broadcast {
-                    let rk = keys::broadcast_recipient(b, &m.phone);
+                    let rk = keys::broadcast_recipient(b, &m.contact);
                     if let Some(mut r) = tx_get::<Recipient>(tx, &rk)? {
                         r.status = RecipientStatus::Cancelled;
                         tx_put(tx, &rk, &r)?;
@@ -587,7 +588,7 @@ impl Store {
     pub fn for_each_recipient(
         &self,
         broadcast: u64,
-        mut each: impl FnMut(PhoneNumber, Recipient),
+        mut each: impl FnMut(ContactId, Recipient),
     ) -> Result<(), StoreError> {
         let cancelled = self
             .broadcast(broadcast)?
@@ -656,7 +657,7 @@ impl Store {
     pub fn recipient(
         &self,
         broadcast: u64,
-        phone: &PhoneNumber,
+        phone: &ContactId,
     ) -> Result<Option<Recipient>, StoreError> {
         self.get(&keys::broadcast_recipient(broadcast, phone))
     }
@@ -672,7 +673,7 @@ impl Store {
     pub fn queue_test_send(
         &self,
         broadcast: &Broadcast,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         delivery: &crate::broadcast::Delivery,
         user: &str,
     ) -> Result<u64, StoreError> {

@@ -9,14 +9,14 @@ use super::*;
 use crate::flow::model::Target;
 use crate::flow::{Session, State};
 
-fn phone(n: u32) -> PhoneNumber {
-    PhoneNumber::parse(&format!("+6281300000{n:03}")).unwrap()
+fn phone(n: u32) -> ContactId {
+    ContactId::parse(&format!("+6281300000{n:03}")).unwrap()
 }
 
-fn message(id: u64, phone: &PhoneNumber, author: Author, broadcast: Option<u64>) -> MessageRecord {
+fn message(id: u64, phone: &ContactId, author: Author, broadcast: Option<u64>) -> MessageRecord {
     MessageRecord {
         id,
-        phone: phone.clone(),
+        contact: phone.clone(),
         direction: Direction::In,
         channel: Channel::TwilioSms,
         author,
@@ -33,8 +33,9 @@ fn message(id: u64, phone: &PhoneNumber, author: Author, broadcast: Option<u64>)
     }
 }
 
-fn outbox_item(id: u64, to: &PhoneNumber, lane: Lane, broadcast: Option<u64>) -> OutboxItem {
+fn outbox_item(id: u64, to: &ContactId, lane: Lane, broadcast: Option<u64>) -> OutboxItem {
     OutboxItem {
+        sms_phone: None,
         message_id: id,
         channel: Channel::TwilioSms,
         to: to.clone(),
@@ -119,7 +120,7 @@ fn every_kind_of_record_round_trips_through_the_compact_encoding() {
     }
     round_trip(&Ticket {
         id: 4,
-        phone: p.clone(),
+        contact: p.clone(),
         language: Lang::Arabic,
         topic: "payment".into(),
         status: TicketStatus::Open,
@@ -173,7 +174,7 @@ fn damaged_records_are_errors_in_both_encodings() {
 
 /// Writes a data folder the way kabar did before the compact encoding: sled with its default
 /// settings (no compression) and JSON values under the same keys.
-fn write_old_store(dir: &Path, p: &PhoneNumber) {
+fn write_old_store(dir: &Path, p: &ContactId) {
     let db = sled::Config::new()
         .path(dir.join("kabar.sled"))
         .cache_capacity(64 * 1024 * 1024)
@@ -199,7 +200,7 @@ fn write_old_store(dir: &Path, p: &PhoneNumber) {
     let queued = outbox_item(102, p, Lane::Interactive, None);
     let ticket = Ticket {
         id: 1,
-        phone: p.clone(),
+        contact: p.clone(),
         language: Lang::Dari,
         topic: "payment".into(),
         status: TicketStatus::Open,
@@ -325,6 +326,7 @@ async fn an_old_json_store_opens_reads_and_keeps_working() {
     let retry = journal::JournalEntry {
         received_at: 30,
         inbound: NewInbound {
+            profile: Default::default(),
             channel: Channel::TwilioSms,
             from: p.clone(),
             text: "again".into(),

@@ -4,7 +4,7 @@
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 use super::{Outgoing, Store, StoreError, TxResult, decode, keys, new_outbound, tx_get, tx_put};
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::domain::*;
 use crate::flow::Session;
 use crate::i18n::Lang;
@@ -67,14 +67,14 @@ fn queue_to_person(
     text: &str,
     now: Millis,
 ) -> TicketTx<()> {
-    let contact = lift(tx_get::<Contact>(tx, &keys::contact(&t.phone)))?;
+    let contact = lift(tx_get::<Contact>(tx, &keys::contact(&t.contact)))?;
     let reply = Outgoing {
         text: text.to_string(),
         interactive: None,
     };
     let (record, item) = new_outbound(
         message_id,
-        &t.phone,
+        &t.contact,
         rules::reply_channel(contact.as_ref()),
         Author::User(user.to_string()),
         &reply,
@@ -82,7 +82,10 @@ fn queue_to_person(
         now,
     );
     lift(tx_put(tx, &keys::message(message_id), &record))?;
-    tx.insert(keys::history(&t.phone, message_id).as_bytes(), &[] as &[u8])?;
+    tx.insert(
+        keys::history(&t.contact, message_id).as_bytes(),
+        &[] as &[u8],
+    )?;
     lift(super::put_outbox(tx, &item, None))?;
     Ok(())
 }
@@ -95,7 +98,7 @@ impl Store {
     /// The ticket closed for `phone` within the last 24 hours, if any.
     pub fn recently_closed(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         now: Millis,
     ) -> Result<Option<Ticket>, StoreError> {
         let Some(id) = self.get::<u64>(&keys::closed_ticket(phone))? else {
@@ -274,9 +277,9 @@ impl Store {
             let change = ruled(rules::close(t, actor, message_id, now))?;
             let t = &change.ticket;
             queue_to_person(tx, t, message_id, actor.name, closing, now)?;
-            tx.remove(keys::open_ticket(&t.phone).as_bytes())?;
-            lift(tx_put(tx, &keys::closed_ticket(&t.phone), &id))?;
-            lift(tx_put(tx, &keys::session(&t.phone), session))?;
+            tx.remove(keys::open_ticket(&t.contact).as_bytes())?;
+            lift(tx_put(tx, &keys::closed_ticket(&t.contact), &id))?;
+            lift(tx_put(tx, &keys::session(&t.contact), session))?;
             Ok((change.ticket.clone(), change))
         })
     }

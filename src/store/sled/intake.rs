@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use super::Store;
 use super::journal::Durable;
 use crate::disk::DiskWatch;
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::metrics::Metrics;
 use crate::store::{InboundOutcome, IntakeEnd, IntakeSink, StoreError};
 
@@ -168,7 +168,7 @@ async fn store_batch(
     mut retry: Retry<'_>,
 ) -> Result<(), BatchEnd> {
     let batch = Arc::new(batch);
-    let mut stored: HashSet<PhoneNumber> = HashSet::new();
+    let mut stored: HashSet<ContactId> = HashSet::new();
     let mut failures = StoreFailures::default();
     let mut next = 0;
     while next < batch.len() {
@@ -177,10 +177,13 @@ async fn store_batch(
             let durable = &batch[next];
             let channel = durable.entry.inbound.channel.name();
             match outcome {
-                InboundOutcome::Stored { message_id } => {
+                InboundOutcome::Stored {
+                    message_id,
+                    contact,
+                } => {
                     metrics.inbound(channel, "stored");
                     tracing::info!(message_id, channel, "inbound message stored");
-                    stored.insert(durable.entry.inbound.from.clone());
+                    stored.insert(contact);
                 }
                 InboundOutcome::Duplicate { message_id } => {
                     metrics.inbound(channel, "duplicate");

@@ -581,14 +581,15 @@ fn writer(shared: Arc<Shared>, mut id: u64, mut file: File, durable: watch::Send
 mod tests {
     use super::*;
     use crate::domain::Channel;
-    use crate::domain::phone::PhoneNumber;
+    use crate::domain::ContactId;
 
     fn entry(n: u32) -> JournalEntry {
         JournalEntry {
             received_at: 1_700_000_000_000 + u64::from(n) as Millis,
             inbound: NewInbound {
+                profile: Default::default(),
                 channel: Channel::TwilioSms,
-                from: PhoneNumber::parse("+628123456789").expect("valid"),
+                from: ContactId::parse("+628123456789").expect("valid"),
                 text: format!("سلام {n}"),
                 external_id: format!("SM{n}"),
                 media: None,

@@ -69,8 +69,8 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
 };
 
+use crate::domain::ContactId;
 pub use crate::domain::inbound::NewInbound;
-use crate::domain::phone::PhoneNumber;
 use crate::domain::*;
 use crate::flow::Session;
 use crate::i18n::Lang;
@@ -250,25 +250,25 @@ fn remove_outbox(tx: &TransactionalTree, id: u64) -> TxResult<bool> {
 }
 
 mod keys {
-    use crate::domain::phone::PhoneNumber;
+    use crate::domain::ContactId;
     use crate::domain::{Channel, Lane};
 
-    pub fn contact(p: &PhoneNumber) -> String {
+    pub fn contact(p: &ContactId) -> String {
         format!("c/{p}")
     }
     pub fn contact_prefix() -> String {
         "c/".into()
     }
-    pub fn session(p: &PhoneNumber) -> String {
+    pub fn session(p: &ContactId) -> String {
         format!("s/{p}")
     }
     pub fn message(id: u64) -> String {
         format!("m/{id:016x}")
     }
-    pub fn history(p: &PhoneNumber, id: u64) -> String {
+    pub fn history(p: &ContactId, id: u64) -> String {
         format!("h/{p}/{id:016x}")
     }
-    pub fn history_prefix(p: &PhoneNumber) -> String {
+    pub fn history_prefix(p: &ContactId) -> String {
         format!("h/{p}/")
     }
     pub fn external(channel: Channel, external_id: &str) -> String {
@@ -281,10 +281,10 @@ mod keys {
         };
         format!("x/{space}/{external_id}")
     }
-    pub fn inbox(p: &PhoneNumber, seq: u64) -> String {
+    pub fn inbox(p: &ContactId, seq: u64) -> String {
         format!("i/{p}/{seq:016x}")
     }
-    pub fn inbox_prefix(p: &PhoneNumber) -> String {
+    pub fn inbox_prefix(p: &ContactId) -> String {
         format!("i/{p}/")
     }
     pub fn outbox(id: u64) -> String {
@@ -303,10 +303,10 @@ mod keys {
     }
     /// Per-recipient index: a person's messages go out in order, and held ones are found fast.
     /// Replies are ordered among themselves; a broadcast message never holds a reply back.
-    pub fn outbox_recipient(lane: Lane, p: &PhoneNumber, id: u64) -> String {
+    pub fn outbox_recipient(lane: Lane, p: &ContactId, id: u64) -> String {
         format!("{}{id:016x}", outbox_recipient_prefix(lane, p))
     }
-    pub fn outbox_recipient_prefix(lane: Lane, p: &PhoneNumber) -> String {
+    pub fn outbox_recipient_prefix(lane: Lane, p: &ContactId) -> String {
         match lane {
             Lane::Interactive => format!("or/{p}/"),
             Lane::Bulk => format!("orb/{p}/"),
@@ -315,7 +315,7 @@ mod keys {
     pub fn broadcast(id: u64) -> String {
         format!("b/{id:016x}")
     }
-    pub fn broadcast_recipient(b: u64, p: &PhoneNumber) -> String {
+    pub fn broadcast_recipient(b: u64, p: &ContactId) -> String {
         format!("br/{b:016x}/{p}")
     }
     pub fn broadcast_recipients(b: u64) -> String {
@@ -347,7 +347,7 @@ mod keys {
     pub fn ticket(id: u64) -> String {
         format!("t/{id:016x}")
     }
-    pub fn open_ticket(p: &PhoneNumber) -> String {
+    pub fn open_ticket(p: &ContactId) -> String {
         format!("to/{p}")
     }
     pub fn user(name: &str) -> String {
@@ -359,7 +359,12 @@ mod keys {
     pub fn web_session(hash: &str) -> String {
         format!("ss/{hash}")
     }
-    pub fn closed_ticket(p: &PhoneNumber) -> String {
+    /// Which contact an address belongs to, for addresses learnt from WhatsApp user ids (a
+    /// number with no entry here is its own contact's id).
+    pub fn address(a: &ContactId) -> String {
+        format!("ad/{a}")
+    }
+    pub fn closed_ticket(p: &ContactId) -> String {
         format!("tc/{p}")
     }
     pub fn audit(at: crate::domain::Millis, id: u64) -> String {
@@ -394,10 +399,16 @@ pub struct Outgoing {
     pub interactive: Option<Interactive>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundOutcome {
-    Stored { message_id: u64 },
-    Duplicate { message_id: u64 },
+    /// Stored under `contact` (who the sender's address belongs to).
+    Stored {
+        message_id: u64,
+        contact: ContactId,
+    },
+    Duplicate {
+        message_id: u64,
+    },
 }
 
 /// One inbound message waiting to be processed.
@@ -431,7 +442,7 @@ pub struct StepOutcome {
 /// A queued outbound message and its outbox entry.
 fn new_outbound(
     id: u64,
-    phone: &PhoneNumber,
+    phone: &ContactId,
     channel: Channel,
     author: Author,
     reply: &Outgoing,
@@ -440,7 +451,7 @@ fn new_outbound(
 ) -> (MessageRecord, OutboxItem) {
     let record = MessageRecord {
         id,
-        phone: phone.clone(),
+        contact: phone.clone(),
         direction: Direction::Out,
         channel,
         author,
@@ -468,6 +479,7 @@ fn new_outbound(
         held: None,
         lane: Lane::Interactive,
         broadcast: None,
+        sms_phone: None,
     };
     (record, item)
 }
@@ -688,9 +700,11 @@ impl Store {
         let message_id = self.next_id()?;
         let seq = self.next_id()?;
         let now = entry.received_at;
+        let mut batch = sled::Batch::default();
+        let contact = self.file_sender(inbound, now, &mut batch)?;
         let record = MessageRecord {
             id: message_id,
-            phone: inbound.from.clone(),
+            contact: contact.clone(),
             direction: Direction::In,
             channel: inbound.channel,
             author: Author::Contact,
@@ -705,23 +719,95 @@ impl Store {
             unsupported: inbound.unsupported.clone(),
             broadcast: None,
         };
-        let mut batch = sled::Batch::default();
         batch.insert(keys::message(message_id).as_bytes(), encode(&record)?);
-        batch.insert(
-            keys::history(&inbound.from, message_id).as_bytes(),
-            &[] as &[u8],
-        );
+        batch.insert(keys::history(&contact, message_id).as_bytes(), &[] as &[u8]);
         batch.insert(dedupe.as_bytes(), &message_id.to_be_bytes());
         batch.insert(
-            keys::inbox(&inbound.from, seq).as_bytes(),
+            keys::inbox(&contact, seq).as_bytes(),
             &message_id.to_be_bytes(),
         );
         self.tree.apply_batch(batch)?;
-        Ok(InboundOutcome::Stored { message_id })
+        Ok(InboundOutcome::Stored {
+            message_id,
+            contact,
+        })
+    }
+
+    /// The contact an inbound message belongs to. A message that names a WhatsApp user id
+    /// files every address it names (user id, number) under one contact, so a person who first
+    /// wrote with a username and later with their number too stays one person; what WhatsApp
+    /// said about them (addresses, names) is added to the contact in `batch`.
+    fn file_sender(
+        &self,
+        inbound: &NewInbound,
+        now: Millis,
+        batch: &mut sled::Batch,
+    ) -> Result<ContactId, StoreError> {
+        let profile = &inbound.profile;
+        if profile.is_empty() {
+            // SMS: the number may have been linked to a contact created under a user id.
+            let owner = self.get::<ContactId>(&keys::address(&inbound.from))?;
+            return Ok(owner.unwrap_or_else(|| inbound.from.clone()));
+        }
+        let mut addresses = vec![inbound.from.clone()];
+        for address in profile.addresses() {
+            if !addresses.contains(&address) {
+                addresses.push(address);
+            }
+        }
+        let mut owners: Vec<(ContactId, Option<Contact>)> = Vec::new();
+        for address in &addresses {
+            let owner = match self.get::<ContactId>(&keys::address(address))? {
+                Some(owner) => Some(owner),
+                None => self
+                    .tree
+                    .contains_key(keys::contact(address).as_bytes())?
+                    .then(|| address.clone()),
+            };
+            if let Some(owner) = owner
+                && !owners.iter().any(|(o, _)| o == &owner)
+            {
+                let record = self.contact(&owner)?;
+                owners.push((owner, record));
+            }
+        }
+        if owners.len() > 1 {
+            // Two contacts turn out to be one person (they wrote by number, and separately
+            // with a username only). Everything new goes to the one created first; the other
+            // keeps its past history.
+            tracing::warn!(
+                contacts = owners.len(),
+                "one person had two contacts: their addresses now lead to the older one"
+            );
+            owners.sort_by_key(|(_, c)| c.as_ref().map_or(Millis::MAX, |c| c.created_at));
+        }
+        let (id, stored) = owners
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| (inbound.from.clone(), None));
+        if addresses
+            .iter()
+            .any(|a| matches!(a, ContactId::Whatsapp(_)))
+        {
+            for address in &addresses {
+                let key = keys::address(address);
+                if self.get::<ContactId>(&key)?.as_ref() != Some(&id) {
+                    batch.insert(key.as_bytes(), encode(&id)?);
+                }
+            }
+        }
+        let mut contact = stored
+            .clone()
+            .unwrap_or_else(|| Contact::new(id.clone(), now));
+        contact.learn(profile);
+        if stored.as_ref() != Some(&contact) {
+            batch.insert(keys::contact(&id).as_bytes(), encode(&contact)?);
+        }
+        Ok(id)
     }
 
     /// Contacts with inbound messages not yet processed (after a restart).
-    pub fn contacts_with_pending(&self) -> Result<BTreeSet<PhoneNumber>, StoreError> {
+    pub fn contacts_with_pending(&self) -> Result<BTreeSet<ContactId>, StoreError> {
         let mut phones = BTreeSet::new();
         for kv in self.tree.scan_prefix(b"i/") {
             let (k, _) = kv?;
@@ -729,7 +815,7 @@ impl Store {
             if let Some(phone) = key
                 .strip_prefix("i/")
                 .and_then(|rest| rest.split('/').next())
-                .and_then(|p| PhoneNumber::parse(p).ok())
+                .and_then(|p| ContactId::parse(p).ok())
             {
                 phones.insert(phone);
             }
@@ -738,7 +824,7 @@ impl Store {
     }
 
     /// The oldest unprocessed inbound message of `phone`.
-    pub fn next_pending(&self, phone: &PhoneNumber) -> Result<Option<PendingInbound>, StoreError> {
+    pub fn next_pending(&self, phone: &ContactId) -> Result<Option<PendingInbound>, StoreError> {
         let Some(kv) = self
             .tree
             .scan_prefix(keys::inbox_prefix(phone).as_bytes())
@@ -773,7 +859,7 @@ impl Store {
         write: &StepWrite,
         now: Millis,
     ) -> Result<StepOutcome, StoreError> {
-        let phone = &pending.message.phone;
+        let phone = &pending.message.contact;
         let reply_ids = (0..write.replies.len())
             .map(|_| self.next_id())
             .collect::<Result<Vec<_>, _>>()?;
@@ -789,7 +875,17 @@ impl Store {
                     return Ok(StepOutcome::default());
                 }
                 tx_put(tx, &keys::session(phone), &write.session)?;
-                tx_put(tx, &keys::contact(phone), &write.contact)?;
+                // The intake may have learnt the person's other address or WhatsApp names since
+                // `write.contact` was read: those fields are the intake's, keep what it stored.
+                let contact_key = keys::contact(phone);
+                match tx_get::<Contact>(tx, &contact_key)? {
+                    Some(stored) if !stored.same_addresses(&write.contact) => {
+                        let mut contact = write.contact.clone();
+                        contact.take_addresses(&stored);
+                        tx_put(tx, &contact_key, &contact)?;
+                    }
+                    _ => tx_put(tx, &contact_key, &write.contact)?,
+                }
                 let mut queued = Vec::new();
                 for (reply, &id) in write.replies.iter().zip(&reply_ids) {
                     let (record, item) = new_outbound(
@@ -851,7 +947,7 @@ impl Store {
     }
 
     /// Message ids of a contact's history, oldest first.
-    fn history_ids(&self, phone: &PhoneNumber) -> Result<Vec<u64>, StoreError> {
+    fn history_ids(&self, phone: &ContactId) -> Result<Vec<u64>, StoreError> {
         let prefix = keys::history_prefix(phone);
         let mut ids = Vec::new();
         for kv in self.tree.scan_prefix(prefix.as_bytes()) {
@@ -868,11 +964,19 @@ impl Store {
 
     // ---- contacts and sessions ----
 
-    pub fn contact(&self, phone: &PhoneNumber) -> Result<Option<Contact>, StoreError> {
-        self.get(&keys::contact(phone))
+    /// The contact filed under `phone`, or the one that address was linked to (a number learnt
+    /// for someone who first wrote with a WhatsApp username, or their user id).
+    pub fn contact(&self, phone: &ContactId) -> Result<Option<Contact>, StoreError> {
+        match self.get(&keys::contact(phone))? {
+            Some(contact) => Ok(Some(contact)),
+            None => match self.get::<ContactId>(&keys::address(phone))? {
+                Some(owner) if &owner != phone => self.get(&keys::contact(&owner)),
+                _ => Ok(None),
+            },
+        }
     }
 
-    pub fn session(&self, phone: &PhoneNumber) -> Result<Session, StoreError> {
+    pub fn session(&self, phone: &ContactId) -> Result<Session, StoreError> {
         Ok(self.get(&keys::session(phone))?.unwrap_or_default())
     }
 
@@ -883,12 +987,15 @@ impl Store {
         let new = self.tree.transaction(|tx| {
             let mut new = 0;
             for row in rows {
-                let key = keys::contact(&row.phone);
+                // A number linked to someone who first wrote with a WhatsApp username is them.
+                let id = tx_get::<ContactId>(tx, &keys::address(&row.phone))?
+                    .unwrap_or_else(|| row.phone.clone());
+                let key = keys::contact(&id);
                 let mut contact = match tx_get::<Contact>(tx, &key)? {
                     Some(c) => c,
                     None => {
                         new += 1;
-                        Contact::new(row.phone.clone(), now)
+                        Contact::new(id.clone(), now)
                     }
                 };
                 if let Some(l) = row.language {
@@ -914,7 +1021,7 @@ impl Store {
     }
 
     /// Marks the contact's WhatsApp window as closed (the provider said so).
-    pub fn close_whatsapp_window(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
+    pub fn close_whatsapp_window(&self, phone: &ContactId) -> Result<(), StoreError> {
         let key = keys::contact(phone);
         self.tree.transaction(|tx| {
             if let Some(mut c) = tx_get::<Contact>(tx, &key)? {
@@ -926,7 +1033,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool) -> Result<(), StoreError> {
+    pub fn set_opted_out(&self, phone: &ContactId, opted_out: bool) -> Result<(), StoreError> {
         let key = keys::contact(phone);
         self.tree.transaction(|tx| {
             if let Some(mut c) = tx_get::<Contact>(tx, &key)? {
@@ -945,7 +1052,7 @@ impl Store {
     }
 
     /// A contact's messages, oldest first.
-    pub fn history(&self, phone: &PhoneNumber) -> Result<Vec<MessageRecord>, StoreError> {
+    pub fn history(&self, phone: &ContactId) -> Result<Vec<MessageRecord>, StoreError> {
         let mut out = Vec::new();
         for id in self.history_ids(phone)? {
             if let Some(m) = self.message(id)? {
@@ -1050,7 +1157,7 @@ impl Store {
     /// Queues a message written by a person (interpreter, staff) to a contact.
     pub fn queue_message(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         channel: Channel,
         author: Author,
         text: &str,
@@ -1093,17 +1200,13 @@ impl Store {
     }
 
     /// A person's queued messages, oldest first (read through the recipient index).
-    pub fn outbox_of(&self, phone: &PhoneNumber) -> Result<Vec<OutboxItem>, StoreError> {
+    pub fn outbox_of(&self, phone: &ContactId) -> Result<Vec<OutboxItem>, StoreError> {
         let mut items = self.outbox_lane_of(Lane::Interactive, phone)?;
         items.extend(self.outbox_lane_of(Lane::Bulk, phone)?);
         Ok(items)
     }
 
-    fn outbox_lane_of(
-        &self,
-        lane: Lane,
-        phone: &PhoneNumber,
-    ) -> Result<Vec<OutboxItem>, StoreError> {
+    fn outbox_lane_of(&self, lane: Lane, phone: &ContactId) -> Result<Vec<OutboxItem>, StoreError> {
         let prefix = keys::outbox_recipient_prefix(lane, phone);
         let mut items = Vec::new();
         for kv in self.tree.scan_prefix(prefix.as_bytes()) {
@@ -1124,7 +1227,7 @@ impl Store {
 
     /// The oldest queued reply (interactive lane) for `phone`: only it may be sent, so order
     /// is kept.
-    pub fn first_outbox_of(&self, phone: &PhoneNumber) -> Result<Option<u64>, StoreError> {
+    pub fn first_outbox_of(&self, phone: &ContactId) -> Result<Option<u64>, StoreError> {
         let prefix = keys::outbox_recipient_prefix(Lane::Interactive, phone);
         let Some(kv) = self.tree.scan_prefix(prefix.as_bytes()).next() else {
             return Ok(None);
@@ -1182,7 +1285,7 @@ impl Store {
     }
 
     /// Held messages of `phone` go out again (the person wrote, so the WhatsApp window is open).
-    pub fn release_held(&self, phone: &PhoneNumber) -> Result<usize, StoreError> {
+    pub fn release_held(&self, phone: &ContactId) -> Result<usize, StoreError> {
         let mut released = 0;
         for mut item in self.outbox_of(phone)? {
             if item.held.is_some() {
@@ -1257,7 +1360,7 @@ impl Store {
         self.scan("t/")
     }
 
-    pub fn open_ticket_of(&self, phone: &PhoneNumber) -> Result<Option<Ticket>, StoreError> {
+    pub fn open_ticket_of(&self, phone: &ContactId) -> Result<Option<Ticket>, StoreError> {
         match self.get::<u64>(&keys::open_ticket(phone))? {
             Some(id) => self.get(&keys::ticket(id)),
             None => Ok(None),

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use super::Store;
 use crate::broadcast::{Broadcast, Progress, Recipient, RecipientStatus, Status, Valid};
 use crate::disk::DiskWatch;
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::domain::*;
 use crate::flow::Session;
 use crate::i18n::Lang;
@@ -168,7 +168,7 @@ impl People for SledStore {
 
     async fn contacts_after(
         &self,
-        after: Option<&PhoneNumber>,
+        after: Option<&ContactId>,
         limit: usize,
     ) -> Result<(Vec<Contact>, bool), StoreError> {
         let after = after.cloned();
@@ -176,12 +176,12 @@ impl People for SledStore {
             .await
     }
 
-    async fn contact(&self, phone: &PhoneNumber) -> Result<Option<Contact>, StoreError> {
+    async fn contact(&self, phone: &ContactId) -> Result<Option<Contact>, StoreError> {
         let phone = phone.clone();
         self.read(move |s| s.contact(&phone)).await
     }
 
-    async fn session(&self, phone: &PhoneNumber) -> Result<Session, StoreError> {
+    async fn session(&self, phone: &ContactId) -> Result<Session, StoreError> {
         let phone = phone.clone();
         self.read(move |s| s.session(&phone)).await
     }
@@ -194,12 +194,12 @@ impl People for SledStore {
         self.write(move |s| s.upsert_contacts(&rows)).await
     }
 
-    async fn close_whatsapp_window(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
+    async fn close_whatsapp_window(&self, phone: &ContactId) -> Result<(), StoreError> {
         let phone = phone.clone();
         self.write(move |s| s.close_whatsapp_window(&phone)).await
     }
 
-    async fn set_opted_out(&self, phone: &PhoneNumber, opted_out: bool) -> Result<(), StoreError> {
+    async fn set_opted_out(&self, phone: &ContactId, opted_out: bool) -> Result<(), StoreError> {
         let phone = phone.clone();
         self.write(move |s| s.set_opted_out(&phone, opted_out))
             .await
@@ -209,7 +209,7 @@ impl People for SledStore {
         self.read(move |s| s.message(id)).await
     }
 
-    async fn history(&self, phone: &PhoneNumber) -> Result<Vec<MessageRecord>, StoreError> {
+    async fn history(&self, phone: &ContactId) -> Result<Vec<MessageRecord>, StoreError> {
         let phone = phone.clone();
         self.read(move |s| s.history(&phone)).await
     }
@@ -230,10 +230,7 @@ impl Broadcasts for SledStore {
             .await
     }
 
-    async fn recipients(
-        &self,
-        broadcast: u64,
-    ) -> Result<Vec<(PhoneNumber, Recipient)>, StoreError> {
+    async fn recipients(&self, broadcast: u64) -> Result<Vec<(ContactId, Recipient)>, StoreError> {
         self.read(move |s| {
             let mut all = Vec::new();
             s.for_each_recipient(broadcast, |phone, r| all.push((phone, r)))?;
@@ -267,8 +264,8 @@ impl Broadcasts for SledStore {
     async fn enqueue_recipients(
         &self,
         broadcast: u64,
-        recipients: &[(PhoneNumber, Recipient)],
-        after: Option<PhoneNumber>,
+        recipients: &[(ContactId, Recipient)],
+        after: Option<ContactId>,
         done: bool,
     ) -> Result<EnqueueCursor, StoreError> {
         let recipients = recipients.to_vec();
@@ -317,7 +314,7 @@ impl Broadcasts for SledStore {
     async fn recipient(
         &self,
         broadcast: u64,
-        phone: &PhoneNumber,
+        phone: &ContactId,
     ) -> Result<Option<Recipient>, StoreError> {
         let phone = phone.clone();
         self.read(move |s| s.recipient(broadcast, &phone)).await
@@ -330,7 +327,7 @@ impl Broadcasts for SledStore {
     async fn queue_test_send(
         &self,
         broadcast: &Broadcast,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         delivery: &crate::broadcast::Delivery,
         user: &str,
     ) -> Result<u64, StoreError> {
@@ -377,7 +374,7 @@ impl Outbox for SledStore {
 
     async fn queue_message(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         channel: Channel,
         author: Author,
         text: &str,
@@ -395,12 +392,12 @@ impl Outbox for SledStore {
         self.write(move |s| s.outbox_reroute(&item, &note)).await
     }
 
-    async fn outbox_of(&self, phone: &PhoneNumber) -> Result<Vec<OutboxItem>, StoreError> {
+    async fn outbox_of(&self, phone: &ContactId) -> Result<Vec<OutboxItem>, StoreError> {
         let phone = phone.clone();
         self.read(move |s| s.outbox_of(&phone)).await
     }
 
-    async fn first_outbox_of(&self, phone: &PhoneNumber) -> Result<Option<u64>, StoreError> {
+    async fn first_outbox_of(&self, phone: &ContactId) -> Result<Option<u64>, StoreError> {
         let phone = phone.clone();
         self.read(move |s| s.first_outbox_of(&phone)).await
     }
@@ -421,7 +418,7 @@ impl Outbox for SledStore {
         self.read(move |s| s.due_bulk(now, limit)).await
     }
 
-    async fn release_held(&self, phone: &PhoneNumber) -> Result<usize, StoreError> {
+    async fn release_held(&self, phone: &ContactId) -> Result<usize, StoreError> {
         let phone = phone.clone();
         // Every answer calls this; almost always nothing is held, and nothing written need
         // not wait for a flush.
@@ -525,7 +522,7 @@ impl Desk for SledStore {
 
     async fn recently_closed(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         now: Millis,
     ) -> Result<Option<Ticket>, StoreError> {
         let phone = phone.clone();
@@ -633,7 +630,7 @@ impl Desk for SledStore {
         self.read(move |s| s.tickets()).await
     }
 
-    async fn open_ticket_of(&self, phone: &PhoneNumber) -> Result<Option<Ticket>, StoreError> {
+    async fn open_ticket_of(&self, phone: &ContactId) -> Result<Option<Ticket>, StoreError> {
         let phone = phone.clone();
         self.read(move |s| s.open_ticket_of(&phone)).await
     }
@@ -663,14 +660,11 @@ impl Intake for SledStore {
         self.read(move |s| Ok(s.intake_backlog())).await
     }
 
-    async fn contacts_with_pending(&self) -> Result<BTreeSet<PhoneNumber>, StoreError> {
+    async fn contacts_with_pending(&self) -> Result<BTreeSet<ContactId>, StoreError> {
         self.read(move |s| s.contacts_with_pending()).await
     }
 
-    async fn next_pending(
-        &self,
-        phone: &PhoneNumber,
-    ) -> Result<Option<PendingInbound>, StoreError> {
+    async fn next_pending(&self, phone: &ContactId) -> Result<Option<PendingInbound>, StoreError> {
         let phone = phone.clone();
         self.read(move |s| s.next_pending(&phone)).await
     }
@@ -748,7 +742,7 @@ impl Directory for SledStore {
 impl Maintenance for SledStore {
     async fn erase_contact(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         user: &str,
         ticket: u64,
     ) -> Result<Erasure, StoreError> {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use sled::transaction::TransactionalTree;
 
 use super::{Store, StoreError, TxResult, decode, keys, remove_outbox, tx_put};
-use crate::domain::phone::PhoneNumber;
+use crate::domain::ContactId;
 use crate::domain::*;
 
 /// Where the id offset lives (see `Store::next_id`).
@@ -65,7 +65,7 @@ fn trailing_id(key: &[u8]) -> Option<u64> {
 /// A ticket without its person: the phone, the conversation, notes and collected details go;
 /// language, topic, times and who handled it stay, so figures keep their counts.
 fn anonymise(t: &mut Ticket, now: Millis) {
-    t.phone = PhoneNumber::erased();
+    t.contact = ContactId::erased();
     t.message_ids.clear();
     t.notes.clear();
     t.details.clear();
@@ -79,7 +79,7 @@ fn anonymise(t: &mut Ticket, now: Millis) {
 /// Removes a message record and the keys that point at it.
 fn remove_message(tx: &TransactionalTree, m: &MessageRecord) -> TxResult<()> {
     tx.remove(keys::message(m.id).as_bytes())?;
-    tx.remove(keys::history(&m.phone, m.id).as_bytes())?;
+    tx.remove(keys::history(&m.contact, m.id).as_bytes())?;
     tx.remove(keys::failed(m.id).as_bytes())?;
     if let Some(external) = &m.external_id {
         tx.remove(keys::external(m.channel, external).as_bytes())?;
@@ -143,7 +143,7 @@ impl Store {
     /// until the next compaction (at the next start, or `kabar compact`).
     pub async fn erase_contact(
         &self,
-        phone: &PhoneNumber,
+        phone: &ContactId,
         user: &str,
         ticket: u64,
     ) -> Result<Erasure, StoreError> {
@@ -181,12 +181,22 @@ impl Store {
                 broadcast_rows.push(k);
             }
         }
+        // The addresses that lead to the person (their user id, a number learnt later).
+        let mut addresses = Vec::new();
+        if let Some(contact) = self.contact(phone)? {
+            for address in contact.addresses() {
+                let key = keys::address(&address);
+                if self.get::<ContactId>(&key)?.as_ref() == Some(phone) {
+                    addresses.push(key);
+                }
+            }
+        }
         let audience_chunks = self.audience_chunks_without(phone)?;
         let naming = self.broadcasts_naming(phone)?;
         let tickets: Vec<Ticket> = self
             .tickets()?
             .into_iter()
-            .filter(|t| &t.phone == phone)
+            .filter(|t| &t.contact == phone)
             .collect();
         let report = Erasure {
             messages: messages.len(),
@@ -226,7 +236,10 @@ impl Store {
                     keys::session(phone),
                     keys::open_ticket(phone),
                     keys::closed_ticket(phone),
-                ] {
+                ]
+                .iter()
+                .chain(&addresses)
+                {
                     tx.remove(key.as_bytes())?;
                 }
                 for t in &tickets {
@@ -262,7 +275,7 @@ impl Store {
             .filter(|t| {
                 t.status == TicketStatus::Closed
                     && t.closed_at.is_some_and(|c| c < cutoff)
-                    && t.phone != PhoneNumber::erased()
+                    && t.contact != ContactId::erased()
             })
             .collect();
         let mut report = PurgeReport {
@@ -297,7 +310,7 @@ impl Store {
             .transaction(|tx| {
                 for t in &tickets {
                     let mut t = t.clone();
-                    let phone = t.phone.clone();
+                    let phone = t.contact.clone();
                     anonymise(&mut t, now);
                     tx_put(tx, &keys::ticket(t.id), &t)?;
                     // The reopen pointer names the phone; the ticket is long past reopening.

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::broadcast::{Preview, Route};
+use crate::domain::ContactId;
 use crate::web::AppState;
 use crate::web::broadcasts::{
     self as service, Action, BroadcastView, TestRequest, TestSent, may_broadcast, validated,
@@ -136,10 +137,17 @@ pub async fn report(
         .write_record(["phone", "language", "channel", "status", "error"])
         .err();
     for (phone, r) in state.store.recipients(id).await? {
+        // Someone known only by a WhatsApp user id shows as `@username` (or their name).
+        let shown = match &phone {
+            ContactId::Phone(_) => None,
+            ContactId::Whatsapp(_) => {
+                Some(crate::web::contacts::shown(&state.store, &phone).await?)
+            }
+        };
         if failed.is_none() {
             failed = out
                 .write_record([
-                    phone.as_str(),
+                    shown.as_ref().map_or(phone.as_str(), |s| s.label.as_str()),
                     r.language.tag(),
                     Route::of(r.channel).name(),
                     r.status.name(),

@@ -24,46 +24,58 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     caller.require(&[Role::Staff, Role::Supervisor, Role::Admin])?;
     let status = query.status.as_deref().unwrap_or("queued");
-    let rows = match status {
-        "queued" | "held" => state
-            .store
-            .outbox()
-            .await?
-            .into_iter()
-            .filter(|i| status == "queued" || i.held.is_some())
-            .map(|i| {
-                serde_json::json!({
+    let mut rows = Vec::new();
+    match status {
+        "queued" | "held" => {
+            let items = state.store.outbox().await?;
+            for i in items
+                .into_iter()
+                .filter(|i| status == "queued" || i.held.is_some())
+            {
+                let mut row = serde_json::json!({
                     "message_id": i.message_id,
                     "channel": i.channel.name(),
-                    "phone": i.to.to_string(),
                     "attempts": i.attempts,
                     "next_attempt_at": rfc3339(i.next_attempt_at),
                     "last_error": i.last_error,
                     "held": i.held,
-                })
-            })
-            .collect(),
-        "failed" => state
-            .store
-            .failed_messages()
-            .await?
-            .into_iter()
-            .map(|m| {
-                serde_json::json!({
+                });
+                person(&state, &i.to, &mut row).await?;
+                rows.push(row);
+            }
+        }
+        "failed" => {
+            for m in state.store.failed_messages().await? {
+                let mut row = serde_json::json!({
                     "message_id": m.id,
                     "channel": m.channel.name(),
-                    "phone": m.phone.to_string(),
                     "error": m.error,
                     "failed_at": rfc3339(m.updated_at),
-                })
-            })
-            .collect(),
+                });
+                person(&state, &m.contact, &mut row).await?;
+                rows.push(row);
+            }
+        }
         other => {
             return Err(ApiError::bad_request(
                 "bad status",
                 format!("status {other:?}: use queued, held or failed"),
             ));
         }
-    };
+    }
     Ok(Json(rows))
+}
+
+/// Who a row is for: `contact` as staff see them, `contact_id`, and `phone` (`null` for someone
+/// known only by a WhatsApp username).
+async fn person(
+    state: &AppState,
+    id: &crate::domain::ContactId,
+    row: &mut serde_json::Value,
+) -> ApiResult<()> {
+    let shown = crate::web::contacts::shown(&state.store, id).await?;
+    row["contact"] = shown.label.into();
+    row["contact_id"] = id.to_string().into();
+    row["phone"] = shown.phone.into();
+    Ok(())
 }

@@ -21,7 +21,12 @@ pub struct TicketQuery {
 #[derive(Serialize)]
 pub struct TicketView {
     id: u64,
-    phone: String,
+    /// The person as staff see them: the number, or `@username` / WhatsApp name.
+    contact: String,
+    /// The id the person is filed under (`+…` or `wa:…`), for search and links.
+    contact_id: String,
+    /// Their phone number; `null` for someone known only by a WhatsApp username.
+    phone: Option<String>,
     language: String,
     topic: String,
     status: TicketStatus,
@@ -69,9 +74,12 @@ pub async fn list(
     for t in tickets {
         // A store error is an error, never "0 unread".
         let seen = state.store.seen(&user.name, t.id).await?;
+        let shown = crate::web::contacts::shown(&state.store, &t.contact).await?;
         views.push(TicketView {
             id: t.id,
-            phone: t.phone.to_string(),
+            contact: shown.label,
+            contact_id: t.contact.to_string(),
+            phone: shown.phone,
             language: t.language.tag().to_string(),
             topic: t.topic,
             status: t.status,

@@ -31,7 +31,7 @@ pub async fn media(
     let allowed = works_tickets(&p.user)
         && tickets
             .iter()
-            .any(|t| t.phone == message.phone && can_see(&p.user, t));
+            .any(|t| t.contact == message.contact && can_see(&p.user, t));
     let Some(file) = message.media_file.filter(|_| allowed) else {
         return Err(no_such_file().into());
     };

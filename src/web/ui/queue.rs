@@ -141,7 +141,7 @@ async fn ticket_table(
         }
         let channel = state
             .store
-            .contact(&t.phone)
+            .contact(&t.contact)
             .await?
             .and_then(|c| c.last_channel)
             .map(|c| c.name())

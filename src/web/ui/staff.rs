@@ -222,7 +222,8 @@ async fn contacts_answer(
         .iter()
         .filter(|c| {
             q.is_empty()
-                || (!digits.is_empty() && c.phone.as_str().contains(&digits))
+                || (!digits.is_empty() && c.id.as_str().contains(&digits))
+                || c.matches(q)
                 || c.case_id
                     .as_deref()
                     .is_some_and(|id| id.eq_ignore_ascii_case(q))
@@ -242,7 +243,7 @@ async fn contacts_answer(
         h1 { "Contacts" }
         (outcome_markup(&outcome))
         form method="get" action="/staff/contacts" {
-            label { "Phone or case id " input name="q" value=(q); }
+            label { "Phone, username or case id " input name="q" value=(q); }
             " "
             label { "Language " select name="language" {
                 option value="" { "any" }
@@ -260,7 +261,7 @@ async fn contacts_answer(
         table {
             thead { tr { th { "Phone" } th { "Language" } th { "City" } th { "Case id" } th { "Name" } th { "Tags" } th { "Notices" } } }
             tbody { @for c in matching.iter().take(CONTACTS_SHOWN) { tr {
-                td { (c.phone.as_str()) }
+                td { bdi { (c.label()) } }
                 td { (c.language.map(|l| l.tag()).unwrap_or("")) }
                 td { bdi { (c.city.clone().unwrap_or_default()) } }
                 td { (c.case_id.clone().unwrap_or_default()) }

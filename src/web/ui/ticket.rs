@@ -83,7 +83,7 @@ pub async fn ticket_page(
                 aside.side {
                     div.panel {
                         p {
-                            (detail.phone) " · channel " (detail.channel.unwrap_or("-"))
+                            bdi { (detail.contact) } " · channel " (detail.channel.unwrap_or("-"))
                             " · " @if open { "open" } @else { "closed" }
                             " · claimed by " (holder.clone().unwrap_or_else(|| "nobody".into()))
                         }
