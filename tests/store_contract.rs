@@ -62,6 +62,7 @@ macro_rules! contract {
             broadcasts_from_draft_to_bulk_lane,
             erasure_removes_one_person_only,
             purge_removes_only_what_is_older_than_the_cutoff,
+            a_whatsapp_user_id_and_a_number_are_one_person,
         );
     };
     (@checks $backend:ident, $factory:ident; $($check:ident),* $(,)?) => {
@@ -1666,5 +1667,87 @@ mod checks {
             "new question"
         );
         assert_eq!(store.purge(cutoff, false).await.unwrap().messages, 0);
+    }
+
+    /// Someone who hides their number behind a WhatsApp username writes by user id; later a
+    /// message names the user id and the number together; later still an SMS comes from the
+    /// number, and a staff import names it. Every one of them is the same person, and erasing
+    /// them leaves no address behind that leads to them.
+    pub async fn a_whatsapp_user_id_and_a_number_are_one_person(store: &Store) {
+        let user_id = WhatsappUserId::parse("AF.40017325551938476").unwrap();
+        let id = ContactId::from(user_id.clone());
+        let number = phone(77);
+        let named = |phone: Option<&ContactId>| WhatsappProfile {
+            user_id: Some(user_id.clone()),
+            phone: phone.and_then(|p| p.phone().cloned()),
+            name: Some("Zahra".into()),
+            username: Some("zahra.kabul".into()),
+        };
+        let mut first = inbound(Channel::Whatsapp, &id, "wamid.Z1", "salam");
+        first.profile = named(None);
+        // One intake for the whole story, as in the server.
+        let intake = RunningIntake::start(store);
+        // The sink hears of a batch just after the intake retires it: wait for that.
+        async fn heard(intake: &RunningIntake) -> Vec<ContactId> {
+            for _ in 0..400 {
+                let got = intake.sink.heard.lock().unwrap().split_off(0);
+                if !got.is_empty() {
+                    return got;
+                }
+                sleep_ms(5).await;
+            }
+            Vec::new()
+        }
+        intake.deliver(vec![first]).await;
+        assert_eq!(heard(&intake).await, [id.clone()]);
+        answer(store, &id, &["Khush amadid"], escalate("general")).await;
+        let contact = store.contact(&id).await.unwrap().unwrap();
+        assert_eq!(contact.label(), "@zahra.kabul");
+        assert!(contact.phone().is_none());
+
+        // The number arrives beside the user id: filed under her, not a new person.
+        let mut both = inbound(Channel::Whatsapp, &number, "wamid.Z2", "tashakor");
+        both.profile = named(Some(&number));
+        intake.deliver(vec![both]).await;
+        assert_eq!(
+            heard(&intake).await,
+            [id.clone()],
+            "stored under her id, not the number"
+        );
+        answer(store, &id, &[], TicketChange::Attach).await;
+        // An SMS from the number alone, and an import naming it, reach her too.
+        intake.deliver(vec![sms(&number, "SM-z3", "pul?")]).await;
+        assert_eq!(heard(&intake).await, [id.clone()]);
+        assert_eq!(
+            texts(&store.history(&id).await.unwrap()),
+            ["salam", "Khush amadid", "tashakor", "pul?"]
+        );
+        assert_eq!(
+            store
+                .upsert_contacts(&import("phone,city\n+6281200000077,Bogor\n"))
+                .await
+                .unwrap(),
+            0,
+            "the import updated her, it made no new contact"
+        );
+        let contacts = store.contacts().await.unwrap();
+        assert_eq!(contacts.len(), 1, "{contacts:?}");
+        let her = &contacts[0];
+        assert_eq!(her.id, id);
+        assert_eq!(her.city.as_deref(), Some("Bogor"));
+        assert_eq!(her.language, Some(Lang::Dari));
+        assert_eq!(her.phone(), number.phone());
+        assert_eq!(store.contact(&number).await.unwrap().unwrap().id, id);
+        let ticket = store.open_ticket_of(&id).await.unwrap().unwrap();
+        assert_eq!(ticket.message_ids.len(), 3, "{ticket:?}");
+
+        store.erase_contact(&id, "sam", ticket.id).await.unwrap();
+        assert!(store.contact(&id).await.unwrap().is_none());
+        assert!(store.contact(&number).await.unwrap().is_none());
+        assert!(store.history(&id).await.unwrap().is_empty());
+        // Writing again after erasure starts afresh, under the address she writes from.
+        intake.deliver(vec![sms(&number, "SM-z4", "salam")]).await;
+        assert_eq!(heard(&intake).await, [number.clone()]);
+        intake.stop().await;
     }
 }

@@ -594,12 +594,15 @@ impl Routes {
     }
 
     /// The channel a broadcast reaches `contact` on: the one they last used, else SMS, else
-    /// WhatsApp (by template), else the simulator.
+    /// WhatsApp (by template), else the simulator. Someone known only by a WhatsApp user id is
+    /// never given a channel that needs a number.
     pub fn channel_for(&self, contact: &Contact) -> Option<Channel> {
+        let has_number = contact.phone().is_some();
+        let reaches = |c: &Channel| has_number || c.reaches_user_ids();
         contact
             .last_channel
-            .filter(|c| self.available.contains(c))
-            .or(self.sms)
+            .filter(|c| self.available.contains(c) && reaches(c))
+            .or(self.sms.filter(|_| has_number))
             .or_else(|| {
                 [Channel::Whatsapp, Channel::Simulator]
                     .into_iter()
@@ -624,7 +627,7 @@ impl Routes {
             None
         } else if channel == Channel::Whatsapp && self.templates.contains(&lang) {
             Some(Window::Template)
-        } else if self.sms.is_some() {
+        } else if self.sms.is_some() && contact.phone().is_some() {
             Some(Window::Sms)
         } else {
             Some(Window::Held)

@@ -252,3 +252,35 @@ fn long_texts_warn_past_two_parts() {
     assert_eq!(p.segments["ar"].parts, 3);
     assert_eq!(p.warnings.len(), 1);
 }
+
+#[test]
+fn someone_known_only_by_a_whatsapp_user_id_is_never_routed_to_sms() {
+    let routes = sms_routes();
+    // Wrote with a username only, more than 24 hours ago, in a language without a template.
+    let mut hidden = contact("wa:US.13491208655302741918", Some(Lang::Farsi), "");
+    hidden.last_channel = Some(Channel::Whatsapp);
+    hidden.last_whatsapp_at = Some(0);
+    // Imported without a channel: SMS would be the default, but there is no number.
+    let imported = contact("wa:ID.1234", Some(Lang::Farsi), "");
+    assert_eq!(routes.channel_for(&hidden), Some(Channel::Whatsapp));
+    assert_eq!(routes.channel_for(&imported), Some(Channel::Whatsapp));
+    assert_eq!(
+        routes.outside_window(&hidden, Channel::Whatsapp, Lang::Farsi),
+        Some(Window::Held)
+    );
+    // Once their number is known, SMS is a way to reach them again.
+    hidden.linked_phone = Some(crate::domain::PhoneNumber::parse("+93700000777").unwrap());
+    assert_eq!(
+        routes.outside_window(&hidden, Channel::Whatsapp, Lang::Farsi),
+        Some(Window::Sms)
+    );
+    let only_sms = Routes {
+        available: [Channel::TwilioSms].into_iter().collect(),
+        ..sms_routes()
+    };
+    assert_eq!(
+        only_sms.channel_for(&imported),
+        None,
+        "no channel reaches them"
+    );
+}

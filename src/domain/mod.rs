@@ -117,16 +117,16 @@ pub struct Contact {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The phone number learnt after the contact was created under a WhatsApp user id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linked_phone: Option<PhoneNumber>,
     /// The WhatsApp user id learnt for a contact created under a phone number.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linked_whatsapp_user: Option<WhatsappUserId>,
     /// The name the person set in WhatsApp (shown when there is no phone number).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whatsapp_name: Option<String>,
     /// The person's WhatsApp username, without `@`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
 }
 

@@ -21,6 +21,7 @@ use super::auth::{self, Principal};
 use super::error::{ApiError, ApiResult};
 use super::extract::CSRF_HEADER;
 use super::{AppState, assets, sse};
+use crate::domain::contact_id::SIMULATOR_COUNTRY;
 use crate::domain::{Channel, Direction};
 use crate::domain::{ContactId, phone::SIMULATOR_PREFIX};
 use crate::store::NewInbound;
@@ -68,7 +69,7 @@ fn parse_phone(raw: &str) -> Result<ContactId, ApiError> {
             StatusCode::FORBIDDEN,
             "not a simulator number",
             format!(
-                "the simulator only uses its own numbers, starting with {SIMULATOR_PREFIX} (e.g. {DEFAULT_PHONE}); real people's conversations are not reachable from it"
+                "the simulator only uses its own numbers, starting with {SIMULATOR_PREFIX} (e.g. {DEFAULT_PHONE}), or its own WhatsApp user ids, starting with {SIMULATOR_COUNTRY}. (e.g. ZZ.1001); real people's conversations are not reachable from it"
             ),
         ));
     }
@@ -221,11 +222,11 @@ fn page_markup(csrf: &str) -> maud::Markup {
                 main {
                     nav.sim { a href="/" { "kabar home" } }
                     header {
-                        label for="phone" { "Phone number" }
+                        label for="phone" { "Phone number or user id" }
                         input #phone value=(DEFAULT_PHONE) inputmode="tel" autocomplete="off";
                         button #connect type="button" { "Use" }
                     }
-                    p.note { "Messages go through the same path as real SMS. Try \"salam\", \"hello\", \"سلام\" or \"ሰላም\". Simulator numbers start with " (SIMULATOR_PREFIX) "." }
+                    p.note { "Messages go through the same path as real SMS. Try \"salam\", \"hello\", \"سلام\" or \"ሰላም\". Simulator numbers start with " (SIMULATOR_PREFIX) "; to try someone who hides their number behind a WhatsApp username, use a user id starting with " (SIMULATOR_COUNTRY) ". (e.g. ZZ.1001)." }
                     p.note #current aria-live="polite" {}
                     p.note #error role="alert" {}
                     div #log aria-live="polite" {}

@@ -14,7 +14,7 @@ use crate::channel::{
     self, Ack, InboundEvent, InboundKind, InboundMessage, Incoming, StatusReport, WebhookError,
     WebhookRequest,
 };
-use crate::domain::Channel;
+use crate::domain::{Channel, ContactId};
 use crate::store::{NewInbound, StatusUpdate};
 
 /// A webhook request as it came: method, path and query, headers and the (size-limited) body.
@@ -193,7 +193,11 @@ async fn accept_batch(
     // acknowledged (so it is not retried) and dropped, so it cannot reach a simulated contact.
     let mut inbound = inbound;
     inbound.retain(|m| {
-        let keep = m.channel == Channel::Simulator || !m.from.is_simulated();
+        // Every address the message names counts: a real number beside a simulated user id
+        // would otherwise link the simulator's person to a real one.
+        let simulated =
+            m.from.is_simulated() || m.profile.addresses().iter().any(ContactId::is_simulated);
+        let keep = m.channel == Channel::Simulator || !simulated;
         if !keep {
             tracing::warn!(
                 channel = m.channel.name(),

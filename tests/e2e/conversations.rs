@@ -586,6 +586,26 @@ async fn the_simulator_can_neither_read_nor_change_a_real_sms_conversation() {
     app.intake_settled().await;
     let simulated = ContactId::parse("+99900000901").unwrap();
     assert!(app.store.history(&simulated).unwrap().is_empty());
+    // So is a WhatsApp message naming a simulator user id beside a real number: otherwise the
+    // simulator's `ZZ.` person would be linked to that real person's conversation.
+    let mut linked = whatsapp_message(
+        "6281200000902",
+        "wamid.SIMLINK",
+        serde_json::json!({"type": "text", "text": {"body": "hello"}}),
+    );
+    let value = &mut linked["entry"][0]["changes"][0]["value"];
+    value["contacts"][0]["user_id"] = serde_json::json!("ZZ.902");
+    value["messages"][0]["from_user_id"] = serde_json::json!("ZZ.902");
+    assert_eq!(app.whatsapp(&linked).await.status(), 200);
+    app.intake_settled().await;
+    let real_number = ContactId::parse("+6281200000902").unwrap();
+    assert!(app.store.history(&real_number).unwrap().is_empty());
+    assert!(
+        app.store
+            .contact(&ContactId::parse("wa:ZZ.902").unwrap())
+            .unwrap()
+            .is_none()
+    );
 
     // With the token, a simulator number works for the signed-in user.
     let r = b
@@ -616,6 +636,39 @@ async fn the_simulator_can_neither_read_nor_change_a_real_sms_conversation() {
         before_history
     );
     assert!(app.store.open_ticket_of(&real_phone).unwrap().is_none());
+
+    // The simulator also plays someone known only by a WhatsApp user id (its own `ZZ.` ids).
+    let r = b
+        .http
+        .post(app.url("/simulator/send"))
+        .header("cookie", &b.cookie)
+        .header("x-csrf-token", &b.csrf)
+        .json(&serde_json::json!({"phone": "ZZ.1001", "text": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let user = ContactId::parse("wa:ZZ.1001").unwrap();
+    for _ in 0..200 {
+        if app
+            .store
+            .history(&user)
+            .unwrap()
+            .iter()
+            .any(|m| m.direction == kabar::domain::Direction::Out)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let replies = app.store.history(&user).unwrap();
+    assert!(
+        replies
+            .iter()
+            .any(|m| m.direction == kabar::domain::Direction::Out
+                && m.channel == kabar::domain::Channel::Simulator),
+        "the user-id person was answered in the simulator: {replies:?}"
+    );
     app.stop().await;
 }
 
