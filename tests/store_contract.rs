@@ -1699,7 +1699,7 @@ mod checks {
             Vec::new()
         }
         intake.deliver(vec![first]).await;
-        assert_eq!(heard(&intake).await, [id.clone()]);
+        assert_eq!(heard(&intake).await, vec![id.clone()]);
         answer(store, &id, &["Khush amadid"], escalate("general")).await;
         let contact = store.contact(&id).await.unwrap().unwrap();
         assert_eq!(contact.label(), "@zahra.kabul");
@@ -1711,13 +1711,13 @@ mod checks {
         intake.deliver(vec![both]).await;
         assert_eq!(
             heard(&intake).await,
-            [id.clone()],
+            vec![id.clone()],
             "stored under her id, not the number"
         );
         answer(store, &id, &[], TicketChange::Attach).await;
         // An SMS from the number alone, and an import naming it, reach her too.
         intake.deliver(vec![sms(&number, "SM-z3", "pul?")]).await;
-        assert_eq!(heard(&intake).await, [id.clone()]);
+        assert_eq!(heard(&intake).await, vec![id.clone()]);
         assert_eq!(
             texts(&store.history(&id).await.unwrap()),
             ["salam", "Khush amadid", "tashakor", "pul?"]
@@ -1747,7 +1747,7 @@ mod checks {
         assert!(store.history(&id).await.unwrap().is_empty());
         // Writing again after erasure starts afresh, under the address she writes from.
         intake.deliver(vec![sms(&number, "SM-z4", "salam")]).await;
-        assert_eq!(heard(&intake).await, [number.clone()]);
+        assert_eq!(heard(&intake).await, vec![number.clone()]);
         intake.stop().await;
     }
 }
