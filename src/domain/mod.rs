@@ -194,21 +194,18 @@ impl Contact {
         }
     }
 
-    /// Takes in what WhatsApp said about the person: names, and the addresses not known yet.
-    /// Returns the addresses that are new, for the store to file under this contact's id.
-    pub fn learn(&mut self, profile: &WhatsappProfile) -> Vec<ContactId> {
-        let mut new = Vec::new();
+    /// Takes in what WhatsApp said about the person: names, and the addresses not known yet
+    /// (the store files those under this contact's id itself).
+    pub fn learn(&mut self, profile: &WhatsappProfile) {
         if let Some(user) = &profile.user_id
             && self.whatsapp_user().is_none()
         {
             self.linked_whatsapp_user = Some(user.clone());
-            new.push(ContactId::from(user.clone()));
         }
         if let Some(phone) = &profile.phone
             && self.phone().is_none()
         {
             self.linked_phone = Some(phone.clone());
-            new.push(ContactId::Phone(phone.clone()));
         }
         if profile.name.is_some() {
             self.whatsapp_name.clone_from(&profile.name);
@@ -216,7 +213,6 @@ impl Contact {
         if profile.username.is_some() {
             self.username.clone_from(&profile.username);
         }
-        new
     }
 
     /// Whether `other` has the same addresses and WhatsApp names.

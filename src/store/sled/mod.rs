@@ -756,8 +756,12 @@ impl Store {
             }
         }
         let mut owners: Vec<(ContactId, Option<Contact>)> = Vec::new();
+        // What each address is filed under now (read once: the writes below compare with it).
+        let mut filed: Vec<Option<ContactId>> = Vec::with_capacity(addresses.len());
         for address in &addresses {
-            let owner = match self.get::<ContactId>(&keys::address(address))? {
+            let alias = self.get::<ContactId>(&keys::address(address))?;
+            filed.push(alias.clone());
+            let owner = match alias {
                 Some(owner) => Some(owner),
                 None => self
                     .tree
@@ -789,10 +793,9 @@ impl Store {
             .iter()
             .any(|a| matches!(a, ContactId::Whatsapp(_)))
         {
-            for address in &addresses {
-                let key = keys::address(address);
-                if self.get::<ContactId>(&key)?.as_ref() != Some(&id) {
-                    batch.insert(key.as_bytes(), encode(&id)?);
+            for (address, filed) in addresses.iter().zip(&filed) {
+                if filed.as_ref() != Some(&id) {
+                    batch.insert(keys::address(address).as_bytes(), encode(&id)?);
                 }
             }
         }
