@@ -250,7 +250,7 @@ async fn run(contacts: usize, tps: u32, benching: bool) -> ExitCode {
         kabar::config::Config::load(None, vars.into_iter().map(|(k, v)| (k.to_string(), v)))
             .expect("config");
     let app = kabar::App::build(config).expect("app");
-    let store = app.sled.core_arc();
+    let store = app.sled.as_ref().expect("the embedded store").core_arc();
     let user = kabar::domain::User {
         name: "bench".into(),
         role: kabar::domain::Role::Staff,

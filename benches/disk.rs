@@ -210,7 +210,7 @@ async fn answered(n: usize) -> Measured {
     .map(|(k, v)| (k.to_string(), v));
     let config = kabar::config::Config::load(None, vars).expect("config");
     let app = kabar::App::build(config).expect("app builds");
-    let store: Arc<Store> = app.sled.core_arc();
+    let store: Arc<Store> = app.sled.as_ref().expect("the embedded store").core_arc();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run(listener, async {
         let _ = stopped.await;

@@ -55,6 +55,33 @@ pub struct Config {
     pub broadcasts: BroadcastsConfig,
     /// Scheduled local backups; absent = none (backups on demand still work).
     pub backup: Option<BackupConfig>,
+    /// Where records live: the embedded sled store in `server.data_dir` (the default) or a
+    /// PostgreSQL database shared by several replicas.
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// Which storage backend, and for PostgreSQL where it is.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    #[serde(default)]
+    pub kind: StoreKind,
+    /// `postgres://user:password@host:5432/database`; never printed.
+    #[cfg(feature = "postgres")]
+    pub url: Option<crate::store::postgres::DatabaseUrl>,
+    #[cfg(not(feature = "postgres"))]
+    pub url: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// Embedded, in the data folder: one laptop, no database to run.
+    #[default]
+    Sled,
+    /// A PostgreSQL server: one database, any number of kabar replicas.
+    Postgres,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -394,6 +421,25 @@ impl Config {
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
             return Err(invalid(
                 "server.public_url must be an http:// or https:// URL".into(),
+            ));
+        }
+        match (self.store.kind, self.store.url.is_some()) {
+            (StoreKind::Postgres, false) => {
+                return Err(invalid(
+                    "store.kind = \"postgres\" needs store.url = \"postgres://user:password@host/database\"".into(),
+                ));
+            }
+            (StoreKind::Sled, true) => {
+                return Err(invalid(
+                    "store.url is set but store.kind is \"sled\": set store.kind = \"postgres\" to use the database, or remove store.url".into(),
+                ));
+            }
+            _ => {}
+        }
+        #[cfg(not(feature = "postgres"))]
+        if self.store.kind == StoreKind::Postgres {
+            return Err(invalid(
+                "store.kind = \"postgres\": this kabar was built without PostgreSQL support (build with the `postgres` feature)".into(),
             ));
         }
         if let Some(b) = &self.backup {

@@ -53,6 +53,45 @@ pub enum StartError {
     Hours(#[from] helpdesk::hours::HoursError),
     #[error("config broadcasts: {0}")]
     Broadcasts(String),
+    #[error("store.kind = \"postgres\" is opened with App::open (it connects to the database)")]
+    NeedsConnect,
+}
+
+/// A store opened from the config, and the embedded backend behind it when that is sled.
+pub struct OpenedStore {
+    pub store: Store,
+    pub sled: Option<SledStore>,
+}
+
+fn open_sled(config: &Config) -> Result<OpenedStore, StoreError> {
+    let sled = SledStore::open(&config.server.data_dir)?;
+    Ok(OpenedStore {
+        store: Arc::new(sled.clone()),
+        sled: Some(sled),
+    })
+}
+
+/// Opens the store `[store]` names: sled in the data folder, or PostgreSQL (connected, its
+/// schema applied).
+pub async fn open_store(config: &Config) -> Result<OpenedStore, StoreError> {
+    match config.store.kind {
+        config::StoreKind::Sled => open_sled(config),
+        #[cfg(feature = "postgres")]
+        config::StoreKind::Postgres => {
+            let url = config.store.url.as_ref().ok_or_else(|| {
+                StoreError::Database("store.kind = \"postgres\" needs store.url".into())
+            })?;
+            let pg = store::postgres::PgStore::connect(url, None).await?;
+            Ok(OpenedStore {
+                store: Arc::new(pg),
+                sled: None,
+            })
+        }
+        #[cfg(not(feature = "postgres"))]
+        config::StoreKind::Postgres => Err(StoreError::Database(
+            "this kabar was built without PostgreSQL support".into(),
+        )),
+    }
 }
 
 /// Why a running server stopped other than on request.
@@ -130,9 +169,9 @@ pub struct App {
     pub config: Arc<Config>,
     /// Storage, through its port.
     pub store: Store,
-    /// The embedded backend behind `store`: the pages and API still call its synchronous core
-    /// directly, and tests read it.
-    pub sled: SledStore,
+    /// The embedded backend behind `store`, when that is the backend (tests and benchmarks
+    /// read its data folder); `None` on PostgreSQL.
+    pub sled: Option<SledStore>,
     pub metrics: Arc<Metrics>,
     pub channels: Channels,
     pub dispatcher: Dispatcher,
@@ -174,11 +213,38 @@ impl App {
 
     /// Like [`build`](Self::build) with custom options (tests use short retry delays and a
     /// clock they can move).
+    /// The embedded store only: PostgreSQL is connected to with [`open_with`](Self::open_with).
     pub fn build_with(config: Config, options: Options) -> Result<App, StartError> {
         let (localizer, flows) = load_content(&config)?;
+        let opened = match config.store.kind {
+            config::StoreKind::Sled => open_sled(&config)?,
+            config::StoreKind::Postgres => return Err(StartError::NeedsConnect),
+        };
+        App::assemble(config, options, opened, localizer, flows)
+    }
+
+    /// Opens the configured store (connecting to PostgreSQL and applying its schema when that
+    /// is the backend) and builds the app.
+    pub async fn open(config: Config) -> Result<App, StartError> {
+        App::open_with(config, Options::default()).await
+    }
+
+    /// Like [`open`](Self::open) with custom options.
+    pub async fn open_with(config: Config, options: Options) -> Result<App, StartError> {
+        let (localizer, flows) = load_content(&config)?;
+        let opened = open_store(&config).await?;
+        App::assemble(config, options, opened, localizer, flows)
+    }
+
+    fn assemble(
+        config: Config,
+        options: Options,
+        opened: OpenedStore,
+        localizer: Localizer,
+        flows: Flows,
+    ) -> Result<App, StartError> {
         let background = background::Background::start().map_err(StartError::Runtime)?;
-        let sled = SledStore::open(&config.server.data_dir)?;
-        let store: Store = Arc::new(sled.clone());
+        let OpenedStore { store, sled } = opened;
         let metrics = Arc::new(Metrics::new());
         let http = reqwest::Client::builder()
             .user_agent(concat!("kabar/", env!("CARGO_PKG_VERSION")))

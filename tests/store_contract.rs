@@ -38,13 +38,45 @@ struct Fixture {
     _keep: Box<dyn Any + Send>,
 }
 
-async fn open_sled() -> Fixture {
+async fn open_sled(_check: &str) -> Option<Fixture> {
     let dir = tempfile::tempdir().unwrap();
     let store: Store = Arc::new(SledStore::open(dir.path()).unwrap());
-    Fixture {
+    Some(Fixture {
         store,
         _keep: Box::new(dir),
-    }
+    })
+}
+
+/// A real PostgreSQL server from `KABAR_TEST_DATABASE_URL` (`.ci/run` starts one), one fresh
+/// schema per check, named after it and left behind for a look after a failure. Without the
+/// variable the checks are skipped with a message, unless `KABAR_REQUIRE_POSTGRES` says the
+/// run must cover PostgreSQL (CI sets it, so a missing server fails instead of passing).
+#[cfg(feature = "postgres")]
+async fn open_postgres(check: &str) -> Option<Fixture> {
+    use kabar::store::postgres::{DatabaseUrl, PgStore};
+    let Ok(url) = std::env::var("KABAR_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("KABAR_REQUIRE_POSTGRES").is_none(),
+            "KABAR_REQUIRE_POSTGRES is set but KABAR_TEST_DATABASE_URL is not"
+        );
+        eprintln!("skipped on PostgreSQL: set KABAR_TEST_DATABASE_URL=postgres://… to run it");
+        return None;
+    };
+    let url = DatabaseUrl::new(url).expect("KABAR_TEST_DATABASE_URL");
+    // PostgreSQL names are at most 63 bytes.
+    let schema = format!("c_{check}");
+    PgStore::drop_schema(&url, &schema)
+        .await
+        .expect("drop the schema of an earlier run");
+    let store: Store = Arc::new(
+        PgStore::connect(&url, Some(&schema))
+            .await
+            .expect("connect"),
+    );
+    Some(Fixture {
+        store,
+        _keep: Box::new(()),
+    })
 }
 
 /// One `#[tokio::test]` per check for the backend `$backend`, each on a fresh store from
@@ -70,7 +102,9 @@ macro_rules! contract {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $check() {
-                    let fixture = super::$factory().await;
+                    let Some(fixture) = super::$factory(stringify!($check)).await else {
+                        return;
+                    };
                     super::checks::$check(&fixture.store).await;
                     fixture.store.close().await.unwrap();
                 }
@@ -80,6 +114,8 @@ macro_rules! contract {
 }
 
 contract!(sled, open_sled);
+#[cfg(feature = "postgres")]
+contract!(postgres, open_postgres);
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers: inputs built as the app builds them

@@ -17,6 +17,12 @@ fn passphrase_from_stdin() -> Result<String, Box<dyn std::error::Error>> {
     Ok(passphrase)
 }
 
+/// On PostgreSQL the database is the backup's subject, and its operators' tools do it better
+/// (consistent while replicas write, point-in-time with WAL archiving).
+const POSTGRES_BACKUP: &str = "store.kind is \"postgres\": back up the database with pg_dump \
+     (pg_dump --format=custom --file=kabar.dump DATABASE) and restore it with pg_restore; \
+     see README, \"When one machine is not enough\"";
+
 /// Writes `FILE.partial` and renames it once complete: a failed backup never looks like one.
 pub(super) async fn backup(
     config: &Config,
@@ -24,6 +30,9 @@ pub(super) async fn backup(
     url: Option<String>,
     token: Option<String>,
 ) -> CliResult {
+    if config.store.kind == kabar::config::StoreKind::Postgres {
+        return Err(POSTGRES_BACKUP.into());
+    }
     let passphrase = passphrase_from_stdin()?;
     let partial = file.with_extension("partial");
     let result = async {
@@ -111,6 +120,9 @@ async fn download_backup(
 }
 
 pub(super) fn restore(config: &Config, file: &std::path::Path) -> CliResult {
+    if config.store.kind == kabar::config::StoreKind::Postgres {
+        return Err(POSTGRES_BACKUP.into());
+    }
     let passphrase = passphrase_from_stdin()?;
     let input =
         std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;

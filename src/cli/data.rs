@@ -13,7 +13,8 @@ pub(super) async fn import_contacts(
         config,
         "import the file on the page /staff/contacts, or send it with \
          POST /api/contacts/import (the CSV as the body)",
-    )?;
+    )
+    .await?;
     let total = parsed.rows.len();
     // The same batched write as the API and the page; progress shows on large files.
     let new = kabar::web::contacts::write_contacts(&store, &parsed.rows, |done, total| {
@@ -46,7 +47,8 @@ pub(super) async fn import_payments(
         config,
         "import the file on the page /staff/payments, or send it with \
          POST /api/payments (the CSV as the body)",
-    )?;
+    )
+    .await?;
     let entries = kabar::import::payment_entries(&parsed.rows, now_ms());
     store.upsert_payments(&entries).await?;
     store.close().await?;
@@ -64,7 +66,7 @@ pub(super) async fn import_payments(
 }
 
 pub(super) async fn purge(config: &Config, dry_run: bool) -> CliResult {
-    let store = open_store(config, "the daily retention purge runs by itself")?;
+    let store = open_store(config, "the daily retention purge runs by itself").await?;
     let days = config.privacy.retain_days;
     let report = store
         .purge(config.privacy.cutoff(now_ms()), dry_run)
@@ -100,7 +102,8 @@ pub(super) async fn list_payments(config: &Config) -> CliResult {
     let store = open_store(
         config,
         "see the schedule on the page /staff/payments, or with GET /api/payments",
-    )?;
+    )
+    .await?;
     let entries = store.payments().await?;
     if entries.is_empty() {
         println!("no payment dates yet; import them with `kabar payments import FILE.csv`");
@@ -127,7 +130,8 @@ pub(super) async fn import_directory(
         config,
         "import the file on the page /staff/directory, or send it with \
          POST /api/directory (the CSV as the body)",
-    )?;
+    )
+    .await?;
     let entries = kabar::import::directory_entries(&parsed.rows, now_ms());
     store.upsert_directory(&entries).await?;
     store
@@ -156,7 +160,8 @@ pub(super) async fn list_directory(config: &Config) -> CliResult {
     let store = open_store(
         config,
         "see it on the page /staff/directory, or with GET /api/directory",
-    )?;
+    )
+    .await?;
     let entries = store.directory().await?;
     if entries.is_empty() {
         println!("the directory is empty; import it with `kabar directory import FILE.csv`");

@@ -266,10 +266,15 @@ const RESTART_EXIT_CODE: u8 = 75;
 /// Who the audit trail names for changes made on the command line.
 const CLI_AUDIT_NAME: &str = "cli";
 
-/// Opens the store; while a server holds it, says exactly what does the same job there.
-fn open_store(config: &Config, while_running: &str) -> Result<Store, Box<dyn std::error::Error>> {
-    match SledStore::open(&config.server.data_dir) {
-        Ok(store) => Ok(std::sync::Arc::new(store)),
+/// Opens the configured store. A sled data folder is held by a running server: then it says
+/// exactly what does the same job there. PostgreSQL is shared, so commands run beside the
+/// servers.
+async fn open_store(
+    config: &Config,
+    while_running: &str,
+) -> Result<Store, Box<dyn std::error::Error>> {
+    match kabar::open_store(config).await {
+        Ok(opened) => Ok(opened.store),
         Err(e @ kabar::store::StoreError::Locked(_)) => {
             Err(format!("{e}.\nWhile the server runs, {while_running}.").into())
         }

@@ -9,7 +9,7 @@ const STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 pub(super) async fn serve(config: Config) -> CliResult {
     {
         let listen = config.server.listen;
-        let app = kabar::App::build(config)?;
+        let app = kabar::App::open(config).await?;
         first_admin(&app.store).await?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await

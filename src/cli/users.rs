@@ -19,7 +19,8 @@ pub(super) async fn add_user(
         config,
         "add the user on the page /admin/users (as an admin), or with \
          POST /api/users {\"name\", \"role\", \"languages\": [..], \"password\"}",
-    )?;
+    )
+    .await?;
     let user = User {
         name: name.clone(),
         role,
@@ -41,7 +42,8 @@ pub(super) async fn create_token(config: &Config, name: &str) -> CliResult {
             "create the token on the page /admin/tokens, or with \
              POST /api/tokens {{\"user\": \"{name}\"}} (admins, or the user for themselves)"
         ),
-    )?;
+    )
+    .await?;
     if store.user(name).await?.is_none() {
         return Err(format!("no user named {name:?}; add one with `kabar user add`").into());
     }

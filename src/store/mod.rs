@@ -4,6 +4,8 @@
 //! keys, encodings, files, journal or group commit, and its blocking work runs off the async
 //! workers.
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sled;
 
 use std::collections::BTreeSet;

@@ -658,7 +658,7 @@ pub async fn spawn_tweaked(
         },
     )
     .expect("app builds");
-    let store = app.sled.core_arc();
+    let store = app.sled.as_ref().expect("the embedded store").core_arc();
     let app_router = app.router();
     let dispatcher = app.dispatcher.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

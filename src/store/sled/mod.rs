@@ -100,6 +100,9 @@ pub enum StoreError {
     Journal(String),
     #[error("a storage task failed: {0}")]
     Blocking(String),
+    /// PostgreSQL refused or could not be reached (the message never holds the URL).
+    #[error("database: {0}")]
+    Database(String),
 }
 
 impl From<UnabortableTransactionError> for StoreError {
@@ -414,7 +417,9 @@ pub enum InboundOutcome {
 /// One inbound message waiting to be processed.
 #[derive(Debug, Clone)]
 pub struct PendingInbound {
-    inbox_key: String,
+    /// The backend's own handle on the waiting row (a sled key, a PostgreSQL inbox sequence
+    /// number); nothing outside the store reads it.
+    pub inbox_key: String,
     pub message: MessageRecord,
 }
 

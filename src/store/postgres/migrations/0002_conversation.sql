@@ -1,0 +1,2 @@
+-- Intake, outbox, sessions, media (the conversation half).
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Accounts, desk, directory, broadcasts (the staff half).
+SELECT 1;

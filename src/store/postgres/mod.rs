@@ -1,0 +1,467 @@
+//! The PostgreSQL backend, for organisations that run kabar as several identical replicas on
+//! one database (cargo feature `postgres`). It implements the same ports as the embedded sled
+//! store; `tests/store_contract.rs` runs the same checks against both.
+//!
+//! Records are the domain types as `jsonb` (one encoding, shared with the API), beside the
+//! columns the database must index, order or constrain: who a row belongs to, its id, its
+//! status, when it is due. Every id comes from one sequence, so ids keep sled's meaning
+//! (monotonic across all record kinds) and a gateway's `kabar-{id}` stays unique.
+//!
+//! Everything a replica used to keep in its memory and that other replicas must see (per
+//! contact order, the dispatcher, live events, login limits) goes through the database: row
+//! locks and advisory locks inside transactions, `LISTEN/NOTIFY` for wake-ups.
+
+mod accounts;
+mod broadcasts;
+mod desk;
+mod directory;
+mod intake;
+mod maintenance;
+mod media;
+mod outbox;
+mod people;
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+
+#[allow(unused_imports)]
+use crate::broadcast::{Broadcast, Progress, Recipient, RecipientStatus, Status, Valid};
+#[allow(unused_imports)]
+use crate::disk::DiskWatch;
+#[allow(unused_imports)]
+use crate::domain::*;
+#[allow(unused_imports)]
+use crate::flow::Session;
+#[allow(unused_imports)]
+use crate::i18n::Lang;
+#[allow(unused_imports)]
+use crate::metrics::Metrics;
+
+#[allow(unused_imports)]
+use super::{
+    Accounts, Actor, ApiToken, AuditFilter, BackupError, BackupSummary, BroadcastChange,
+    BroadcastError, Broadcasts, Desk, Directory, EnqueueCursor, Erasure, FamilyUsage, Intake,
+    IntakeEnd, IntakeSink, Maintenance, Media, NewInbound, Outbox, PendingInbound, People,
+    PurgeReport, Queued, StatusUpdate, StepOutcome, StepWrite, StoreError, TicketChange,
+    TicketError, UserChange, WebSession,
+};
+
+/// A PostgreSQL connection string. It holds a password: it never prints (`Debug` and
+/// `Display` show only where it points), so it cannot reach a log line or an error.
+#[derive(Clone, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Result<DatabaseUrl, String> {
+        let url = url.into();
+        let parsed = url::Url::parse(&url)
+            .map_err(|_| "store.url is not a URL (postgres://user:password@host/database)")?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err("store.url must start with postgres:// or postgresql://".into());
+        }
+        Ok(DatabaseUrl(url))
+    }
+
+    /// The URL itself, for connecting (never for printing).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Host, port and database name: enough to say which database, nothing secret.
+    fn location(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(u) => format!(
+                "{}:{}{}",
+                u.host_str().unwrap_or("localhost"),
+                u.port().unwrap_or(5432),
+                u.path()
+            ),
+            Err(_) => "?".into(),
+        }
+    }
+}
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        DatabaseUrl::new(s)
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl(postgres://…@{})", self.location())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "postgres://…@{}", self.location())
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // sqlx's messages name the server's complaint, never the connection string.
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            sqlx::Error::PoolClosed => StoreError::Closed,
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+/// The schema, in order. Applied at start-up by every replica (sqlx takes a lock, so two
+/// replicas starting together apply it once).
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "shared records",
+        include_str!("migrations/0001_shared.sql"),
+    ),
+    (
+        2,
+        "conversation",
+        include_str!("migrations/0002_conversation.sql"),
+    ),
+    (3, "staff", include_str!("migrations/0003_staff.sql")),
+];
+
+fn migrator() -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+/// One transaction.
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// The PostgreSQL store. Cheap to clone; every clone shares one connection pool.
+#[derive(Clone)]
+pub struct PgStore(Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) pool: PgPool,
+    /// The schema kabar's tables live in (`public` unless a test or an operator chose one).
+    /// Notifications name it, so replicas of another kabar in the same database ignore them.
+    pub(crate) schema: String,
+    /// Turns true on [`Maintenance::close`]: background loops (the intake) end.
+    pub(crate) closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl PgStore {
+    /// Connects, creates `schema` when missing, and applies the migrations.
+    pub async fn connect(url: &DatabaseUrl, schema: Option<&str>) -> Result<PgStore, StoreError> {
+        let schema = schema.unwrap_or("public").to_owned();
+        check_schema_name(&schema)?;
+        let options = connect_options(url)?;
+        let options = options
+            .application_name("kabar")
+            .options([("search_path", schema.as_str())]);
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::Database(format!("cannot connect to PostgreSQL at {url}: {e}"))
+            })?;
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .execute(&pool)
+            .await?;
+        migrator()
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("applying the schema: {e}")))?;
+        Ok(PgStore(Arc::new(Inner {
+            pool,
+            schema,
+            closing: tokio::sync::watch::channel(false).0,
+        })))
+    }
+
+    /// Removes a schema and everything in it (tests start each check on an empty one).
+    pub async fn drop_schema(url: &DatabaseUrl, schema: &str) -> Result<(), StoreError> {
+        use sqlx::Connection;
+        check_schema_name(schema)?;
+        let mut conn = sqlx::PgConnection::connect_with(&connect_options(url)?).await?;
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        Ok(())
+    }
+
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.0.pool
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self.0.pool.begin().await?)
+    }
+
+    /// `count` new ids from the one sequence every record kind draws from.
+    pub(crate) async fn next_ids(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        count: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT nextval('kabar_ids') FROM generate_series(1, $1)")
+                .bind(count as i64)
+                .fetch_all(conn)
+                .await?;
+        Ok(ids.into_iter().map(|id| id as u64).collect())
+    }
+}
+
+fn connect_options(url: &DatabaseUrl) -> Result<PgConnectOptions, StoreError> {
+    url.expose()
+        .parse()
+        .map_err(|e: sqlx::Error| StoreError::Database(format!("store.url: {e}")))
+}
+
+/// Schema names are put into SQL text (they cannot be bound): only plain lowercase names.
+fn check_schema_name(schema: &str) -> Result<(), StoreError> {
+    let plain = !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        Ok(())
+    } else {
+        Err(StoreError::Database(format!(
+            "schema name {schema:?}: 1-63 characters, only a-z, 0-9 and _"
+        )))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records both halves write (tables in 0001_shared.sql). Every function takes the caller's
+// transaction: a step's writes commit together or not at all.
+// ---------------------------------------------------------------------------------------------
+
+/// Serialises everything that changes one person's records, across replicas: held until the
+/// transaction ends. The intake, a conversation step, a ticket action and erasure all take it
+/// before reading the person's rows, so their order is the order they committed in.
+pub(crate) async fn lock_contact(tx: &mut Tx, contact: &ContactId) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('contact:' || $1, 0))")
+        .bind(contact.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The contact filed under `id`, or the one `id` is a linked address of.
+pub(crate) async fn load_contact(
+    conn: &mut sqlx::PgConnection,
+    id: &ContactId,
+) -> Result<Option<Contact>, StoreError> {
+    let row: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT c.data FROM contacts c WHERE c.id = $1 \
+         UNION ALL \
+         SELECT c.data FROM contact_addresses a JOIN contacts c ON c.id = a.contact \
+         WHERE a.address = $1 AND a.contact <> $1 \
+         LIMIT 1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|v| from_json(v, format_args!("contact {}", id.redacted())))
+        .transpose()
+}
+
+/// Writes a contact and the addresses that lead to it. An address another contact already
+/// holds stays theirs (the older contact keeps it, as in sled).
+pub(crate) async fn save_contact(tx: &mut Tx, contact: &Contact) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO contacts (id, data) VALUES ($1, $2) \
+         ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
+    )
+    .bind(contact.id.as_str())
+    .bind(to_json(contact)?)
+    .execute(&mut **tx)
+    .await?;
+    for address in contact.addresses() {
+        sqlx::query(
+            "INSERT INTO contact_addresses (address, contact) VALUES ($1, $2) \
+             ON CONFLICT (address) DO NOTHING",
+        )
+        .bind(address.as_str())
+        .bind(contact.id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts or replaces a message record.
+pub(crate) async fn save_message(tx: &mut Tx, message: &MessageRecord) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO messages (id, contact, direction, status, created_at, data) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, data = EXCLUDED.data",
+    )
+    .bind(db_id(message.id))
+    .bind(message.contact.as_str())
+    .bind(match message.direction {
+        Direction::In => "in",
+        Direction::Out => "out",
+    })
+    .bind(message.status.name())
+    .bind(message.created_at as i64)
+    .bind(to_json(message)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A message record; with `for_update`, its row stays locked until the transaction ends.
+pub(crate) async fn load_message(
+    conn: &mut sqlx::PgConnection,
+    id: u64,
+    for_update: bool,
+) -> Result<Option<MessageRecord>, StoreError> {
+    let sql = if for_update {
+        "SELECT data FROM messages WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT data FROM messages WHERE id = $1"
+    };
+    let row: Option<serde_json::Value> = sqlx::query_scalar(sql)
+        .bind(db_id(id))
+        .fetch_optional(conn)
+        .await?;
+    row.map(|v| from_json(v, format_args!("message {id}")))
+        .transpose()
+}
+
+/// Inserts or replaces a ticket; the unique index keeps one open ticket per person.
+pub(crate) async fn save_ticket(tx: &mut Tx, ticket: &Ticket) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO tickets (id, contact, open, closed_at, data) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO UPDATE SET contact = EXCLUDED.contact, open = EXCLUDED.open, \
+         closed_at = EXCLUDED.closed_at, data = EXCLUDED.data",
+    )
+    .bind(db_id(ticket.id))
+    .bind(ticket.contact.as_str())
+    .bind(ticket.status == TicketStatus::Open)
+    .bind(ticket.closed_at.map(|t| t as i64))
+    .bind(to_json(ticket)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A ticket; with `for_update`, its row stays locked until the transaction ends.
+pub(crate) async fn load_ticket(
+    conn: &mut sqlx::PgConnection,
+    id: u64,
+    for_update: bool,
+) -> Result<Option<Ticket>, StoreError> {
+    let sql = if for_update {
+        "SELECT data FROM tickets WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT data FROM tickets WHERE id = $1"
+    };
+    let row: Option<serde_json::Value> = sqlx::query_scalar(sql)
+        .bind(db_id(id))
+        .fetch_optional(conn)
+        .await?;
+    row.map(|v| from_json(v, format_args!("ticket {id}")))
+        .transpose()
+}
+
+/// The person's open ticket, if any.
+pub(crate) async fn open_ticket(
+    conn: &mut sqlx::PgConnection,
+    contact: &ContactId,
+) -> Result<Option<Ticket>, StoreError> {
+    let row: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT data FROM tickets WHERE contact = $1 AND open")
+            .bind(contact.as_str())
+            .fetch_optional(conn)
+            .await?;
+    row.map(|v| from_json(v, "an open ticket")).transpose()
+}
+
+/// Appends an audit row (its id from `kabar_ids`, so newest first is `ORDER BY id DESC`).
+pub(crate) async fn insert_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit (id, at, ticket, data) VALUES (nextval('kabar_ids'), $1, $2, $3)",
+    )
+    .bind(entry.at as i64)
+    .bind(entry.ticket.map(db_id))
+    .bind(to_json(entry)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A record as `jsonb`.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(value).map_err(StoreError::Encode)
+}
+
+/// A record from `jsonb`; `what` names it in the error (`ticket 42`).
+pub(crate) fn from_json<T: DeserializeOwned>(
+    value: serde_json::Value,
+    what: impl fmt::Display,
+) -> Result<T, StoreError> {
+    serde_json::from_value(value).map_err(|e| StoreError::Corrupt {
+        key: what.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Ids are `u64` in kabar and `bigint` in PostgreSQL; every id comes from `kabar_ids`, so
+/// they stay far below `i64::MAX`.
+pub(crate) fn db_id(id: u64) -> i64 {
+    id as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_never_prints_its_password() {
+        let url = DatabaseUrl::new("postgres://kabar:s3cret-pw@db.example.org:6432/kabar").unwrap();
+        for shown in [format!("{url:?}"), format!("{url}")] {
+            assert!(!shown.contains("s3cret-pw"), "{shown}");
+            assert!(!shown.contains("kabar:"), "{shown}");
+            assert!(shown.contains("db.example.org:6432/kabar"), "{shown}");
+        }
+        assert!(DatabaseUrl::new("mysql://x@y/z").is_err());
+        assert!(DatabaseUrl::new("not a url").is_err());
+    }
+}
