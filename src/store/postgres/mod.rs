@@ -20,6 +20,7 @@ mod maintenance;
 mod media;
 mod outbox;
 mod people;
+mod replicas;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -137,6 +138,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0002_conversation.sql"),
     ),
     (3, "staff", include_str!("migrations/0003_staff.sql")),
+    (4, "replicas", include_str!("migrations/0004_replicas.sql")),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {
@@ -173,7 +175,16 @@ pub(crate) struct Inner {
     pub(crate) schema: String,
     /// Turns true on [`Maintenance::close`]: background loops (the intake) end.
     pub(crate) closing: tokio::sync::watch::Sender<bool>,
+    /// This replica's name in leases (random per start: a restarted replica is a new one).
+    pub(crate) replica: String,
+    /// The connection holding the dispatcher's advisory lock, while this replica sends.
+    leader: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
 }
+
+/// How long a replica may hold a person before another one may take them over: long enough
+/// for one answer (a flow step, a media fetch), short enough that a dead replica's people are
+/// answered soon. Each message renews it.
+const CONTACT_LEASE_MS: i64 = 30_000;
 
 impl PgStore {
     /// Connects, creates `schema` when missing, and applies the migrations.
@@ -203,6 +214,8 @@ impl PgStore {
             pool,
             schema,
             closing: tokio::sync::watch::channel(false).0,
+            replica: format!("{:016x}", rand::random::<u64>()),
+            leader: tokio::sync::Mutex::new(None),
         })))
     }
 
@@ -215,6 +228,72 @@ impl PgStore {
             .execute(&mut conn)
             .await?;
         conn.close().await?;
+        Ok(())
+    }
+
+    /// Whether this replica is the one that sends the outbox. One replica at a time holds a
+    /// session advisory lock on a connection of its own; when it dies its connection closes,
+    /// PostgreSQL frees the lock and the next replica to ask takes over. The holder checks its
+    /// connection each time, so a replica cut off from the database stops sending.
+    pub(crate) async fn dispatcher_turn(&self) -> bool {
+        use sqlx::Connection;
+        let mut leader = self.0.leader.lock().await;
+        if let Some(conn) = leader.as_mut() {
+            if conn.ping().await.is_ok() {
+                return true;
+            }
+            tracing::warn!("lost the database connection that made this replica the sender");
+            *leader = None;
+        }
+        if *self.0.closing.borrow() {
+            return false;
+        }
+        let Ok(mut conn) = self.0.pool.acquire().await.map(|c| c.detach()) else {
+            return false;
+        };
+        let won: Result<bool, _> = sqlx::query_scalar(
+            "SELECT pg_try_advisory_lock(hashtextextended('kabar dispatcher ' || current_schema(), 0))",
+        )
+        .fetch_one(&mut conn)
+        .await;
+        if matches!(won, Ok(true)) {
+            tracing::info!(replica = %self.0.replica, "this replica sends the outbox");
+            *leader = Some(conn);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Takes (or renews) this replica's lease on a person: false while another live replica
+    /// answers them. The database's clock judges expiry, so replicas' clocks need not agree.
+    pub(crate) async fn take_contact_lease(&self, contact: &ContactId) -> Result<bool, StoreError> {
+        let taken: Option<String> = sqlx::query_scalar(
+            "INSERT INTO contact_leases (contact, replica, until) \
+             VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1000)::bigint + $3) \
+             ON CONFLICT (contact) DO UPDATE SET replica = EXCLUDED.replica, until = EXCLUDED.until \
+             WHERE contact_leases.replica = EXCLUDED.replica \
+                OR contact_leases.until < (extract(epoch FROM clock_timestamp()) * 1000)::bigint \
+             RETURNING replica",
+        )
+        .bind(contact.as_str())
+        .bind(&self.0.replica)
+        .bind(CONTACT_LEASE_MS)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(taken.is_some())
+    }
+
+    /// Gives a person back once nothing of theirs waits (any replica may take the next one).
+    pub(crate) async fn release_contact_lease(
+        &self,
+        contact: &ContactId,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM contact_leases WHERE contact = $1 AND replica = $2")
+            .bind(contact.as_str())
+            .bind(&self.0.replica)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 

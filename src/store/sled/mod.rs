@@ -512,6 +512,15 @@ pub struct Store {
     /// Added to sled's id generator: a compaction copies the data into a fresh database whose
     /// generator starts again at zero, so ids continue above the old ones (`meta/id_offset`).
     id_offset: u64,
+    /// Failed logins and signing keys: one process holds the data folder, so they live in its
+    /// memory (a restart forgets them, as before the storage port).
+    local: LocalCoordination,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct LocalCoordination {
+    pub(crate) login_failures: Mutex<std::collections::HashMap<String, Vec<Millis>>>,
+    pub(crate) keys: Mutex<std::collections::HashMap<String, [u8; 32]>>,
 }
 
 /// Whether the database at `db_path` was created with sled's compression, as its `conf` file
@@ -599,6 +608,7 @@ impl Store {
             intake: Mutex::new(Some(intake)),
             dir: dir.to_path_buf(),
             id_offset,
+            local: LocalCoordination::default(),
         })
     }
 
