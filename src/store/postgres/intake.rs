@@ -34,9 +34,17 @@ pub(crate) async fn remove_pending_of(tx: &mut Tx, contact: &ContactId) -> Resul
         .rows_affected())
 }
 
-/// The notification channel of this schema's inbox.
+/// The notification channel of this schema's inbox: `kabar_inbox_<schema>`, or for a schema
+/// name too long for that (PostgreSQL names are at most 63 bytes), its start and a digest.
 pub(crate) fn inbox_channel(schema: &str) -> String {
-    format!("kabar_inbox_{schema}")
+    let channel = format!("kabar_inbox_{schema}");
+    if channel.len() <= 63 {
+        return channel;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(schema.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("kabar_inbox_{}_{hex}", &schema[..34])
 }
 
 /// Whether PostgreSQL aborted a transaction that may simply be run again.
@@ -569,14 +577,7 @@ impl Intake for PgStore {
             .collect(),
             _ => Vec::new(),
         };
-        sqlx::query(
-            "INSERT INTO sessions (contact, data) VALUES ($1, $2) \
-             ON CONFLICT (contact) DO UPDATE SET data = EXCLUDED.data",
-        )
-        .bind(phone.as_str())
-        .bind(to_json(&write.session)?)
-        .execute(&mut *tx)
-        .await?;
+        super::people::save_session(&mut tx, phone, &write.session).await?;
         // The intake may have learnt the person's other address or WhatsApp names since
         // `write.contact` was read: those fields are the intake's, keep what it stored.
         let contact = match contact_row(&mut tx, phone).await? {
@@ -606,18 +607,7 @@ impl Intake for PgStore {
         let open = open_ticket(&mut tx, phone).await?;
         // Only a reopen looks at the ticket closed last.
         let closed = match (&write.ticket, &open) {
-            (TicketChange::Reopen, None) => {
-                let row: Option<serde_json::Value> = sqlx::query_scalar(
-                    "SELECT data FROM tickets WHERE contact = $1 AND NOT open \
-                     AND closed_at IS NOT NULL ORDER BY closed_at DESC, id DESC LIMIT 1 \
-                     FOR UPDATE",
-                )
-                .bind(phone.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-                row.map(|v| from_json::<Ticket>(v, "a closed ticket"))
-                    .transpose()?
-            }
+            (TicketChange::Reopen, None) => super::desk::last_closed_ticket(&mut tx, phone).await?,
             _ => None,
         };
         let incoming = rules::Incoming {

@@ -6,6 +6,34 @@ use super::*;
 /// commits, and PostgreSQL's lock table is shared by every connection.
 const IMPORT_CHUNK: usize = 500;
 
+/// Writes a person's conversation session, in the caller's transaction (which holds their
+/// `lock_contact`). Used by the conversation step and Desk `close_ticket`.
+pub(crate) async fn save_session(
+    tx: &mut Tx,
+    contact: &ContactId,
+    session: &Session,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (contact, data) VALUES ($1, $2) \
+         ON CONFLICT (contact) DO UPDATE SET data = EXCLUDED.data",
+    )
+    .bind(contact.as_str())
+    .bind(to_json(session)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes a person's session (erasure); whether there was one.
+pub(crate) async fn remove_session(tx: &mut Tx, contact: &ContactId) -> Result<bool, StoreError> {
+    let removed = sqlx::query("DELETE FROM sessions WHERE contact = $1")
+        .bind(contact.as_str())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(removed > 0)
+}
+
 fn contacts_from(rows: Vec<serde_json::Value>) -> Result<Vec<Contact>, StoreError> {
     rows.into_iter()
         .map(|v| from_json(v, "a contact"))
