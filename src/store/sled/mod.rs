@@ -47,7 +47,7 @@ mod format_tests;
 mod helpdesk;
 mod intake;
 pub mod journal;
-mod media;
+pub(crate) mod media;
 mod port;
 mod privacy;
 mod space;
