@@ -1,9 +1,296 @@
-//! PostgreSQL: the Broadcasts port.
+//! PostgreSQL: the Broadcasts port. The frozen audience is one row per person
+//! (`broadcast_audience`, numbered chunk and index as sled numbers it), written a batch per
+//! statement (`UNNEST` of arrays) with the enqueue cursor in the same transaction; the
+//! dispatcher's position is a row that only moves forward; a person dealt with gets a row in
+//! `broadcast_recipients`, whose primary key is what keeps two replicas from sending anyone
+//! the same broadcast twice. Progress and the report are aggregate queries over both.
+
+use serde::de::DeserializeOwned;
+use sqlx::Row;
 
 use super::*;
+use crate::store::Position;
+
+/// How serde names an enum value (`fa-AF`, `twilio-sms`, `queued`): the text columns hold it.
+pub(crate) fn name_of<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    match to_json(value)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Ok(other.to_string()),
+    }
+}
+
+/// The enum value a text column holds.
+pub(crate) fn parse_name<T: DeserializeOwned>(text: String, what: &str) -> Result<T, StoreError> {
+    from_json(serde_json::Value::String(text), what)
+}
+
+fn contact_of(text: String) -> Result<ContactId, StoreError> {
+    ContactId::try_from(text).map_err(|e| StoreError::Corrupt {
+        key: "a broadcast's contact".into(),
+        reason: e.to_string(),
+    })
+}
+
+/// Statuses move forward only: queued, then sent, then one of the final ones.
+fn rank(s: RecipientStatus) -> i32 {
+    match s {
+        RecipientStatus::Queued => 0,
+        RecipientStatus::Sent => 1,
+        RecipientStatus::Delivered | RecipientStatus::Failed | RecipientStatus::Cancelled => 2,
+    }
+}
+
+/// Keeps a broadcast recipient's row in step with their message: call it in the transaction
+/// that changes the message's status (accepted, a delivery report, failed). A test send has
+/// no row; statuses never move backwards.
+pub(crate) async fn track(tx: &mut Tx, m: &MessageRecord) -> Result<(), StoreError> {
+    let Some(b) = m.broadcast else {
+        return Ok(());
+    };
+    let status = RecipientStatus::from_message(m.status);
+    let error = (status == RecipientStatus::Failed)
+        .then(|| m.error.clone())
+        .flatten();
+    sqlx::query(
+        "UPDATE broadcast_recipients SET status = $4, error = $5 \
+         WHERE broadcast = $1 AND contact = $2 AND message_id = $3 \
+         AND (CASE status WHEN 'queued' THEN 0 WHEN 'sent' THEN 1 ELSE 2 END) <= $6",
+    )
+    .bind(db_id(b))
+    .bind(m.contact.as_str())
+    .bind(db_id(m.id))
+    .bind(name_of(&status)?)
+    .bind(error)
+    .bind(rank(status))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A broadcast message withdrawn because its broadcast was cancelled (`outbox_cancelled`):
+/// the recipient shows as cancelled. Call it in the transaction that withdraws the message.
+pub(crate) async fn recipient_cancelled(tx: &mut Tx, m: &MessageRecord) -> Result<(), StoreError> {
+    let Some(b) = m.broadcast else {
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE broadcast_recipients SET status = 'cancelled' WHERE broadcast = $1 AND contact = $2",
+    )
+    .bind(db_id(b))
+    .bind(m.contact.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Takes a person out of every broadcast (erasure): their audience and recipient rows go
+/// (everyone else keeps their position), and an audience naming them names the erased marker
+/// instead (which matches nobody: an emptied list would mean everyone).
+pub(crate) async fn erase_from_broadcasts(
+    tx: &mut Tx,
+    phone: &ContactId,
+) -> Result<(), StoreError> {
+    for table in ["broadcast_audience", "broadcast_recipients"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE contact = $1"))
+            .bind(phone.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    let naming: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT data FROM broadcasts WHERE data -> 'audience' -> 'phones' ? $1 FOR UPDATE",
+    )
+    .bind(phone.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    for data in naming {
+        let mut b: Broadcast = from_json(data, "a broadcast")?;
+        for p in b.audience.phones.iter_mut().filter(|p| *p == phone) {
+            *p = ContactId::erased();
+        }
+        sqlx::query("UPDATE broadcasts SET data = $2 WHERE id = $1")
+            .bind(db_id(b.id))
+            .bind(to_json(&b)?)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn load_broadcast(
+    conn: &mut sqlx::PgConnection,
+    id: u64,
+    lock: &str,
+) -> Result<Option<Broadcast>, StoreError> {
+    let row: Option<serde_json::Value> =
+        sqlx::query_scalar(&format!("SELECT data FROM broadcasts WHERE id = $1 {lock}"))
+            .bind(db_id(id))
+            .fetch_optional(conn)
+            .await?;
+    row.map(|v| from_json(v, format_args!("broadcast {id}")))
+        .transpose()
+}
+
+async fn save_broadcast(tx: &mut Tx, b: &Broadcast) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO broadcasts (id, status, data) VALUES ($1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, data = EXCLUDED.data",
+    )
+    .bind(db_id(b.id))
+    .bind(b.status.name())
+    .bind(to_json(b)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Serialises the writers of one broadcast's audience across replicas (held to the end of
+/// the transaction).
+async fn lock_broadcast(tx: &mut Tx, id: u64) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('broadcast:' || $1::text, 0))")
+        .bind(db_id(id))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn load_cursor(
+    conn: &mut sqlx::PgConnection,
+    broadcast: u64,
+) -> Result<EnqueueCursor, StoreError> {
+    let row = sqlx::query(
+        "SELECT after, done, written, chunks FROM broadcast_cursors WHERE broadcast = $1",
+    )
+    .bind(db_id(broadcast))
+    .fetch_optional(conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(EnqueueCursor::default());
+    };
+    Ok(EnqueueCursor {
+        after: row
+            .try_get::<Option<String>, _>("after")?
+            .map(contact_of)
+            .transpose()?,
+        done: row.try_get("done")?,
+        written: row.try_get::<i64, _>("written")? as u64,
+        chunks: row.try_get::<i64, _>("chunks")? as u64,
+    })
+}
+
+/// The dispatcher's position (chunk, index), or one before the first entry.
+async fn position(conn: &mut sqlx::PgConnection, broadcast: u64) -> Result<(i64, i32), StoreError> {
+    let row: Option<(i64, i32)> =
+        sqlx::query_as("SELECT chunk, idx FROM broadcast_positions WHERE broadcast = $1")
+            .bind(db_id(broadcast))
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.unwrap_or((-1, -1)))
+}
+
+/// Moves the dispatcher's position forward (never back).
+async fn advance(tx: &mut Tx, broadcast: u64, to: Position) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO broadcast_positions (broadcast, chunk, idx) VALUES ($1, $2, $3) \
+         ON CONFLICT (broadcast) DO UPDATE SET chunk = EXCLUDED.chunk, idx = EXCLUDED.idx \
+         WHERE (broadcast_positions.chunk, broadcast_positions.idx) \
+             < (EXCLUDED.chunk, EXCLUDED.idx)",
+    )
+    .bind(db_id(broadcast))
+    .bind(to.chunk as i64)
+    .bind(to.index as i32)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Audience entries after the dispatcher's position that nobody dealt with yet, in order.
+async fn waiting(
+    conn: &mut sqlx::PgConnection,
+    broadcast: u64,
+    limit: usize,
+) -> Result<Vec<Queued>, StoreError> {
+    let (chunk, idx) = position(&mut *conn, broadcast).await?;
+    let rows = sqlx::query(
+        "SELECT a.chunk, a.idx, a.contact, a.language, a.channel FROM broadcast_audience a \
+         WHERE a.broadcast = $1 AND (a.chunk, a.idx) > ($2, $3) \
+         AND NOT EXISTS (SELECT 1 FROM broadcast_recipients r \
+                         WHERE r.broadcast = a.broadcast AND r.contact = a.contact) \
+         ORDER BY a.chunk, a.idx LIMIT $4",
+    )
+    .bind(db_id(broadcast))
+    .bind(chunk)
+    .bind(idx)
+    .bind(limit.min(i64::MAX as usize) as i64)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Queued {
+                position: Position {
+                    chunk: row.try_get::<i64, _>("chunk")? as u64,
+                    index: row.try_get::<i32, _>("idx")? as u32,
+                },
+                phone: contact_of(row.try_get("contact")?)?,
+                language: parse_name(row.try_get("language")?, "an audience language")?,
+                channel: parse_name(row.try_get("channel")?, "an audience channel")?,
+            })
+        })
+        .collect()
+}
+
+/// Every recipient of a broadcast: the frozen audience merged with the rows of those dealt
+/// with (a row wins), plus rows of people not in the audience. Someone still waiting is
+/// `$2` (queued, or cancelled when the broadcast was).
+const ALL_RECIPIENTS: &str = "\
+    SELECT a.contact AS contact, COALESCE(r.language, a.language) AS language, \
+           COALESCE(r.channel, a.channel) AS channel, COALESCE(r.status, $2) AS status, \
+           r.message_id AS message_id, r.error AS error \
+    FROM broadcast_audience a LEFT JOIN broadcast_recipients r \
+         ON r.broadcast = a.broadcast AND r.contact = a.contact \
+    WHERE a.broadcast = $1 \
+    UNION ALL \
+    SELECT r.contact, r.language, r.channel, r.status, r.message_id, r.error \
+    FROM broadcast_recipients r \
+    WHERE r.broadcast = $1 AND NOT EXISTS (SELECT 1 FROM broadcast_audience a \
+          WHERE a.broadcast = r.broadcast AND a.contact = r.contact)";
+
+impl PgStore {
+    /// What someone still waiting counts as: cancelled when the broadcast was.
+    async fn waiting_status(&self, broadcast: u64) -> Result<&'static str, StoreError> {
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM broadcasts WHERE id = $1")
+                .bind(db_id(broadcast))
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(if status.as_deref() == Some(Status::Cancelled.name()) {
+            "cancelled"
+        } else {
+            "queued"
+        })
+    }
+
+    /// Does the outbox still hold a message of this broadcast that waits for us (not held)?
+    async fn broadcast_in_outbox(&self, broadcast: u64) -> Result<bool, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        outbox_holds_broadcast(&mut conn, broadcast).await
+    }
+}
+
+/// Whether the outbox holds a message of the broadcast that is not held for the person.
+async fn outbox_holds_broadcast(
+    conn: &mut sqlx::PgConnection,
+    broadcast: u64,
+) -> Result<bool, StoreError> {
+    let _ = (conn, broadcast);
+    Err(StoreError::Database(
+        "postgres: the outbox is not implemented yet".into(),
+    ))
+}
 
 #[async_trait]
 impl Broadcasts for PgStore {
+    /// Changes a broadcast in one transaction (the row locked): `change` sees the stored
+    /// record and refuses or edits it; the audit row is written with it.
     async fn change_broadcast(
         &self,
         id: u64,
@@ -11,33 +298,117 @@ impl Broadcasts for PgStore {
         action: &str,
         change: BroadcastChange,
     ) -> Result<Broadcast, BroadcastError> {
-        todo!("postgres: change_broadcast")
+        let mut tx = self.begin().await?;
+        let Some(mut b) = load_broadcast(&mut tx, id, "FOR UPDATE").await? else {
+            return Err(BroadcastError::NotFound(id));
+        };
+        change(&mut b)?;
+        let now = now_ms();
+        b.updated_at = now;
+        save_broadcast(&mut tx, &b).await?;
+        insert_audit(
+            &mut tx,
+            &AuditEntry {
+                at: now,
+                user: user.to_string(),
+                action: action.to_string(),
+                ticket: None,
+                detail: format!("broadcast {id} {:?} → {}", b.name, b.status.name()),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(b)
     }
 
+    /// Every recipient of a broadcast with their result, in contact order.
     async fn recipients(&self, broadcast: u64) -> Result<Vec<(ContactId, Recipient)>, StoreError> {
-        todo!("postgres: recipients")
+        let waiting = self.waiting_status(broadcast).await?;
+        let rows = sqlx::query(&format!("{ALL_RECIPIENTS} ORDER BY 1"))
+            .bind(db_id(broadcast))
+            .bind(waiting)
+            .fetch_all(self.pool())
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok((
+                    contact_of(row.try_get("contact")?)?,
+                    Recipient {
+                        language: parse_name(row.try_get("language")?, "a recipient's language")?,
+                        channel: parse_name(row.try_get("channel")?, "a recipient's channel")?,
+                        status: parse_name(row.try_get("status")?, "a recipient's status")?,
+                        message_id: row
+                            .try_get::<Option<i64>, _>("message_id")?
+                            .map(|id| id as u64),
+                        error: row.try_get("error")?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     async fn create_broadcast(&self, valid: Valid, user: &str) -> Result<Broadcast, StoreError> {
-        todo!("postgres: create_broadcast")
+        let mut tx = self.begin().await?;
+        let id = super::desk::next_id(self, &mut tx).await?;
+        let now = now_ms();
+        let broadcast = Broadcast {
+            id,
+            name: valid.name,
+            texts: valid.texts,
+            fallback: valid.fallback,
+            audience: valid.audience,
+            send_at: valid.send_at,
+            status: Status::Draft,
+            created_by: user.to_string(),
+            created_at: now,
+            approved_by: None,
+            sent_by: None,
+            released_at: None,
+            frozen: None,
+            updated_at: now,
+        };
+        save_broadcast(&mut tx, &broadcast).await?;
+        tx.commit().await?;
+        Ok(broadcast)
     }
 
     async fn broadcast(&self, id: u64) -> Result<Option<Broadcast>, StoreError> {
-        todo!("postgres: broadcast")
+        let mut conn = self.pool().acquire().await?;
+        load_broadcast(&mut conn, id, "").await
     }
 
+    /// Every broadcast, newest first.
     async fn broadcasts(&self) -> Result<Vec<Broadcast>, StoreError> {
-        todo!("postgres: broadcasts")
+        let rows: Vec<serde_json::Value> =
+            sqlx::query_scalar("SELECT data FROM broadcasts ORDER BY id DESC")
+                .fetch_all(self.pool())
+                .await?;
+        rows.into_iter()
+            .map(|v| from_json(v, "a broadcast"))
+            .collect()
     }
 
     async fn broadcasts_in(&self, statuses: &[Status]) -> Result<Vec<Broadcast>, StoreError> {
-        todo!("postgres: broadcasts_in")
+        let names: Vec<&str> = statuses.iter().map(|s| s.name()).collect();
+        let rows: Vec<serde_json::Value> =
+            sqlx::query_scalar("SELECT data FROM broadcasts WHERE status = ANY($1) ORDER BY id")
+                .bind(names)
+                .fetch_all(self.pool())
+                .await?;
+        rows.into_iter()
+            .map(|v| from_json(v, "a broadcast"))
+            .collect()
     }
 
     async fn enqueue_cursor(&self, broadcast: u64) -> Result<EnqueueCursor, StoreError> {
-        todo!("postgres: enqueue_cursor")
+        let mut conn = self.pool().acquire().await?;
+        load_cursor(&mut conn, broadcast).await
     }
 
+    /// Writes one batch of the audience (one statement for the whole batch) with the cursor,
+    /// in one transaction: after a crash either both are there or neither, so a redo neither
+    /// skips nor doubles anyone. A batch another replica already wrote (the cursor is past
+    /// it) writes nothing, and a person is in an audience once (the unique key).
     async fn enqueue_recipients(
         &self,
         broadcast: u64,
@@ -45,26 +416,164 @@ impl Broadcasts for PgStore {
         after: Option<ContactId>,
         done: bool,
     ) -> Result<EnqueueCursor, StoreError> {
-        todo!("postgres: enqueue_recipients")
+        let mut tx = self.begin().await?;
+        lock_broadcast(&mut tx, broadcast).await?;
+        let before = load_cursor(&mut tx, broadcast).await?;
+        let stale = before.done
+            || matches!((&after, &before.after), (Some(new), Some(old)) if new.as_str() <= old.as_str());
+        if stale {
+            return Ok(before);
+        }
+        let mut written = 0;
+        if !recipients.is_empty() {
+            let mut idx = Vec::with_capacity(recipients.len());
+            let mut contacts = Vec::with_capacity(recipients.len());
+            let mut languages = Vec::with_capacity(recipients.len());
+            let mut channels = Vec::with_capacity(recipients.len());
+            for (i, (phone, r)) in recipients.iter().enumerate() {
+                idx.push(i as i32);
+                contacts.push(phone.as_str().to_string());
+                languages.push(name_of(&r.language)?);
+                channels.push(name_of(&r.channel)?);
+            }
+            written = sqlx::query(
+                "INSERT INTO broadcast_audience (broadcast, chunk, idx, contact, language, channel) \
+                 SELECT $1, $2, t.idx, t.contact, t.language, t.channel \
+                 FROM UNNEST($3::int4[], $4::text[], $5::text[], $6::text[]) \
+                      AS t(idx, contact, language, channel) \
+                 ON CONFLICT (broadcast, contact) DO NOTHING",
+            )
+            .bind(db_id(broadcast))
+            .bind(before.chunks as i64)
+            .bind(idx)
+            .bind(contacts)
+            .bind(languages)
+            .bind(channels)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        let cursor = EnqueueCursor {
+            // Once done, the last contact looked at is not needed: keep no number there.
+            after: if done { None } else { after.or(before.after) },
+            done,
+            written: before.written + written,
+            chunks: before.chunks + u64::from(!recipients.is_empty()),
+        };
+        sqlx::query(
+            "INSERT INTO broadcast_cursors (broadcast, after, done, written, chunks) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (broadcast) DO UPDATE SET after = EXCLUDED.after, done = EXCLUDED.done, \
+             written = EXCLUDED.written, chunks = EXCLUDED.chunks",
+        )
+        .bind(db_id(broadcast))
+        .bind(cursor.after.as_ref().map(|c| c.as_str()))
+        .bind(cursor.done)
+        .bind(cursor.written as i64)
+        .bind(cursor.chunks as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(cursor)
     }
 
+    /// The next recipients not yet turned into outbox messages (at most `limit`).
     async fn bulk_queue(&self, broadcast: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {
-        todo!("postgres: bulk_queue")
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool().acquire().await?;
+        waiting(&mut conn, broadcast, limit).await
     }
 
+    /// Nothing of the broadcast is left to send: no recipient waiting, no message in the
+    /// outbox.
     async fn broadcast_drained(&self, broadcast: u64) -> Result<bool, StoreError> {
-        todo!("postgres: broadcast_drained")
+        if !self.bulk_queue(broadcast, 1).await?.is_empty() {
+            return Ok(false);
+        }
+        Ok(!self.broadcast_in_outbox(broadcast).await?)
     }
 
+    /// Turns one queued recipient into a message in the bulk lane (and their history, marked
+    /// as the broadcast's), in one transaction. `None` when they were no longer waiting (done
+    /// already, on this replica or another, or the broadcast is no longer sending).
     async fn materialize(
         &self,
         broadcast: &Broadcast,
         queued: &Queued,
         delivery: &crate::broadcast::Delivery,
     ) -> Result<Option<OutboxItem>, StoreError> {
-        todo!("postgres: materialize")
+        let phone = &queued.phone;
+        let mut tx = self.begin().await?;
+        lock_contact(&mut tx, phone).await?;
+        // Paused or cancelled since the dispatcher looked: nobody more gets it. The shared
+        // lock waits for a change in progress (a cancel) to commit.
+        let sending = load_broadcast(&mut tx, broadcast.id, "FOR SHARE")
+            .await?
+            .is_some_and(|b| b.status == Status::Sending);
+        if !sending {
+            return Ok(None);
+        }
+        let id = super::desk::next_id(self, &mut tx).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO broadcast_recipients \
+             (broadcast, contact, language, channel, status, message_id, error) \
+             VALUES ($1, $2, $3, $4, 'queued', $5, NULL) \
+             ON CONFLICT (broadcast, contact) DO NOTHING",
+        )
+        .bind(db_id(broadcast.id))
+        .bind(phone.as_str())
+        .bind(name_of(&delivery.language)?)
+        .bind(name_of(&delivery.channel)?)
+        .bind(db_id(id))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(None);
+        }
+        advance(&mut tx, broadcast.id, queued.position).await?;
+        let now = now_ms();
+        let record = MessageRecord {
+            id,
+            contact: phone.clone(),
+            direction: Direction::Out,
+            channel: delivery.channel,
+            author: Author::User(broadcast.created_by.clone()),
+            text: delivery.text.clone(),
+            external_id: None,
+            status: MessageStatus::Queued,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            media: None,
+            media_file: None,
+            unsupported: None,
+            broadcast: Some(broadcast.id),
+        };
+        let item = OutboxItem {
+            message_id: id,
+            channel: delivery.channel,
+            to: phone.clone(),
+            text: delivery.text.clone(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            interactive: None,
+            language: Some(delivery.language),
+            held: None,
+            lane: Lane::Bulk,
+            broadcast: Some(broadcast.id),
+            sms_phone: None,
+        };
+        save_message(&mut tx, &record).await?;
+        super::desk::put_outbound(&mut tx, &record, &item).await?;
+        tx.commit().await?;
+        Ok(Some(item))
     }
 
+    /// A queued recipient will not get it (opted out since, no channel any more…).
     async fn skip_recipient(
         &self,
         broadcast: u64,
@@ -72,25 +581,103 @@ impl Broadcasts for PgStore {
         status: RecipientStatus,
         reason: &str,
     ) -> Result<(), StoreError> {
-        todo!("postgres: skip_recipient")
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO broadcast_recipients \
+             (broadcast, contact, language, channel, status, message_id, error) \
+             VALUES ($1, $2, $3, $4, $5, NULL, $6) \
+             ON CONFLICT (broadcast, contact) DO NOTHING",
+        )
+        .bind(db_id(broadcast))
+        .bind(queued.phone.as_str())
+        .bind(name_of(&queued.language)?)
+        .bind(name_of(&queued.channel)?)
+        .bind(name_of(&status)?)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted > 0 {
+            advance(&mut tx, broadcast, queued.position).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
+    /// How many were still waiting when a broadcast was cancelled (they show as cancelled in
+    /// its progress and report; nothing needs writing, the broadcast's status says it).
     async fn cancel_queued(&self, broadcast: u64) -> Result<u64, StoreError> {
-        todo!("postgres: cancel_queued")
+        let mut conn = self.pool().acquire().await?;
+        let (chunk, idx) = position(&mut conn, broadcast).await?;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM broadcast_audience a \
+             WHERE a.broadcast = $1 AND (a.chunk, a.idx) > ($2, $3) \
+             AND NOT EXISTS (SELECT 1 FROM broadcast_recipients r \
+                             WHERE r.broadcast = a.broadcast AND r.contact = a.contact)",
+        )
+        .bind(db_id(broadcast))
+        .bind(chunk)
+        .bind(idx)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(count.max(0) as u64)
     }
 
+    /// One recipient's row (someone already dealt with).
     async fn recipient(
         &self,
         broadcast: u64,
         phone: &ContactId,
     ) -> Result<Option<Recipient>, StoreError> {
-        todo!("postgres: recipient")
+        let row = sqlx::query(
+            "SELECT language, channel, status, message_id, error FROM broadcast_recipients \
+             WHERE broadcast = $1 AND contact = $2",
+        )
+        .bind(db_id(broadcast))
+        .bind(phone.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(Recipient {
+                language: parse_name(row.try_get("language")?, "a recipient's language")?,
+                channel: parse_name(row.try_get("channel")?, "a recipient's channel")?,
+                status: parse_name(row.try_get("status")?, "a recipient's status")?,
+                message_id: row
+                    .try_get::<Option<i64>, _>("message_id")?
+                    .map(|id| id as u64),
+                error: row.try_get("error")?,
+            })
+        })
+        .transpose()
     }
 
+    /// Counts per status, by one aggregate query.
     async fn broadcast_progress(&self, broadcast: u64) -> Result<Progress, StoreError> {
-        todo!("postgres: broadcast_progress")
+        let waiting = self.waiting_status(broadcast).await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT status, count(*) FROM ({ALL_RECIPIENTS}) s GROUP BY status"
+        ))
+        .bind(db_id(broadcast))
+        .bind(waiting)
+        .fetch_all(self.pool())
+        .await?;
+        let mut progress = Progress::default();
+        for (status, count) in rows {
+            let status: RecipientStatus = parse_name(status, "a recipient's status")?;
+            let count = count.max(0) as u64;
+            match status {
+                RecipientStatus::Queued => progress.queued += count,
+                RecipientStatus::Sent => progress.sent += count,
+                RecipientStatus::Delivered => progress.delivered += count,
+                RecipientStatus::Failed => progress.failed += count,
+                RecipientStatus::Cancelled => progress.cancelled += count,
+            }
+        }
+        Ok(progress)
     }
 
+    /// Queues a test send of a broadcast to one number, now, in the interactive lane (staff
+    /// are waiting for it), marked as the broadcast's.
     async fn queue_test_send(
         &self,
         broadcast: &Broadcast,
@@ -98,6 +685,26 @@ impl Broadcasts for PgStore {
         delivery: &crate::broadcast::Delivery,
         user: &str,
     ) -> Result<u64, StoreError> {
-        todo!("postgres: queue_test_send")
+        let mut tx = self.begin().await?;
+        lock_contact(&mut tx, phone).await?;
+        let id = super::desk::next_id(self, &mut tx).await?;
+        let reply = crate::store::Outgoing {
+            text: delivery.text.clone(),
+            interactive: None,
+        };
+        let (mut record, item) = crate::store::sled::new_outbound(
+            id,
+            phone,
+            delivery.channel,
+            Author::User(user.to_string()),
+            &reply,
+            Some(delivery.language),
+            now_ms(),
+        );
+        record.broadcast = Some(broadcast.id);
+        save_message(&mut tx, &record).await?;
+        super::desk::put_outbound(&mut tx, &record, &item).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 }

@@ -1,11 +1,174 @@
-//! PostgreSQL: the Desk port.
+//! PostgreSQL: the Desk port. A ticket action takes the person's lock (the same one the
+//! conversation takes before answering them), loads the ticket `FOR UPDATE`, runs the shared
+//! rule (`crate::helpdesk::rules`) on what it loaded and writes the ticket, its audit row and
+//! any message to the person in one transaction: of two interpreters claiming at once on two
+//! replicas exactly one wins, and the other learns who.
+
+use sqlx::Row;
 
 use super::*;
+use crate::helpdesk::rules::{self, Change};
+
+/// Rows the audit search reads per query while looking for rows its filter keeps.
+const AUDIT_PAGE: i64 = 500;
+
+impl From<sqlx::Error> for TicketError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+/// The person's last closed ticket (the one a message within a day reopens), if any. Erased
+/// and purged tickets name nobody, so they are never found here.
+pub(crate) async fn last_closed_ticket(
+    conn: &mut sqlx::PgConnection,
+    contact: &ContactId,
+) -> Result<Option<Ticket>, StoreError> {
+    let row: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT data FROM tickets WHERE contact = $1 AND NOT open \
+         ORDER BY closed_at DESC NULLS LAST, id DESC LIMIT 1",
+    )
+    .bind(contact.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|v| from_json(v, "a closed ticket")).transpose()
+}
+
+/// One new id from `kabar_ids`.
+pub(crate) async fn next_id(
+    store: &PgStore,
+    conn: &mut sqlx::PgConnection,
+) -> Result<u64, StoreError> {
+    store
+        .next_ids(conn, 1)
+        .await?
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::Database("the id sequence gave no id".into()))
+}
+
+fn audit_from_row(row: &sqlx::postgres::PgRow) -> Result<(i64, i64, AuditEntry), StoreError> {
+    let at: i64 = row.try_get("at")?;
+    let id: i64 = row.try_get("id")?;
+    let data: serde_json::Value = row.try_get("data")?;
+    Ok((at, id, from_json(data, format_args!("audit row {id}"))?))
+}
+
+impl PgStore {
+    /// Opens the transaction of an action on ticket `id`: the person's lock first, then the
+    /// ticket's row.
+    async fn begin_ticket(&self, id: u64) -> Result<(Tx, Ticket), TicketError> {
+        let mut tx = self.begin().await?;
+        let Some(unlocked) = load_ticket(&mut tx, id, false).await? else {
+            return Err(TicketError::NotFound(id));
+        };
+        let contact = unlocked.contact;
+        lock_contact(&mut tx, &contact).await?;
+        let Some(ticket) = load_ticket(&mut tx, id, true).await? else {
+            return Err(TicketError::NotFound(id));
+        };
+        Ok((tx, ticket))
+    }
+
+    /// Writes what the rule returned and its audit row, and commits.
+    async fn finish_ticket(
+        &self,
+        mut tx: Tx,
+        change: &Change,
+        user: &str,
+        action: &str,
+        now: Millis,
+    ) -> Result<(), TicketError> {
+        save_ticket(&mut tx, &change.ticket).await?;
+        insert_audit(
+            &mut tx,
+            &AuditEntry {
+                at: now,
+                user: user.to_string(),
+                action: action.to_string(),
+                ticket: Some(change.ticket.id),
+                detail: change.detail.clone(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Runs a rule that writes nothing but the ticket.
+    async fn ticket_action(
+        &self,
+        id: u64,
+        user: &str,
+        action: &str,
+        now: Millis,
+        rule: impl FnOnce(Ticket) -> Result<Change, TicketError>,
+    ) -> Result<Ticket, TicketError> {
+        let (tx, ticket) = self.begin_ticket(id).await?;
+        let change = rule(ticket)?;
+        self.finish_ticket(tx, &change, user, action, now).await?;
+        Ok(change.ticket)
+    }
+}
+
+/// Queues `text` from `user` to the ticket's person as message `message_id`, on the channel
+/// they last used, inside the action's transaction.
+async fn queue_to_person(
+    tx: &mut Tx,
+    t: &Ticket,
+    message_id: u64,
+    user: &str,
+    text: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let contact = load_contact(tx, &t.contact).await?;
+    let reply = crate::store::Outgoing {
+        text: text.to_string(),
+        interactive: None,
+    };
+    let (record, item) = crate::store::sled::new_outbound(
+        message_id,
+        &t.contact,
+        rules::reply_channel(contact.as_ref()),
+        Author::User(user.to_string()),
+        &reply,
+        Some(t.language),
+        now,
+    );
+    save_message(tx, &record).await?;
+    put_outbound(tx, &record, &item).await
+}
+
+/// Queues an outbound message (the conversation half's outbox).
+pub(crate) async fn put_outbound(
+    tx: &mut Tx,
+    record: &MessageRecord,
+    item: &OutboxItem,
+) -> Result<(), StoreError> {
+    let _ = (tx, record, item);
+    Err(StoreError::Database(
+        "postgres: the outbox is not implemented yet".into(),
+    ))
+}
+
+/// Writes the person's conversation session (the conversation half's sessions table).
+async fn put_session(
+    tx: &mut Tx,
+    contact: &ContactId,
+    session: &Session,
+) -> Result<(), StoreError> {
+    let _ = (tx, contact, session);
+    Err(StoreError::Database(
+        "postgres: sessions are not implemented yet".into(),
+    ))
+}
 
 #[async_trait]
 impl Desk for PgStore {
+    /// Gives a claimed ticket back to the queue (only its claimant or a supervisor).
     async fn release(&self, id: u64, actor: Actor<'_>, now: Millis) -> Result<Ticket, TicketError> {
-        todo!("postgres: release")
+        self.ticket_action(id, actor.name, "release", now, |t| rules::release(t, actor))
+            .await
     }
 
     async fn transfer(
@@ -16,9 +179,19 @@ impl Desk for PgStore {
         to_language: Option<Lang>,
         now: Millis,
     ) -> Result<Ticket, TicketError> {
-        todo!("postgres: transfer")
+        rules::transfer_wanted(to_user, to_language)?;
+        let receiver = match to_user {
+            Some(name) => Some(rules::receiver(name, self.user(name).await?)?),
+            None => None,
+        };
+        self.ticket_action(id, actor.name, "transfer", now, |t| {
+            rules::transfer(t, actor, receiver.as_ref(), to_language, now)
+        })
+        .await
     }
 
+    /// Closes a ticket: the person gets `closing`, the bot takes over again with `session`,
+    /// and a message within 24 hours reopens it for the same interpreter.
     async fn close_ticket(
         &self,
         id: u64,
@@ -27,29 +200,81 @@ impl Desk for PgStore {
         session: &Session,
         now: Millis,
     ) -> Result<Ticket, TicketError> {
-        todo!("postgres: close_ticket")
+        let (mut tx, ticket) = self.begin_ticket(id).await?;
+        let message_id = next_id(self, &mut tx).await?;
+        let change = rules::close(ticket, actor, message_id, now)?;
+        let t = &change.ticket;
+        queue_to_person(&mut tx, t, message_id, actor.name, closing, now).await?;
+        put_session(&mut tx, &t.contact, session).await?;
+        self.finish_ticket(tx, &change, actor.name, "close", now)
+            .await?;
+        Ok(change.ticket)
     }
 
+    /// The newest audit rows `keep` accepts, newest first (by time, then id, as sled).
     async fn audit_search(
         &self,
         keep: AuditFilter,
         limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        todo!("postgres: audit_search")
+        let mut out = Vec::new();
+        let mut before: Option<(i64, i64)> = None;
+        while out.len() < limit {
+            let rows = match before {
+                None => {
+                    sqlx::query("SELECT at, id, data FROM audit ORDER BY at DESC, id DESC LIMIT $1")
+                        .bind(AUDIT_PAGE)
+                        .fetch_all(self.pool())
+                        .await?
+                }
+                Some((at, id)) => {
+                    sqlx::query(
+                        "SELECT at, id, data FROM audit WHERE (at, id) < ($1, $2) \
+                         ORDER BY at DESC, id DESC LIMIT $3",
+                    )
+                    .bind(at)
+                    .bind(id)
+                    .bind(AUDIT_PAGE)
+                    .fetch_all(self.pool())
+                    .await?
+                }
+            };
+            let last_page = (rows.len() as i64) < AUDIT_PAGE;
+            for row in &rows {
+                let (at, id, entry) = audit_from_row(row)?;
+                before = Some((at, id));
+                if keep(&entry) {
+                    out.push(entry);
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+            if last_page {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     async fn ticket(&self, id: u64) -> Result<Option<Ticket>, StoreError> {
-        todo!("postgres: ticket")
+        let mut conn = self.pool().acquire().await?;
+        load_ticket(&mut conn, id, false).await
     }
 
+    /// The ticket closed for `phone` within the last 24 hours, if any.
     async fn recently_closed(
         &self,
         phone: &ContactId,
         now: Millis,
     ) -> Result<Option<Ticket>, StoreError> {
-        todo!("postgres: recently_closed")
+        let mut conn = self.pool().acquire().await?;
+        Ok(last_closed_ticket(&mut conn, phone)
+            .await?
+            .filter(|t| rules::reopenable(t, now)))
     }
 
+    /// Records that `user` did something (looked at a ticket, exported…).
     async fn audit(
         &self,
         user: &str,
@@ -57,17 +282,29 @@ impl Desk for PgStore {
         ticket: Option<u64>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        todo!("postgres: audit")
+        let mut tx = self.begin().await?;
+        super::accounts::audit_now(&mut tx, user, action, ticket, detail).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        todo!("postgres: audit_log")
+        let rows = sqlx::query("SELECT at, id, data FROM audit ORDER BY at DESC, id DESC LIMIT $1")
+            .bind(limit.min(i64::MAX as usize) as i64)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| audit_from_row(row).map(|(_, _, e)| e))
+            .collect()
     }
 
+    /// Takes a ticket. Of two interpreters claiming at once exactly one wins.
     async fn claim(&self, id: u64, user: &str, now: Millis) -> Result<Ticket, TicketError> {
-        todo!("postgres: claim")
+        self.ticket_action(id, user, "claim", now, |t| rules::claim(t, user, now))
+            .await
     }
 
+    /// A private note on the ticket (never sent to the person).
     async fn add_note(
         &self,
         id: u64,
@@ -75,9 +312,13 @@ impl Desk for PgStore {
         text: &str,
         now: Millis,
     ) -> Result<Ticket, TicketError> {
-        todo!("postgres: add_note")
+        self.ticket_action(id, user, "note", now, |t| {
+            Ok(rules::note(t, user, text, now))
+        })
+        .await
     }
 
+    /// A reply to the person: queued on the channel they last used, added to the ticket.
     async fn reply(
         &self,
         id: u64,
@@ -85,19 +326,57 @@ impl Desk for PgStore {
         text: &str,
         now: Millis,
     ) -> Result<u64, TicketError> {
-        todo!("postgres: reply")
+        let (mut tx, ticket) = self.begin_ticket(id).await?;
+        let message_id = next_id(self, &mut tx).await?;
+        let change = rules::reply(ticket, user, message_id, now)?;
+        queue_to_person(&mut tx, &change.ticket, message_id, user, text, now).await?;
+        self.finish_ticket(tx, &change, user, "reply", now).await?;
+        Ok(message_id)
     }
 
     async fn seen(&self, user: &str, ticket: u64) -> Result<usize, StoreError> {
-        todo!("postgres: seen")
+        let count: Option<i64> =
+            sqlx::query_scalar("SELECT count FROM seen WHERE user_name = $1 AND ticket = $2")
+                .bind(user)
+                .bind(db_id(ticket))
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(count.unwrap_or(0).max(0) as usize)
     }
 
     async fn mark_seen(&self, user: &str, ticket: u64, count: usize) -> Result<(), StoreError> {
-        todo!("postgres: mark_seen")
+        sqlx::query(
+            "INSERT INTO seen (user_name, ticket, count) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_name, ticket) DO UPDATE SET count = EXCLUDED.count",
+        )
+        .bind(user)
+        .bind(db_id(ticket))
+        .bind(count.min(i64::MAX as usize) as i64)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
+    /// Canned replies of one language (or all), by language tag, then oldest first.
     async fn canned_replies(&self, language: Option<Lang>) -> Result<Vec<CannedReply>, StoreError> {
-        todo!("postgres: canned_replies")
+        let rows: Vec<serde_json::Value> = match language {
+            Some(l) => {
+                sqlx::query_scalar(
+                    "SELECT data FROM canned_replies WHERE language = $1 ORDER BY language, id",
+                )
+                .bind(l.tag())
+                .fetch_all(self.pool())
+                .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT data FROM canned_replies ORDER BY language, id")
+                    .fetch_all(self.pool())
+                    .await?
+            }
+        };
+        rows.into_iter()
+            .map(|v| from_json(v, "a canned reply"))
+            .collect()
     }
 
     async fn add_canned(
@@ -106,9 +385,13 @@ impl Desk for PgStore {
         title: &str,
         text: &str,
     ) -> Result<CannedReply, StoreError> {
-        todo!("postgres: add_canned")
+        let mut tx = self.begin().await?;
+        let reply = insert_canned(self, &mut tx, language, title, text).await?;
+        tx.commit().await?;
+        Ok(reply)
     }
 
+    /// Adds a canned reply and its audit row in one transaction: both or neither.
     async fn add_canned_audited(
         &self,
         language: Lang,
@@ -116,22 +399,77 @@ impl Desk for PgStore {
         text: &str,
         user: &str,
     ) -> Result<CannedReply, StoreError> {
-        todo!("postgres: add_canned_audited")
+        let mut tx = self.begin().await?;
+        let reply = insert_canned(self, &mut tx, language, title, text).await?;
+        super::accounts::audit_now(
+            &mut tx,
+            user,
+            "canned-add",
+            None,
+            &format!("{} {language}", reply.id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(reply)
     }
 
     async fn remove_canned_audited(&self, id: u64, user: &str) -> Result<bool, StoreError> {
-        todo!("postgres: remove_canned_audited")
+        let mut tx = self.begin().await?;
+        let removed = sqlx::query("DELETE FROM canned_replies WHERE id = $1")
+            .bind(db_id(id))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 0 {
+            return Ok(false);
+        }
+        super::accounts::audit_now(&mut tx, user, "canned-delete", None, &id.to_string()).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn remove_canned(&self, id: u64) -> Result<bool, StoreError> {
-        todo!("postgres: remove_canned")
+        let removed = sqlx::query("DELETE FROM canned_replies WHERE id = $1")
+            .bind(db_id(id))
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(removed > 0)
     }
 
+    /// Every ticket, by number.
     async fn tickets(&self) -> Result<Vec<Ticket>, StoreError> {
-        todo!("postgres: tickets")
+        let rows: Vec<serde_json::Value> =
+            sqlx::query_scalar("SELECT data FROM tickets ORDER BY id")
+                .fetch_all(self.pool())
+                .await?;
+        rows.into_iter().map(|v| from_json(v, "a ticket")).collect()
     }
 
     async fn open_ticket_of(&self, phone: &ContactId) -> Result<Option<Ticket>, StoreError> {
-        todo!("postgres: open_ticket_of")
+        let mut conn = self.pool().acquire().await?;
+        open_ticket(&mut conn, phone).await
     }
+}
+
+async fn insert_canned(
+    store: &PgStore,
+    tx: &mut Tx,
+    language: Lang,
+    title: &str,
+    text: &str,
+) -> Result<CannedReply, StoreError> {
+    let reply = CannedReply {
+        id: next_id(store, tx).await?,
+        language,
+        title: title.to_string(),
+        text: text.to_string(),
+    };
+    sqlx::query("INSERT INTO canned_replies (id, language, data) VALUES ($1, $2, $3)")
+        .bind(db_id(reply.id))
+        .bind(language.tag())
+        .bind(to_json(&reply)?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(reply)
 }

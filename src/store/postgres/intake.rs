@@ -1,11 +1,396 @@
 //! PostgreSQL: the Intake port.
+//!
+//! A webhook's messages are stored at once, each in its own transaction: the message, its
+//! dedupe key (`external_ids`, a provider retry conflicts and is dropped), the sender filed
+//! under their contact (addresses learnt from WhatsApp), and an `inbox` row. The webhook is
+//! acknowledged once those transactions committed: PostgreSQL's own group commit makes many
+//! concurrent webhooks share a flush. Each transaction holds the contact's advisory lock
+//! (`lock_contact`) while it takes the inbox sequence number, so per-contact order is commit
+//! order, whichever replica took the webhook.
+//!
+//! The intake task (`run_intake`) then only tells the conversation layer which contacts have
+//! messages waiting: all of them at start, then whatever `NOTIFY kabar_inbox_<schema>` names
+//! (sent by `accept_inbound` inside its transaction, so heard on commit, on every replica),
+//! with a poll of new inbox rows every second in case a notification was missed.
 
+use sqlx::postgres::PgListener;
+
+use super::outbox::{external_space, put_outbound};
 use super::*;
+use crate::helpdesk::rules::{self, TicketWrite};
+use crate::store::sled::new_outbound;
+
+/// How often the intake looks for inbox rows it heard nothing about.
+const POLL: Duration = Duration::from_secs(1);
+/// Attempts at storing one message when PostgreSQL aborts it (deadlock, serialization).
+const ATTEMPTS: u32 = 5;
+
+/// Removes a person's messages waiting to be answered (erasure); how many there were.
+pub(crate) async fn remove_pending_of(tx: &mut Tx, contact: &ContactId) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM inbox WHERE contact = $1")
+        .bind(contact.as_str())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
+/// The notification channel of this schema's inbox: `kabar_inbox_<schema>`, or for a schema
+/// name too long for that (PostgreSQL names are at most 63 bytes), its start and a digest.
+pub(crate) fn inbox_channel(schema: &str) -> String {
+    let channel = format!("kabar_inbox_{schema}");
+    if channel.len() <= 63 {
+        return channel;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(schema.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("kabar_inbox_{}_{hex}", &schema[..34])
+}
+
+/// Whether PostgreSQL aborted a transaction that may simply be run again.
+fn retryable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40P01" | "40001")),
+        _ => false,
+    }
+}
+
+/// `lock_contact`, with PostgreSQL's own error kept: a deadlock between two webhooks that
+/// name the same people in another order shows here, and the intake runs the transaction
+/// again. The key is `lock_contact`'s, so both serialise with each other.
+async fn lock_raw(tx: &mut Tx, contact: &ContactId) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('contact:' || $1, 0))")
+        .bind(contact.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// What one inbound message came to.
+enum Accepted {
+    Stored,
+    Duplicate,
+}
+
+/// Who a message is filed under, and what the intake learnt about them.
+struct Filing {
+    /// The contact the message belongs to.
+    id: ContactId,
+    /// The contact record, when the intake changed it (written before the addresses).
+    contact: Option<Contact>,
+    /// Addresses to (re)file under `id` (WhatsApp user ids and the numbers beside them).
+    refile: Vec<ContactId>,
+    /// Every contact id the filing read or writes: their locks must be held.
+    involved: BTreeSet<ContactId>,
+}
+
+/// Who `address` is filed under, if anyone.
+async fn owner_of(tx: &mut Tx, address: &ContactId) -> Result<Option<ContactId>, StoreError> {
+    let owner: Option<String> = sqlx::query_scalar(
+        "SELECT contact FROM contact_addresses WHERE address = $1 \
+         UNION ALL SELECT id FROM contacts WHERE id = $1 LIMIT 1",
+    )
+    .bind(address.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    owner
+        .map(|o| {
+            ContactId::try_from(o).map_err(|e| StoreError::Corrupt {
+                key: format!("contact address {}", address.redacted()),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// The stored contact filed exactly under `id` (not through an address).
+async fn contact_row(tx: &mut Tx, id: &ContactId) -> Result<Option<Contact>, StoreError> {
+    let row: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT data FROM contacts WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(|v| from_json(v, format_args!("contact {}", id.redacted())))
+        .transpose()
+}
+
+/// Every address an inbound message names, `from` first.
+fn named_addresses(inbound: &NewInbound) -> Vec<ContactId> {
+    let mut addresses = vec![inbound.from.clone()];
+    for address in inbound.profile.addresses() {
+        if !addresses.contains(&address) {
+            addresses.push(address);
+        }
+    }
+    addresses
+}
+
+/// The contact an inbound message belongs to, as sled's `file_sender` decides it: a message
+/// that names a WhatsApp user id files every address it names under one contact (the oldest,
+/// when two turn out to be one person), and what WhatsApp said is added to the contact.
+async fn file_sender(tx: &mut Tx, inbound: &NewInbound, now: Millis) -> Result<Filing, StoreError> {
+    let profile = &inbound.profile;
+    if profile.is_empty() {
+        // SMS: the number may have been linked to a contact created under a user id.
+        let id = owner_of(tx, &inbound.from)
+            .await?
+            .unwrap_or_else(|| inbound.from.clone());
+        return Ok(Filing {
+            involved: BTreeSet::from([inbound.from.clone(), id.clone()]),
+            id,
+            contact: None,
+            refile: Vec::new(),
+        });
+    }
+    let addresses = named_addresses(inbound);
+    let mut involved: BTreeSet<ContactId> = addresses.iter().cloned().collect();
+    let mut owners: Vec<(ContactId, Option<Contact>)> = Vec::new();
+    let mut filed: Vec<Option<ContactId>> = Vec::with_capacity(addresses.len());
+    for address in &addresses {
+        let owner = owner_of(tx, address).await?;
+        filed.push(owner.clone());
+        if let Some(owner) = owner
+            && !owners.iter().any(|(o, _)| o == &owner)
+        {
+            let record = contact_row(tx, &owner).await?;
+            involved.insert(owner.clone());
+            owners.push((owner, record));
+        }
+    }
+    if owners.len() > 1 {
+        tracing::warn!(
+            contacts = owners.len(),
+            "one person had two contacts: their addresses now lead to the older one"
+        );
+        owners.sort_by_key(|(_, c)| c.as_ref().map_or(Millis::MAX, |c| c.created_at));
+    }
+    let (id, stored) = owners
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| (inbound.from.clone(), None));
+    let refile = if addresses
+        .iter()
+        .any(|a| matches!(a, ContactId::Whatsapp(_)))
+    {
+        addresses
+            .iter()
+            .zip(&filed)
+            .filter(|(_, filed)| filed.as_ref() != Some(&id))
+            .map(|(a, _)| a.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut contact = stored
+        .clone()
+        .unwrap_or_else(|| Contact::new(id.clone(), now));
+    contact.learn(profile);
+    let contact = (stored.as_ref() != Some(&contact)).then_some(contact);
+    involved.insert(id.clone());
+    Ok(Filing {
+        id,
+        contact,
+        refile,
+        involved,
+    })
+}
+
+impl PgStore {
+    /// Stores one inbound message in its own transaction, retried when PostgreSQL aborts it.
+    async fn accept_one(
+        &self,
+        inbound: &NewInbound,
+        received_at: Millis,
+    ) -> Result<Accepted, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_accept(inbound, received_at).await {
+                Err(AcceptError::Sql(e)) if retryable(&e) && attempt < ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                }
+                Err(AcceptError::Sql(e)) => return Err(e.into()),
+                Err(AcceptError::Store(e)) => return Err(e),
+                Ok(done) => return Ok(done),
+            }
+        }
+    }
+
+    async fn try_accept(
+        &self,
+        inbound: &NewInbound,
+        received_at: Millis,
+    ) -> Result<Accepted, AcceptError> {
+        let mut tx = self.0.pool.begin().await?;
+        // Lock every address the message names (in one order, so two webhooks naming the same
+        // people cannot deadlock), then whoever they turn out to be filed under.
+        let mut locked: BTreeSet<ContactId> = named_addresses(inbound).into_iter().collect();
+        for address in &locked {
+            lock_raw(&mut tx, address).await?;
+        }
+        let space = external_space(inbound.channel);
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT message_id FROM external_ids WHERE space = $1 AND external_id = $2",
+        )
+        .bind(space)
+        .bind(&inbound.external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if seen.is_some() {
+            return Ok(Accepted::Duplicate);
+        }
+        let filing = loop {
+            let filing = file_sender(&mut tx, inbound, received_at).await?;
+            let missing: Vec<ContactId> = filing.involved.difference(&locked).cloned().collect();
+            if missing.is_empty() {
+                break filing;
+            }
+            // Filed under a contact not locked yet: lock it and read again (a deadlock with
+            // another webhook is detected by PostgreSQL and retried).
+            for id in missing {
+                lock_raw(&mut tx, &id).await?;
+                locked.insert(id);
+            }
+        };
+        let message_id = self
+            .next_ids(&mut tx, 1)
+            .await?
+            .first()
+            .copied()
+            .ok_or_else(|| StoreError::Database("no id from kabar_ids".into()))?;
+        if let Some(contact) = &filing.contact {
+            save_contact(&mut tx, contact).await?;
+        }
+        for address in &filing.refile {
+            sqlx::query(
+                "INSERT INTO contact_addresses (address, contact) VALUES ($1, $2) \
+                 ON CONFLICT (address) DO UPDATE SET contact = EXCLUDED.contact",
+            )
+            .bind(address.as_str())
+            .bind(filing.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let record = MessageRecord {
+            id: message_id,
+            contact: filing.id.clone(),
+            direction: Direction::In,
+            channel: inbound.channel,
+            author: Author::Contact,
+            text: inbound.text.clone(),
+            external_id: Some(inbound.external_id.clone()),
+            status: MessageStatus::Received,
+            error: None,
+            created_at: received_at,
+            updated_at: received_at,
+            media: inbound.media.clone(),
+            media_file: None,
+            unsupported: inbound.unsupported.clone(),
+            broadcast: None,
+        };
+        save_message(&mut tx, &record).await?;
+        let filed: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO external_ids (space, external_id, message_id) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING RETURNING message_id",
+        )
+        .bind(space)
+        .bind(&inbound.external_id)
+        .bind(db_id(message_id))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if filed.is_none() {
+            // The same message, committed meanwhile by another replica (from another sender
+            // address): drop this copy.
+            return Ok(Accepted::Duplicate);
+        }
+        sqlx::query("INSERT INTO inbox (contact, message_id) VALUES ($1, $2)")
+            .bind(filing.id.as_str())
+            .bind(db_id(message_id))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(inbox_channel(&self.0.schema))
+            .bind(filing.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(
+            message_id,
+            channel = inbound.channel.name(),
+            "inbound message stored"
+        );
+        Ok(Accepted::Stored)
+    }
+
+    /// Contacts with inbox rows after `after` (a sequence number), and the newest seen.
+    async fn pending_since(
+        &self,
+        after: i64,
+    ) -> Result<(BTreeSet<ContactId>, Option<i64>), StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT contact, max(seq) FROM inbox WHERE seq > $1 GROUP BY contact")
+                .bind(after)
+                .fetch_all(self.pool())
+                .await?;
+        let newest = rows.iter().map(|(_, seq)| *seq).max();
+        let contacts = rows
+            .into_iter()
+            .filter_map(|(c, _)| ContactId::try_from(c).ok())
+            .collect();
+        Ok((contacts, newest))
+    }
+}
+
+/// Why storing one message stopped: PostgreSQL's error (maybe retryable) or ours.
+enum AcceptError {
+    Sql(sqlx::Error),
+    Store(StoreError),
+}
+
+impl From<sqlx::Error> for AcceptError {
+    fn from(e: sqlx::Error) -> Self {
+        AcceptError::Sql(e)
+    }
+}
+
+impl From<StoreError> for AcceptError {
+    fn from(e: StoreError) -> Self {
+        AcceptError::Store(e)
+    }
+}
+
+/// What the intake task knows of the inbox: the newest row it told the sink about.
+struct Watch {
+    newest: i64,
+}
+
+impl Watch {
+    /// Tells the sink about the contacts with rows newer than the last look (all, at first).
+    async fn poll(&mut self, store: &PgStore, sink: &dyn IntakeSink) -> Result<(), StoreError> {
+        let (contacts, newest) = store.pending_since(self.newest).await?;
+        if let Some(newest) = newest {
+            self.newest = self.newest.max(newest);
+        }
+        if !contacts.is_empty() {
+            sink.stored(contacts.into_iter().collect());
+        }
+        Ok(())
+    }
+}
 
 #[async_trait]
 impl Intake for PgStore {
     async fn accept_inbound(&self, messages: Vec<NewInbound>) -> Result<(), StoreError> {
-        todo!("postgres: accept_inbound")
+        let received_at = now_ms();
+        for inbound in &messages {
+            if let Accepted::Duplicate = self.accept_one(inbound, received_at).await? {
+                tracing::info!(
+                    channel = inbound.channel.name(),
+                    "duplicate delivery ignored"
+                );
+            }
+        }
+        Ok(())
     }
 
     async fn check_writable(&self) -> Result<(), StoreError> {
@@ -28,38 +413,234 @@ impl Intake for PgStore {
     async fn run_intake(
         &self,
         sink: Arc<dyn IntakeSink>,
-        metrics: Arc<Metrics>,
-        stop: tokio::sync::watch::Receiver<bool>,
-        disk: DiskWatch,
+        _metrics: Arc<Metrics>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+        _disk: DiskWatch,
     ) -> IntakeEnd {
-        todo!("postgres: run_intake")
+        let mut closing = self.0.closing.subscribe();
+        let channel = inbox_channel(&self.0.schema);
+        // Listen first, then look: nothing committed in between is missed.
+        let mut listener = match PgListener::connect_with(self.pool()).await {
+            Ok(mut l) => match l.listen(&channel).await {
+                Ok(()) => Some(l),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for new messages; polling");
+                    None
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for new messages; polling");
+                None
+            }
+        };
+        let mut watch = Watch { newest: 0 };
+        let mut failures = 0u32;
+        let mut poll = tokio::time::interval(POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            if *stop.borrow() || *closing.borrow() {
+                break;
+            }
+            // Bounded memory under a burst: what is not handed on stays in the inbox.
+            tokio::select! {
+                _ = sink.wait_for_room() => {}
+                _ = stop.wait_for(|s| *s) => break,
+                _ = closing.wait_for(|c| *c) => break,
+            }
+            let heard = tokio::select! {
+                _ = stop.wait_for(|s| *s) => break,
+                _ = closing.wait_for(|c| *c) => break,
+                _ = poll.tick() => None,
+                n = async {
+                    match listener.as_mut() {
+                        Some(l) => l.try_recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => Some(n),
+            };
+            match heard {
+                Some(Ok(Some(first))) => {
+                    let mut contacts = BTreeSet::new();
+                    contacts.extend(ContactId::try_from(first.payload().to_owned()).ok());
+                    if let Some(l) = listener.as_mut() {
+                        while let Some(n) = l.next_buffered() {
+                            contacts.extend(ContactId::try_from(n.payload().to_owned()).ok());
+                        }
+                    }
+                    sink.stored(contacts.into_iter().collect());
+                }
+                // The connection was lost (and is back): look at everything.
+                Some(Ok(None)) => {
+                    watch.newest = 0;
+                }
+                Some(Err(sqlx::Error::PoolClosed)) => break,
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "listening for new messages failed; polling");
+                    listener = None;
+                }
+                None => match watch.poll(self, &*sink).await {
+                    Ok(()) => failures = 0,
+                    Err(StoreError::Closed) => break,
+                    Err(e) => {
+                        failures += 1;
+                        if failures == 1 || failures % 30 == 0 {
+                            tracing::error!(error = %e, "cannot read the inbox; retrying");
+                        }
+                    }
+                },
+            }
+        }
+        // The last pass: whatever arrived since the last look.
+        if let Err(e) = watch.poll(self, &*sink).await {
+            tracing::warn!(error = %e, "the intake's last look at the inbox failed");
+        }
+        IntakeEnd::Stopped
     }
 
+    /// Messages are stored when accepted: nothing waits between acceptance and the store.
     async fn intake_backlog(&self) -> Result<u64, StoreError> {
-        todo!("postgres: intake_backlog")
+        Ok(0)
     }
 
     async fn contacts_with_pending(&self) -> Result<BTreeSet<ContactId>, StoreError> {
-        todo!("postgres: contacts_with_pending")
+        let rows: Vec<String> = sqlx::query_scalar("SELECT DISTINCT contact FROM inbox")
+            .fetch_all(self.pool())
+            .await?;
+        rows.into_iter()
+            .map(|c| {
+                ContactId::try_from(c).map_err(|e| StoreError::Corrupt {
+                    key: "inbox contact".into(),
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
     }
 
     async fn next_pending(&self, phone: &ContactId) -> Result<Option<PendingInbound>, StoreError> {
-        todo!("postgres: next_pending")
+        let row: Option<(i64, serde_json::Value)> = sqlx::query_as(
+            "SELECT i.seq, m.data FROM inbox i JOIN messages m ON m.id = i.message_id \
+             WHERE i.contact = $1 ORDER BY i.seq LIMIT 1",
+        )
+        .bind(phone.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|(seq, data)| {
+            Ok(PendingInbound {
+                inbox_key: seq.to_string(),
+                message: from_json(data, format_args!("inbox row {seq}"))?,
+            })
+        })
+        .transpose()
     }
 
     async fn pending_count(&self) -> Result<usize, StoreError> {
-        todo!("postgres: pending_count")
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n as usize)
     }
 
+    /// Writes what answering `pending` changed and removes it from the inbox, in one
+    /// transaction under the contact's lock. When its inbox row is gone already (another
+    /// worker or replica answered it), nothing changes.
     async fn apply_step(
         &self,
         pending: &PendingInbound,
         write: &StepWrite,
         now: Millis,
     ) -> Result<StepOutcome, StoreError> {
-        todo!("postgres: apply_step")
+        let phone = &pending.message.contact;
+        let seq: i64 = pending.inbox_key.parse().map_err(|_| StoreError::Corrupt {
+            key: "inbox key".into(),
+            reason: "not a PostgreSQL inbox row".into(),
+        })?;
+        let mut tx = self.begin().await?;
+        lock_contact(&mut tx, phone).await?;
+        let removed = sqlx::query("DELETE FROM inbox WHERE seq = $1")
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 0 {
+            return Ok(StepOutcome::default());
+        }
+        // A new ticket starts with the conversation so far (this message included).
+        let history: Vec<u64> = match write.ticket {
+            TicketChange::Open { .. } => sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM messages WHERE contact = $1 ORDER BY id",
+            )
+            .bind(phone.as_str())
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|id| id as u64)
+            .collect(),
+            _ => Vec::new(),
+        };
+        super::people::save_session(&mut tx, phone, &write.session).await?;
+        // The intake may have learnt the person's other address or WhatsApp names since
+        // `write.contact` was read: those fields are the intake's, keep what it stored.
+        let contact = match contact_row(&mut tx, phone).await? {
+            Some(stored) if !stored.same_addresses(&write.contact) => {
+                let mut contact = write.contact.clone();
+                contact.take_addresses(&stored);
+                contact
+            }
+            _ => write.contact.clone(),
+        };
+        save_contact(&mut tx, &contact).await?;
+        let ids = self.next_ids(&mut tx, write.replies.len()).await?;
+        let mut queued = Vec::with_capacity(ids.len());
+        for (reply, &id) in write.replies.iter().zip(&ids) {
+            let (record, item) = new_outbound(
+                id,
+                phone,
+                write.channel,
+                Author::Bot,
+                reply,
+                write.contact.language,
+                now,
+            );
+            put_outbound(&mut tx, &record, &item).await?;
+            queued.push(id);
+        }
+        let open = open_ticket(&mut tx, phone).await?;
+        // Only a reopen looks at the ticket closed last.
+        let closed = match (&write.ticket, &open) {
+            (TicketChange::Reopen, None) => super::desk::last_closed_ticket(&mut tx, phone).await?,
+            _ => None,
+        };
+        let incoming = rules::Incoming {
+            phone,
+            message: pending.message.id,
+            queued: &queued,
+            history: &history,
+            now,
+        };
+        let ticket = match rules::apply_change(open, closed, &write.ticket, &incoming) {
+            TicketWrite::Unchanged => None,
+            TicketWrite::Updated(t) | TicketWrite::Reopened(t) => Some(t),
+            TicketWrite::Opened(new) => {
+                let id = self
+                    .next_ids(&mut tx, 1)
+                    .await?
+                    .first()
+                    .copied()
+                    .ok_or_else(|| StoreError::Database("no id from kabar_ids".into()))?;
+                Some(new.numbered(id))
+            }
+        };
+        if let Some(t) = &ticket {
+            save_ticket(&mut tx, t).await?;
+        }
+        tx.commit().await?;
+        Ok(StepOutcome {
+            queued,
+            ticket: ticket.map(|t| (t.id, t.language)),
+        })
     }
 
+    /// Applies a provider's status report to the message it names, never moving it backwards.
     async fn update_status_by_external(
         &self,
         channel: Channel,
@@ -67,6 +648,37 @@ impl Intake for PgStore {
         status: MessageStatus,
         error: Option<String>,
     ) -> Result<StatusUpdate, StoreError> {
-        todo!("postgres: update_status_by_external")
+        let found: Option<(i64, String)> = sqlx::query_as(
+            "SELECT m.id, m.contact FROM external_ids x JOIN messages m ON m.id = x.message_id \
+             WHERE x.space = $1 AND x.external_id = $2",
+        )
+        .bind(external_space(channel))
+        .bind(external_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some((id, contact)) = found else {
+            return Ok(StatusUpdate::Unknown);
+        };
+        let contact = ContactId::try_from(contact).map_err(|e| StoreError::Corrupt {
+            key: format!("message {id}"),
+            reason: e.to_string(),
+        })?;
+        let mut tx = self.begin().await?;
+        lock_contact(&mut tx, &contact).await?;
+        let Some(mut m) = load_message(&mut tx, id as u64, true).await? else {
+            return Ok(StatusUpdate::Unknown);
+        };
+        if status.rank() < m.status.rank() {
+            return Ok(StatusUpdate::Stale);
+        }
+        m.status = status;
+        if error.is_some() {
+            m.error = error;
+        }
+        m.updated_at = now_ms();
+        save_message(&mut tx, &m).await?;
+        super::outbox::track_broadcast(&mut tx, &m, false).await?;
+        tx.commit().await?;
+        Ok(StatusUpdate::Updated(Box::new(m)))
     }
 }

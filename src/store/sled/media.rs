@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::{Store, StoreError};
 
 /// A file extension for a MIME type, for files interpreters open.
-fn extension(mime: &str) -> &'static str {
+pub(crate) fn extension(mime: &str) -> &'static str {
     match mime.split(';').next().unwrap_or("").trim() {
         "audio/ogg" => "ogg",
         "audio/mpeg" => "mp3",

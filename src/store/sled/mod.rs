@@ -47,7 +47,7 @@ mod format_tests;
 mod helpdesk;
 mod intake;
 pub mod journal;
-mod media;
+pub(crate) mod media;
 mod port;
 mod privacy;
 mod space;
@@ -445,7 +445,7 @@ pub struct StepOutcome {
 }
 
 /// A queued outbound message and its outbox entry.
-fn new_outbound(
+pub(crate) fn new_outbound(
     id: u64,
     phone: &ContactId,
     channel: Channel,
