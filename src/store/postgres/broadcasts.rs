@@ -24,7 +24,7 @@ pub(crate) fn parse_name<T: DeserializeOwned>(text: String, what: &str) -> Resul
     from_json(serde_json::Value::String(text), what)
 }
 
-fn contact_of(text: String) -> Result<ContactId, StoreError> {
+pub(crate) fn contact_of(text: String) -> Result<ContactId, StoreError> {
     ContactId::try_from(text).map_err(|e| StoreError::Corrupt {
         key: "a broadcast's contact".into(),
         reason: e.to_string(),
@@ -281,10 +281,14 @@ async fn outbox_holds_broadcast(
     conn: &mut sqlx::PgConnection,
     broadcast: u64,
 ) -> Result<bool, StoreError> {
-    let _ = (conn, broadcast);
-    Err(StoreError::Database(
-        "postgres: the outbox is not implemented yet".into(),
-    ))
+    Ok(
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE broadcast = $1 AND NOT held)",
+        )
+        .bind(db_id(broadcast))
+        .fetch_one(conn)
+        .await?,
+    )
 }
 
 #[async_trait]
@@ -567,8 +571,7 @@ impl Broadcasts for PgStore {
             broadcast: Some(broadcast.id),
             sms_phone: None,
         };
-        save_message(&mut tx, &record).await?;
-        super::desk::put_outbound(&mut tx, &record, &item).await?;
+        super::outbox::put_outbound(&mut tx, &record, &item).await?;
         tx.commit().await?;
         Ok(Some(item))
     }
@@ -702,8 +705,7 @@ impl Broadcasts for PgStore {
             now_ms(),
         );
         record.broadcast = Some(broadcast.id);
-        save_message(&mut tx, &record).await?;
-        super::desk::put_outbound(&mut tx, &record, &item).await?;
+        super::outbox::put_outbound(&mut tx, &record, &item).await?;
         tx.commit().await?;
         Ok(id)
     }

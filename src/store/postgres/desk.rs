@@ -135,32 +135,7 @@ async fn queue_to_person(
         Some(t.language),
         now,
     );
-    save_message(tx, &record).await?;
-    put_outbound(tx, &record, &item).await
-}
-
-/// Queues an outbound message (the conversation half's outbox).
-pub(crate) async fn put_outbound(
-    tx: &mut Tx,
-    record: &MessageRecord,
-    item: &OutboxItem,
-) -> Result<(), StoreError> {
-    let _ = (tx, record, item);
-    Err(StoreError::Database(
-        "postgres: the outbox is not implemented yet".into(),
-    ))
-}
-
-/// Writes the person's conversation session (the conversation half's sessions table).
-async fn put_session(
-    tx: &mut Tx,
-    contact: &ContactId,
-    session: &Session,
-) -> Result<(), StoreError> {
-    let _ = (tx, contact, session);
-    Err(StoreError::Database(
-        "postgres: sessions are not implemented yet".into(),
-    ))
+    super::outbox::put_outbound(tx, &record, &item).await
 }
 
 #[async_trait]
@@ -205,7 +180,7 @@ impl Desk for PgStore {
         let change = rules::close(ticket, actor, message_id, now)?;
         let t = &change.ticket;
         queue_to_person(&mut tx, t, message_id, actor.name, closing, now).await?;
-        put_session(&mut tx, &t.contact, session).await?;
+        super::people::save_session(&mut tx, &t.contact, session).await?;
         self.finish_ticket(tx, &change, actor.name, "close", now)
             .await?;
         Ok(change.ticket)
