@@ -524,6 +524,17 @@ impl Intake for PgStore {
         .bind(phone.as_str())
         .fetch_optional(self.pool())
         .await?;
+        // One replica answers a person at a time (in order, side effects once): without the
+        // lease this replica leaves them to the one that holds it. A dead holder's lease
+        // runs out and the periodic resume here takes the person over.
+        match &row {
+            None => {
+                self.release_contact_lease(phone).await?;
+                return Ok(None);
+            }
+            Some(_) if !self.take_contact_lease(phone).await? => return Ok(None),
+            Some(_) => {}
+        }
         row.map(|(seq, data)| {
             Ok(PendingInbound {
                 inbox_key: seq.to_string(),

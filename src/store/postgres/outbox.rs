@@ -137,6 +137,22 @@ impl PgStore {
         now: Millis,
         limit: usize,
     ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
+        // One replica sends (provider rate limits hold, each message goes once); the others
+        // look again every second in case it is gone.
+        if !self.dispatcher_turn().await {
+            return Ok((Vec::new(), Some(now + STANDBY_LOOK_MS)));
+        }
+        // Other replicas queue replies without waking this one's dispatcher: it looks at
+        // least once a second anyway, which bounds how long such a reply waits.
+        self.due_rows(lane, now, limit).await
+    }
+
+    async fn due_rows(
+        &self,
+        lane: Lane,
+        now: Millis,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
         // Like sled's due index: by due time, then id; the first row not returned (not due
         // yet, or past the limit) says when to look again.
         let rows: Vec<(i64, serde_json::Value)> = sqlx::query_as(
@@ -176,6 +192,9 @@ impl PgStore {
             .collect()
     }
 }
+
+/// How often a replica that does not send asks whether the sender is gone.
+const STANDBY_LOOK_MS: Millis = 1_000;
 
 #[async_trait]
 impl Outbox for PgStore {
