@@ -187,14 +187,15 @@ pub(crate) struct Inner {
 const CONTACT_LEASE_MS: i64 = 30_000;
 
 impl PgStore {
-    /// Connects, creates `schema` when missing, and applies the migrations.
+    /// Connects and applies the migrations. With `schema`, kabar's tables live there (created
+    /// when missing); without, in the schema the URL's `search_path` names (the
+    /// `options=-c search_path=…` parameter), else `public`.
     pub async fn connect(url: &DatabaseUrl, schema: Option<&str>) -> Result<PgStore, StoreError> {
-        let schema = schema.unwrap_or("public").to_owned();
-        check_schema_name(&schema)?;
-        let options = connect_options(url)?;
-        let options = options
-            .application_name("kabar")
-            .options([("search_path", schema.as_str())]);
+        let mut options = connect_options(url)?.application_name("kabar");
+        if let Some(schema) = schema {
+            check_schema_name(schema)?;
+            options = options.options([("search_path", schema)]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
@@ -203,9 +204,21 @@ impl PgStore {
             .map_err(|e| {
                 StoreError::Database(format!("cannot connect to PostgreSQL at {url}: {e}"))
             })?;
-        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .execute(&pool)
+        if let Some(schema) = schema {
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .execute(&pool)
+                .await?;
+        }
+        let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&pool)
             .await?;
+        let schema = schema.ok_or_else(|| {
+            StoreError::Database(
+                "no schema to keep kabar's tables in: the search_path names none that exists"
+                    .into(),
+            )
+        })?;
+        check_schema_name(&schema)?;
         migrator()
             .run(&pool)
             .await
