@@ -490,6 +490,11 @@ impl Intake for PgStore {
                 },
             }
         }
+        // Its connection goes back first: `close` waits for every connection.
+        drop(listener);
+        if *closing.borrow() {
+            return IntakeEnd::Stopped;
+        }
         // The last pass: whatever arrived since the last look.
         if let Err(e) = watch.poll(self, &*sink).await {
             tracing::warn!(error = %e, "the intake's last look at the inbox failed");
