@@ -115,18 +115,19 @@ pub(crate) fn external_space(channel: Channel) -> &'static str {
     }
 }
 
-/// A broadcast's bookkeeping when one of its messages changed status (sled's
-/// `broadcasts::track`): the recipient row follows the message.
-///
-/// The recipient rows are the staff half's tables (0003): this is the seam where their
-/// helper is called. Until it is wired, recipients of a broadcast do not follow their
-/// message's delivery status on PostgreSQL.
+/// A broadcast's bookkeeping when one of its messages changed (sled's `broadcasts::track`
+/// and the cancel in `outbox_cancelled`): the recipient row follows the message. The rows are
+/// the staff half's (`broadcast_recipients`); their helpers do it.
 pub(crate) async fn track_broadcast(
-    _tx: &mut Tx,
-    _message: &MessageRecord,
-    _cancelled: bool,
+    tx: &mut Tx,
+    message: &MessageRecord,
+    cancelled: bool,
 ) -> Result<(), StoreError> {
-    Ok(())
+    if cancelled {
+        super::broadcasts::recipient_cancelled(tx, message).await
+    } else {
+        super::broadcasts::track(tx, message).await
+    }
 }
 
 impl PgStore {
