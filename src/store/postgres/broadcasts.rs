@@ -177,6 +177,18 @@ async fn load_cursor(
     })
 }
 
+/// Whether the person is (still) in the broadcast's frozen audience: an erasure since the
+/// dispatcher looked took them out, and nobody is sent to then.
+async fn in_audience(tx: &mut Tx, broadcast: u64, phone: &ContactId) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM broadcast_audience WHERE broadcast = $1 AND contact = $2)",
+    )
+    .bind(db_id(broadcast))
+    .bind(phone.as_str())
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 /// The dispatcher's position (chunk, index), or one before the first entry.
 async fn position(conn: &mut sqlx::PgConnection, broadcast: u64) -> Result<(i64, i32), StoreError> {
     let row: Option<(i64, i32)> =
@@ -516,7 +528,7 @@ impl Broadcasts for PgStore {
         let sending = load_broadcast(&mut tx, broadcast.id, "FOR SHARE")
             .await?
             .is_some_and(|b| b.status == Status::Sending);
-        if !sending {
+        if !sending || !in_audience(&mut tx, broadcast.id, phone).await? {
             return Ok(None);
         }
         let id = super::desk::next_id(self, &mut tx).await?;
@@ -585,6 +597,10 @@ impl Broadcasts for PgStore {
         reason: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
+        lock_contact(&mut tx, &queued.phone).await?;
+        if !in_audience(&mut tx, broadcast, &queued.phone).await? {
+            return Ok(());
+        }
         let inserted = sqlx::query(
             "INSERT INTO broadcast_recipients \
              (broadcast, contact, language, channel, status, message_id, error) \
