@@ -56,6 +56,7 @@ use crate::helpdesk::rules::{self, TicketWrite};
 pub use admin::{ApiToken, UserChange};
 pub use broadcasts::{BroadcastError, EnqueueCursor, Position, Queued};
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
+pub(crate) use privacy::anonymise;
 pub use privacy::{Compaction, Erasure, PurgeReport, compact};
 pub use space::FamilyUsage;
 

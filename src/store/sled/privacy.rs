@@ -64,7 +64,7 @@ fn trailing_id(key: &[u8]) -> Option<u64> {
 
 /// A ticket without its person: the phone, the conversation, notes and collected details go;
 /// language, topic, times and who handled it stay, so figures keep their counts.
-fn anonymise(t: &mut Ticket, now: Millis) {
+pub(crate) fn anonymise(t: &mut Ticket, now: Millis) {
     t.contact = ContactId::erased();
     t.message_ids.clear();
     t.notes.clear();
