@@ -373,3 +373,66 @@ impl Accounts for PgStore {
         Ok(())
     }
 }
+
+/// Two replicas on one fresh schema, for the checks that what one replica does the other
+/// cannot double (they need `KABAR_TEST_DATABASE_URL`; without it they are skipped).
+#[cfg(test)]
+pub(crate) mod replicas {
+    use super::*;
+
+    pub(crate) async fn two(check: &str) -> Option<(PgStore, PgStore)> {
+        let Ok(url) = std::env::var("KABAR_TEST_DATABASE_URL") else {
+            eprintln!("skipped: set KABAR_TEST_DATABASE_URL=postgres://… to run it");
+            return None;
+        };
+        let url = DatabaseUrl::new(url).expect("KABAR_TEST_DATABASE_URL");
+        let schema = format!("r_{check}");
+        PgStore::drop_schema(&url, &schema).await.expect("drop");
+        let a = PgStore::connect(&url, Some(&schema))
+            .await
+            .expect("connect");
+        let b = PgStore::connect(&url, Some(&schema))
+            .await
+            .expect("connect");
+        Some((a, b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two replicas starting on a fresh database both create the first admin: one does, the
+    /// other hears the name is taken (and prints no password).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_replicas_create_the_first_admin_once() {
+        let Some((a, b)) = replicas::two("first_admin").await else {
+            return;
+        };
+        let admin = User {
+            name: "admin".into(),
+            role: Role::Admin,
+            languages: Lang::ALL.to_vec(),
+            password_hash: String::new(),
+            created_at: now_ms(),
+            disabled: false,
+        };
+        let mut tasks = Vec::new();
+        for store in [a.clone(), b.clone(), a.clone(), b.clone()] {
+            let admin = admin.clone();
+            tasks.push(tokio::spawn(async move { store.add_user(&admin).await }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => created += 1,
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(created, 1);
+        assert_eq!(b.users().await.unwrap().len(), 1);
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    }
+}

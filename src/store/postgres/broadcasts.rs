@@ -177,6 +177,18 @@ async fn load_cursor(
     })
 }
 
+/// Whether the person is (still) in the broadcast's frozen audience: an erasure since the
+/// dispatcher looked took them out, and nobody is sent to then.
+async fn in_audience(tx: &mut Tx, broadcast: u64, phone: &ContactId) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM broadcast_audience WHERE broadcast = $1 AND contact = $2)",
+    )
+    .bind(db_id(broadcast))
+    .bind(phone.as_str())
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 /// The dispatcher's position (chunk, index), or one before the first entry.
 async fn position(conn: &mut sqlx::PgConnection, broadcast: u64) -> Result<(i64, i32), StoreError> {
     let row: Option<(i64, i32)> =
@@ -516,7 +528,7 @@ impl Broadcasts for PgStore {
         let sending = load_broadcast(&mut tx, broadcast.id, "FOR SHARE")
             .await?
             .is_some_and(|b| b.status == Status::Sending);
-        if !sending {
+        if !sending || !in_audience(&mut tx, broadcast.id, phone).await? {
             return Ok(None);
         }
         let id = super::desk::next_id(self, &mut tx).await?;
@@ -585,6 +597,10 @@ impl Broadcasts for PgStore {
         reason: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
+        lock_contact(&mut tx, &queued.phone).await?;
+        if !in_audience(&mut tx, broadcast, &queued.phone).await? {
+            return Ok(());
+        }
         let inserted = sqlx::query(
             "INSERT INTO broadcast_recipients \
              (broadcast, contact, language, channel, status, message_id, error) \
@@ -708,5 +724,130 @@ impl Broadcasts for PgStore {
         super::outbox::put_outbound(&mut tx, &record, &item).await?;
         tx.commit().await?;
         Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broadcast::{Delivery, Draft, DraftAudience};
+    use crate::store::postgres::accounts::replicas;
+
+    async fn sending(store: &PgStore) -> Broadcast {
+        let draft = Draft {
+            name: "December payment".into(),
+            texts: std::collections::BTreeMap::from([("fa-AF".into(), "salam".into())]),
+            fallback: None,
+            audience: DraftAudience::default(),
+            send_at: None,
+        };
+        let valid = crate::broadcast::validate(draft, now_ms()).unwrap();
+        let b = store.create_broadcast(valid, "sara").await.unwrap();
+        store
+            .change_broadcast(
+                b.id,
+                "sara",
+                "send",
+                Box::new(|b| {
+                    b.status = Status::Sending;
+                    Ok(())
+                }),
+            )
+            .await
+            .unwrap()
+    }
+
+    fn queued(n: u32) -> (ContactId, Recipient) {
+        (
+            ContactId::parse(&format!("+62812{n:08}")).unwrap(),
+            Recipient {
+                language: Lang::Dari,
+                channel: Channel::TwilioSms,
+                status: RecipientStatus::Queued,
+                message_id: None,
+                error: None,
+            },
+        )
+    }
+
+    /// Two replicas' dispatchers turn the same recipients into messages at once, and two
+    /// runners enqueue the same batch: everyone is in the audience once and gets one message.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_replicas_never_double_a_broadcast() {
+        let Some((a, b)) = replicas::two("broadcast_race").await else {
+            return;
+        };
+        let broadcast = sending(&a).await;
+        let batch: Vec<_> = (1..=20).map(queued).collect();
+        let last = batch.last().map(|(p, _)| p.clone());
+        let (ca, cb) = tokio::join!(
+            a.enqueue_recipients(broadcast.id, &batch, last.clone(), true),
+            b.enqueue_recipients(broadcast.id, &batch, last.clone(), true)
+        );
+        assert_eq!(ca.unwrap().written, 20);
+        assert_eq!(cb.unwrap().written, 20);
+        assert_eq!(a.recipients(broadcast.id).await.unwrap().len(), 20);
+
+        let queue = a.bulk_queue(broadcast.id, 100).await.unwrap();
+        assert_eq!(queue.len(), 20);
+        let mut tasks = Vec::new();
+        for store in [a.clone(), b.clone()] {
+            let (broadcast, queue) = (broadcast.clone(), queue.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut made = 0;
+                for q in &queue {
+                    let delivery = Delivery {
+                        language: q.language,
+                        channel: q.channel,
+                        text: "salam".into(),
+                        window: None,
+                    };
+                    if store.materialize(&broadcast, q, &delivery).await?.is_some() {
+                        made += 1;
+                    }
+                }
+                Ok::<_, StoreError>(made)
+            }));
+        }
+        let mut made = 0;
+        for task in tasks {
+            made += task.await.unwrap().unwrap();
+        }
+        assert_eq!(made, 20);
+        assert!(a.bulk_queue(broadcast.id, 100).await.unwrap().is_empty());
+        let (bulk, _) = b.due_bulk(now_ms() + 1, 100).await.unwrap();
+        assert_eq!(bulk.len(), 20);
+        assert_eq!(a.broadcast_progress(broadcast.id).await.unwrap().queued, 20);
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    }
+
+    /// The issue's figure: a 100,000-person audience frozen in the runner's batches.
+    /// `cargo test --lib enqueue_100k -- --ignored --nocapture`
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore]
+    async fn enqueue_100k() {
+        let Some((a, _b)) = replicas::two("enqueue_100k").await else {
+            return;
+        };
+        let broadcast = sending(&a).await;
+        let all: Vec<_> = (1..=100_000).map(queued).collect();
+        let started = std::time::Instant::now();
+        let mut chunks = all.chunks(crate::dispatch::bulk::ENQUEUE_BATCH).peekable();
+        while let Some(chunk) = chunks.next() {
+            let after = chunk.last().map(|(p, _)| p.clone());
+            a.enqueue_recipients(broadcast.id, chunk, after, chunks.peek().is_none())
+                .await
+                .unwrap();
+        }
+        let enqueued = started.elapsed();
+        let progress = a.broadcast_progress(broadcast.id).await.unwrap();
+        let counted = started.elapsed() - enqueued;
+        assert_eq!(progress.queued, 100_000);
+        println!(
+            "100k-recipient enqueue: {:.0} ms; progress query: {:.0} ms",
+            enqueued.as_secs_f64() * 1000.0,
+            counted.as_secs_f64() * 1000.0
+        );
     }
 }

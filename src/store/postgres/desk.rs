@@ -448,3 +448,86 @@ async fn insert_canned(
         .await?;
     Ok(reply)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::postgres::accounts::replicas;
+
+    async fn open_ticket_for(store: &PgStore, contact: &ContactId) -> u64 {
+        let mut tx = store.begin().await.unwrap();
+        let id = next_id(store, &mut tx).await.unwrap();
+        let now = now_ms();
+        let ticket = Ticket {
+            id,
+            contact: contact.clone(),
+            language: Lang::Dari,
+            topic: "human".into(),
+            status: TicketStatus::Open,
+            opened_at: now,
+            waiting_since: Some(now),
+            message_ids: Vec::new(),
+            urgent: false,
+            details: Default::default(),
+            also: Vec::new(),
+            claimed_by: None,
+            claimed_at: None,
+            first_response_at: None,
+            closed_at: None,
+            notes: Vec::new(),
+        };
+        save_ticket(&mut tx, &ticket).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    /// Interpreters on two replicas click "claim" and "reply" on the same ticket at once:
+    /// one holds it, the others learn who; one reply is queued, and the trail has one claim.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn claims_and_replies_on_two_replicas_have_one_winner() {
+        let Some((a, b)) = replicas::two("desk_race").await else {
+            return;
+        };
+        let amina = ContactId::parse("+6281200000001").unwrap();
+        let id = open_ticket_for(&a, &amina).await;
+        let mut tasks = Vec::new();
+        for (i, store) in [&a, &b, &a, &b, &a, &b].into_iter().enumerate() {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.claim(id, &format!("ina{i}"), now_ms()).await
+            }));
+        }
+        let mut winners = Vec::new();
+        let mut refused = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(t) => winners.push(t.claimed_by.unwrap()),
+                Err(TicketError::ClaimedBy(who)) => refused.push(who),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "{winners:?}");
+        assert!(refused.iter().all(|who| *who == winners[0]), "{refused:?}");
+        let claims = a
+            .audit_search(Box::new(|e| e.action == "claim"), 10)
+            .await
+            .unwrap();
+        assert_eq!(claims.len(), 1);
+
+        // An unclaimed ticket, replied to from both replicas at once.
+        let bashir = ContactId::parse("+6281200000002").unwrap();
+        let id = open_ticket_for(&b, &bashir).await;
+        let (ra, rb) = tokio::join!(
+            a.reply(id, "omar", "salam", now_ms()),
+            b.reply(id, "sara", "salam", now_ms())
+        );
+        assert_eq!(
+            [ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count(),
+            1,
+            "{ra:?} {rb:?}"
+        );
+        assert_eq!(a.outbox_of(&bashir).await.unwrap().len(), 1);
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    }
+}

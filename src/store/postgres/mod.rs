@@ -178,13 +178,16 @@ pub(crate) struct Inner {
     /// This replica's name in leases (random per start: a restarted replica is a new one).
     pub(crate) replica: String,
     /// The connection holding the dispatcher's advisory lock, while this replica sends.
-    leader: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
+    leader: tokio::sync::Mutex<Option<Lead>>,
 }
 
-/// How long a replica may hold a person before another one may take them over: long enough
-/// for one answer (a flow step, a media fetch), short enough that a dead replica's people are
-/// answered soon. Each message renews it.
-const CONTACT_LEASE_MS: i64 = 30_000;
+/// The connection the dispatcher's advisory lock is asked for on; `leads` once it holds it
+/// (PostgreSQL frees the lock when the connection closes: when this replica stops or dies).
+struct Lead {
+    conn: sqlx::PgConnection,
+    leads: bool,
+}
+
 
 impl PgStore {
     /// Connects and applies the migrations. With `schema`, kabar's tables live there (created
@@ -250,64 +253,53 @@ impl PgStore {
     /// connection each time, so a replica cut off from the database stops sending.
     pub(crate) async fn dispatcher_turn(&self) -> bool {
         use sqlx::Connection;
-        let mut leader = self.0.leader.lock().await;
-        if let Some(conn) = leader.as_mut() {
-            if conn.ping().await.is_ok() {
-                return true;
-            }
-            tracing::warn!("lost the database connection that made this replica the sender");
-            *leader = None;
-        }
+        let mut held = self.0.leader.lock().await;
         if *self.0.closing.borrow() {
+            *held = None;
             return false;
         }
-        let Ok(mut conn) = self.0.pool.acquire().await.map(|c| c.detach()) else {
+        if let Some(lead) = held.as_mut() {
+            if lead.leads {
+                if lead.conn.ping().await.is_ok() {
+                    return true;
+                }
+                tracing::warn!("lost the database connection that made this replica the sender");
+                *held = None;
+            }
+        }
+        if held.is_none() {
+            // A connection of its own, outside the pool, kept while standing by too (asking
+            // each second costs a query, not a new connection).
+            match self.0.pool.acquire().await {
+                Ok(conn) => {
+                    *held = Some(Lead {
+                        conn: conn.detach(),
+                        leads: false,
+                    })
+                }
+                Err(_) => return false,
+            }
+        }
+        let Some(lead) = held.as_mut() else {
             return false;
         };
         let won: Result<bool, _> = sqlx::query_scalar(
             "SELECT pg_try_advisory_lock(hashtextextended('kabar dispatcher ' || current_schema(), 0))",
         )
-        .fetch_one(&mut conn)
+        .fetch_one(&mut lead.conn)
         .await;
-        if matches!(won, Ok(true)) {
-            tracing::info!(replica = %self.0.replica, "this replica sends the outbox");
-            *leader = Some(conn);
-            true
-        } else {
-            false
+        match won {
+            Ok(true) => {
+                tracing::info!(replica = %self.0.replica, "this replica sends the outbox");
+                lead.leads = true;
+                true
+            }
+            Ok(false) => false,
+            Err(_) => {
+                *held = None;
+                false
+            }
         }
-    }
-
-    /// Takes (or renews) this replica's lease on a person: false while another live replica
-    /// answers them. The database's clock judges expiry, so replicas' clocks need not agree.
-    pub(crate) async fn take_contact_lease(&self, contact: &ContactId) -> Result<bool, StoreError> {
-        let taken: Option<String> = sqlx::query_scalar(
-            "INSERT INTO contact_leases (contact, replica, until) \
-             VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1000)::bigint + $3) \
-             ON CONFLICT (contact) DO UPDATE SET replica = EXCLUDED.replica, until = EXCLUDED.until \
-             WHERE contact_leases.replica = EXCLUDED.replica \
-                OR contact_leases.until < (extract(epoch FROM clock_timestamp()) * 1000)::bigint \
-             RETURNING replica",
-        )
-        .bind(contact.as_str())
-        .bind(&self.0.replica)
-        .bind(CONTACT_LEASE_MS)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(taken.is_some())
-    }
-
-    /// Gives a person back once nothing of theirs waits (any replica may take the next one).
-    pub(crate) async fn release_contact_lease(
-        &self,
-        contact: &ContactId,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM contact_leases WHERE contact = $1 AND replica = $2")
-            .bind(contact.as_str())
-            .bind(&self.0.replica)
-            .execute(self.pool())
-            .await?;
-        Ok(())
     }
 
     pub(crate) fn pool(&self) -> &PgPool {

@@ -1,14 +1,5 @@
 -- Coordination between replicas on one database.
 
--- Which replica answers a person right now (see PgStore::take_contact_lease): one at a time,
--- so a person's messages are answered in order and side effects (alerts, media fetches,
--- live events) happen once. `until` is ms on the database's clock.
-CREATE TABLE contact_leases (
-    contact text COLLATE "C" PRIMARY KEY,
-    replica text NOT NULL,
-    until   bigint NOT NULL
-);
-
 -- Failed logins, counted by every replica (five in fifteen minutes, then wait).
 CREATE TABLE login_failures (
     name text NOT NULL,
