@@ -22,6 +22,14 @@ use crate::store::sled::new_outbound;
 
 /// How often the intake looks for inbox rows it heard nothing about.
 const POLL: Duration = Duration::from_secs(1);
+/// How long a replica answering a contact keeps the others off it: far longer than one answer
+/// takes; after it (the replica died or gave up) another replica takes the contact over.
+const LEASE_MS: i64 = 30_000;
+/// How often the intake looks for contacts nobody answers (their replica died, or their
+/// messages waited behind a lease or a failure).
+const SWEEP: Duration = Duration::from_secs(10);
+/// Contacts handed on per sweep.
+const SWEEP_LIMIT: i64 = 1_000;
 /// Attempts at storing one message when PostgreSQL aborts it (deadlock, serialization).
 const ATTEMPTS: u32 = 5;
 
@@ -53,6 +61,19 @@ fn retryable(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40P01" | "40001")),
         _ => false,
     }
+}
+
+/// This process, as the holder of inbox leases: unique among the replicas running now.
+fn replica() -> &'static str {
+    static REPLICA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    REPLICA.get_or_init(|| {
+        format!(
+            "{}-{}-{:08x}",
+            std::process::id(),
+            now_ms(),
+            rand::random::<u32>()
+        )
+    })
 }
 
 /// `lock_contact`, with PostgreSQL's own error kept: a deadlock between two webhooks that
@@ -322,6 +343,28 @@ impl PgStore {
         Ok(Accepted::Stored)
     }
 
+    /// Contacts whose oldest waiting message nobody is answering: not leased, or its lease
+    /// ran out, and older than one sweep (fresher ones were announced and are on their way).
+    async fn unanswered(&self) -> Result<BTreeSet<ContactId>, StoreError> {
+        let now = now_ms() as i64;
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT contact FROM (SELECT DISTINCT ON (contact) contact, seq, leased_until, \
+             m.created_at FROM inbox i JOIN messages m ON m.id = i.message_id \
+             ORDER BY contact, seq) oldest \
+             WHERE (leased_until IS NULL AND created_at < $1) OR leased_until < $2 \
+             LIMIT $3",
+        )
+        .bind(now - SWEEP.as_millis() as i64)
+        .bind(now)
+        .bind(SWEEP_LIMIT)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|c| ContactId::try_from(c).ok())
+            .collect())
+    }
+
     /// Contacts with inbox rows after `after` (a sequence number), and the newest seen.
     async fn pending_since(
         &self,
@@ -357,6 +400,13 @@ impl From<StoreError> for AcceptError {
     fn from(e: StoreError) -> Self {
         AcceptError::Store(e)
     }
+}
+
+/// What woke the intake.
+enum Heard {
+    Listener(Result<Option<sqlx::postgres::PgNotification>, sqlx::Error>),
+    Poll,
+    Sweep,
 }
 
 /// What the intake task knows of the inbox: the newest row it told the sink about.
@@ -437,6 +487,8 @@ impl Intake for PgStore {
         let mut failures = 0u32;
         let mut poll = tokio::time::interval(POLL);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + SWEEP, SWEEP);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if *stop.borrow() || *closing.borrow() {
                 break;
@@ -450,13 +502,29 @@ impl Intake for PgStore {
             let heard = tokio::select! {
                 _ = stop.wait_for(|s| *s) => break,
                 _ = closing.wait_for(|c| *c) => break,
-                _ = poll.tick() => None,
+                _ = poll.tick() => Heard::Poll,
+                _ = sweep.tick() => Heard::Sweep,
                 n = async {
                     match listener.as_mut() {
                         Some(l) => l.try_recv().await,
                         None => std::future::pending().await,
                     }
-                } => Some(n),
+                } => Heard::Listener(n),
+            };
+            let heard = match heard {
+                Heard::Listener(n) => Some(n),
+                Heard::Poll => None,
+                Heard::Sweep => {
+                    match self.unanswered().await {
+                        Ok(contacts) if !contacts.is_empty() => {
+                            sink.stored(contacts.into_iter().collect());
+                        }
+                        Ok(_) => {}
+                        Err(StoreError::Closed) => break,
+                        Err(e) => tracing::warn!(error = %e, "cannot look for unanswered contacts"),
+                    }
+                    continue;
+                }
             };
             match heard {
                 Some(Ok(Some(first))) => {
@@ -490,6 +558,11 @@ impl Intake for PgStore {
                 },
             }
         }
+        // Its connection goes back first: `close` waits for every connection.
+        drop(listener);
+        if *closing.borrow() {
+            return IntakeEnd::Stopped;
+        }
         // The last pass: whatever arrived since the last look.
         if let Err(e) = watch.poll(self, &*sink).await {
             tracing::warn!(error = %e, "the intake's last look at the inbox failed");
@@ -516,14 +589,30 @@ impl Intake for PgStore {
             .collect()
     }
 
+    /// The oldest message `phone` has waiting, leased to this replica: `None` when there is
+    /// none, or while another replica answers this contact (its lease on the oldest row runs).
     async fn next_pending(&self, phone: &ContactId) -> Result<Option<PendingInbound>, StoreError> {
+        let now = now_ms() as i64;
+        let mut tx = self.begin().await?;
+        // Losing a lease in a crash costs only a wait: no need to wait for the flush.
+        sqlx::query("SET LOCAL synchronous_commit TO OFF")
+            .execute(&mut *tx)
+            .await?;
         let row: Option<(i64, serde_json::Value)> = sqlx::query_as(
-            "SELECT i.seq, m.data FROM inbox i JOIN messages m ON m.id = i.message_id \
-             WHERE i.contact = $1 ORDER BY i.seq LIMIT 1",
+            "WITH oldest AS (SELECT seq FROM inbox WHERE contact = $1 ORDER BY seq LIMIT 1) \
+             UPDATE inbox i SET leased_by = $2, leased_until = $3 \
+             FROM oldest, messages m \
+             WHERE i.seq = oldest.seq AND m.id = i.message_id \
+             AND (i.leased_by IS NULL OR i.leased_by = $2 OR i.leased_until < $4) \
+             RETURNING i.seq, m.data",
         )
         .bind(phone.as_str())
-        .fetch_optional(self.pool())
+        .bind(replica())
+        .bind(now + LEASE_MS)
+        .bind(now)
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         row.map(|(seq, data)| {
             Ok(PendingInbound {
                 inbox_key: seq.to_string(),

@@ -28,11 +28,15 @@ CREATE TABLE external_ids (
 CREATE INDEX external_ids_message ON external_ids (message_id);
 
 -- Taken while the contact's advisory lock is held, so a contact's order is commit order across
--- replicas. The row is deleted in the transaction that answers it.
+-- replicas. The row is deleted in the transaction that answers it. The replica answering a
+-- contact leases its oldest row (`next_pending`), so the other replicas leave that contact to
+-- it; a lease that runs out (the replica died) lets another one take over.
 CREATE TABLE inbox (
-    seq        bigserial PRIMARY KEY,
-    contact    text COLLATE "C" NOT NULL,
-    message_id bigint NOT NULL REFERENCES messages (id) ON DELETE CASCADE
+    seq          bigserial PRIMARY KEY,
+    contact      text COLLATE "C" NOT NULL,
+    message_id   bigint NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    leased_by    text,
+    leased_until bigint                       -- ms
 );
 CREATE INDEX inbox_contact ON inbox (contact, seq);
 CREATE INDEX inbox_message ON inbox (message_id);
