@@ -374,89 +374,6 @@ impl Accounts for PgStore {
     }
 }
 
-/// What replicas share beyond the ports (not in the storage traits yet: the web layer keeps
-/// them in process memory on sled). The rules stay with the caller; these only store.
-impl PgStore {
-    /// When `name` failed to log in since `since` (ms), oldest first. Names compare without
-    /// regard to case, as the login limiter compares them.
-    pub async fn login_failures_since(
-        &self,
-        name: &str,
-        since: Millis,
-    ) -> Result<Vec<Millis>, StoreError> {
-        let at: Vec<i64> = sqlx::query_scalar(
-            "SELECT at FROM login_failures WHERE name = $1 AND at >= $2 ORDER BY at",
-        )
-        .bind(name.to_lowercase())
-        .bind(since as i64)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(at.into_iter().map(|t| t.max(0) as Millis).collect())
-    }
-
-    /// Records a failed login at `at`; failures before `forget_before` are dropped.
-    pub async fn record_login_failure(
-        &self,
-        name: &str,
-        at: Millis,
-        forget_before: Millis,
-    ) -> Result<(), StoreError> {
-        let name = name.to_lowercase();
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM login_failures WHERE name = $1 AND at < $2")
-            .bind(&name)
-            .bind(forget_before as i64)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO login_failures (name, at) VALUES ($1, $2)")
-            .bind(&name)
-            .bind(at as i64)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// A successful login forgets the name's failures.
-    pub async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE name = $1")
-            .bind(name.to_lowercase())
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// A 32-byte key every replica shares under `name`: made by whichever asks first
-    /// (`INSERT … ON CONFLICT DO NOTHING`), read by all.
-    pub async fn shared_secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
-        use rand::RngCore;
-        let mut fresh = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut fresh);
-        let made: Option<Vec<u8>> = sqlx::query_scalar(
-            "INSERT INTO shared_secrets (name, value) VALUES ($1, $2) \
-             ON CONFLICT (name) DO NOTHING RETURNING value",
-        )
-        .bind(name)
-        .bind(fresh.as_slice())
-        .fetch_optional(self.pool())
-        .await?;
-        let value = match made {
-            Some(value) => value,
-            // Another replica made it first: read theirs (a new statement sees its commit).
-            None => {
-                sqlx::query_scalar("SELECT value FROM shared_secrets WHERE name = $1")
-                    .bind(name)
-                    .fetch_one(self.pool())
-                    .await?
-            }
-        };
-        value.try_into().map_err(|_| StoreError::Corrupt {
-            key: format!("shared secret {name}"),
-            reason: "not 32 bytes".into(),
-        })
-    }
-}
-
 /// Two replicas on one fresh schema, for the checks that what one replica does the other
 /// cannot double (they need `KABAR_TEST_DATABASE_URL`; without it they are skipped).
 #[cfg(test)]
@@ -515,37 +432,6 @@ mod tests {
         }
         assert_eq!(created, 1);
         assert_eq!(b.users().await.unwrap().len(), 1);
-        a.close().await.unwrap();
-        b.close().await.unwrap();
-    }
-
-    /// Failed logins reach every replica; the shared key is one key.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn login_failures_and_shared_keys_are_the_same_on_every_replica() {
-        let Some((a, b)) = replicas::two("login_limits").await else {
-            return;
-        };
-        for at in [1_000, 2_000, 3_000] {
-            a.record_login_failure("Ina", at, 0).await.unwrap();
-        }
-        b.record_login_failure("ina", 4_000, 1_500).await.unwrap();
-        assert_eq!(
-            b.login_failures_since("INA", 0).await.unwrap(),
-            [2_000, 3_000, 4_000]
-        );
-        assert_eq!(
-            a.login_failures_since("ina", 3_000).await.unwrap(),
-            [3_000, 4_000]
-        );
-        b.clear_login_failures("ina").await.unwrap();
-        assert!(a.login_failures_since("ina", 0).await.unwrap().is_empty());
-
-        let (ka, kb) = tokio::join!(a.shared_secret("login-csrf"), b.shared_secret("login-csrf"));
-        assert_eq!(ka.unwrap(), kb.unwrap());
-        assert_ne!(
-            a.shared_secret("other").await.unwrap(),
-            a.shared_secret("login-csrf").await.unwrap()
-        );
         a.close().await.unwrap();
         b.close().await.unwrap();
     }

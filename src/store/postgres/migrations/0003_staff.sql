@@ -118,17 +118,3 @@ CREATE INDEX broadcast_recipients_contact ON broadcast_recipients (contact);
 CREATE INDEX broadcast_recipients_message ON broadcast_recipients (message_id)
     WHERE message_id IS NOT NULL;
 
--- Failed logins per (lowercased) name, so the five-in-fifteen-minutes limit holds whichever
--- replica a try reaches (the web layer's LoginLimiter keeps them in one process's memory).
-CREATE TABLE login_failures (
-    name text COLLATE "C" NOT NULL,
-    at   bigint NOT NULL                 -- ms
-);
-CREATE INDEX login_failures_name ON login_failures (name, at);
-
--- Keys every replica must share (the login form's CSRF key: a form one replica served is
--- posted to another). Created once by whichever replica asks first.
-CREATE TABLE shared_secrets (
-    name  text COLLATE "C" PRIMARY KEY,
-    value bytea NOT NULL
-);
