@@ -246,20 +246,15 @@ impl PgStore {
         // Lock every address the message names (in one order, so two webhooks naming the same
         // people cannot deadlock), then whoever they turn out to be filed under.
         let mut locked: BTreeSet<ContactId> = named_addresses(inbound).into_iter().collect();
-        for address in &locked {
-            lock_raw(&mut tx, address).await?;
-        }
-        let space = external_space(inbound.channel);
-        let seen: Option<i64> = sqlx::query_scalar(
-            "SELECT message_id FROM external_ids WHERE space = $1 AND external_id = $2",
+        let addresses: Vec<&str> = locked.iter().map(ContactId::as_str).collect();
+        // One statement; unnest yields the (sorted) array in order, so the locks are taken in it.
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtextextended('contact:' || a, 0)) \
+             FROM unnest($1::text[]) AS a",
         )
-        .bind(space)
-        .bind(&inbound.external_id)
-        .fetch_optional(&mut *tx)
+        .bind(&addresses)
+        .execute(&mut *tx)
         .await?;
-        if seen.is_some() {
-            return Ok(Accepted::Duplicate);
-        }
         let filing = loop {
             let filing = file_sender(&mut tx, inbound, received_at).await?;
             let missing: Vec<ContactId> = filing.involved.difference(&locked).cloned().collect();
@@ -273,12 +268,22 @@ impl PgStore {
                 locked.insert(id);
             }
         };
-        let message_id = self
-            .next_ids(&mut tx, 1)
-            .await?
-            .first()
-            .copied()
-            .ok_or_else(|| StoreError::Database("no id from kabar_ids".into()))?;
+        // The dedupe key and the message's id in one: nothing when the provider sent it before
+        // (or another replica is storing it right now: this waits for it, then finds it).
+        // The key's foreign key is checked at commit, after the message row below.
+        let space = external_space(inbound.channel);
+        let filed: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO external_ids (space, external_id, message_id) \
+             VALUES ($1, $2, nextval('kabar_ids')) \
+             ON CONFLICT DO NOTHING RETURNING message_id",
+        )
+        .bind(space)
+        .bind(&inbound.external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(message_id) = filed.map(|id| id as u64) else {
+            return Ok(Accepted::Duplicate);
+        };
         if let Some(contact) = &filing.contact {
             save_contact(&mut tx, contact).await?;
         }
@@ -310,30 +315,16 @@ impl PgStore {
             broadcast: None,
         };
         save_message(&mut tx, &record).await?;
-        let filed: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO external_ids (space, external_id, message_id) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING RETURNING message_id",
+        // Waiting to be answered, and every replica's intake hears of it on commit.
+        sqlx::query(
+            "WITH waiting AS (INSERT INTO inbox (contact, message_id) VALUES ($1, $2)) \
+             SELECT pg_notify($3, $1)",
         )
-        .bind(space)
-        .bind(&inbound.external_id)
+        .bind(filing.id.as_str())
         .bind(db_id(message_id))
-        .fetch_optional(&mut *tx)
+        .bind(inbox_channel(&self.0.schema))
+        .execute(&mut *tx)
         .await?;
-        if filed.is_none() {
-            // The same message, committed meanwhile by another replica (from another sender
-            // address): drop this copy.
-            return Ok(Accepted::Duplicate);
-        }
-        sqlx::query("INSERT INTO inbox (contact, message_id) VALUES ($1, $2)")
-            .bind(filing.id.as_str())
-            .bind(db_id(message_id))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(inbox_channel(&self.0.schema))
-            .bind(filing.id.as_str())
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         tracing::info!(
             message_id,
