@@ -584,15 +584,14 @@ impl Intake for PgStore {
     /// none, or while another replica answers this contact (its lease on the oldest row runs).
     async fn next_pending(&self, phone: &ContactId) -> Result<Option<PendingInbound>, StoreError> {
         let now = now_ms() as i64;
-        let mut tx = self.begin().await?;
-        // Losing a lease in a crash costs only a wait: no need to wait for the flush.
-        sqlx::query("SET LOCAL synchronous_commit TO OFF")
-            .execute(&mut *tx)
-            .await?;
+        // One statement, its own transaction. Losing a lease in a crash costs only a wait, so
+        // its commit does not wait for the flush (`set_config(…, true)` lasts for this
+        // transaction; joined in so it runs before the update commits).
         let row: Option<(i64, serde_json::Value)> = sqlx::query_as(
-            "WITH oldest AS (SELECT seq FROM inbox WHERE contact = $1 ORDER BY seq LIMIT 1) \
+            "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), \
+             oldest AS (SELECT seq FROM inbox WHERE contact = $1 ORDER BY seq LIMIT 1) \
              UPDATE inbox i SET leased_by = $2, leased_until = $3 \
-             FROM oldest, messages m \
+             FROM quick, oldest, messages m \
              WHERE i.seq = oldest.seq AND m.id = i.message_id \
              AND (i.leased_by IS NULL OR i.leased_by = $2 OR i.leased_until < $4) \
              RETURNING i.seq, m.data",
@@ -601,9 +600,8 @@ impl Intake for PgStore {
         .bind(replica())
         .bind(now + LEASE_MS)
         .bind(now)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(self.pool())
         .await?;
-        tx.commit().await?;
         row.map(|(seq, data)| {
             Ok(PendingInbound {
                 inbox_key: seq.to_string(),
