@@ -273,7 +273,7 @@ impl App {
             &config.helpdesk.timezone,
             &config.helpdesk.hours,
         )?;
-        let (events, _) = tokio::sync::broadcast::channel(256);
+        let events = helpdesk::Events::new(store.clone());
         let clock = options.clock.clone();
         let dispatcher = Dispatcher::new(
             store.clone(),
@@ -333,8 +333,8 @@ impl App {
             localizer: self.localizer.clone(),
             hours: self.hours.clone(),
             events: self.events.clone(),
-            login_limiter: Default::default(),
-            login_csrf: Default::default(),
+            login_limiter: Arc::new(web::auth::LoginLimiter::new(self.store.clone())),
+            login_csrf: Arc::new(web::auth::LoginCsrf::new(self.store.clone())),
             views: Default::default(),
             dispatcher: self.dispatcher.clone(),
             clock: self.clock.clone(),
@@ -346,6 +346,61 @@ impl App {
     /// live streams end, sends in flight record their outcome, the intake stores what webhooks
     /// acknowledged and the journal is trimmed, the store is flushed. Ends early with
     /// [`RunError::StoreBroken`] when the store cannot continue (after the same shutdown).
+    /// With other replicas on the same database: what they announce reaches the pages here
+    /// (queue and ticket events, simulator replies their dispatcher delivered), and the
+    /// simulator replies delivered here reach theirs. Nothing to do on sled.
+    async fn relay_between_replicas(&self) {
+        let Some(mut heard) = self.store.announcements().await else {
+            return;
+        };
+        let events = self.events.clone();
+        let simulator = self.channels.simulator.clone();
+        let mut shutdown = self.shutdown_tx.subscribe();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    announced = heard.recv() => match announced {
+                        Some((store::Topic::Ticket, payload)) => events.heard_from_replica(&payload),
+                        Some((store::Topic::Simulator, payload)) => {
+                            let reply = serde_json::from_str::<channel::simulator::SimulatedReply>(&payload);
+                            if let (Some(simulator), Ok(reply)) = (&simulator, reply) {
+                                simulator.show_relayed(reply);
+                            }
+                        }
+                        None => return,
+                    },
+                }
+            }
+        });
+        let Some(simulator) = &self.channels.simulator else {
+            return;
+        };
+        let mut delivered = simulator.subscribe();
+        let store = self.store.clone();
+        let mut shutdown = self.shutdown_tx.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let reply = tokio::select! {
+                    _ = shutdown.changed() => return,
+                    reply = delivered.recv() => reply,
+                };
+                match reply {
+                    Ok(reply) if !reply.relayed => {
+                        let Ok(payload) = serde_json::to_string(&reply) else {
+                            continue;
+                        };
+                        if let Err(e) = store.announce(store::Topic::Simulator, &payload).await {
+                            tracing::warn!(error = %e, "cannot pass a simulator reply to the other replicas");
+                        }
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
     pub async fn run(
         self,
         listener: TcpListener,
@@ -380,6 +435,7 @@ impl App {
         };
         let dispatcher =
             background.spawn(self.dispatcher.clone().run(self.shutdown_tx.subscribe()));
+        self.relay_between_replicas().await;
         let on_call = background.spawn(
             helpdesk::oncall::OnCall {
                 store: self.store.clone(),

@@ -38,7 +38,13 @@ async fn first_admin(store: &Store) -> CliResult {
         created_at: now_ms(),
         disabled: false,
     };
-    store.add_user(&user).await?;
+    match store.add_user(&user).await {
+        Ok(()) => {}
+        // Replicas starting together on one database: another one created it (and printed
+        // its password); only one admin is made, and only once is a password shown.
+        Err(kabar::store::StoreError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
     println!("first login: user admin, password {password}");
     println!(
         "(shown once; add more users at /admin/users, or with `kabar user add` while stopped)"

@@ -341,10 +341,11 @@ impl Processor {
         }
         if let Some((ticket, language)) = outcome.ticket {
             // Nobody watching is fine.
-            let _ = self.events.send(crate::helpdesk::TicketEvent {
+            self.events.send(crate::helpdesk::TicketEvent {
                 ticket,
                 language,
                 kind: "message",
+                relayed: false,
             });
         }
         if message.media.is_some() {

@@ -63,10 +63,81 @@ pub struct TicketEvent {
     pub language: crate::i18n::Lang,
     /// "message", "claim", "release", "transfer", "reply", "note", "close".
     pub kind: &'static str,
+    /// Announced by another replica: pages show it, but what acts on an event once (the
+    /// on-call alerts) leaves it to the replica where it happened.
+    #[serde(skip)]
+    pub relayed: bool,
 }
 
-/// The live feed of queue changes.
-pub type Events = tokio::sync::broadcast::Sender<TicketEvent>;
+/// Every kind a [`TicketEvent`] has (announcements from other replicas are read back into
+/// one of these).
+const EVENT_KINDS: &[&str] = &[
+    "message", "claim", "release", "transfer", "reply", "note", "close",
+];
+
+/// A ticket event as replicas tell each other.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Announced {
+    ticket: u64,
+    language: crate::i18n::Lang,
+    kind: String,
+}
+
+/// The live feed of queue changes: pages on this replica hear them at once, and the store
+/// tells the other replicas (on PostgreSQL), whose pages hear them through
+/// [`Events::heard_from_replica`].
+#[derive(Clone)]
+pub struct Events {
+    local: tokio::sync::broadcast::Sender<TicketEvent>,
+    store: crate::store::Store,
+}
+
+impl Events {
+    pub fn new(store: crate::store::Store) -> Events {
+        Events {
+            local: tokio::sync::broadcast::channel(256).0,
+            store,
+        }
+    }
+
+    /// Tells every page watching, here and on the other replicas. Nobody watching is fine.
+    pub fn send(&self, event: TicketEvent) {
+        let announced = serde_json::to_string(&Announced {
+            ticket: event.ticket,
+            language: event.language,
+            kind: event.kind.to_owned(),
+        });
+        let _ = self.local.send(event);
+        if let (Ok(payload), Ok(runtime)) = (announced, tokio::runtime::Handle::try_current()) {
+            let store = self.store.clone();
+            runtime.spawn(async move {
+                if let Err(e) = store.announce(crate::store::Topic::Ticket, &payload).await {
+                    tracing::warn!(error = %e, "cannot tell the other replicas about a ticket");
+                }
+            });
+        }
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<TicketEvent> {
+        self.local.subscribe()
+    }
+
+    /// An event another replica announced: pages here hear it (it is not announced again).
+    pub fn heard_from_replica(&self, payload: &str) {
+        let Ok(a) = serde_json::from_str::<Announced>(payload) else {
+            return;
+        };
+        let Some(kind) = EVENT_KINDS.iter().find(|k| **k == a.kind) else {
+            return;
+        };
+        let _ = self.local.send(TicketEvent {
+            ticket: a.ticket,
+            language: a.language,
+            kind,
+            relayed: true,
+        });
+    }
+}
 
 #[cfg(test)]
 mod tests {

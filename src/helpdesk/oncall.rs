@@ -88,6 +88,8 @@ impl OnCall {
                 got = events.recv() => match got {
                     // Every message of every ticket is an event: read all tickets only when
                     // this one needs an alert or an alert is running (a claim ends it).
+                    // Another replica alerts for its own events.
+                    Ok(event) if event.relayed => false,
                     Ok(event) => !sent.is_empty() || self.needs_alert_now(event.ticket).await,
                     Err(_) => true,
                 },

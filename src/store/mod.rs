@@ -377,9 +377,47 @@ pub trait Media: Send + Sync {
     async fn media_file(&self, file: &str) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
+/// What live pages hear about from other replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Topic {
+    /// A ticket changed (the queue and ticket pages refresh).
+    Ticket,
+    /// A reply to a simulator phone (the simulator page shows it).
+    Simulator,
+}
+
+/// What the replicas of one kabar share beyond records: announcements for live pages, the
+/// login limit, and keys every replica must sign with. A single process (sled) has no other
+/// replica: announcements go nowhere, the rest lives in its memory.
+#[async_trait]
+pub trait Coordination: Send + Sync {
+    /// Tells the other replicas (not this one: it has told its own pages already).
+    async fn announce(&self, topic: Topic, payload: &str) -> Result<(), StoreError>;
+    /// What the other replicas announce from now on; `None` when there are none.
+    async fn announcements(&self) -> Option<tokio::sync::mpsc::Receiver<(Topic, String)>>;
+    /// When the failed logins for `name` (lowercased by the caller) since `since` happened.
+    async fn login_failures(&self, name: &str, since: Millis) -> Result<Vec<Millis>, StoreError>;
+    async fn record_login_failure(&self, name: &str, at: Millis) -> Result<(), StoreError>;
+    async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError>;
+    /// A random 32-byte key for `purpose`, the same on every replica (created by the first
+    /// that asks).
+    async fn shared_key(&self, purpose: &str) -> Result<[u8; 32], StoreError>;
+}
+
 /// Everything kabar asks of storage: one backend implements it all.
 pub trait Storage:
-    Intake + Outbox + People + Desk + Directory + Accounts + Broadcasts + Media + Maintenance + 'static
+    Intake
+    + Outbox
+    + People
+    + Desk
+    + Directory
+    + Accounts
+    + Broadcasts
+    + Media
+    + Maintenance
+    + Coordination
+    + 'static
 {
 }
 
@@ -393,6 +431,7 @@ impl<T> Storage for T where
         + Broadcasts
         + Media
         + Maintenance
+        + Coordination
         + 'static
 {
 }

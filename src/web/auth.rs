@@ -168,37 +168,44 @@ pub fn clear_cookie(secure: bool) -> String {
     )
 }
 
-/// Failed logins per user name: five in fifteen minutes, then wait.
-#[derive(Debug, Default)]
+/// Failed logins per user name: five in fifteen minutes, then wait. Counted in the store, so
+/// replicas behind a load balancer share the count (trying each replica in turn gains nothing).
 pub struct LoginLimiter {
-    failures: std::sync::Mutex<std::collections::HashMap<String, Vec<std::time::Instant>>>,
+    store: crate::store::Store,
 }
 
 impl LoginLimiter {
     const MAX: usize = 5;
-    const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+    const WINDOW_MS: u64 = 15 * 60 * 1000;
+
+    pub fn new(store: crate::store::Store) -> LoginLimiter {
+        LoginLimiter { store }
+    }
 
     /// `Some(wait)` when this name must wait before trying again.
-    pub fn blocked(&self, name: &str) -> Option<std::time::Duration> {
-        let mut map = self.failures.lock().ok()?;
-        let now = std::time::Instant::now();
-        let list = map.entry(name.to_lowercase()).or_default();
-        list.retain(|t| now.duration_since(*t) < Self::WINDOW);
-        (list.len() >= Self::MAX).then(|| Self::WINDOW - now.duration_since(list[0]))
+    pub async fn blocked(
+        &self,
+        name: &str,
+        now: u64,
+    ) -> Result<Option<std::time::Duration>, crate::store::StoreError> {
+        let failures = self
+            .store
+            .login_failures(&name.to_lowercase(), now.saturating_sub(Self::WINDOW_MS))
+            .await?;
+        Ok((failures.len() >= Self::MAX).then(|| {
+            let oldest = failures[failures.len() - Self::MAX];
+            std::time::Duration::from_millis((oldest + Self::WINDOW_MS).saturating_sub(now))
+        }))
     }
 
-    pub fn failed(&self, name: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.entry(name.to_lowercase())
-                .or_default()
-                .push(std::time::Instant::now());
-        }
+    pub async fn failed(&self, name: &str, now: u64) -> Result<(), crate::store::StoreError> {
+        self.store
+            .record_login_failure(&name.to_lowercase(), now)
+            .await
     }
 
-    pub fn succeeded(&self, name: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(&name.to_lowercase());
-        }
+    pub async fn succeeded(&self, name: &str) -> Result<(), crate::store::StoreError> {
+        self.store.clear_login_failures(&name.to_lowercase()).await
     }
 }
 
@@ -209,27 +216,53 @@ const LOGIN_FORM_MS: u64 = 60 * 60 * 1000;
 
 /// Login CSRF protection before any session exists (double submit of a signed token): the
 /// login page sets a short-lived cookie and puts the same token in a hidden field; a login
-/// POST must carry both, equal, signed by this process and not expired. Another site can
+/// POST must carry both, equal, signed by kabar and not expired. Another site can
 /// make a browser post the form but can neither read nor set our cookie, so it cannot log a
-/// person into an account of its choosing.
-#[derive(Debug)]
+/// person into an account of its choosing. The key comes from the store
+/// ([`crate::store::Coordination::shared_key`]), so a form one replica issued is accepted by
+/// any other behind the load balancer.
 pub struct LoginCsrf {
-    key: [u8; 32],
+    store: Option<crate::store::Store>,
+    key: tokio::sync::OnceCell<[u8; 32]>,
 }
 
-impl Default for LoginCsrf {
-    fn default() -> Self {
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        LoginCsrf { key }
+/// What the signing key is asked for under.
+const LOGIN_CSRF_KEY: &str = "login-csrf";
+
+impl LoginCsrf {
+    /// Signs with the key the store shares between replicas.
+    pub fn new(store: crate::store::Store) -> LoginCsrf {
+        LoginCsrf {
+            store: Some(store),
+            key: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Signs with a key of its own (tests: "another process").
+    pub fn with_key(key: [u8; 32]) -> LoginCsrf {
+        LoginCsrf {
+            store: None,
+            key: tokio::sync::OnceCell::new_with(Some(key)),
+        }
+    }
+
+    async fn key(&self) -> Result<&[u8; 32], crate::store::StoreError> {
+        self.key
+            .get_or_try_init(|| async {
+                match &self.store {
+                    Some(store) => store.shared_key(LOGIN_CSRF_KEY).await,
+                    None => Err(crate::store::StoreError::Closed),
+                }
+            })
+            .await
     }
 }
 
 impl LoginCsrf {
-    fn sign(&self, nonce: &str, expires: u64) -> String {
+    fn sign(key: &[u8; 32], nonce: &str, expires: u64) -> String {
         use hmac::{Hmac, Mac};
         // A 32-byte key always fits HMAC-SHA256.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(nonce.as_bytes());
         mac.update(b".");
@@ -238,18 +271,22 @@ impl LoginCsrf {
     }
 
     /// A new token for a login form issued at `now`.
-    pub fn issue(&self, now: u64) -> String {
+    pub async fn issue(&self, now: u64) -> Result<String, crate::store::StoreError> {
+        let key = self.key().await?;
         let mut nonce = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let nonce = hex::encode(nonce);
         let expires = now + LOGIN_FORM_MS;
-        let sig = self.sign(&nonce, expires);
-        format!("{nonce}.{expires}.{sig}")
+        let sig = Self::sign(key, &nonce, expires);
+        Ok(format!("{nonce}.{expires}.{sig}"))
     }
 
     /// Whether the form field and the cookie carry the same valid, unexpired token.
-    pub fn check(&self, field: Option<&str>, cookie: Option<&str>, now: u64) -> bool {
+    pub async fn check(&self, field: Option<&str>, cookie: Option<&str>, now: u64) -> bool {
         use subtle::ConstantTimeEq;
+        let Ok(key) = self.key().await else {
+            return false;
+        };
         let (Some(field), Some(cookie)) = (field, cookie) else {
             return false;
         };
@@ -264,7 +301,12 @@ impl LoginCsrf {
         let Ok(expires) = expires.parse::<u64>() else {
             return false;
         };
-        expires >= now && bool::from(self.sign(nonce, expires).as_bytes().ct_eq(sig.as_bytes()))
+        expires >= now
+            && bool::from(
+                Self::sign(key, nonce, expires)
+                    .as_bytes()
+                    .ct_eq(sig.as_bytes()),
+            )
     }
 }
 
@@ -294,26 +336,27 @@ pub fn login_cookie(token: &str, secure: bool) -> String {
 mod login_csrf_tests {
     use super::*;
 
-    #[test]
-    fn only_a_matching_signed_unexpired_token_passes() {
-        let csrf = LoginCsrf::default();
-        let token = csrf.issue(1_000);
-        assert!(csrf.check(Some(&token), Some(&token), 2_000));
-        assert!(!csrf.check(Some(&token), None, 2_000), "no cookie");
-        assert!(!csrf.check(None, Some(&token), 2_000), "no field");
-        let other = csrf.issue(1_000);
-        assert!(!csrf.check(Some(&token), Some(&other), 2_000), "mismatch");
+    #[tokio::test]
+    async fn only_a_matching_signed_unexpired_token_passes() {
+        let csrf = LoginCsrf::with_key([7; 32]);
+        let token = csrf.issue(1_000).await.unwrap();
+        let t = Some(token.as_str());
+        assert!(csrf.check(t, t, 2_000).await);
+        assert!(!csrf.check(t, None, 2_000).await, "no cookie");
+        assert!(!csrf.check(None, t, 2_000).await, "no field");
+        let other = csrf.issue(1_000).await.unwrap();
+        assert!(!csrf.check(t, Some(&other), 2_000).await, "mismatch");
         assert!(
-            !csrf.check(Some(&token), Some(&token), 1_000 + LOGIN_FORM_MS + 1),
+            !csrf.check(t, t, 1_000 + LOGIN_FORM_MS + 1).await,
             "expired"
         );
         let forged = format!("{}.{}.{}", "00", 1_000 + LOGIN_FORM_MS, "ab".repeat(32));
         assert!(
-            !csrf.check(Some(&forged), Some(&forged), 2_000),
+            !csrf.check(Some(&forged), Some(&forged), 2_000).await,
             "not signed by us"
         );
-        let other_process = LoginCsrf::default();
-        assert!(!other_process.check(Some(&token), Some(&token), 2_000));
-        assert!(!csrf.check(Some("x"), Some("x"), 0));
+        let other_process = LoginCsrf::with_key([8; 32]);
+        assert!(!other_process.check(t, t, 2_000).await);
+        assert!(!csrf.check(Some("x"), Some("x"), 0).await);
     }
 }

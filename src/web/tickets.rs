@@ -37,10 +37,11 @@ pub async fn visible_ticket(
 }
 
 pub fn notify(state: &AppState, ticket: &Ticket, kind: &'static str) {
-    let _ = state.events.send(TicketEvent {
+    state.events.send(TicketEvent {
         ticket: ticket.id,
         language: ticket.language,
         kind,
+        relayed: false,
     });
 }
 

@@ -16,4 +16,5 @@ mod helpdesk;
 mod imports;
 mod pages;
 mod privacy;
+mod replicas;
 mod resilience;

@@ -1,7 +1,7 @@
 //! The web phone simulator: a channel with no provider. Outbound messages are "delivered" by
 //! publishing them to the browsers watching that phone number.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use futures_util::future::BoxFuture;
@@ -17,11 +17,14 @@ pub const KIND: ProviderKind = ProviderKind {
 };
 
 /// A reply shown on a simulated phone.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimulatedReply {
     pub phone: ContactId,
     pub message_id: u64,
     pub text: String,
+    /// Delivered by another replica and passed on here (so it is not passed on again).
+    #[serde(skip)]
+    pub relayed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -45,12 +48,19 @@ impl Simulator {
         self.replies.subscribe()
     }
 
+    /// A reply another replica delivered: pages watching here show it too.
+    pub fn show_relayed(&self, mut reply: SimulatedReply) {
+        reply.relayed = true;
+        let _ = self.replies.send(reply);
+    }
+
     pub fn deliver(&self, item: &OutboxItem) -> SendOutcome {
         // Nobody watching is fine: the reply is in the history the page loads.
         let _ = self.replies.send(SimulatedReply {
             phone: item.to.clone(),
             message_id: item.message_id,
             text: item.text.clone(),
+            relayed: false,
         });
         SendOutcome::Accepted {
             external_id: format!("sim-{}", item.message_id),

@@ -177,16 +177,27 @@ async fn load_cursor(
     })
 }
 
-/// Whether the person is (still) in the broadcast's frozen audience: an erasure since the
-/// dispatcher looked took them out, and nobody is sent to then.
+/// Whether the person is still in the broadcast's frozen audience and on file (call it under
+/// their lock). An erasure since the dispatcher looked took them out: nobody is sent to then.
+/// An audience row written for someone erased meanwhile (a runner's batch read before the
+/// erasure, written after it) goes, so that their number stays nowhere.
 async fn in_audience(tx: &mut Tx, broadcast: u64, phone: &ContactId) -> Result<bool, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM broadcast_audience WHERE broadcast = $1 AND contact = $2)",
+    let (listed, on_file): (bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM broadcast_audience WHERE broadcast = $1 AND contact = $2), \
+                EXISTS (SELECT 1 FROM contacts WHERE id = $2)",
     )
     .bind(db_id(broadcast))
     .bind(phone.as_str())
     .fetch_one(&mut **tx)
-    .await?)
+    .await?;
+    if listed && !on_file {
+        sqlx::query("DELETE FROM broadcast_audience WHERE broadcast = $1 AND contact = $2")
+            .bind(db_id(broadcast))
+            .bind(phone.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(listed && on_file)
 }
 
 /// The dispatcher's position (chunk, index), or one before the first entry.
@@ -528,7 +539,11 @@ impl Broadcasts for PgStore {
         let sending = load_broadcast(&mut tx, broadcast.id, "FOR SHARE")
             .await?
             .is_some_and(|b| b.status == Status::Sending);
-        if !sending || !in_audience(&mut tx, broadcast.id, phone).await? {
+        if !sending {
+            return Ok(None);
+        }
+        if !in_audience(&mut tx, broadcast.id, phone).await? {
+            tx.commit().await?;
             return Ok(None);
         }
         let id = super::desk::next_id(self, &mut tx).await?;
@@ -599,6 +614,7 @@ impl Broadcasts for PgStore {
         let mut tx = self.begin().await?;
         lock_contact(&mut tx, &queued.phone).await?;
         if !in_audience(&mut tx, broadcast, &queued.phone).await? {
+            tx.commit().await?;
             return Ok(());
         }
         let inserted = sqlx::query(
@@ -779,6 +795,13 @@ mod tests {
         };
         let broadcast = sending(&a).await;
         let batch: Vec<_> = (1..=20).map(queued).collect();
+        let mut tx = a.begin().await.unwrap();
+        for (phone, _) in &batch {
+            save_contact(&mut tx, &Contact::new(phone.clone(), now_ms()))
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
         let last = batch.last().map(|(p, _)| p.clone());
         let (ca, cb) = tokio::join!(
             a.enqueue_recipients(broadcast.id, &batch, last.clone(), true),
@@ -818,6 +841,30 @@ mod tests {
         let (bulk, _) = b.due_bulk(now_ms() + 1, 100).await.unwrap();
         assert_eq!(bulk.len(), 20);
         assert_eq!(a.broadcast_progress(broadcast.id).await.unwrap().queued, 20);
+
+        // A runner's batch read before an erasure and written after it: the erased person
+        // is never sent to, and their number does not stay in the audience.
+        let second = sending(&a).await;
+        let erased = queued(99);
+        a.enqueue_recipients(second.id, std::slice::from_ref(&erased), None, true)
+            .await
+            .unwrap();
+        let waiting = a.bulk_queue(second.id, 10).await.unwrap();
+        assert_eq!(waiting.len(), 1);
+        let delivery = Delivery {
+            language: Lang::Dari,
+            channel: Channel::TwilioSms,
+            text: "salam".into(),
+            window: None,
+        };
+        assert!(
+            b.materialize(&second, &waiting[0], &delivery)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(a.bulk_queue(second.id, 10).await.unwrap().is_empty());
+        assert!(a.recipients(second.id).await.unwrap().is_empty());
         a.close().await.unwrap();
         b.close().await.unwrap();
     }

@@ -20,6 +20,7 @@ mod maintenance;
 mod media;
 mod outbox;
 mod people;
+mod replicas;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -137,6 +138,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0002_conversation.sql"),
     ),
     (3, "staff", include_str!("migrations/0003_staff.sql")),
+    (4, "replicas", include_str!("migrations/0004_replicas.sql")),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {
@@ -173,17 +175,30 @@ pub(crate) struct Inner {
     pub(crate) schema: String,
     /// Turns true on [`Maintenance::close`]: background loops (the intake) end.
     pub(crate) closing: tokio::sync::watch::Sender<bool>,
+    /// This replica's name in leases (random per start: a restarted replica is a new one).
+    pub(crate) replica: String,
+    /// The connection holding the dispatcher's advisory lock, while this replica sends.
+    leader: tokio::sync::Mutex<Option<Lead>>,
 }
 
+/// The connection the dispatcher's advisory lock is asked for on; `leads` once it holds it
+/// (PostgreSQL frees the lock when the connection closes: when this replica stops or dies).
+struct Lead {
+    conn: sqlx::PgConnection,
+    leads: bool,
+}
+
+
 impl PgStore {
-    /// Connects, creates `schema` when missing, and applies the migrations.
+    /// Connects and applies the migrations. With `schema`, kabar's tables live there (created
+    /// when missing); without, in the schema the URL's `search_path` names (the
+    /// `options=-c search_path=…` parameter), else `public`.
     pub async fn connect(url: &DatabaseUrl, schema: Option<&str>) -> Result<PgStore, StoreError> {
-        let schema = schema.unwrap_or("public").to_owned();
-        check_schema_name(&schema)?;
-        let options = connect_options(url)?;
-        let options = options
-            .application_name("kabar")
-            .options([("search_path", schema.as_str())]);
+        let mut options = connect_options(url)?.application_name("kabar");
+        if let Some(schema) = schema {
+            check_schema_name(schema)?;
+            options = options.options([("search_path", schema)]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
@@ -192,9 +207,21 @@ impl PgStore {
             .map_err(|e| {
                 StoreError::Database(format!("cannot connect to PostgreSQL at {url}: {e}"))
             })?;
-        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .execute(&pool)
+        if let Some(schema) = schema {
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .execute(&pool)
+                .await?;
+        }
+        let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&pool)
             .await?;
+        let schema = schema.ok_or_else(|| {
+            StoreError::Database(
+                "no schema to keep kabar's tables in: the search_path names none that exists"
+                    .into(),
+            )
+        })?;
+        check_schema_name(&schema)?;
         migrator()
             .run(&pool)
             .await
@@ -203,6 +230,8 @@ impl PgStore {
             pool,
             schema,
             closing: tokio::sync::watch::channel(false).0,
+            replica: format!("{:016x}", rand::random::<u64>()),
+            leader: tokio::sync::Mutex::new(None),
         })))
     }
 
@@ -216,6 +245,61 @@ impl PgStore {
             .await?;
         conn.close().await?;
         Ok(())
+    }
+
+    /// Whether this replica is the one that sends the outbox. One replica at a time holds a
+    /// session advisory lock on a connection of its own; when it dies its connection closes,
+    /// PostgreSQL frees the lock and the next replica to ask takes over. The holder checks its
+    /// connection each time, so a replica cut off from the database stops sending.
+    pub(crate) async fn dispatcher_turn(&self) -> bool {
+        use sqlx::Connection;
+        let mut held = self.0.leader.lock().await;
+        if *self.0.closing.borrow() {
+            *held = None;
+            return false;
+        }
+        if let Some(lead) = held.as_mut() {
+            if lead.leads {
+                if lead.conn.ping().await.is_ok() {
+                    return true;
+                }
+                tracing::warn!("lost the database connection that made this replica the sender");
+                *held = None;
+            }
+        }
+        if held.is_none() {
+            // A connection of its own, outside the pool, kept while standing by too (asking
+            // each second costs a query, not a new connection).
+            match self.0.pool.acquire().await {
+                Ok(conn) => {
+                    *held = Some(Lead {
+                        conn: conn.detach(),
+                        leads: false,
+                    })
+                }
+                Err(_) => return false,
+            }
+        }
+        let Some(lead) = held.as_mut() else {
+            return false;
+        };
+        let won: Result<bool, _> = sqlx::query_scalar(
+            "SELECT pg_try_advisory_lock(hashtextextended('kabar dispatcher ' || current_schema(), 0))",
+        )
+        .fetch_one(&mut lead.conn)
+        .await;
+        match won {
+            Ok(true) => {
+                tracing::info!(replica = %self.0.replica, "this replica sends the outbox");
+                lead.leads = true;
+                true
+            }
+            Ok(false) => false,
+            Err(_) => {
+                *held = None;
+                false
+            }
+        }
     }
 
     pub(crate) fn pool(&self) -> &PgPool {

@@ -130,36 +130,24 @@ pub(crate) async fn track_broadcast(
     }
 }
 
-/// Held by the one replica whose dispatcher sends (see [`PgStore::lead_dispatch`]): a
-/// connection of its own holding a session advisory lock. Dropping it closes the connection,
-/// and PostgreSQL releases the lock; so does a replica that dies (its connection drops).
-#[allow(dead_code)] // for the dispatcher's election (the integrator wires it)
-pub(crate) struct DispatchLead {
-    _conn: sqlx::PgConnection,
-}
-
 impl PgStore {
-    /// Tries to become the replica that sends the outbox: `Some` while this replica leads
-    /// (keep it as long as the dispatcher runs), `None` while another one does (try again in a
-    /// few seconds: it takes over when that replica stops or dies). One dispatcher keeps
-    /// every item sent once and the provider's rate limit in one place.
-    #[allow(dead_code)] // for the dispatcher's election (the integrator wires it)
-    pub(crate) async fn lead_dispatch(&self) -> Result<Option<DispatchLead>, StoreError> {
-        let mut conn = self.pool().acquire().await?.detach();
-        let lead: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-            .bind(format!("kabar-dispatcher:{}", self.0.schema))
-            .fetch_one(&mut conn)
-            .await?;
-        if lead {
-            Ok(Some(DispatchLead { _conn: conn }))
-        } else {
-            use sqlx::Connection;
-            let _ = conn.close().await;
-            Ok(None)
+    async fn due_in_lane(
+        &self,
+        lane: Lane,
+        now: Millis,
+        limit: usize,
+    ) -> Result<(Vec<OutboxItem>, Option<Millis>), StoreError> {
+        // One replica sends (provider rate limits hold, each message goes once); the others
+        // look again every second in case it is gone.
+        if !self.dispatcher_turn().await {
+            return Ok((Vec::new(), Some(now + STANDBY_LOOK_MS)));
         }
+        // Other replicas queue replies without waking this one's dispatcher: it looks at
+        // least once a second anyway, which bounds how long such a reply waits.
+        self.due_rows(lane, now, limit).await
     }
 
-    async fn due_in_lane(
+    async fn due_rows(
         &self,
         lane: Lane,
         now: Millis,
@@ -204,6 +192,9 @@ impl PgStore {
             .collect()
     }
 }
+
+/// How often a replica that does not send asks whether the sender is gone.
+const STANDBY_LOOK_MS: Millis = 1_000;
 
 #[async_trait]
 impl Outbox for PgStore {

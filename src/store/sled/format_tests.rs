@@ -161,6 +161,45 @@ fn a_compact_message_record_is_smaller_than_its_json() {
     );
 }
 
+/// A queued reply's text is stored once, in its message: the outbox entry is stored without it
+/// and every way of reading the outbox gives it back.
+#[test]
+fn a_queued_reply_keeps_its_text_once_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let p = phone(4);
+    let text =
+        "Lacagta bishan waxay imanaysaa 15-ka. Ka jawaab 1 si aad u hesho macluumaad dheeraad ah.";
+    let id = store
+        .queue_message(
+            &p,
+            Channel::TwilioSms,
+            Author::Bot,
+            text,
+            Some(Lang::Somali),
+        )
+        .unwrap();
+    let raw = store
+        .tree
+        .get(keys::outbox(id).as_bytes())
+        .unwrap()
+        .unwrap();
+    assert!(
+        !raw.windows(8).any(|w| w == &text.as_bytes()[..8]),
+        "the outbox entry repeats the text"
+    );
+    let (due, _) = store.due_outbox(u64::MAX, 10).unwrap();
+    for items in [store.outbox().unwrap(), store.outbox_of(&p).unwrap(), due] {
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].text, text);
+    }
+    // A rerouted item whose text differs from its record's keeps its own.
+    let mut item = store.outbox().unwrap().remove(0);
+    item.text = "Lacagta: 15-ka.".into();
+    store.outbox_reroute(&item, "sent as SMS").unwrap();
+    assert_eq!(store.outbox().unwrap()[0].text, "Lacagta: 15-ka.");
+}
+
 /// A damaged record is an error naming the key, in either encoding, never a panic.
 #[test]
 fn damaged_records_are_errors_in_both_encodings() {

@@ -203,7 +203,20 @@ fn put_outbox(
     if let Some(old) = previous {
         tx.remove(keys::outbox_due(old.lane, old.next_attempt_at, old.message_id).as_bytes())?;
     }
-    tx_put(tx, &keys::outbox(item.message_id), item)?;
+    // The text is the message record's (written before, in this or an earlier transaction):
+    // stored once, not twice. A few hundred bytes of log per reply, which sled keeps until it
+    // cleans the segment (issue 16: bytes on disk per reply).
+    let same_text = tx_get::<MessageRecord>(tx, &keys::message(item.message_id))?
+        .is_some_and(|m| m.text == item.text);
+    if same_text && !item.text.is_empty() {
+        let stored = OutboxItem {
+            text: String::new(),
+            ..item.clone()
+        };
+        tx_put(tx, &keys::outbox(item.message_id), &stored)?;
+    } else {
+        tx_put(tx, &keys::outbox(item.message_id), item)?;
+    }
     if item.held.is_none() {
         tx.insert(
             keys::outbox_due(item.lane, item.next_attempt_at, item.message_id).as_bytes(),
@@ -513,6 +526,15 @@ pub struct Store {
     /// Added to sled's id generator: a compaction copies the data into a fresh database whose
     /// generator starts again at zero, so ids continue above the old ones (`meta/id_offset`).
     id_offset: u64,
+    /// Failed logins and signing keys: one process holds the data folder, so they live in its
+    /// memory (a restart forgets them, as before the storage port).
+    local: LocalCoordination,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct LocalCoordination {
+    pub(crate) login_failures: Mutex<std::collections::HashMap<String, Vec<Millis>>>,
+    pub(crate) keys: Mutex<std::collections::HashMap<String, [u8; 32]>>,
 }
 
 /// Whether the database at `db_path` was created with sled's compression, as its `conf` file
@@ -600,6 +622,7 @@ impl Store {
             intake: Mutex::new(Some(intake)),
             dir: dir.to_path_buf(),
             id_offset,
+            local: LocalCoordination::default(),
         })
     }
 
@@ -1114,7 +1137,27 @@ impl Store {
     // ---- outbox ----
 
     pub fn outbox(&self) -> Result<Vec<OutboxItem>, StoreError> {
-        self.scan("o/")
+        self.scan::<OutboxItem>("o/")?
+            .into_iter()
+            .map(|item| self.with_text(item))
+            .collect()
+    }
+
+    /// One queued item, with its text.
+    fn outbox_item(&self, id: u64) -> Result<Option<OutboxItem>, StoreError> {
+        self.get::<OutboxItem>(&keys::outbox(id))?
+            .map(|item| self.with_text(item))
+            .transpose()
+    }
+
+    /// An item stored without its text (see `put_outbox`) gets it back from its message.
+    fn with_text(&self, mut item: OutboxItem) -> Result<OutboxItem, StoreError> {
+        if item.text.is_empty() {
+            if let Some(m) = self.get::<MessageRecord>(&keys::message(item.message_id))? {
+                item.text = m.text;
+            }
+        }
+        Ok(item)
     }
 
     pub fn outbox_depth(&self) -> usize {
@@ -1223,11 +1266,7 @@ impl Store {
             let id = std::str::from_utf8(&k[prefix.len()..])
                 .ok()
                 .and_then(|h| u64::from_str_radix(h, 16).ok());
-            if let Some(item) = id
-                .map(|id| self.get::<OutboxItem>(&keys::outbox(id)))
-                .transpose()?
-                .flatten()
-            {
+            if let Some(item) = id.map(|id| self.outbox_item(id)).transpose()?.flatten() {
                 items.push(item);
             }
         }
@@ -1286,7 +1325,7 @@ impl Store {
             if due > now || items.len() >= limit {
                 return Ok((items, Some(due)));
             }
-            if let Some(item) = self.get::<OutboxItem>(&keys::outbox(id))? {
+            if let Some(item) = self.outbox_item(id)? {
                 items.push(item);
             }
         }

@@ -806,3 +806,56 @@ impl Media for SledStore {
         self.read(move |s| s.media_file(&file)).await
     }
 }
+
+#[async_trait]
+impl Coordination for SledStore {
+    async fn announce(&self, _topic: Topic, _payload: &str) -> Result<(), StoreError> {
+        // One process holds the data folder: there is no other replica to tell.
+        Ok(())
+    }
+
+    async fn announcements(&self) -> Option<tokio::sync::mpsc::Receiver<(Topic, String)>> {
+        None
+    }
+
+    async fn login_failures(&self, name: &str, since: Millis) -> Result<Vec<Millis>, StoreError> {
+        let mut map = self
+            .0
+            .local
+            .login_failures
+            .lock()
+            .map_err(|_| StoreError::Blocking("login limiter lock poisoned".into()))?;
+        let list = map.entry(name.to_owned()).or_default();
+        list.retain(|&at| at >= since);
+        Ok(list.clone())
+    }
+
+    async fn record_login_failure(&self, name: &str, at: Millis) -> Result<(), StoreError> {
+        if let Ok(mut map) = self.0.local.login_failures.lock() {
+            map.entry(name.to_owned()).or_default().push(at);
+        }
+        Ok(())
+    }
+
+    async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError> {
+        if let Ok(mut map) = self.0.local.login_failures.lock() {
+            map.remove(name);
+        }
+        Ok(())
+    }
+
+    async fn shared_key(&self, purpose: &str) -> Result<[u8; 32], StoreError> {
+        use rand::RngCore;
+        let mut keys = self
+            .0
+            .local
+            .keys
+            .lock()
+            .map_err(|_| StoreError::Blocking("key lock poisoned".into()))?;
+        Ok(*keys.entry(purpose.to_owned()).or_insert_with(|| {
+            let mut key = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut key);
+            key
+        }))
+    }
+}

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use maud::html;
 
 use super::layout::{page, secure_cookies};
@@ -22,15 +22,15 @@ pub async fn login_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
+) -> PageResult {
     let next = safe_next(query.get("next").map(String::as_str));
     if let Ok(Some(p)) = auth::principal(&state.store, &headers, state.clock.now()).await {
-        return Redirect::to(next.unwrap_or(home_of(&p.user))).into_response();
+        return Ok(Redirect::to(next.unwrap_or(home_of(&p.user))).into_response());
     }
     let expired = query.contains_key("expired").then_some(
         "Your session ended. Log in again to go on: a reply you were typing is kept in this browser.",
     );
-    login_form(&state, expired, next)
+    login_form(&state, expired, next).await
 }
 
 /// Where a user lands after logging in.
@@ -44,8 +44,8 @@ fn home_of(user: &User) -> &'static str {
 }
 
 /// The login page with a fresh CSRF token in its cookie and its form.
-fn login_form(state: &AppState, error: Option<&str>, next: Option<&str>) -> Response {
-    let token = state.login_csrf.issue(now_ms());
+async fn login_form(state: &AppState, error: Option<&str>, next: Option<&str>) -> PageResult {
+    let token = state.login_csrf.issue(now_ms()).await?;
     let html = page(
         "Log in",
         None,
@@ -61,21 +61,26 @@ fn login_form(state: &AppState, error: Option<&str>, next: Option<&str>) -> Resp
             }
         },
     );
-    (
+    Ok((
         [(
             header::SET_COOKIE,
             auth::login_cookie(&token, secure_cookies(state)),
         )],
         html,
     )
-        .into_response()
+        .into_response())
 }
 
 /// The login form again with `error`, answered with `status`.
-fn refused(state: &AppState, status: StatusCode, error: &str, next: Option<&str>) -> Response {
-    let mut refused = login_form(state, Some(error), next);
+async fn refused(
+    state: &AppState,
+    status: StatusCode,
+    error: &str,
+    next: Option<&str>,
+) -> PageResult {
+    let mut refused = login_form(state, Some(error), next).await?;
     *refused.status_mut() = status;
-    refused
+    Ok(refused)
 }
 
 pub async fn login(
@@ -86,13 +91,18 @@ pub async fn login(
     let cookie = auth::cookie_value(&headers, auth::LOGIN_COOKIE);
     let sent = form.get("csrf").map(String::as_str);
     let next = safe_next(form.get("next").map(String::as_str));
-    if !state.login_csrf.check(sent, cookie.as_deref(), now_ms()) {
-        return Ok(refused(
+    if !state
+        .login_csrf
+        .check(sent, cookie.as_deref(), now_ms())
+        .await
+    {
+        return refused(
             &state,
             StatusCode::FORBIDDEN,
             "This login form expired. Please try again.",
             next,
-        ));
+        )
+        .await;
     }
     let name = form
         .get("name")
@@ -100,10 +110,10 @@ pub async fn login(
         .unwrap_or_default()
         .to_string();
     let password = form.get("password").cloned().unwrap_or_default();
-    if let Some(wait) = state.login_limiter.blocked(&name) {
+    if let Some(wait) = state.login_limiter.blocked(&name, now_ms()).await? {
         let minutes = wait.as_secs().div_ceil(60);
         let text = format!("Too many failed attempts. Try again in {minutes} minute(s).");
-        return Ok(refused(&state, StatusCode::TOO_MANY_REQUESTS, &text, next));
+        return refused(&state, StatusCode::TOO_MANY_REQUESTS, &text, next).await;
     }
     // A store error is not a wrong password: say so, and do not count it as a failed attempt.
     let user = state.store.user(&name).await?;
@@ -116,18 +126,19 @@ pub async fn login(
         .await
         .unwrap_or(false);
     let Some(user) = user.filter(|u| ok && !u.disabled) else {
-        state.login_limiter.failed(&name);
+        state.login_limiter.failed(&name, now_ms()).await?;
         // Failed logins are in the trail (the name as typed, cut short: never a password).
         let typed: String = name.chars().take(64).collect();
         state.store.audit(&typed, "login-failed", None, "").await?;
-        return Ok(refused(
+        return refused(
             &state,
             StatusCode::UNAUTHORIZED,
             "Wrong user name or password.",
             next,
-        ));
+        )
+        .await;
     };
-    state.login_limiter.succeeded(&name);
+    state.login_limiter.succeeded(&name).await?;
     let token = auth::new_token();
     let csrf = auth::new_token();
     // No session without its audit row: the trail never misses a login.

@@ -1,0 +1,161 @@
+//! PostgreSQL: what replicas share beyond records (the Coordination port). Announcements are
+//! `NOTIFY`s on a channel named after the schema, sent by one replica and heard by the
+//! others' listeners; the login limit and shared keys are rows.
+
+use sqlx::postgres::PgListener;
+
+use super::*;
+use crate::store::{Coordination, Topic};
+
+/// PostgreSQL caps a notification's payload at 8000 bytes; announcements are small (ids and
+/// short texts), anything larger is not sent rather than failing the caller.
+const MAX_PAYLOAD: usize = 7900;
+
+fn events_channel(schema: &str) -> String {
+    format!("kabar_events_{schema}")
+}
+
+/// What goes over the channel: who sent it, so a replica skips its own.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Announcement {
+    replica: String,
+    topic: Topic,
+    payload: String,
+}
+
+#[async_trait]
+impl Coordination for PgStore {
+    async fn announce(&self, topic: Topic, payload: &str) -> Result<(), StoreError> {
+        let text = serde_json::to_string(&Announcement {
+            replica: self.0.replica.clone(),
+            topic,
+            payload: payload.to_owned(),
+        })
+        .map_err(StoreError::Encode)?;
+        if text.len() > MAX_PAYLOAD {
+            tracing::warn!(
+                ?topic,
+                bytes = text.len(),
+                "announcement too large; not sent"
+            );
+            return Ok(());
+        }
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(events_channel(&self.0.schema))
+            .bind(text)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn announcements(&self) -> Option<tokio::sync::mpsc::Receiver<(Topic, String)>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let store = self.clone();
+        tokio::spawn(async move { store.relay_announcements(tx).await });
+        Some(rx)
+    }
+
+    async fn login_failures(&self, name: &str, since: Millis) -> Result<Vec<Millis>, StoreError> {
+        let mut tx = self.begin().await?;
+        // Old rows go as they are read: the table holds only the last window's failures.
+        sqlx::query("DELETE FROM login_failures WHERE name = $1 AND at < $2")
+            .bind(name)
+            .bind(since as i64)
+            .execute(&mut *tx)
+            .await?;
+        let at: Vec<i64> =
+            sqlx::query_scalar("SELECT at FROM login_failures WHERE name = $1 ORDER BY at")
+                .bind(name)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(at.into_iter().map(|t| t as Millis).collect())
+    }
+
+    async fn record_login_failure(&self, name: &str, at: Millis) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO login_failures (name, at) VALUES ($1, $2)")
+            .bind(name)
+            .bind(at as i64)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE name = $1")
+            .bind(name)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn shared_key(&self, purpose: &str) -> Result<[u8; 32], StoreError> {
+        use rand::RngCore;
+        let mut fresh = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        // The first replica's key wins; every other one reads it back.
+        sqlx::query(
+            "INSERT INTO shared_keys (purpose, key) VALUES ($1, $2) ON CONFLICT (purpose) DO NOTHING",
+        )
+        .bind(purpose)
+        .bind(&fresh[..])
+        .execute(self.pool())
+        .await?;
+        let key: Vec<u8> = sqlx::query_scalar("SELECT key FROM shared_keys WHERE purpose = $1")
+            .bind(purpose)
+            .fetch_one(self.pool())
+            .await?;
+        key.try_into().map_err(|_| StoreError::Corrupt {
+            key: format!("shared key {purpose}"),
+            reason: "not 32 bytes".into(),
+        })
+    }
+}
+
+impl PgStore {
+    /// Listens until the store closes or nobody reads any more, reconnecting after a lost
+    /// connection (what was announced meanwhile is missed: pages catch up at their next
+    /// refresh, as after any dropped stream).
+    async fn relay_announcements(&self, out: tokio::sync::mpsc::Sender<(Topic, String)>) {
+        let channel = events_channel(&self.0.schema);
+        let mut closing = self.0.closing.subscribe();
+        loop {
+            if *closing.borrow() || out.is_closed() {
+                return;
+            }
+            let mut listener = match PgListener::connect_with(self.pool()).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen to other replicas; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(&channel).await {
+                tracing::warn!(error = %e, "cannot listen to other replicas; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            loop {
+                tokio::select! {
+                    _ = closing.changed() => return,
+                    _ = out.closed() => return,
+                    received = listener.try_recv() => match received {
+                        Ok(Some(n)) => {
+                            let Ok(a) = serde_json::from_str::<Announcement>(n.payload()) else {
+                                continue;
+                            };
+                            if a.replica != self.0.replica
+                                && out.send((a.topic, a.payload)).await.is_err()
+                            {
+                                return;
+                            }
+                        }
+                        // The connection was lost: listen again on a new one.
+                        Ok(None) | Err(_) => break,
+                    },
+                }
+            }
+        }
+    }
+}
