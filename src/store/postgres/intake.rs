@@ -63,19 +63,6 @@ fn retryable(e: &sqlx::Error) -> bool {
     }
 }
 
-/// This process, as the holder of inbox leases: unique among the replicas running now.
-fn replica() -> &'static str {
-    static REPLICA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    REPLICA.get_or_init(|| {
-        format!(
-            "{}-{}-{:08x}",
-            std::process::id(),
-            now_ms(),
-            rand::random::<u32>()
-        )
-    })
-}
-
 /// `lock_contact`, with PostgreSQL's own error kept: a deadlock between two webhooks that
 /// name the same people in another order shows here, and the intake runs the transaction
 /// again. The key is `lock_contact`'s, so both serialise with each other.
@@ -597,7 +584,7 @@ impl Intake for PgStore {
              RETURNING i.seq, m.data",
         )
         .bind(phone.as_str())
-        .bind(replica())
+        .bind(&self.0.replica)
         .bind(now + LEASE_MS)
         .bind(now)
         .fetch_optional(self.pool())

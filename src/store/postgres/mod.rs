@@ -188,7 +188,6 @@ struct Lead {
     leads: bool,
 }
 
-
 impl PgStore {
     /// Connects and applies the migrations. With `schema`, kabar's tables live there (created
     /// when missing); without, in the schema the URL's `search_path` names (the

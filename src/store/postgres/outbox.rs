@@ -417,34 +417,3 @@ impl Outbox for PgStore {
         Ok(())
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::super::accounts::replicas::two;
-    use super::*;
-
-    /// One replica leads the dispatcher; another takes over once it lets go.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn one_replica_leads_the_dispatcher() {
-        let Some((a, b)) = two("conv_lead").await else {
-            return;
-        };
-        let lead = a.lead_dispatch().await.unwrap();
-        assert!(lead.is_some());
-        assert!(b.lead_dispatch().await.unwrap().is_none());
-        assert!(a.lead_dispatch().await.unwrap().is_none());
-        drop(lead);
-        let mut taken = None;
-        for _ in 0..100 {
-            taken = b.lead_dispatch().await.unwrap();
-            if taken.is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(taken.is_some(), "the other replica takes over");
-        drop(taken);
-        a.close().await.unwrap();
-        b.close().await.unwrap();
-    }
-}
