@@ -63,19 +63,6 @@ fn retryable(e: &sqlx::Error) -> bool {
     }
 }
 
-/// This process, as the holder of inbox leases: unique among the replicas running now.
-fn replica() -> &'static str {
-    static REPLICA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    REPLICA.get_or_init(|| {
-        format!(
-            "{}-{}-{:08x}",
-            std::process::id(),
-            now_ms(),
-            rand::random::<u32>()
-        )
-    })
-}
-
 /// `lock_contact`, with PostgreSQL's own error kept: a deadlock between two webhooks that
 /// name the same people in another order shows here, and the intake runs the transaction
 /// again. The key is `lock_contact`'s, so both serialise with each other.
@@ -246,20 +233,15 @@ impl PgStore {
         // Lock every address the message names (in one order, so two webhooks naming the same
         // people cannot deadlock), then whoever they turn out to be filed under.
         let mut locked: BTreeSet<ContactId> = named_addresses(inbound).into_iter().collect();
-        for address in &locked {
-            lock_raw(&mut tx, address).await?;
-        }
-        let space = external_space(inbound.channel);
-        let seen: Option<i64> = sqlx::query_scalar(
-            "SELECT message_id FROM external_ids WHERE space = $1 AND external_id = $2",
+        let addresses: Vec<&str> = locked.iter().map(ContactId::as_str).collect();
+        // One statement; unnest yields the (sorted) array in order, so the locks are taken in it.
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtextextended('contact:' || a, 0)) \
+             FROM unnest($1::text[]) AS a",
         )
-        .bind(space)
-        .bind(&inbound.external_id)
-        .fetch_optional(&mut *tx)
+        .bind(&addresses)
+        .execute(&mut *tx)
         .await?;
-        if seen.is_some() {
-            return Ok(Accepted::Duplicate);
-        }
         let filing = loop {
             let filing = file_sender(&mut tx, inbound, received_at).await?;
             let missing: Vec<ContactId> = filing.involved.difference(&locked).cloned().collect();
@@ -273,12 +255,22 @@ impl PgStore {
                 locked.insert(id);
             }
         };
-        let message_id = self
-            .next_ids(&mut tx, 1)
-            .await?
-            .first()
-            .copied()
-            .ok_or_else(|| StoreError::Database("no id from kabar_ids".into()))?;
+        // The dedupe key and the message's id in one: nothing when the provider sent it before
+        // (or another replica is storing it right now: this waits for it, then finds it).
+        // The key's foreign key is checked at commit, after the message row below.
+        let space = external_space(inbound.channel);
+        let filed: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO external_ids (space, external_id, message_id) \
+             VALUES ($1, $2, nextval('kabar_ids')) \
+             ON CONFLICT DO NOTHING RETURNING message_id",
+        )
+        .bind(space)
+        .bind(&inbound.external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(message_id) = filed.map(|id| id as u64) else {
+            return Ok(Accepted::Duplicate);
+        };
         if let Some(contact) = &filing.contact {
             save_contact(&mut tx, contact).await?;
         }
@@ -310,30 +302,16 @@ impl PgStore {
             broadcast: None,
         };
         save_message(&mut tx, &record).await?;
-        let filed: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO external_ids (space, external_id, message_id) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING RETURNING message_id",
+        // Waiting to be answered, and every replica's intake hears of it on commit.
+        sqlx::query(
+            "WITH waiting AS (INSERT INTO inbox (contact, message_id) VALUES ($1, $2)) \
+             SELECT pg_notify($3, $1)",
         )
-        .bind(space)
-        .bind(&inbound.external_id)
+        .bind(filing.id.as_str())
         .bind(db_id(message_id))
-        .fetch_optional(&mut *tx)
+        .bind(inbox_channel(&self.0.schema))
+        .execute(&mut *tx)
         .await?;
-        if filed.is_none() {
-            // The same message, committed meanwhile by another replica (from another sender
-            // address): drop this copy.
-            return Ok(Accepted::Duplicate);
-        }
-        sqlx::query("INSERT INTO inbox (contact, message_id) VALUES ($1, $2)")
-            .bind(filing.id.as_str())
-            .bind(db_id(message_id))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(inbox_channel(&self.0.schema))
-            .bind(filing.id.as_str())
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         tracing::info!(
             message_id,
@@ -348,9 +326,9 @@ impl PgStore {
     async fn unanswered(&self) -> Result<BTreeSet<ContactId>, StoreError> {
         let now = now_ms() as i64;
         let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT contact FROM (SELECT DISTINCT ON (contact) contact, seq, leased_until, \
-             m.created_at FROM inbox i JOIN messages m ON m.id = i.message_id \
-             ORDER BY contact, seq) oldest \
+            "SELECT contact FROM (SELECT DISTINCT ON (i.contact) i.contact, i.seq, \
+             i.leased_until, m.created_at FROM inbox i JOIN messages m ON m.id = i.message_id \
+             ORDER BY i.contact, i.seq) oldest \
              WHERE (leased_until IS NULL AND created_at < $1) OR leased_until < $2 \
              LIMIT $3",
         )
@@ -593,26 +571,24 @@ impl Intake for PgStore {
     /// none, or while another replica answers this contact (its lease on the oldest row runs).
     async fn next_pending(&self, phone: &ContactId) -> Result<Option<PendingInbound>, StoreError> {
         let now = now_ms() as i64;
-        let mut tx = self.begin().await?;
-        // Losing a lease in a crash costs only a wait: no need to wait for the flush.
-        sqlx::query("SET LOCAL synchronous_commit TO OFF")
-            .execute(&mut *tx)
-            .await?;
+        // One statement, its own transaction. Losing a lease in a crash costs only a wait, so
+        // its commit does not wait for the flush (`set_config(…, true)` lasts for this
+        // transaction; joined in so it runs before the update commits).
         let row: Option<(i64, serde_json::Value)> = sqlx::query_as(
-            "WITH oldest AS (SELECT seq FROM inbox WHERE contact = $1 ORDER BY seq LIMIT 1) \
+            "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), \
+             oldest AS (SELECT seq FROM inbox WHERE contact = $1 ORDER BY seq LIMIT 1) \
              UPDATE inbox i SET leased_by = $2, leased_until = $3 \
-             FROM oldest, messages m \
+             FROM quick, oldest, messages m \
              WHERE i.seq = oldest.seq AND m.id = i.message_id \
              AND (i.leased_by IS NULL OR i.leased_by = $2 OR i.leased_until < $4) \
              RETURNING i.seq, m.data",
         )
         .bind(phone.as_str())
-        .bind(replica())
+        .bind(&self.0.replica)
         .bind(now + LEASE_MS)
         .bind(now)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(self.pool())
         .await?;
-        tx.commit().await?;
         row.map(|(seq, data)| {
             Ok(PendingInbound {
                 inbox_key: seq.to_string(),
@@ -769,5 +745,245 @@ impl Intake for PgStore {
         super::outbox::track_broadcast(&mut tx, &m, false).await?;
         tx.commit().await?;
         Ok(StatusUpdate::Updated(Box::new(m)))
+    }
+}
+
+/// Two replicas on one schema (they need `KABAR_TEST_DATABASE_URL`; without it they are
+/// skipped): order, dedupe and answering hold whichever replica takes which webhook.
+#[cfg(test)]
+mod tests {
+    use super::super::accounts::replicas::two;
+    use super::*;
+
+    fn sms(from: &ContactId, external_id: &str, text: &str) -> NewInbound {
+        NewInbound {
+            profile: Default::default(),
+            channel: Channel::TwilioSms,
+            from: from.clone(),
+            text: text.into(),
+            external_id: external_id.into(),
+            media: None,
+            unsupported: None,
+        }
+    }
+
+    fn whatsapp(from: &ContactId, external_id: &str, profile: WhatsappProfile) -> NewInbound {
+        NewInbound {
+            channel: Channel::Whatsapp,
+            profile,
+            ..sms(from, external_id, "x")
+        }
+    }
+
+    fn phone(n: u32) -> ContactId {
+        ContactId::parse(&format!("+62812{n:08}")).unwrap()
+    }
+
+    async fn answer_all(store: PgStore, who: ContactId) -> usize {
+        let mut queued = 0;
+        while let Some(p) = store.next_pending(&who).await.unwrap() {
+            let write = StepWrite {
+                session: Session::default(),
+                contact: Contact::new(who.clone(), p.message.created_at),
+                replies: vec![crate::store::Outgoing {
+                    text: format!("re {}", p.message.text),
+                    interactive: None,
+                }],
+                channel: p.message.channel,
+                ticket: TicketChange::None,
+            };
+            queued += store
+                .apply_step(&p, &write, now_ms())
+                .await
+                .unwrap()
+                .queued
+                .len();
+        }
+        queued
+    }
+
+    /// Messages alternate between replicas and every one is delivered twice (the retry to the
+    /// other replica): stored once each, in order; both replicas answering at once answer
+    /// each once, replies in order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn alternating_replicas_keep_order_drop_retries_and_answer_once() {
+        let Some((a, b)) = two("conv_order").await else {
+            return;
+        };
+        let who = phone(1);
+        let mut retries = Vec::new();
+        for i in 0..100u32 {
+            let (first, retry) = if i % 2 == 0 {
+                (a.clone(), b.clone())
+            } else {
+                (b.clone(), a.clone())
+            };
+            let m = sms(&who, &format!("SM-{i}"), &i.to_string());
+            first.accept_inbound(vec![m.clone()]).await.unwrap();
+            retries.push(tokio::spawn(async move {
+                retry.accept_inbound(vec![m]).await.unwrap()
+            }));
+        }
+        for r in retries {
+            r.await.unwrap();
+        }
+        let history = a.history(&who).await.unwrap();
+        let texts: Vec<String> = history.iter().map(|m| m.text.clone()).collect();
+        assert_eq!(texts, (0..100).map(|i| i.to_string()).collect::<Vec<_>>());
+        assert_eq!(b.pending_count().await.unwrap(), 100);
+        let (x, y) = tokio::join!(
+            answer_all(a.clone(), who.clone()),
+            answer_all(b.clone(), who.clone())
+        );
+        assert_eq!(x + y, 100);
+        let replies: Vec<String> = a
+            .outbox_of(&who)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.text)
+            .collect();
+        assert_eq!(
+            replies,
+            (0..100).map(|i| format!("re {i}")).collect::<Vec<_>>()
+        );
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    }
+
+    /// A person's first messages reach both replicas at once, by user id and by number, and
+    /// the two name each other in different orders: one contact, nothing lost, no deadlock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_first_messages_make_one_contact_each() {
+        let Some((a, b)) = two("conv_contact").await else {
+            return;
+        };
+        let mut tasks = Vec::new();
+        for i in 0..30u32 {
+            let user = WhatsappUserId::parse(&format!("AF.{:017}", 1000 + i % 3)).unwrap();
+            let number = phone(100 + i % 3);
+            let from = if i % 2 == 0 {
+                number.clone()
+            } else {
+                ContactId::from(user.clone())
+            };
+            let profile = WhatsappProfile {
+                user_id: Some(user),
+                phone: number.phone().cloned(),
+                name: None,
+                username: None,
+            };
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let m = whatsapp(&from, &format!("wamid.{i}"), profile);
+            tasks.push(tokio::spawn(async move {
+                store.accept_inbound(vec![m]).await.unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let contacts = a.contacts().await.unwrap();
+        assert_eq!(contacts.len(), 3, "{contacts:?}");
+        assert_eq!(a.pending_count().await.unwrap(), 30);
+        for c in &contacts {
+            assert_eq!(a.history(&c.id).await.unwrap().len(), 10);
+            let number = ContactId::Phone(c.phone().unwrap().clone());
+            assert_eq!(a.contact(&number).await.unwrap().unwrap().id, c.id);
+        }
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    }
+
+    #[derive(Default)]
+    struct Heard(std::sync::Mutex<Vec<ContactId>>);
+
+    #[async_trait]
+    impl IntakeSink for Heard {
+        async fn wait_for_room(&self) {}
+        fn stored(&self, phones: Vec<ContactId>) {
+            self.0.lock().unwrap().extend(phones);
+        }
+    }
+
+    impl Heard {
+        async fn next(&self) -> Vec<ContactId> {
+            for _ in 0..300 {
+                let got = self.0.lock().unwrap().split_off(0);
+                if !got.is_empty() {
+                    return got;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Vec::new()
+        }
+    }
+
+    /// The intake of one replica hears at once of what the other accepted (NOTIFY), and of
+    /// what waited before it started; closing the store ends it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn an_intake_hears_what_another_replica_accepted() {
+        let Some((a, b)) = two("conv_notify").await else {
+            return;
+        };
+        a.accept_inbound(vec![sms(&phone(1), "SM-0", "before")])
+            .await
+            .unwrap();
+        let heard = Arc::new(Heard::default());
+        let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+        let task = {
+            let (a, heard) = (a.clone(), heard.clone());
+            tokio::spawn(async move {
+                let disk = DiskWatch::new(&std::env::temp_dir(), 0);
+                a.run_intake(heard, Arc::new(Metrics::new()), stop_rx, disk)
+                    .await
+            })
+        };
+        assert_eq!(heard.next().await, vec![phone(1)]);
+        b.accept_inbound(vec![sms(&phone(2), "SM-1", "via b")])
+            .await
+            .unwrap();
+        assert_eq!(heard.next().await, vec![phone(2)]);
+        a.close().await.unwrap();
+        let end = tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(end, IntakeEnd::Stopped);
+        b.close().await.unwrap();
+    }
+
+    /// While another replica's lease on a contact's oldest message runs, this one leaves the
+    /// contact alone; once it ran out, this one takes over.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_replicas_lease_keeps_this_one_off_until_it_runs_out() {
+        let Some((a, _b)) = two("conv_lease").await else {
+            return;
+        };
+        let who = phone(11);
+        a.accept_inbound(vec![sms(&who, "SM-1", "one"), sms(&who, "SM-2", "two")])
+            .await
+            .unwrap();
+        sqlx::query("UPDATE inbox SET leased_by = 'another', leased_until = $1")
+            .bind(now_ms() as i64 + 60_000)
+            .execute(a.pool())
+            .await
+            .unwrap();
+        assert!(a.next_pending(&who).await.unwrap().is_none());
+        sqlx::query("UPDATE inbox SET leased_until = 1")
+            .execute(a.pool())
+            .await
+            .unwrap();
+        let p = a.next_pending(&who).await.unwrap().expect("taken over");
+        assert_eq!(p.message.text, "one");
+        assert_eq!(
+            a.next_pending(&who).await.unwrap().unwrap().message.text,
+            "one"
+        );
+        assert_eq!(
+            a.unanswered().await.unwrap(),
+            BTreeSet::new(),
+            "leased by this one"
+        );
+        a.close().await.unwrap();
     }
 }

@@ -85,3 +85,45 @@ impl Media for PgStore {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::accounts::replicas::two;
+    use super::*;
+
+    /// A file kept by one replica is served by the other; a missing one says why; a message
+    /// that is gone keeps nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn media_are_shared_by_replicas() {
+        let Some((a, b)) = two("conv_media").await else {
+            return;
+        };
+        let who = ContactId::parse("+6281200000003").unwrap();
+        a.accept_inbound(vec![NewInbound {
+            channel: Channel::Whatsapp,
+            from: who.clone(),
+            profile: Default::default(),
+            text: String::new(),
+            external_id: "wamid.m".into(),
+            media: None,
+            unsupported: None,
+        }])
+        .await
+        .unwrap();
+        let id = a.history(&who).await.unwrap()[0].id;
+        a.put_media(id, "audio/ogg; codecs=opus", vec![1, 2, 3])
+            .await
+            .unwrap();
+        let file = b.message(id).await.unwrap().unwrap().media_file.unwrap();
+        assert_eq!(file, format!("{id}.ogg"));
+        assert_eq!(b.media_file(&file).await.unwrap(), Some(vec![1, 2, 3]));
+        assert_eq!(b.media_file("../etc/passwd").await.unwrap(), None);
+        b.media_missing(id, "too big").await.unwrap();
+        let m = a.message(id).await.unwrap().unwrap();
+        assert_eq!((m.media_file, m.error.as_deref()), (None, Some("too big")));
+        a.put_media(9_999_999, "image/png", vec![1]).await.unwrap();
+        assert_eq!(a.media_file("9999999.png").await.unwrap(), None);
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    }
+}

@@ -22,7 +22,9 @@ CREATE TABLE sessions (
 CREATE TABLE external_ids (
     space       text NOT NULL,
     external_id text NOT NULL,
-    message_id  bigint NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    -- Checked at commit: the intake files the key (and takes the id) before the message.
+    message_id  bigint NOT NULL REFERENCES messages (id) ON DELETE CASCADE
+                DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (space, external_id)
 );
 CREATE INDEX external_ids_message ON external_ids (message_id);
