@@ -1,6 +1,7 @@
 //! Configuration: TOML file, `KABAR_<SECTION>__<KEY>` environment overrides, and an embedded
 //! default that needs no file. Unknown keys and invalid values stop start-up with a clear reason.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -68,10 +69,62 @@ pub struct StoreConfig {
     #[serde(default)]
     pub kind: StoreKind,
     /// `postgres://user:password@host:5432/database`; never printed.
-    #[cfg(feature = "postgres")]
-    pub url: Option<crate::store::postgres::DatabaseUrl>,
-    #[cfg(not(feature = "postgres"))]
-    pub url: Option<serde::de::IgnoredAny>,
+    pub url: Option<DatabaseUrl>,
+}
+
+/// A PostgreSQL connection string. It holds a password: it never prints (`Debug` and
+/// `Display` show only where it points), so it cannot reach a log line or an error.
+#[derive(Clone, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Result<DatabaseUrl, String> {
+        let url = url.into();
+        let parsed = url::Url::parse(&url)
+            .map_err(|_| "store.url is not a URL (postgres://user:password@host/database)")?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err("store.url must start with postgres:// or postgresql://".into());
+        }
+        Ok(DatabaseUrl(url))
+    }
+
+    /// The URL itself, for connecting (never for printing).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Host, port and database name: enough to say which database, nothing secret.
+    fn location(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(u) => format!(
+                "{}:{}{}",
+                u.host_str().unwrap_or("localhost"),
+                u.port().unwrap_or(5432),
+                u.path()
+            ),
+            Err(_) => "?".into(),
+        }
+    }
+}
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        DatabaseUrl::new(s)
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl(postgres://…@{})", self.location())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "postgres://…@{}", self.location())
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

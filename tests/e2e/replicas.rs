@@ -12,7 +12,7 @@ use kabar::domain::{ContactId, Direction, MessageRecord, MessageStatus};
 use kabar::store::Store;
 use kabar::store::postgres::{DatabaseUrl, PgStore};
 
-fn database_url() -> Option<String> {
+pub(crate) fn database_url() -> Option<String> {
     match std::env::var("KABAR_TEST_DATABASE_URL") {
         Ok(url) => Some(url),
         Err(_) => {
@@ -27,7 +27,7 @@ fn database_url() -> Option<String> {
 }
 
 /// A fresh schema for one test; the URL the replicas are given selects it.
-async fn fresh_schema(url: &str, schema: &str) -> String {
+pub(crate) async fn fresh_schema(url: &str, schema: &str) -> String {
     let db = DatabaseUrl::new(url).unwrap();
     PgStore::drop_schema(&db, schema).await.unwrap();
     let store: Store = std::sync::Arc::new(PgStore::connect(&db, Some(schema)).await.unwrap());

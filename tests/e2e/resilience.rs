@@ -1085,3 +1085,73 @@ async fn an_admin_downloads_a_backup_from_the_browser() {
         "users are in the backup"
     );
 }
+
+/// Two replicas of the real binary on one PostgreSQL database (issue 13): people write
+/// through both while one is killed with SIGKILL half-way. Every message either replica
+/// acknowledged is answered in the end, by the survivor: it takes over the dead one's people
+/// once their leases run out, and the outbox once the dead one's connection (and with it the
+/// sender's lock) is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_one_of_two_replicas_under_load_loses_nothing_acknowledged() {
+    let Some(url) = crate::replicas::database_url() else {
+        return;
+    };
+    let store_url = crate::replicas::fresh_schema(&url, "e2e_kill_replica").await;
+    let env = [
+        ("KABAR_STORE__KIND", "postgres".to_string()),
+        ("KABAR_STORE__URL", store_url),
+        ("KABAR_SIMULATOR__ENABLED", "true".to_string()),
+        ("KABAR_HELPDESK__HOURS", "always".to_string()),
+    ];
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = Kabar::start(data_a.path(), &data_a.path().join("log"), &env);
+    let mut b = Kabar::start(data_b.path(), &data_b.path().join("log"), &env);
+    let http = reqwest::Client::new();
+    a.wait_up(&http).await;
+    b.wait_up(&http).await;
+
+    const PEOPLE: usize = 120;
+    let phone = |i: usize| format!("+9990000{:04}", 3000 + i);
+    let mut acknowledged = Vec::new();
+    for batch in (0..PEOPLE).collect::<Vec<_>>().chunks(10) {
+        if batch[0] == PEOPLE / 2 {
+            // SIGKILL, with messages of A's still being answered and sent.
+            a.child.kill().unwrap();
+            a.child.wait().unwrap();
+        }
+        let sends = batch.iter().map(|&i| {
+            // Alternating while both live; to the survivor after the kill.
+            let replica = if i % 2 == 0 && i < PEOPLE / 2 { &a } else { &b };
+            let (http, phone) = (&http, phone(i));
+            async move { (replica.send(http, &phone, "hello").await, phone) }
+        });
+        for (status, phone) in futures_util::future::join_all(sends).await {
+            if status == 202 {
+                acknowledged.push(phone);
+            }
+        }
+    }
+    assert!(
+        acknowledged.len() >= PEOPLE - 10,
+        "only {} of {PEOPLE} acknowledged",
+        acknowledged.len()
+    );
+    let started = Instant::now();
+    let mut unanswered = acknowledged.clone();
+    while !unanswered.is_empty() {
+        let mut still = Vec::new();
+        for phone in unanswered {
+            if !b.answered(&http, &phone).await {
+                still.push(phone);
+            }
+        }
+        unanswered = still;
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{} acknowledged messages never answered after the kill:\n{}",
+            unanswered.len(),
+            b.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

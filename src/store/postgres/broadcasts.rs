@@ -880,7 +880,8 @@ mod tests {
         let broadcast = sending(&a).await;
         let all: Vec<_> = (1..=100_000).map(queued).collect();
         let started = std::time::Instant::now();
-        let mut chunks = all.chunks(crate::dispatch::bulk::ENQUEUE_BATCH).peekable();
+        // The dispatcher's batch (`dispatch::bulk::ENQUEUE_BATCH`; the store may not import it).
+        let mut chunks = all.chunks(4096).peekable();
         while let Some(chunk) = chunks.next() {
             let after = chunk.last().map(|(p, _)| p.clone());
             a.enqueue_recipients(broadcast.id, chunk, after, chunks.peek().is_none())

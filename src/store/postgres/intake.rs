@@ -463,6 +463,8 @@ impl Intake for PgStore {
         };
         let mut watch = Watch { newest: 0 };
         let mut failures = 0u32;
+        // The first look hands on everything already waiting.
+        let mut look_again = true;
         let mut poll = tokio::time::interval(POLL);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + SWEEP, SWEEP);
@@ -515,17 +517,25 @@ impl Intake for PgStore {
                     }
                     sink.stored(contacts.into_iter().collect());
                 }
-                // The connection was lost (and is back): look at everything.
+                // The connection was lost (and is back): look at everything, once.
                 Some(Ok(None)) => {
                     watch.newest = 0;
+                    look_again = true;
                 }
                 Some(Err(sqlx::Error::PoolClosed)) => break,
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "listening for new messages failed; polling");
                     listener = None;
                 }
+                // While listening, every commit is heard: polling would hand the same
+                // contacts on a second time. It covers a listener that is gone or was
+                // reconnected.
+                None if listener.is_some() && !look_again => {}
                 None => match watch.poll(self, &*sink).await {
-                    Ok(()) => failures = 0,
+                    Ok(()) => {
+                        failures = 0;
+                        look_again = false;
+                    }
                     Err(StoreError::Closed) => break,
                     Err(e) => {
                         failures += 1;
