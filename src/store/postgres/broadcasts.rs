@@ -566,38 +566,8 @@ impl Broadcasts for PgStore {
         }
         advance(&mut tx, broadcast.id, queued.position).await?;
         let now = now_ms();
-        let record = MessageRecord {
-            id,
-            contact: phone.clone(),
-            direction: Direction::Out,
-            channel: delivery.channel,
-            author: Author::User(broadcast.created_by.clone()),
-            text: delivery.text.clone(),
-            external_id: None,
-            status: MessageStatus::Queued,
-            error: None,
-            created_at: now,
-            updated_at: now,
-            media: None,
-            media_file: None,
-            unsupported: None,
-            broadcast: Some(broadcast.id),
-        };
-        let item = OutboxItem {
-            message_id: id,
-            channel: delivery.channel,
-            to: phone.clone(),
-            text: delivery.text.clone(),
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            interactive: None,
-            language: Some(delivery.language),
-            held: None,
-            lane: Lane::Bulk,
-            broadcast: Some(broadcast.id),
-            sms_phone: None,
-        };
+        let (record, item) =
+            crate::store::sled::broadcast_outbound(id, broadcast, phone, delivery, now);
         super::outbox::put_outbound(&mut tx, &record, &item).await?;
         tx.commit().await?;
         Ok(Some(item))

@@ -458,6 +458,34 @@ pub struct StepOutcome {
     pub ticket: Option<(u64, Lang)>,
 }
 
+/// One recipient's message of a broadcast and its entry in the bulk lane (both backends build
+/// it the same way).
+pub(crate) fn broadcast_outbound(
+    id: u64,
+    broadcast: &crate::broadcast::Broadcast,
+    phone: &ContactId,
+    delivery: &crate::broadcast::Delivery,
+    now: Millis,
+) -> (MessageRecord, OutboxItem) {
+    let reply = Outgoing {
+        text: delivery.text.clone(),
+        interactive: None,
+    };
+    let (mut record, mut item) = new_outbound(
+        id,
+        phone,
+        delivery.channel,
+        Author::User(broadcast.created_by.clone()),
+        &reply,
+        Some(delivery.language),
+        now,
+    );
+    record.broadcast = Some(broadcast.id);
+    item.lane = Lane::Bulk;
+    item.broadcast = Some(broadcast.id);
+    (record, item)
+}
+
 /// A queued outbound message and its outbox entry.
 pub(crate) fn new_outbound(
     id: u64,
