@@ -31,21 +31,6 @@ fn token_id(hash: &str) -> String {
     hash.get(..16).unwrap_or(hash).to_string()
 }
 
-fn languages_text(languages: &[Lang]) -> String {
-    if languages.is_empty() {
-        return "none".into();
-    }
-    languages
-        .iter()
-        .map(|l| l.tag())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn role_text(role: Role) -> String {
-    format!("{role:?}").to_lowercase()
-}
-
 fn token_from_row(row: &sqlx::postgres::PgRow) -> Result<ApiToken, StoreError> {
     Ok(ApiToken {
         id: row.try_get("token_id")?,
@@ -117,12 +102,7 @@ pub(crate) async fn load_user(
 #[async_trait]
 impl Accounts for PgStore {
     async fn create_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
-        let detail = format!(
-            "{} as {}, languages {}",
-            user.name,
-            role_text(user.role),
-            languages_text(&user.languages)
-        );
+        let detail = crate::store::sled::created_detail(user);
         let mut tx = self.begin().await?;
         insert_user(&mut tx, user).await?;
         audit_now(&mut tx, by, "user-add", None, &detail).await?;
@@ -163,27 +143,7 @@ impl Accounts for PgStore {
                 )));
             }
         }
-        let mut detail = vec![name.to_string()];
-        if let Some(role) = change.role.filter(|r| *r != user.role) {
-            detail.push(format!(
-                "role {} -> {}",
-                role_text(user.role),
-                role_text(role)
-            ));
-            user.role = role;
-        }
-        if let Some(languages) = change.languages.as_ref().filter(|l| **l != user.languages) {
-            detail.push(format!(
-                "languages {} -> {}",
-                languages_text(&user.languages),
-                languages_text(languages)
-            ));
-            user.languages = languages.clone();
-        }
-        if let Some(disabled) = change.disabled.filter(|d| *d != user.disabled) {
-            detail.push(if disabled { "disabled" } else { "enabled" }.into());
-            user.disabled = disabled;
-        }
+        let mut detail = crate::store::sled::apply_user_change(&mut user, change);
         if let Some(hash) = &change.password_hash {
             // A new password ends every other session and token of the user, in this
             // transaction (so none created before it survives).

@@ -122,16 +122,48 @@ fn conflict<T>(message: String) -> TxResult<T> {
     ))
 }
 
+/// The audit text of a new user (both backends write the same).
+pub(crate) fn created_detail(user: &User) -> String {
+    format!(
+        "{} as {}, languages {}",
+        user.name,
+        role_text(user.role),
+        languages_text(&user.languages)
+    )
+}
+
+/// Applies the role, languages and disabled parts of `change` to `user`; the audit detail,
+/// its name first and then what actually changed (both backends write the same).
+pub(crate) fn apply_user_change(user: &mut User, change: &UserChange) -> Vec<String> {
+    let mut detail = vec![user.name.clone()];
+    if let Some(role) = change.role.filter(|r| *r != user.role) {
+        detail.push(format!(
+            "role {} -> {}",
+            role_text(user.role),
+            role_text(role)
+        ));
+        user.role = role;
+    }
+    if let Some(languages) = change.languages.as_ref().filter(|l| **l != user.languages) {
+        detail.push(format!(
+            "languages {} -> {}",
+            languages_text(&user.languages),
+            languages_text(languages)
+        ));
+        user.languages = languages.clone();
+    }
+    if let Some(disabled) = change.disabled.filter(|d| *d != user.disabled) {
+        detail.push(if disabled { "disabled" } else { "enabled" }.into());
+        user.disabled = disabled;
+    }
+    detail
+}
+
 impl Store {
     /// Adds a user (refused if the name is taken) and audits it as done by `by`.
     pub fn create_user(&self, user: &User, by: &str) -> Result<(), StoreError> {
         let audit_id = self.db.generate_id()?;
-        let detail = format!(
-            "{} as {}, languages {}",
-            user.name,
-            role_text(user.role),
-            languages_text(&user.languages)
-        );
+        let detail = created_detail(user);
         self.tree.transaction(|tx| {
             let key = keys::user(&user.name);
             if tx.get(key.as_bytes())?.is_some() {
@@ -178,27 +210,7 @@ impl Store {
             let Some(mut user) = tx_get::<User>(tx, &key)? else {
                 return Ok(None);
             };
-            let mut detail = vec![name.to_string()];
-            if let Some(role) = change.role.filter(|r| *r != user.role) {
-                detail.push(format!(
-                    "role {} -> {}",
-                    role_text(user.role),
-                    role_text(role)
-                ));
-                user.role = role;
-            }
-            if let Some(languages) = change.languages.as_ref().filter(|l| **l != user.languages) {
-                detail.push(format!(
-                    "languages {} -> {}",
-                    languages_text(&user.languages),
-                    languages_text(languages)
-                ));
-                user.languages = languages.clone();
-            }
-            if let Some(disabled) = change.disabled.filter(|d| *d != user.disabled) {
-                detail.push(if disabled { "disabled" } else { "enabled" }.into());
-                user.disabled = disabled;
-            }
+            let mut detail = apply_user_change(&mut user, change);
             if let Some(hash) = &change.password_hash {
                 detail.push(format!(
                     "new password ({} other sessions and {} tokens ended)",

@@ -54,6 +54,7 @@ mod space;
 
 use crate::helpdesk::rules::{self, TicketWrite};
 pub use admin::{ApiToken, UserChange};
+pub(crate) use admin::{apply_user_change, created_detail};
 pub use broadcasts::{BroadcastError, EnqueueCursor, Position, Queued};
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
 pub(crate) use privacy::anonymise;
