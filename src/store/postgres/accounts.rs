@@ -40,6 +40,26 @@ fn token_from_row(row: &sqlx::postgres::PgRow) -> Result<ApiToken, StoreError> {
     })
 }
 
+/// Writes (or replaces) a browser session's row, by the hash of its cookie's token.
+pub(crate) async fn write_web_session(
+    conn: &mut sqlx::PgConnection,
+    token_hash: &str,
+    session: &WebSession,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO web_sessions (hash, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (hash) DO UPDATE SET user_name = EXCLUDED.user_name, \
+         csrf = EXCLUDED.csrf, expires_at = EXCLUDED.expires_at",
+    )
+    .bind(token_hash)
+    .bind(&session.user)
+    .bind(&session.csrf)
+    .bind(session.expires_at as i64)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 async fn insert_user(tx: &mut Tx, user: &User) -> Result<(), StoreError> {
     let inserted =
         sqlx::query("INSERT INTO users (name, data) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
@@ -69,6 +89,16 @@ async fn insert_token(
         created_at: Some(now_ms()),
         created_by: Some(by.to_string()),
     };
+    write_token(tx, token_hash, &token).await?;
+    Ok(token)
+}
+
+/// Writes (or replaces) a token's row, by the hash of the token.
+pub(crate) async fn write_token(
+    conn: &mut sqlx::PgConnection,
+    token_hash: &str,
+    token: &ApiToken,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO api_tokens (hash, token_id, user_name, created_at, created_by) \
          VALUES ($1, $2, $3, $4, $5) \
@@ -77,13 +107,13 @@ async fn insert_token(
          created_by = EXCLUDED.created_by",
     )
     .bind(token_hash)
-    .bind(&token.id)
-    .bind(user)
+    .bind(token_id(token_hash))
+    .bind(&token.user)
     .bind(token.created_at.unwrap_or_default() as i64)
-    .bind(by)
-    .execute(&mut **tx)
+    .bind(token.created_by.as_deref().unwrap_or_default())
+    .execute(conn)
     .await?;
-    Ok(token)
+    Ok(())
 }
 
 pub(crate) async fn load_user(
@@ -258,18 +288,13 @@ impl Accounts for PgStore {
         csrf: &str,
         expires_at: Millis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO web_sessions (hash, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (hash) DO UPDATE SET user_name = EXCLUDED.user_name, \
-             csrf = EXCLUDED.csrf, expires_at = EXCLUDED.expires_at",
-        )
-        .bind(token_hash)
-        .bind(user)
-        .bind(csrf)
-        .bind(expires_at as i64)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let session = WebSession {
+            user: user.to_string(),
+            csrf: csrf.to_string(),
+            expires_at,
+        };
+        let mut conn = self.pool().acquire().await?;
+        write_web_session(&mut conn, token_hash, &session).await
     }
 
     async fn web_session(

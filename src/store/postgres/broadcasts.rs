@@ -130,7 +130,7 @@ async fn load_broadcast(
         .transpose()
 }
 
-async fn save_broadcast(tx: &mut Tx, b: &Broadcast) -> Result<(), StoreError> {
+pub(crate) async fn save_broadcast(tx: &mut Tx, b: &Broadcast) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO broadcasts (id, status, data) VALUES ($1, $2, $3) \
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, data = EXCLUDED.data",
@@ -211,7 +211,7 @@ async fn position(conn: &mut sqlx::PgConnection, broadcast: u64) -> Result<(i64,
 }
 
 /// Moves the dispatcher's position forward (never back).
-async fn advance(tx: &mut Tx, broadcast: u64, to: Position) -> Result<(), StoreError> {
+pub(crate) async fn advance(tx: &mut Tx, broadcast: u64, to: Position) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO broadcast_positions (broadcast, chunk, idx) VALUES ($1, $2, $3) \
          ON CONFLICT (broadcast) DO UPDATE SET chunk = EXCLUDED.chunk, idx = EXCLUDED.idx \

@@ -47,6 +47,25 @@ pub(crate) async fn next_id(
         .ok_or_else(|| StoreError::Database("the id sequence gave no id".into()))
 }
 
+/// How many of a ticket's messages `user` has seen.
+pub(crate) async fn write_seen(
+    conn: &mut sqlx::PgConnection,
+    user: &str,
+    ticket: u64,
+    count: u64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO seen (user_name, ticket, count) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_name, ticket) DO UPDATE SET count = EXCLUDED.count",
+    )
+    .bind(user)
+    .bind(db_id(ticket))
+    .bind(count.min(i64::MAX as u64) as i64)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 fn audit_from_row(row: &sqlx::postgres::PgRow) -> Result<(i64, i64, AuditEntry), StoreError> {
     let at: i64 = row.try_get("at")?;
     let id: i64 = row.try_get("id")?;
@@ -320,16 +339,8 @@ impl Desk for PgStore {
     }
 
     async fn mark_seen(&self, user: &str, ticket: u64, count: usize) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO seen (user_name, ticket, count) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_name, ticket) DO UPDATE SET count = EXCLUDED.count",
-        )
-        .bind(user)
-        .bind(db_id(ticket))
-        .bind(count.min(i64::MAX as usize) as i64)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut conn = self.pool().acquire().await?;
+        write_seen(&mut conn, user, ticket, count as u64).await
     }
 
     /// Canned replies of one language (or all), by language tag, then oldest first.

@@ -7,7 +7,19 @@ fn payment_key(city: &str) -> String {
     city.to_lowercase()
 }
 
-async fn put_directory(tx: &mut Tx, e: &DirectoryEntry) -> Result<(), StoreError> {
+pub(crate) async fn put_payment(tx: &mut Tx, e: &PaymentEntry) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO payments (city_key, data) VALUES ($1, $2) \
+         ON CONFLICT (city_key) DO UPDATE SET data = EXCLUDED.data",
+    )
+    .bind(payment_key(&e.city))
+    .bind(to_json(e)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn put_directory(tx: &mut Tx, e: &DirectoryEntry) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO directory (city_key, kind, name_key, data) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (city_key, kind, name_key) DO UPDATE SET data = EXCLUDED.data",
@@ -38,14 +50,7 @@ impl Directory for PgStore {
     async fn upsert_payments(&self, entries: &[PaymentEntry]) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         for e in entries {
-            sqlx::query(
-                "INSERT INTO payments (city_key, data) VALUES ($1, $2) \
-                 ON CONFLICT (city_key) DO UPDATE SET data = EXCLUDED.data",
-            )
-            .bind(payment_key(&e.city))
-            .bind(to_json(e)?)
-            .execute(&mut *tx)
-            .await?;
+            put_payment(&mut tx, e).await?;
         }
         tx.commit().await?;
         Ok(())

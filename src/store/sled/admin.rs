@@ -283,16 +283,27 @@ impl Store {
         Ok(self.user(&user)?.filter(|u| !u.disabled))
     }
 
-    /// Every token (oldest first; legacy tokens without a date first).
-    pub fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+    /// Every token with the hash it is filed under, in key order.
+    pub(super) fn tokens_by_hash(&self) -> Result<Vec<(String, ApiToken)>, StoreError> {
         let prefix = keys::token("");
         let mut tokens = Vec::new();
         for kv in self.tree.scan_prefix(prefix.as_bytes()) {
             let (k, v) = kv?;
             let stored: StoredToken = decode(&k, &v)?;
             let hash = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            tokens.push(stored.into_view(&hash));
+            let token = stored.into_view(&hash);
+            tokens.push((hash, token));
         }
+        Ok(tokens)
+    }
+
+    /// Every token (oldest first; legacy tokens without a date first).
+    pub fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let mut tokens: Vec<ApiToken> = self
+            .tokens_by_hash()?
+            .into_iter()
+            .map(|(_, token)| token)
+            .collect();
         tokens.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         Ok(tokens)
     }

@@ -74,13 +74,13 @@ pub struct Queued {
 
 /// One person in a frozen audience (short field names: there are 100,000 of them).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct AudienceEntry {
+pub(super) struct AudienceEntry {
     #[serde(rename = "p")]
-    phone: ContactId,
+    pub(super) phone: ContactId,
     #[serde(rename = "l")]
-    language: Lang,
+    pub(super) language: Lang,
     #[serde(rename = "c")]
-    channel: Channel,
+    pub(super) channel: Channel,
 }
 
 /// Moves the dispatcher's position forward (never back).
