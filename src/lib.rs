@@ -82,6 +82,14 @@ pub async fn open_store(config: &Config) -> Result<OpenedStore, StoreError> {
                 StoreError::Database("store.kind = \"postgres\" needs store.url".into())
             })?;
             let pg = store::postgres::PgStore::connect(url, None).await?;
+            if let Some(unfinished) = pg.unfinished_import().await? {
+                return Err(StoreError::Database(format!(
+                    "a move into this database with `kabar migrate-store` has not finished \
+                     (from {}): run it again to finish it, then start kabar (to give the move up instead, \
+                     drop the database and create it empty)",
+                    unfinished.source
+                )));
+            }
             Ok(OpenedStore {
                 store: Arc::new(pg),
                 sled: None,

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod backup;
 mod check;
 mod data;
+mod migrate;
 mod serve;
 mod users;
 
@@ -19,6 +20,7 @@ use data::{
     compact, import_contacts, import_directory, import_payments, list_directory, list_payments,
     purge,
 };
+use migrate::migrate_store;
 use serve::serve;
 use users::{add_user, create_token};
 
@@ -99,6 +101,15 @@ enum Command {
         /// Read the passphrase from standard input (required: never on the command line).
         #[arg(long, required = true)]
         passphrase_stdin: bool,
+    },
+    /// Copy a field office's data (a stopped server's data folder) into the PostgreSQL
+    /// database this config names ([store] kind = "postgres"): people, conversations,
+    /// tickets and their audit trail, staff accounts, broadcasts and media. The folder is left
+    /// as it was; a move that stopped half-way continues when run again.
+    MigrateStore {
+        /// The data folder to copy (default: server.data_dir).
+        #[arg(long)]
+        from: Option<PathBuf>,
     },
     /// Restore a backup into an empty data folder (the server stopped); refuses a folder that
     /// has data.
@@ -255,6 +266,7 @@ async fn run(command: Command, config: Config) -> CliResult {
             file, url, token, ..
         } => backup(&config, &file, url, token).await,
         Command::Restore { file, .. } => restore(&config, &file),
+        Command::MigrateStore { from } => migrate_store(&config, from).await,
     }
 }
 

@@ -4,6 +4,7 @@
 //! keys, encodings, files, journal or group commit, and its blocking work runs off the async
 //! workers.
 
+pub mod migrate;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sled;

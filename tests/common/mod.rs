@@ -716,6 +716,11 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The data folder the app runs on.
+    pub fn data_path(&self) -> &std::path::Path {
+        self._data.path()
+    }
+
     pub fn sign(&self, path: &str, params: &[(String, String)]) -> String {
         kabar::channel::twilio::compute_signature(AUTH_TOKEN, &self.url(path), params)
     }

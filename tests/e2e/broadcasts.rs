@@ -9,7 +9,7 @@ use common::*;
 use kabar::domain::Role;
 use serde_json::{Value, json};
 
-async fn import_contacts(app: &TestApp, token: &str, csv: &str) -> Value {
+pub(crate) async fn import_contacts(app: &TestApp, token: &str, csv: &str) -> Value {
     let r = app
         .http
         .post(app.url("/api/contacts/import"))
@@ -23,7 +23,7 @@ async fn import_contacts(app: &TestApp, token: &str, csv: &str) -> Value {
     r.json().await.unwrap()
 }
 
-async fn import_payments(app: &TestApp, token: &str, csv: &str) {
+pub(crate) async fn import_payments(app: &TestApp, token: &str, csv: &str) {
     let r = app
         .http
         .post(app.url("/api/payments"))
@@ -49,14 +49,14 @@ async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Valu
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn create(app: &TestApp, token: &str, body: Value) -> Value {
+pub(crate) async fn create(app: &TestApp, token: &str, body: Value) -> Value {
     let (status, b) = post(app, token, "/api/broadcasts", body).await;
     assert_eq!(status, 201, "{b}");
     assert_eq!(b["status"], "draft");
     b
 }
 
-async fn act(app: &TestApp, token: &str, id: &Value, action: &str) -> (u16, Value) {
+pub(crate) async fn act(app: &TestApp, token: &str, id: &Value, action: &str) -> (u16, Value) {
     post(
         app,
         token,

@@ -14,6 +14,7 @@ mod cli;
 mod conversations;
 mod helpdesk;
 mod imports;
+mod migrate;
 mod pages;
 mod privacy;
 mod replicas;

@@ -15,6 +15,7 @@ mod accounts;
 mod broadcasts;
 mod desk;
 mod directory;
+mod import;
 mod intake;
 mod maintenance;
 mod media;
@@ -57,6 +58,7 @@ use super::{
 };
 
 pub use crate::config::DatabaseUrl;
+pub use import::{ImportStart, UnfinishedImport};
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
@@ -86,6 +88,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (3, "staff", include_str!("migrations/0003_staff.sql")),
     (4, "replicas", include_str!("migrations/0004_replicas.sql")),
+    (5, "imports", include_str!("migrations/0005_imports.sql")),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {

@@ -42,6 +42,7 @@ mod admin;
 pub mod backup;
 mod broadcasts;
 mod commit;
+mod export;
 #[cfg(test)]
 mod format_tests;
 mod helpdesk;

@@ -28,6 +28,11 @@ impl SledStore {
         Ok(SledStore(Arc::new(Store::open(dir)?)))
     }
 
+    /// Whether `dir` holds a store (a data folder a server has used).
+    pub fn holds_data(dir: &Path) -> bool {
+        dir.join("kabar.sled").is_dir()
+    }
+
     /// The synchronous core, shared: for tests and benchmarks that inspect a data folder.
     pub fn core_arc(&self) -> Arc<Store> {
         self.0.clone()
