@@ -363,6 +363,7 @@ impl App {
         };
         let events = self.events.clone();
         let simulator = self.channels.simulator.clone();
+        let dispatcher = self.dispatcher.clone();
         let mut shutdown = self.shutdown_tx.subscribe();
         tokio::spawn(async move {
             loop {
@@ -376,6 +377,9 @@ impl App {
                                 simulator.show_relayed(reply);
                             }
                         }
+                        // Sent at once if this replica sends; a look that finds nothing
+                        // due otherwise.
+                        Some((store::Topic::Outbox, _)) => dispatcher.wake(),
                         None => return,
                     },
                 }

@@ -378,7 +378,7 @@ pub trait Media: Send + Sync {
     async fn media_file(&self, file: &str) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
-/// What live pages hear about from other replicas.
+/// What a replica hears about from the others: changes live pages show, and work waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Topic {
@@ -386,6 +386,9 @@ pub enum Topic {
     Ticket,
     /// A reply to a simulator phone (the simulator page shows it).
     Simulator,
+    /// A reply was queued: the replica that sends the outbox looks at once, not at its next
+    /// round. The store announces it itself, in the transaction that queues the reply.
+    Outbox,
 }
 
 /// What the replicas of one kabar share beyond records: announcements for live pages, the

@@ -21,7 +21,7 @@ mod maintenance;
 mod media;
 mod outbox;
 mod people;
-mod replicas;
+pub(crate) mod replicas;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;

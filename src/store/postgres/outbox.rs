@@ -46,7 +46,13 @@ pub(crate) async fn put_outbound(
     item: &OutboxItem,
 ) -> Result<(), StoreError> {
     save_message(tx, record).await?;
-    write_outbox(tx, item).await
+    write_outbox(tx, item).await?;
+    // A reply, due now, queued on any replica: the sender hears of it at commit. The bulk
+    // lane is filled by the sender itself, at the provider's pace.
+    if item.lane == Lane::Interactive && item.held.is_none() {
+        super::replicas::announce_queued(tx).await?;
+    }
+    Ok(())
 }
 
 /// Removes a queued message; false when it was not queued.

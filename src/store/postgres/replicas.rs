@@ -23,6 +23,25 @@ struct Announcement {
     payload: String,
 }
 
+/// Announces, in the caller's transaction, that a reply waits in the outbox: delivered to
+/// every replica when the transaction commits (PostgreSQL sends identical notifications of
+/// one transaction once), so the replica that sends need not wait for its next look. It names
+/// no replica: the one that queued it hears it too, which only wakes its dispatcher again.
+pub(crate) async fn announce_queued(tx: &mut Tx) -> Result<(), StoreError> {
+    let text = serde_json::to_string(&Announcement {
+        replica: String::new(),
+        topic: Topic::Outbox,
+        payload: String::new(),
+    })
+    .map_err(StoreError::Encode)?;
+    // The channel is `events_channel` of the schema the connection works in.
+    sqlx::query("SELECT pg_notify('kabar_events_' || current_schema(), $1)")
+        .bind(text)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl Coordination for PgStore {
     async fn announce(&self, topic: Topic, payload: &str) -> Result<(), StoreError> {
@@ -155,6 +174,45 @@ impl PgStore {
                         Ok(None) | Err(_) => break,
                     },
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Outbox;
+    use crate::store::postgres::accounts::replicas;
+
+    #[tokio::test]
+    async fn a_reply_queued_on_one_replica_wakes_the_others_at_commit() {
+        let Some((a, b)) = replicas::two("outbox_wakes").await else {
+            return;
+        };
+        let mut heard = b.announcements().await.expect("replicas hear each other");
+        // The listener is connected once an announcement of A's gets through.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            a.announce(Topic::Ticket, "ping").await.unwrap();
+            if let Ok(Some((Topic::Ticket, _))) =
+                tokio::time::timeout(Duration::from_millis(200), heard.recv()).await
+            {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "B never listened");
+        }
+        let person = ContactId::parse("+6281200000901").unwrap();
+        a.queue_message(&person, Channel::TwilioSms, Author::Bot, "hello", None)
+            .await
+            .unwrap();
+        // (Pings sent before B listened may still come first.)
+        let until = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(until, heard.recv()).await {
+                Ok(Some((Topic::Outbox, _))) => break,
+                Ok(Some((Topic::Ticket, _))) => continue,
+                other => panic!("B did not hear of the queued reply: {other:?}"),
             }
         }
     }
