@@ -190,6 +190,31 @@ async fn a_conversation_alternating_between_two_replicas_is_answered_in_order_on
         "answered in order, as one server answers"
     );
 
+    // Each replica counts the messages it took in; together, every one once.
+    let mut stored = 0;
+    for replica in [&a, &b] {
+        let metrics = http
+            .get(format!("{}/metrics", replica.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        stored += metrics
+            .lines()
+            .filter(|l| {
+                l.starts_with("kabar_messages_in_total{") && l.contains("status=\"stored\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    assert_eq!(
+        stored,
+        CONVERSATION.len() as u64,
+        "inbound counted once each"
+    );
+
     // Each reply was delivered once, whichever replica sent it: A's simulator page hears
     // every one exactly once (its own deliveries and those B passed on).
     let out_ids: BTreeSet<u64> = history

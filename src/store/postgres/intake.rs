@@ -411,11 +411,16 @@ impl Intake for PgStore {
     async fn accept_inbound(&self, messages: Vec<NewInbound>) -> Result<(), StoreError> {
         let received_at = now_ms();
         for inbound in &messages {
-            if let Accepted::Duplicate = self.accept_one(inbound, received_at).await? {
-                tracing::info!(
-                    channel = inbound.channel.name(),
-                    "duplicate delivery ignored"
-                );
+            let channel = inbound.channel.name();
+            let outcome = match self.accept_one(inbound, received_at).await? {
+                Accepted::Duplicate => {
+                    tracing::info!(channel, "duplicate delivery ignored");
+                    "duplicate"
+                }
+                Accepted::Stored => "stored",
+            };
+            if let Some(metrics) = self.0.metrics.get() {
+                metrics.inbound(channel, outcome);
             }
         }
         Ok(())
@@ -441,10 +446,11 @@ impl Intake for PgStore {
     async fn run_intake(
         &self,
         sink: Arc<dyn IntakeSink>,
-        _metrics: Arc<Metrics>,
+        metrics: Arc<Metrics>,
         mut stop: tokio::sync::watch::Receiver<bool>,
         _disk: DiskWatch,
     ) -> IntakeEnd {
+        let _ = self.0.metrics.set(metrics);
         let mut closing = self.0.closing.subscribe();
         let channel = inbox_channel(&self.0.schema);
         // Listen first, then look: nothing committed in between is missed.

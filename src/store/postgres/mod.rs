@@ -129,6 +129,9 @@ pub(crate) struct Inner {
     pub(crate) replica: String,
     /// The connection holding the dispatcher's advisory lock, while this replica sends.
     leader: tokio::sync::Mutex<Option<Lead>>,
+    /// This replica's counters, once its intake runs: webhooks store here (each replica
+    /// counts what it accepted; the metrics scrape sums the replicas).
+    pub(crate) metrics: std::sync::OnceLock<Arc<Metrics>>,
 }
 
 /// The connection the dispatcher's advisory lock is asked for on; `leads` once it holds it
@@ -181,6 +184,7 @@ impl PgStore {
             closing: tokio::sync::watch::channel(false).0,
             replica: format!("{:016x}", rand::random::<u64>()),
             leader: tokio::sync::Mutex::new(None),
+            metrics: std::sync::OnceLock::new(),
         })))
     }
 
