@@ -364,6 +364,7 @@ impl App {
         let events = self.events.clone();
         let simulator = self.channels.simulator.clone();
         let dispatcher = self.dispatcher.clone();
+        let gateway_health = self.channels.gateway_health.clone();
         let mut shutdown = self.shutdown_tx.subscribe();
         tokio::spawn(async move {
             loop {
@@ -380,11 +381,19 @@ impl App {
                         // Sent at once if this replica sends; a look that finds nothing
                         // due otherwise.
                         Some((store::Topic::Outbox, _)) => dispatcher.wake(),
+                        Some((store::Topic::Gateway, payload)) => {
+                            if let Ok(observed) = serde_json::from_str(&payload) {
+                                gateway_health.heard(observed);
+                            }
+                        }
                         None => return,
                     },
                 }
             }
         });
+        if self.channels.gateway.is_some() {
+            self.announce_gateway_health();
+        }
         let Some(simulator) = &self.channels.simulator else {
             return;
         };
@@ -408,6 +417,45 @@ impl App {
                     }
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    /// Tells the other replicas what this one saw of the gateway phone: at each send's
+    /// outcome, and again every half minute while this replica is the one that sees it, so a
+    /// replica started later learns it too.
+    fn announce_gateway_health(&self) {
+        const AGAIN: std::time::Duration = std::time::Duration::from_secs(30);
+        let health = self.channels.gateway_health.clone();
+        let store = self.store.clone();
+        let mut recorded = health.subscribe();
+        let mut shutdown = self.shutdown_tx.subscribe();
+        tokio::spawn(async move {
+            let mut again = tokio::time::interval(AGAIN);
+            let mut last = None;
+            loop {
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    changed = recorded.changed() => if changed.is_err() { return },
+                    _ = again.tick() => last = None,
+                }
+                let Some(observed) = health.observed().filter(|o| o.here) else {
+                    continue;
+                };
+                // Each send records an outcome: announce changes, not every send.
+                let shown = (observed.reachable, observed.since);
+                if last == Some(shown) {
+                    continue;
+                }
+                let Ok(payload) = serde_json::to_string(&observed) else {
+                    continue;
+                };
+                match store.announce(store::Topic::Gateway, &payload).await {
+                    Ok(()) => last = Some(shown),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot tell the other replicas about the gateway phone")
+                    }
                 }
             }
         });

@@ -214,24 +214,74 @@ pub enum Delivery {
 }
 
 /// Last known reachability of a provider that can be offline (the gateway phone).
-#[derive(Debug, Default)]
+///
+/// Only the replica that sends learns it; the others hear it (see [`Reachability::heard`]),
+/// so `/healthz` says the same on every replica behind a load balancer.
+#[derive(Debug)]
 pub struct Reachability {
-    state: std::sync::Mutex<Option<(bool, crate::domain::Millis, Option<String>)>>,
+    state: std::sync::Mutex<Option<Observed>>,
+    /// Bumped each time this process records a send's outcome (not when it hears one).
+    recorded: tokio::sync::watch::Sender<u64>,
+}
+
+/// What was last seen of a provider: reachable or not, since when, the last error.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Observed {
+    pub reachable: bool,
+    pub since: crate::domain::Millis,
+    pub error: Option<String>,
+    /// Seen by this process (false: heard from another replica).
+    #[serde(skip, default)]
+    pub here: bool,
+}
+
+impl Default for Reachability {
+    fn default() -> Self {
+        Reachability {
+            state: std::sync::Mutex::new(None),
+            recorded: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 impl Reachability {
     pub fn record(&self, ok: bool, error: Option<String>) {
         if let Ok(mut s) = self.state.lock() {
-            let since = match *s {
-                Some((was, since, _)) if was == ok => since,
+            let since = match &*s {
+                Some(o) if o.reachable == ok => o.since,
                 _ => crate::domain::now_ms(),
             };
-            *s = Some((ok, since, error));
+            *s = Some(Observed {
+                reachable: ok,
+                since,
+                error,
+                here: true,
+            });
         }
+        self.recorded.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// What another replica (the one that sends) observed.
+    pub fn heard(&self, observed: Observed) {
+        if let Ok(mut s) = self.state.lock() {
+            *s = Some(Observed {
+                here: false,
+                ..observed
+            });
+        }
+    }
+
+    /// Wakes on every outcome this process records.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.recorded.subscribe()
     }
 
     /// `None` before the first attempt; else (reachable, since when, last error).
     pub fn get(&self) -> Option<(bool, crate::domain::Millis, Option<String>)> {
+        self.observed().map(|o| (o.reachable, o.since, o.error))
+    }
+
+    pub fn observed(&self) -> Option<Observed> {
         self.state.lock().ok().and_then(|s| s.clone())
     }
 }

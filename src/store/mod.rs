@@ -389,6 +389,8 @@ pub enum Topic {
     /// A reply was queued: the replica that sends the outbox looks at once, not at its next
     /// round. The store announces it itself, in the transaction that queues the reply.
     Outbox,
+    /// Whether the gateway phone answered the sending replica (`/healthz` on every replica).
+    Gateway,
 }
 
 /// What the replicas of one kabar share beyond records: announcements for live pages, the

@@ -36,7 +36,12 @@ pub(crate) async fn fresh_schema(url: &str, schema: &str) -> String {
     format!("{url}{sep}options=-c%20search_path%3D{schema}")
 }
 
-fn config(addr: std::net::SocketAddr, data: &Path, store_url: Option<&str>) -> Config {
+fn config(
+    addr: std::net::SocketAddr,
+    data: &Path,
+    store_url: Option<&str>,
+    extra: &[(&'static str, String)],
+) -> Config {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut vars = vec![
         ("KABAR_SERVER__LISTEN", addr.to_string()),
@@ -53,6 +58,7 @@ fn config(addr: std::net::SocketAddr, data: &Path, store_url: Option<&str>) -> C
         ("KABAR_HELPDESK__HOURS", "always".to_string()),
         ("KABAR_SIMULATOR__ENABLED", "true".to_string()),
     ];
+    vars.extend(extra.iter().cloned());
     if let Some(url) = store_url {
         vars.push(("KABAR_STORE__KIND", "postgres".to_string()));
         vars.push(("KABAR_STORE__URL", url.to_string()));
@@ -71,10 +77,14 @@ struct Replica {
 }
 
 async fn start(store_url: Option<&str>) -> Replica {
+    start_with(store_url, &[]).await
+}
+
+async fn start_with(store_url: Option<&str>, extra: &[(&'static str, String)]) -> Replica {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let app = kabar::App::open(config(addr, data.path(), store_url))
+    let app = kabar::App::open(config(addr, data.path(), store_url, extra))
         .await
         .expect("replica starts");
     let events = app.events.subscribe();
@@ -250,6 +260,65 @@ async fn a_conversation_alternating_between_two_replicas_is_answered_in_order_on
         "A's live feed heard about ticket {}: {ticket_events:?}",
         ticket.id
     );
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_replica_reports_the_gateway_phone_the_sender_could_not_reach() {
+    let Some(url) = database_url() else { return };
+    let store_url = fresh_schema(&url, "e2e_gateway_health").await;
+    // A phone that is off: nothing listens at its address.
+    let off = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let phone_addr = off.local_addr().unwrap();
+    drop(off);
+    let gateway = [
+        ("KABAR_GATEWAY__URL", format!("http://{phone_addr}")),
+        ("KABAR_GATEWAY__USERNAME", "sms".to_string()),
+        ("KABAR_GATEWAY__PASSWORD", "gateway-password".to_string()),
+        (
+            "KABAR_GATEWAY__SIGNING_KEY",
+            "gateway-signing-key".to_string(),
+        ),
+    ];
+    let a = start_with(Some(&store_url), &gateway).await;
+    let b = start_with(Some(&store_url), &gateway).await;
+    let http = reqwest::Client::new();
+    let person = ContactId::parse("+6281200001401").unwrap();
+    a.store
+        .queue_message(
+            &person,
+            kabar::domain::Channel::Gateway,
+            kabar::domain::Author::Bot,
+            "Your appointment is tomorrow.",
+            None,
+        )
+        .await
+        .unwrap();
+    // Whichever replica sends, both say the phone cannot be reached.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for replica in [&a, &b] {
+        loop {
+            let health: serde_json::Value = http
+                .get(format!("{}/healthz", replica.base))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if health["gateway"]["state"] == "unreachable" {
+                assert_eq!(health["status"], "degraded", "{health}");
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} never heard: {health}",
+                replica.base
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     a.stop().await;
     b.stop().await;
 }
