@@ -46,6 +46,27 @@ pub struct ContactRow {
     pub tags: Option<Vec<String>>,
 }
 
+impl ContactRow {
+    /// Writes the row's fields over a stored contact's: what the row leaves empty stays.
+    pub fn apply_to(&self, contact: &mut crate::domain::Contact) {
+        if let Some(l) = self.language {
+            contact.language = Some(l);
+        }
+        for (slot, value) in [
+            (&mut contact.city, &self.city),
+            (&mut contact.case_id, &self.case_id),
+            (&mut contact.name, &self.name),
+        ] {
+            if value.is_some() {
+                slot.clone_from(value);
+            }
+        }
+        if let Some(tags) = &self.tags {
+            contact.tags.clone_from(tags);
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRow {
     pub line: u64,

@@ -130,6 +130,26 @@ pub struct Broadcast {
 }
 
 impl Broadcast {
+    /// A new draft from what staff wrote (already validated), as every backend stores it.
+    pub fn draft(id: u64, valid: Valid, user: &str, now: Millis) -> Broadcast {
+        Broadcast {
+            id,
+            name: valid.name,
+            texts: valid.texts,
+            fallback: valid.fallback,
+            audience: valid.audience,
+            send_at: valid.send_at,
+            status: Status::Draft,
+            created_by: user.to_string(),
+            created_at: now,
+            approved_by: None,
+            sent_by: None,
+            released_at: None,
+            frozen: None,
+            updated_at: now,
+        }
+    }
+
     /// The text `lang` gets: its own, else the fallback's; `None` = nothing to send them.
     pub fn text_for(&self, lang: Option<Lang>) -> Option<(Lang, &str)> {
         lang.and_then(|l| self.texts.get(&l).map(|t| (l, t.as_str())))

@@ -131,6 +131,27 @@ pub struct Contact {
 }
 
 impl Contact {
+    /// Which of the contacts a message's addresses lead to it is filed under: the one created
+    /// first (two contacts turn out to be one person when they wrote by number and,
+    /// separately, with a WhatsApp username only; the other keeps its past history). With
+    /// none, a new contact under `from`.
+    pub fn filed_under(
+        mut owners: Vec<(ContactId, Option<Contact>)>,
+        from: &ContactId,
+    ) -> (ContactId, Option<Contact>) {
+        if owners.len() > 1 {
+            tracing::warn!(
+                contacts = owners.len(),
+                "one person had two contacts: their addresses now lead to the older one"
+            );
+            owners.sort_by_key(|(_, c)| c.as_ref().map_or(Millis::MAX, |c| c.created_at));
+        }
+        owners
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| (from.clone(), None))
+    }
+
     pub fn new(id: ContactId, now: Millis) -> Contact {
         Contact {
             id,

@@ -378,22 +378,7 @@ impl Broadcasts for PgStore {
         let mut tx = self.begin().await?;
         let id = super::desk::next_id(self, &mut tx).await?;
         let now = now_ms();
-        let broadcast = Broadcast {
-            id,
-            name: valid.name,
-            texts: valid.texts,
-            fallback: valid.fallback,
-            audience: valid.audience,
-            send_at: valid.send_at,
-            status: Status::Draft,
-            created_by: user.to_string(),
-            created_at: now,
-            approved_by: None,
-            sent_by: None,
-            released_at: None,
-            frozen: None,
-            updated_at: now,
-        };
+        let broadcast = Broadcast::draft(id, valid, user, now);
         save_broadcast(&mut tx, &broadcast).await?;
         tx.commit().await?;
         Ok(broadcast)

@@ -42,17 +42,9 @@ pub(crate) async fn remove_pending_of(tx: &mut Tx, contact: &ContactId) -> Resul
         .rows_affected())
 }
 
-/// The notification channel of this schema's inbox: `kabar_inbox_<schema>`, or for a schema
-/// name too long for that (PostgreSQL names are at most 63 bytes), its start and a digest.
+/// The notification channel of this schema's inbox.
 pub(crate) fn inbox_channel(schema: &str) -> String {
-    let channel = format!("kabar_inbox_{schema}");
-    if channel.len() <= 63 {
-        return channel;
-    }
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(schema.as_bytes());
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("kabar_inbox_{}_{hex}", &schema[..34])
+    channel_name("kabar_inbox_", schema)
 }
 
 /// Whether PostgreSQL aborted a transaction that may simply be run again.
@@ -165,17 +157,7 @@ async fn file_sender(tx: &mut Tx, inbound: &NewInbound, now: Millis) -> Result<F
             owners.push((owner, record));
         }
     }
-    if owners.len() > 1 {
-        tracing::warn!(
-            contacts = owners.len(),
-            "one person had two contacts: their addresses now lead to the older one"
-        );
-        owners.sort_by_key(|(_, c)| c.as_ref().map_or(Millis::MAX, |c| c.created_at));
-    }
-    let (id, stored) = owners
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| (inbound.from.clone(), None));
+    let (id, stored) = Contact::filed_under(owners, &inbound.from);
     let refile = if addresses
         .iter()
         .any(|a| matches!(a, ContactId::Whatsapp(_)))

@@ -303,6 +303,42 @@ fn check_schema_name(schema: &str) -> Result<(), StoreError> {
     }
 }
 
+/// PostgreSQL's longest name (NAMEDATALEN - 1), which channel names are held to.
+const MAX_NAME: usize = 63;
+/// Hex digits of the schema's digest in a shortened channel name.
+const DIGEST_HEX: usize = 16;
+
+/// A notification channel of `schema`: `prefix` and the schema's name, or for a name too long
+/// for that, its start, `_` and the start of its SHA-256 in hex. [`channel_name_sql`] says
+/// the same in SQL.
+pub(crate) fn channel_name(prefix: &str, schema: &str) -> String {
+    let channel = format!("{prefix}{schema}");
+    if channel.len() <= MAX_NAME {
+        return channel;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(schema.as_bytes());
+    let hex: String = digest[..DIGEST_HEX / 2]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let keep = MAX_NAME - prefix.len() - 1 - DIGEST_HEX;
+    format!("{prefix}{}_{hex}", &schema[..keep.min(schema.len())])
+}
+
+/// [`channel_name`] of the connection's own schema, as an SQL expression (for notifications
+/// sent inside a transaction that knows no store). Schema names are ASCII, so characters are
+/// bytes.
+pub(crate) fn channel_name_sql(prefix: &str) -> String {
+    let keep = MAX_NAME - prefix.len() - 1 - DIGEST_HEX;
+    format!(
+        "(CASE WHEN octet_length('{prefix}' || current_schema()) <= {MAX_NAME} \
+         THEN '{prefix}' || current_schema() \
+         ELSE '{prefix}' || left(current_schema(), {keep}) || '_' || \
+         left(encode(sha256(convert_to(current_schema(), 'UTF8')), 'hex'), {DIGEST_HEX}) END)"
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Records both halves write (tables in 0001_shared.sql). Every function takes the caller's
 // transaction: a step's writes commit together or not at all.

@@ -164,21 +164,7 @@ impl People for PgStore {
                         Contact::new(id.clone(), now)
                     }
                 };
-                if let Some(l) = row.language {
-                    contact.language = Some(l);
-                }
-                for (slot, value) in [
-                    (&mut contact.city, &row.city),
-                    (&mut contact.case_id, &row.case_id),
-                    (&mut contact.name, &row.name),
-                ] {
-                    if value.is_some() {
-                        slot.clone_from(value);
-                    }
-                }
-                if let Some(tags) = &row.tags {
-                    contact.tags.clone_from(tags);
-                }
+                row.apply_to(&mut contact);
                 save_contact(&mut tx, &contact).await?;
             }
             tx.commit().await?;

@@ -11,8 +11,10 @@ use crate::store::{Coordination, Topic};
 /// short texts), anything larger is not sent rather than failing the caller.
 const MAX_PAYLOAD: usize = 7900;
 
+const EVENTS: &str = "kabar_events_";
+
 fn events_channel(schema: &str) -> String {
-    format!("kabar_events_{schema}")
+    channel_name(EVENTS, schema)
 }
 
 /// What goes over the channel: who sent it, so a replica skips its own.
@@ -35,10 +37,13 @@ pub(crate) async fn announce_queued(tx: &mut Tx) -> Result<(), StoreError> {
     })
     .map_err(StoreError::Encode)?;
     // The channel is `events_channel` of the schema the connection works in.
-    sqlx::query("SELECT pg_notify('kabar_events_' || current_schema(), $1)")
-        .bind(text)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(&format!(
+        "SELECT pg_notify({}, $1)",
+        channel_name_sql(EVENTS)
+    ))
+    .bind(text)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -184,6 +189,23 @@ mod tests {
     use super::*;
     use crate::store::Outbox;
     use crate::store::postgres::accounts::replicas;
+
+    #[tokio::test]
+    async fn channel_names_agree_in_rust_and_sql_and_fit_postgresql() {
+        let long = "a_schema_name_long_enough_that_kabar_events_does_not_fit_it";
+        for check in ["short", long] {
+            let Some((store, _)) = replicas::two(check).await else {
+                return;
+            };
+            let from_sql: String =
+                sqlx::query_scalar(&format!("SELECT {}", channel_name_sql(EVENTS)))
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(from_sql, events_channel(&store.0.schema));
+            assert!(from_sql.len() <= MAX_NAME, "{from_sql}");
+        }
+    }
 
     #[tokio::test]
     async fn a_reply_queued_on_one_replica_wakes_the_others_at_commit() {

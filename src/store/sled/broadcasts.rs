@@ -140,22 +140,7 @@ impl Store {
     pub fn create_broadcast(&self, valid: Valid, user: &str) -> Result<Broadcast, StoreError> {
         let id = self.db.generate_id()?;
         let now = now_ms();
-        let broadcast = Broadcast {
-            id,
-            name: valid.name,
-            texts: valid.texts,
-            fallback: valid.fallback,
-            audience: valid.audience,
-            send_at: valid.send_at,
-            status: Status::Draft,
-            created_by: user.to_string(),
-            created_at: now,
-            approved_by: None,
-            sent_by: None,
-            released_at: None,
-            frozen: None,
-            updated_at: now,
-        };
+        let broadcast = Broadcast::draft(id, valid, user, now);
         self.tree
             .insert(keys::broadcast(id).as_bytes(), encode(&broadcast)?)?;
         Ok(broadcast)

@@ -834,20 +834,7 @@ impl Store {
                 owners.push((owner, record));
             }
         }
-        if owners.len() > 1 {
-            // Two contacts turn out to be one person (they wrote by number, and separately
-            // with a username only). Everything new goes to the one created first; the other
-            // keeps its past history.
-            tracing::warn!(
-                contacts = owners.len(),
-                "one person had two contacts: their addresses now lead to the older one"
-            );
-            owners.sort_by_key(|(_, c)| c.as_ref().map_or(Millis::MAX, |c| c.created_at));
-        }
-        let (id, stored) = owners
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| (inbound.from.clone(), None));
+        let (id, stored) = Contact::filed_under(owners, &inbound.from);
         if addresses
             .iter()
             .any(|a| matches!(a, ContactId::Whatsapp(_)))
@@ -1060,21 +1047,7 @@ impl Store {
                         Contact::new(id.clone(), now)
                     }
                 };
-                if let Some(l) = row.language {
-                    contact.language = Some(l);
-                }
-                for (slot, value) in [
-                    (&mut contact.city, &row.city),
-                    (&mut contact.case_id, &row.case_id),
-                    (&mut contact.name, &row.name),
-                ] {
-                    if value.is_some() {
-                        slot.clone_from(value);
-                    }
-                }
-                if let Some(tags) = &row.tags {
-                    contact.tags.clone_from(tags);
-                }
+                row.apply_to(&mut contact);
                 tx_put(tx, &key, &contact)?;
             }
             Ok(new)
