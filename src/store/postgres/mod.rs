@@ -9,7 +9,7 @@
 //!
 //! Everything a replica used to keep in its memory and that other replicas must see (per
 //! contact order, the dispatcher, live events, login limits) goes through the database: row
-//! locks and advisory locks inside transactions, `LISTEN/NOTIFY` for wake-ups.
+//! locks and advisory locks inside transactions, `LISTEN/NOTIFY` for live pages and the sender.
 
 mod accounts;
 mod broadcasts;
@@ -89,6 +89,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "staff", include_str!("migrations/0003_staff.sql")),
     (4, "replicas", include_str!("migrations/0004_replicas.sql")),
     (5, "imports", include_str!("migrations/0005_imports.sql")),
+    (
+        6,
+        "inbox accepted_by",
+        include_str!("migrations/0006_inbox_accepted_by.sql"),
+    ),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {
@@ -132,6 +137,8 @@ pub(crate) struct Inner {
     /// This replica's counters, once its intake runs: webhooks store here (each replica
     /// counts what it accepted; the metrics scrape sums the replicas).
     pub(crate) metrics: std::sync::OnceLock<Arc<Metrics>>,
+    /// Contacts this replica's webhooks stored messages for, for its own intake.
+    pub(crate) accepted: intake::AcceptedHere,
 }
 
 /// The connection the dispatcher's advisory lock is asked for on; `leads` once it holds it
@@ -185,6 +192,7 @@ impl PgStore {
             replica: format!("{:016x}", rand::random::<u64>()),
             leader: tokio::sync::Mutex::new(None),
             metrics: std::sync::OnceLock::new(),
+            accepted: intake::AcceptedHere::default(),
         })))
     }
 
