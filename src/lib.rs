@@ -311,6 +311,10 @@ impl App {
             runtime: background.handle(),
         });
         let (shutdown_tx, _) = watch::channel(false);
+        // On PostgreSQL nothing else makes the folder, and the disk watch reads its disk.
+        if let Err(e) = std::fs::create_dir_all(&config.server.data_dir) {
+            tracing::warn!(error = %e, dir = %config.server.data_dir.display(), "cannot create the data folder");
+        }
         let disk = ops::DiskWatch::new(&config.server.data_dir, config.server.min_free_mb);
         Ok(App {
             disk,
