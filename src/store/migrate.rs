@@ -299,11 +299,14 @@ impl MoveReport {
 
 /// Records per batch (one PostgreSQL transaction each), and the bytes a batch holds at most:
 /// media files make some records large.
+#[cfg(feature = "postgres")]
 const BATCH_RECORDS: usize = 1000;
+#[cfg(feature = "postgres")]
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 /// Kinds whose records may point at a message the old store no longer kept (purged, erased):
 /// those are left out, the rest must all arrive.
+#[cfg(feature = "postgres")]
 const MAY_LEAVE_OUT: [Kind; 4] = [
     Kind::ProviderIds,
     Kind::Unanswered,

@@ -14,8 +14,10 @@ mod cli;
 mod conversations;
 mod helpdesk;
 mod imports;
+#[cfg(feature = "postgres")]
 mod migrate;
 mod pages;
 mod privacy;
+#[cfg(feature = "postgres")]
 mod replicas;
 mod resilience;

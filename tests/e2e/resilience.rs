@@ -1091,6 +1091,7 @@ async fn an_admin_downloads_a_backup_from_the_browser() {
 /// acknowledged is answered in the end, by the survivor: it takes over the dead one's people
 /// once their leases run out, and the outbox once the dead one's connection (and with it the
 /// sender's lock) is gone.
+#[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_one_of_two_replicas_under_load_loses_nothing_acknowledged() {
     let Some(url) = crate::replicas::database_url() else {

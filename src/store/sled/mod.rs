@@ -42,6 +42,7 @@ mod admin;
 pub mod backup;
 mod broadcasts;
 mod commit;
+#[cfg(feature = "postgres")]
 mod export;
 #[cfg(test)]
 mod format_tests;
@@ -55,9 +56,11 @@ mod space;
 
 use crate::helpdesk::rules::{self, TicketWrite};
 pub use admin::{ApiToken, UserChange};
+#[cfg(feature = "postgres")]
 pub(crate) use admin::{apply_user_change, created_detail};
 pub use broadcasts::{BroadcastError, EnqueueCursor, Position, Queued};
 pub use helpdesk::{Actor, REOPEN_WINDOW_MS, TicketError, WebSession};
+#[cfg(feature = "postgres")]
 pub(crate) use privacy::anonymise;
 pub use privacy::{Compaction, Erasure, PurgeReport, compact};
 pub use space::FamilyUsage;
