@@ -252,8 +252,10 @@ impl Store {
         })
     }
 
-    /// What the journal holds: acknowledged messages, some not in sled yet. They stay in the
-    /// journal (the folder is left as it was).
+    /// What the journal holds that sled does not have yet: acknowledged messages the intake
+    /// had not stored when the server stopped. The journal keeps an entry until sled has it
+    /// on disk, so most entries are stored already (their provider id is in `x/`): those are
+    /// left out here. The journal stays as it was.
     fn export_journal(&self, emit: &mut Emit<'_>) -> Result<(), StoreError> {
         let Some(mut reader) = self.take_intake() else {
             return Err(StoreError::Journal(
@@ -266,8 +268,78 @@ impl Store {
                 return Ok(());
             }
             for durable in entries {
-                emit(Record::Accepted(durable.entry.inbound))?;
+                let inbound = durable.entry.inbound;
+                let key = keys::external(inbound.channel, &inbound.external_id);
+                if self.tree.get(key.as_bytes())?.is_none() {
+                    emit(Record::Accepted(inbound))?;
+                }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewInbound;
+    use crate::store::sled::journal::JournalEntry;
+
+    fn sms(from: &ContactId, sid: &str, text: &str) -> NewInbound {
+        NewInbound {
+            profile: Default::default(),
+            channel: Channel::TwilioSms,
+            from: from.clone(),
+            text: text.into(),
+            external_id: sid.into(),
+            media: None,
+            unsupported: None,
+        }
+    }
+
+    /// A server killed between acknowledging a message and storing it leaves it only in the
+    /// journal: the export carries it, and leaves out what sled has already.
+    #[tokio::test]
+    async fn the_export_carries_the_journals_unstored_messages_and_only_those() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let person = ContactId::parse("+6281200000555").unwrap();
+        let stored = sms(&person, "SM-stored", "salaam");
+        let waiting = sms(&person, "SM-waiting", "my payment is late");
+        store
+            .accept_inbound(vec![stored.clone(), waiting.clone()])
+            .await
+            .unwrap();
+        store
+            .record_inbound(&JournalEntry {
+                received_at: now_ms(),
+                inbound: stored,
+            })
+            .unwrap();
+        let mut records = Vec::new();
+        store
+            .export(&mut |r| {
+                records.push(r);
+                Ok(())
+            })
+            .unwrap();
+        let accepted: Vec<&str> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Accepted(m) => Some(m.external_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(accepted, vec![waiting.external_id.as_str()]);
+        let messages: Vec<&str> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Message(m) => Some(m.text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(messages, vec!["salaam"]);
+        // The stored one waits for its answer, in the person's order.
+        assert!(records.iter().any(|r| matches!(r,
+            Record::Pending { contact, .. } if contact == &person)));
     }
 }
