@@ -13,11 +13,10 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use support::{
-    Drain, FakeTwilio, Load, Measured, Readiness, Server, cores, die, env_number, free_port,
-    kabar_command, measure, mib, ms, print_errors, rss_after, trim_float, verdict,
+    Drain, FakeTwilio, Load, Measured, Readiness, Server, cores, free_port, kabar_command, measure,
+    mib, ms, print_errors, rss_after, trim_float, verdict,
 };
 
-const WARM_UP: Duration = Duration::from_secs(2);
 /// How long to wait after the load for kabar's outbox to send the last replies.
 const DRAIN_LIMIT: Duration = Duration::from_secs(20);
 
@@ -47,25 +46,7 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> Settings {
-        // `cargo bench` passes `--bench`; `cargo test --benches` runs us without it. Without it
-        // (and without BENCH_SECONDS) do a short smoke run so test runs stay quick. Every other
-        // argument is ignored.
-        let seconds = env_number::<f64>("BENCH_SECONDS");
-        let smoke = !support::benching() && seconds.is_none();
-        let connections = env_number::<usize>("BENCH_CONNECTIONS")
-            .unwrap_or(64)
-            .max(1);
-        let (measure, warm_up) = if smoke {
-            (Duration::from_secs(1), Duration::from_millis(500))
-        } else {
-            let s = seconds.unwrap_or(10.0);
-            if !(s.is_finite() && s > 0.0) {
-                die(&format!(
-                    "BENCH_SECONDS must be a positive number of seconds, not {s}"
-                ));
-            }
-            (Duration::from_secs_f64(s), WARM_UP)
-        };
+        let (smoke, connections, measure, warm_up) = support::load_timing();
         Settings {
             load: Load {
                 duplicates: std::env::var("BENCH_DUPLICATES").is_ok_and(|v| v == "1"),

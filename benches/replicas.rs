@@ -28,7 +28,6 @@ use support::{
     kabar_command, measure, mib, ms, print_errors, trim_float,
 };
 
-const WARM_UP: Duration = Duration::from_secs(2);
 /// How long a burst's replies may take in all, and without any new one, before the bench
 /// gives up waiting.
 const BURST_LIMIT: Duration = Duration::from_secs(300);
@@ -57,24 +56,7 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> Settings {
-        // Without `--bench` (as `cargo test --benches` runs it) and without BENCH_SECONDS: a
-        // quick smoke run.
-        let seconds = env_number::<f64>("BENCH_SECONDS");
-        let smoke = !support::benching() && seconds.is_none();
-        let connections = env_number::<usize>("BENCH_CONNECTIONS")
-            .unwrap_or(64)
-            .max(1);
-        let (measure, warm_up) = if smoke {
-            (Duration::from_secs(1), Duration::from_millis(500))
-        } else {
-            let s = seconds.unwrap_or(10.0);
-            if !(s.is_finite() && s > 0.0) {
-                die(&format!(
-                    "BENCH_SECONDS must be a positive number of seconds, not {s}"
-                ));
-            }
-            (Duration::from_secs_f64(s), WARM_UP)
-        };
+        let (smoke, connections, measure, warm_up) = support::load_timing();
         let burst = env_number::<u64>("BENCH_BURST")
             .unwrap_or(if smoke { 200 } else { 10_000 })
             .max(1);

@@ -45,6 +45,39 @@ pub fn start(name: &'static str) -> Option<ExitCode> {
     (std::env::var(ROLE_ENV).as_deref() == Ok("bare")).then(bare_server)
 }
 
+/// The timed webhook load both webhook benches run: `BENCH_CONNECTIONS` (64) connections for
+/// `BENCH_SECONDS` (10) after a 2 s warm-up; without `--bench` (as `cargo test --benches`
+/// runs them) and without BENCH_SECONDS, a 1 s smoke run. Returns (smoke, connections,
+/// measured time, warm-up).
+pub fn load_timing() -> (bool, usize, std::time::Duration, std::time::Duration) {
+    use std::time::Duration;
+    let seconds = env_number::<f64>("BENCH_SECONDS");
+    let smoke = !benching() && seconds.is_none();
+    let connections = env_number::<usize>("BENCH_CONNECTIONS")
+        .unwrap_or(64)
+        .max(1);
+    if smoke {
+        return (
+            true,
+            connections,
+            Duration::from_secs(1),
+            Duration::from_millis(500),
+        );
+    }
+    let s = seconds.unwrap_or(10.0);
+    if !(s.is_finite() && s > 0.0) {
+        die(&format!(
+            "BENCH_SECONDS must be a positive number of seconds, not {s}"
+        ));
+    }
+    (
+        false,
+        connections,
+        Duration::from_secs_f64(s),
+        Duration::from_secs(2),
+    )
+}
+
 pub fn die(message: &str) -> ! {
     eprintln!(
         "{} bench: {message}",

@@ -166,22 +166,7 @@ pub fn validated(state: &AppState, body: &[u8]) -> Result<broadcast::Valid, Refu
 
 /// What a draft would do, without saving it (the composer's live preview).
 pub async fn draft_preview(state: &AppState, valid: broadcast::Valid) -> Result<Preview, ApiError> {
-    let draft = Broadcast {
-        id: 0,
-        name: valid.name,
-        texts: valid.texts,
-        fallback: valid.fallback,
-        audience: valid.audience,
-        send_at: valid.send_at,
-        status: Status::Draft,
-        created_by: String::new(),
-        created_at: 0,
-        approved_by: None,
-        sent_by: None,
-        released_at: None,
-        frozen: None,
-        updated_at: 0,
-    };
+    let draft = Broadcast::draft(0, valid, "", 0);
     live_preview(state, &draft).await
 }
 
