@@ -203,7 +203,7 @@ impl Kind {
             Kind::Payments => "payment dates",
             Kind::Directory => "directory entries",
             Kind::Broadcasts => "broadcasts",
-            Kind::BroadcastProgress => "broadcast positions",
+            Kind::BroadcastProgress => "broadcast cursors and positions",
             Kind::Audience => "broadcast audience places",
             Kind::BroadcastRecipients => "broadcast recipients",
             Kind::Accepted => "acknowledged messages not yet stored (journal)",

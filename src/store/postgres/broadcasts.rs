@@ -553,7 +553,7 @@ impl Broadcasts for PgStore {
         let now = now_ms();
         let (record, item) =
             crate::store::sled::broadcast_outbound(id, broadcast, phone, delivery, now);
-        super::outbox::put_outbound(&mut tx, &record, &item).await?;
+        super::outbox::put_outbound(self, &mut tx, &record, &item).await?;
         tx.commit().await?;
         Ok(Some(item))
     }
@@ -692,7 +692,7 @@ impl Broadcasts for PgStore {
             now_ms(),
         );
         record.broadcast = Some(broadcast.id);
-        super::outbox::put_outbound(&mut tx, &record, &item).await?;
+        super::outbox::put_outbound(self, &mut tx, &record, &item).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -133,6 +133,7 @@ impl PgStore {
 /// Queues `text` from `user` to the ticket's person as message `message_id`, on the channel
 /// they last used, inside the action's transaction.
 async fn queue_to_person(
+    store: &PgStore,
     tx: &mut Tx,
     t: &Ticket,
     message_id: u64,
@@ -154,7 +155,7 @@ async fn queue_to_person(
         Some(t.language),
         now,
     );
-    super::outbox::put_outbound(tx, &record, &item).await
+    super::outbox::put_outbound(store, tx, &record, &item).await
 }
 
 #[async_trait]
@@ -198,7 +199,7 @@ impl Desk for PgStore {
         let message_id = next_id(self, &mut tx).await?;
         let change = rules::close(ticket, actor, message_id, now)?;
         let t = &change.ticket;
-        queue_to_person(&mut tx, t, message_id, actor.name, closing, now).await?;
+        queue_to_person(self, &mut tx, t, message_id, actor.name, closing, now).await?;
         super::people::save_session(&mut tx, &t.contact, session).await?;
         self.finish_ticket(tx, &change, actor.name, "close", now)
             .await?;
@@ -323,7 +324,7 @@ impl Desk for PgStore {
         let (mut tx, ticket) = self.begin_ticket(id).await?;
         let message_id = next_id(self, &mut tx).await?;
         let change = rules::reply(ticket, user, message_id, now)?;
-        queue_to_person(&mut tx, &change.ticket, message_id, user, text, now).await?;
+        queue_to_person(self, &mut tx, &change.ticket, message_id, user, text, now).await?;
         self.finish_ticket(tx, &change, user, "reply", now).await?;
         Ok(message_id)
     }

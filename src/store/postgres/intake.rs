@@ -644,7 +644,7 @@ impl Intake for PgStore {
                 write.contact.language,
                 now,
             );
-            put_outbound(&mut tx, &record, &item).await?;
+            put_outbound(self, &mut tx, &record, &item).await?;
             queued.push(id);
         }
         let open = open_ticket(&mut tx, phone).await?;

@@ -139,6 +139,9 @@ pub(crate) struct Inner {
     pub(crate) metrics: std::sync::OnceLock<Arc<Metrics>>,
     /// Contacts this replica's webhooks stored messages for, for its own intake.
     pub(crate) accepted: intake::AcceptedHere,
+    /// Whether this replica sent the outbox at its dispatcher's last look: its own replies
+    /// then need no announcement to reach the sender (its dispatcher is woken in-process).
+    pub(crate) sends: std::sync::atomic::AtomicBool,
 }
 
 /// The connection the dispatcher's advisory lock is asked for on; `leads` once it holds it
@@ -193,6 +196,7 @@ impl PgStore {
             leader: tokio::sync::Mutex::new(None),
             metrics: std::sync::OnceLock::new(),
             accepted: intake::AcceptedHere::default(),
+            sends: std::sync::atomic::AtomicBool::new(false),
         })))
     }
 
@@ -213,6 +217,14 @@ impl PgStore {
     /// PostgreSQL frees the lock and the next replica to ask takes over. The holder checks its
     /// connection each time, so a replica cut off from the database stops sending.
     pub(crate) async fn dispatcher_turn(&self) -> bool {
+        let leads = self.take_dispatcher_turn().await;
+        self.0
+            .sends
+            .store(leads, std::sync::atomic::Ordering::Relaxed);
+        leads
+    }
+
+    async fn take_dispatcher_turn(&self) -> bool {
         use sqlx::Connection;
         let mut held = self.0.leader.lock().await;
         if *self.0.closing.borrow() {

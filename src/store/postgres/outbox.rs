@@ -41,15 +41,19 @@ pub(crate) async fn write_outbox(tx: &mut Tx, item: &OutboxItem) -> Result<(), S
 /// caller's transaction (which holds the recipient's `lock_contact`). Used by the conversation
 /// step, `queue_message`, Desk `reply` and Broadcasts `materialize` / `queue_test_send`.
 pub(crate) async fn put_outbound(
+    store: &PgStore,
     tx: &mut Tx,
     record: &MessageRecord,
     item: &OutboxItem,
 ) -> Result<(), StoreError> {
     save_message(tx, record).await?;
     write_outbox(tx, item).await?;
-    // A reply, due now, queued on any replica: the sender hears of it at commit. The bulk
-    // lane is filled by the sender itself, at the provider's pace.
-    if item.lane == Lane::Interactive && item.held.is_none() {
+    // A reply, due now, queued on a replica that does not send: the sender hears of it at
+    // commit. The sender's own replies wake its dispatcher in-process, and the bulk lane is
+    // filled by the sender itself, at the provider's pace: neither needs the notification
+    // (which makes its commit wait for a database-wide lock).
+    let sender_here = store.0.sends.load(std::sync::atomic::Ordering::Relaxed);
+    if item.lane == Lane::Interactive && item.held.is_none() && !sender_here {
         super::replicas::announce_queued(tx).await?;
     }
     Ok(())
@@ -292,7 +296,7 @@ impl Outbox for PgStore {
             interactive: None,
         };
         let (record, item) = new_outbound(id, phone, channel, author, &reply, language, now_ms());
-        put_outbound(&mut tx, &record, &item).await?;
+        put_outbound(self, &mut tx, &record, &item).await?;
         tx.commit().await?;
         Ok(id)
     }

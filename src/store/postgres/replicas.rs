@@ -237,5 +237,32 @@ mod tests {
                 other => panic!("B did not hear of the queued reply: {other:?}"),
             }
         }
+        // Once A sends the outbox itself, its own replies are not announced (its dispatcher
+        // is woken in-process), and B's still are.
+        assert!(a.dispatcher_turn().await, "A takes the sender's lock");
+        a.queue_message(&person, Channel::TwilioSms, Author::Bot, "again", None)
+            .await
+            .unwrap();
+        let quiet = tokio::time::Instant::now() + Duration::from_secs(1);
+        while let Ok(got) = tokio::time::timeout_at(quiet, heard.recv()).await {
+            assert!(
+                !matches!(got, Some((Topic::Outbox, _))),
+                "the sender announced its own reply"
+            );
+        }
+        let mut heard_by_a = a.announcements().await.expect("replicas hear each other");
+        let until = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            b.queue_message(&person, Channel::TwilioSms, Author::Bot, "from b", None)
+                .await
+                .unwrap();
+            match tokio::time::timeout(Duration::from_millis(300), heard_by_a.recv()).await {
+                Ok(Some((Topic::Outbox, _))) => break,
+                _ => assert!(
+                    tokio::time::Instant::now() < until,
+                    "A never heard of B's reply"
+                ),
+            }
+        }
     }
 }
